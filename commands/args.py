@@ -1,0 +1,36 @@
+"""Argument types shared by the command declarations (one definition each)."""
+
+from __future__ import annotations
+
+from commands import timeparse, validate
+from commands.spec import EnvFn, Fn, ParseEnv
+
+
+def _time(raw: str, env: ParseEnv) -> timeparse.ParsedTime:
+    return timeparse.parse_time(raw, now=env.now, zone=env.zone, hhour=env.hhour)
+
+
+def text(field: str, max_len: int = 500, metavar: str = '"text"') -> Fn:
+    return Fn(lambda raw: validate.text(raw, field=field, max_len=max_len), metavar)
+
+
+def ref(prefix: str) -> Fn:
+    return Fn(lambda raw: validate.record_ref(raw, prefix), f"{prefix}-N")
+
+
+def _positive_int(raw: str) -> int:
+    s = raw.strip()
+    if not s.isdigit() or len(s) > 6 or int(s) < 1:
+        raise ValueError(f"{raw!r} is not a page number (1, 2, 3 …)")
+    return int(s)
+
+
+TIME = EnvFn(_time, "TIME")
+DURATION = Fn(timeparse.parse_duration, "DURATION")
+COUNTRY = Fn(validate.country, "CC")
+ZONE = Fn(validate.timezone, "Zone")
+TLP = Fn(validate.tlp, "CLEAR|GREEN|AMBER|AMBER+STRICT|RED")
+AGENCY = Fn(validate.agency_code, "CODE")
+AMOUNT = Fn(validate.amount, "AMOUNT")
+CURRENCY = Fn(validate.currency, "CURRENCY")
+PAGE = Fn(_positive_int, "N")

@@ -1,0 +1,154 @@
+"""What flows between the Matrix runtime and the command handlers.
+
+The bot builds an `Incoming` from a decrypted event and gets a `Reply` back; handlers get
+a `Context` holding the open transaction. Nothing here knows about nio, so handlers can be
+tested without a homeserver.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from storage.codec import to_db_time
+from storage.tx import Actor, Row, Tx
+
+if TYPE_CHECKING:
+    from commands.spec import Command
+
+
+@dataclass(frozen=True)
+class Incoming:
+    room_id: str
+    sender: str
+    event_id: str
+    body: str
+    timestamp: datetime
+    power_level: int
+    encrypted: bool = True
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    mimetype: str
+    data: bytes
+
+
+@dataclass
+class Reply:
+    ok: bool
+    text: str
+    html: str
+    attachment: Attachment | None = None
+    # True when this event was handled before and its reply already delivered: don't resend.
+    duplicate: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "text": self.text, "html": self.html}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Reply:
+        return cls(ok=bool(data["ok"]), text=data["text"], html=data["html"])
+
+
+@dataclass(frozen=True)
+class Settings:
+    lead_level: int = 50
+    default_timezone: str = "UTC"
+    default_tlp: str = "AMBER"
+    require_encryption: bool = True
+
+
+class Clock:
+    """Wall clock; tests inject a subclass that they move by hand."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FixedClock(Clock):
+    """A clock that only moves when told to, for tests and benchmarks."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        from datetime import timedelta
+
+        self.current = self.current + timedelta(**delta)
+
+
+class CommandError(Exception):
+    """A user mistake: the reply states the message and the command's usage."""
+
+    def __init__(self, message: str, *, show_usage: bool = True) -> None:
+        super().__init__(message)
+        self.message = message
+        self.show_usage = show_usage
+        self.usage: str | None = None  # filled in by the dispatcher from the declaration
+
+
+@dataclass
+class Context:
+    msg: Incoming
+    settings: Settings
+    tx: Tx
+    command: Command
+    op: Row | None
+    agency: Row | None  # the sender's agency in this operation, if mapped
+    zone: ZoneInfo
+    now: datetime  # the command's own time (origin_server_ts), so late processing stamps truly
+    clock: Clock
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sender(self) -> str:
+        return self.msg.sender
+
+    @property
+    def is_lead(self) -> bool:
+        return self.msg.power_level >= self.settings.lead_level
+
+    @property
+    def stamp(self) -> str:
+        return to_db_time(self.now)
+
+    @property
+    def actor(self) -> Actor:
+        assert self.tx.actor is not None
+        return self.tx.actor
+
+    def require_op(self) -> Row:
+        if self.op is None:
+            raise CommandError(
+                "this room is not bound to an operation yet: a lead runs "
+                '/op init "Operation NAME" code=CODE',
+                show_usage=False,
+            )
+        return self.op
+
+    def require_lead(self, what: str) -> None:
+        if not self.is_lead:
+            raise CommandError(
+                f"only a lead (power level {self.settings.lead_level} or more) can {what}",
+                show_usage=False,
+            )
+
+    def require_owner(self, record: Row, label: str, *, also: str | None = None) -> None:
+        """Officers may change only their own records; `also` names another column that
+        makes someone an owner (a task's assignee)."""
+        if self.is_lead or record.get("created_by") == self.sender:
+            return
+        if also and record.get(also) == self.sender:
+            return
+        raise CommandError(
+            f"{label} was recorded by {record.get('created_by')}: "
+            "only they or a lead can change it",
+            show_usage=False,
+        )

@@ -1,0 +1,163 @@
+"""Turns one incoming command into exactly one reply and at most one durable change.
+
+Everything for one event runs in one transaction: the idempotency check, the handler's
+record changes and their audit entries, and the row in `processed_events` holding the
+reply. A crash before COMMIT leaves nothing; after COMMIT a redelivered event gets the
+stored reply and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from zoneinfo import ZoneInfo
+
+from commands import registry, reply, spec
+from commands.context import Clock, CommandError, Context, Incoming, Reply, Settings
+from commands.tokenizer import Token, is_command, tokenize
+from storage.codec import from_db_time, to_db_time
+from storage.database import Database
+from storage.tx import Actor, Tx
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher:
+    def __init__(self, db: Database, settings: Settings, clock: Clock | None = None) -> None:
+        registry.load()
+        self.db = db
+        self.settings = settings
+        self.clock = clock or Clock()
+
+    @staticmethod
+    def is_command(body: str) -> bool:
+        return is_command(body)
+
+    async def handle(self, msg: Incoming) -> Reply:
+        """Never raises for anything a user can type; idempotent on `msg.event_id`."""
+        actor = Actor(
+            room_id=msg.room_id,
+            sender=msg.sender,
+            event_id=msg.event_id,
+            command=msg.body[:4000],
+            at=to_db_time(msg.timestamp),
+        )
+        try:
+            return await self.db.write(lambda tx: self._handle(tx, msg), actor)
+        except Exception:
+            ref = uuid.uuid4().hex[:8]
+            log.exception("command failed outside the handler (ref %s)", ref)
+            return reply.error(
+                f"internal error (ref {ref}); nothing was recorded. Please try again; "
+                "if it persists, tell the bot administrator."
+            )
+
+    async def delivered(self, event_id: str) -> None:
+        """Called by the runtime once the reply is in the room, so a redelivery stays quiet."""
+
+        async def mark(tx: Tx) -> None:
+            await tx.execute("UPDATE processed_events SET delivered=1 WHERE event_id=?",
+                             (event_id,))
+
+        await self.db.write(mark)
+
+    async def _handle(self, tx: Tx, msg: Incoming) -> Reply:
+        seen = await tx.one(
+            "SELECT reply, delivered FROM processed_events WHERE event_id=?", (msg.event_id,)
+        )
+        if seen is not None:
+            previous = Reply.from_json(json.loads(seen["reply"]))
+            previous.duplicate = bool(seen["delivered"])
+            return previous
+        await tx.execute("SAVEPOINT command")
+        try:
+            result = await self._run(tx, msg)
+        except CommandError as exc:
+            await tx.execute("ROLLBACK TO command")
+            result = reply.error(exc.message, exc.usage)
+        except Exception:
+            await tx.execute("ROLLBACK TO command")
+            ref = uuid.uuid4().hex[:8]
+            log.exception("handler failed for %s (ref %s)", msg.body[:200], ref)
+            result = reply.error(
+                f"internal error (ref {ref}); nothing was recorded. "
+                "The bot administrator can find the details in the log."
+            )
+        await tx.execute("RELEASE command")
+        await tx.execute(
+            "INSERT INTO processed_events (event_id, room_id, sender, reply, processed_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (msg.event_id, msg.room_id, msg.sender, json.dumps(result.to_json()),
+             to_db_time(self.clock.now())),
+        )
+        return result
+
+    async def _run(self, tx: Tx, msg: Incoming) -> Reply:
+        try:
+            tokens = tokenize(msg.body)
+        except CommandError as exc:
+            raise _with_usage(exc, None) from None
+        cmd, used = _resolve(tokens)
+        op = await tx.one("SELECT * FROM operations WHERE room_id=?", (msg.room_id,))
+        agency = None
+        if op is not None:
+            agency = await tx.one(
+                "SELECT a.* FROM members m JOIN agencies a ON a.op_id=m.op_id AND a.code=m.agency "
+                "WHERE m.op_id=? AND m.user_id=?",
+                (op["id"], msg.sender),
+            )
+        zone_name = ((agency or {}).get("tz") or (op or {}).get("tz")
+                     or self.settings.default_timezone)
+        ctx = Context(
+            msg=msg,
+            settings=self.settings,
+            tx=tx,
+            command=cmd,
+            op=op,
+            agency=agency,
+            zone=ZoneInfo(zone_name),
+            now=msg.timestamp,
+            clock=self.clock,
+        )
+        try:
+            if cmd.needs_op:
+                ctx.require_op()
+            if cmd.role is spec.Role.LEAD:
+                ctx.require_lead(cmd.summary.rstrip("."))
+            env = spec.ParseEnv(now=msg.timestamp, zone=ctx.zone,
+                                hhour=from_db_time(op["hhour"]) if op else None)
+            args = cmd.bind(tokens[used:], env)
+            return await cmd.handler(ctx, args)
+        except CommandError as exc:
+            raise _with_usage(exc, cmd) from None
+
+
+def _resolve(tokens: list[Token]) -> tuple[spec.Command, int]:
+    words: list[str] = []
+    for tok in tokens:
+        if tok.kind != "word":
+            break
+        words.append(tok.value)
+    if not words:
+        raise CommandError("that is not a command: start with / or ! and a command name, "
+                           "e.g. !help", show_usage=False)
+    cmd, used = spec.resolve(words)
+    if cmd is not None:
+        return cmd, used
+    name = words[0].lower()
+    subs = spec.subcommands(name)
+    if subs:
+        options = "\n".join(c.usage for c in subs)
+        raise CommandError(f"/{name} needs one of:\n{options}", show_usage=False)
+    hint = spec.suggest(name)
+    did_you_mean = f" Did you mean /{hint}?" if hint else ""
+    raise CommandError(f"unknown command /{name}.{did_you_mean} Type !help for the list.",
+                       show_usage=False)
+
+
+def _with_usage(exc: CommandError, cmd: spec.Command | None) -> CommandError:
+    if exc.usage is None and cmd is not None and exc.show_usage:
+        exc.usage = cmd.usage
+    return exc
+

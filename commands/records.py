@@ -1,0 +1,88 @@
+"""Looking up and labelling records the way users refer to them (T-12, A-3, S-41 …)."""
+
+from __future__ import annotations
+
+from commands import timeparse
+from commands.context import CommandError, Context
+from storage.codec import from_db_time
+from storage.tx import Row
+
+PREFIX = {
+    "tasks": "T",
+    "arrests": "A",
+    "seizures": "S",
+    "takedowns": "K",
+    "preservations": "P",
+    "assets": "F",
+    "tallies": "Y",
+    "rollcalls": "R",
+}
+NOUN = {
+    "tasks": "task",
+    "arrests": "arrest",
+    "seizures": "seized item",
+    "takedowns": "takedown",
+    "preservations": "preservation/MLA request",
+    "assets": "asset record",
+    "tallies": "tally entry",
+    "rollcalls": "roll call",
+}
+
+
+def label(table: str, seq: int) -> str:
+    return f"{PREFIX[table]}-{seq}"
+
+
+async def get(ctx: Context, table: str, seq: int) -> Row:
+    op = ctx.require_op()
+    row = await ctx.tx.one(f"SELECT * FROM {table} WHERE op_id=? AND seq=?", (op["id"], seq))
+    if row is None:
+        raise CommandError(f"there is no {NOUN[table]} {label(table, seq)} in this operation",
+                           show_usage=False)
+    return row
+
+
+async def create(ctx: Context, table: str, values: dict) -> Row:
+    """Insert a numbered record with the bookkeeping columns every record table has."""
+    op = ctx.require_op()
+    seq = await ctx.tx.next_seq(op["id"], PREFIX[table])
+    row = {
+        "op_id": op["id"],
+        "seq": seq,
+        **values,
+        "created_by": ctx.sender,
+        "created_at": ctx.stamp,
+        "updated_at": ctx.stamp,
+    }
+    if "tlp" not in row or row["tlp"] is None:
+        row["tlp"] = op["tlp"]
+    return await ctx.tx.insert(table, row)
+
+
+async def change(ctx: Context, table: str, row: Row, changes: dict) -> Row:
+    _, after = await ctx.tx.update(table, row["id"], {**changes, "updated_at": ctx.stamp})
+    return after
+
+
+def dtg(iso: str | None) -> str:
+    """UTC date-time group for a stored time, '—' when unset."""
+    dt = from_db_time(iso)
+    return timeparse.format_dtg(dt) if dt else "—"
+
+
+async def agency_codes(ctx: Context) -> list[str]:
+    op = ctx.require_op()
+    rows = await ctx.tx.all("SELECT code FROM agencies WHERE op_id=? ORDER BY code", (op["id"],))
+    return [r["code"] for r in rows]
+
+
+async def require_agency(ctx: Context, code: str) -> Row:
+    op = ctx.require_op()
+    row = await ctx.tx.one("SELECT * FROM agencies WHERE op_id=? AND code=?", (op["id"], code))
+    if row is None:
+        known = ", ".join(await agency_codes(ctx)) or "none yet"
+        raise CommandError(
+            f"agency {code} is not registered in this operation (known: {known}); "
+            "a lead adds it with /agency add CODE country=CC tz=Zone"
+        )
+    return row

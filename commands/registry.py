@@ -1,0 +1,20 @@
+"""Imports every handler module so their declarations are registered before dispatch.
+
+Adding a command kind = adding its module name here; nothing else lists commands.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+MODULES = (
+    "operation",
+    "agency",
+    "task",
+    "help",
+)
+
+
+def load() -> None:
+    for name in MODULES:
+        importlib.import_module(f"commands.{name}")

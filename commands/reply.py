@@ -1,0 +1,105 @@
+"""Build replies as plain text and HTML at once, escaping everything users typed.
+
+Handlers compose lines from parts: a plain `str` is text (escaped in HTML), `B()` is bold,
+`C()` is code, `Ping()` mentions a user (a link, so their client notifies them). Keeping
+both renderings in one builder means the plain body and the HTML never drift apart.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from commands.context import Attachment, Reply
+
+PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class B:
+    text: str
+
+
+@dataclass(frozen=True)
+class C:
+    text: str
+
+
+@dataclass(frozen=True)
+class Ping:
+    user_id: str
+
+
+Part = str | B | C | Ping
+
+
+def _plain(part: Part) -> str:
+    if isinstance(part, str):
+        return part
+    if isinstance(part, Ping):
+        return part.user_id
+    return part.text
+
+
+def _html(part: Part) -> str:
+    if isinstance(part, str):
+        return html.escape(part, quote=False)
+    if isinstance(part, B):
+        return f"<b>{html.escape(part.text, quote=False)}</b>"
+    if isinstance(part, C):
+        return f"<code>{html.escape(part.text, quote=False)}</code>"
+    uid = html.escape(part.user_id)
+    return f'<a href="https://matrix.to/#/{uid}">{uid}</a>'
+
+
+class ReplyBuilder:
+    def __init__(self) -> None:
+        self._plain: list[str] = []
+        self._html: list[str] = []
+
+    def line(self, *parts: Part) -> ReplyBuilder:
+        self._plain.append("".join(_plain(p) for p in parts))
+        self._html.append("".join(_html(p) for p in parts))
+        return self
+
+    def heading(self, text: str) -> ReplyBuilder:
+        self._plain.append(text)
+        self._html.append(f"<b>{html.escape(text, quote=False)}</b>")
+        return self
+
+    def bullets(self, rows: Sequence[Sequence[Part]], *, page: int = 1, more_hint: str = ""
+                ) -> ReplyBuilder:
+        """A list shown one page at a time, so long lists stay readable on a phone."""
+        start = (page - 1) * PAGE_SIZE
+        shown = rows[start : start + PAGE_SIZE]
+        if not shown:
+            self.line("(none)" if page == 1 else f"(no page {page})")
+            return self
+        self._plain.extend("• " + "".join(_plain(p) for p in row) for row in shown)
+        self._html.append(
+            "<ul>" + "".join("<li>" + "".join(_html(p) for p in row) + "</li>" for row in shown)
+            + "</ul>"
+        )
+        remaining = len(rows) - start - len(shown)
+        if remaining > 0:
+            hint = f" ({more_hint} page={page + 1})" if more_hint else f" (page={page + 1})"
+            self.line(f"… {remaining} more{hint}")
+        return self
+
+    def build(self, ok: bool = True, attachment: Attachment | None = None) -> Reply:
+        text = "\n".join(self._plain)
+        body_html = "<br>".join(h for h in self._html)
+        return Reply(ok=ok, text=text, html=body_html, attachment=attachment)
+
+
+def ok(*parts: Part) -> Reply:
+    """A one-line success reply."""
+    return ReplyBuilder().line(*parts).build(ok=True)
+
+
+def error(message: str, usage: str | None = None) -> Reply:
+    r = ReplyBuilder().line("⚠️ ", message)
+    if usage:
+        r.line("Usage: ", C(usage))
+    return r.build(ok=False)

@@ -1,0 +1,247 @@
+"""Command declarations: each command is declared once, and its usage line, `/help` text,
+"did you mean" suggestions and argument checking all come from that declaration.
+
+Handler modules declare commands with the `command(...)` decorator at import time;
+`commands.registry` imports them all so the registry is complete before dispatch.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from commands.context import CommandError, Context, Reply
+from commands.tokenizer import Token
+
+
+class Role(Enum):
+    OFFICER = "officer"
+    LEAD = "lead"
+
+
+@dataclass(frozen=True)
+class ParseEnv:
+    """What argument types need to read times: the command's moment, zone and H-hour."""
+
+    now: datetime
+    zone: ZoneInfo
+    hhour: datetime | None
+
+
+class ArgType:
+    """An argument type: turns the typed string into a value or raises ValueError with a
+    message the user can act on (the validators' own error classes subclass ValueError)."""
+
+    metavar: str = "VALUE"
+
+    def parse(self, raw: str, env: ParseEnv) -> Any:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Fn(ArgType):
+    """Adapts a plain `str -> value` validator."""
+
+    fn: Callable[[str], Any]
+    metavar: str = "VALUE"
+
+    def parse(self, raw: str, env: ParseEnv) -> Any:
+        return self.fn(raw)
+
+
+@dataclass(frozen=True)
+class EnvFn(ArgType):
+    """Adapts a validator that needs the parse environment (times)."""
+
+    fn: Callable[[str, ParseEnv], Any]
+    metavar: str = "VALUE"
+
+    def parse(self, raw: str, env: ParseEnv) -> Any:
+        return self.fn(raw, env)
+
+
+@dataclass(frozen=True)
+class Choice(ArgType):
+    options: tuple[str, ...]
+
+    @property
+    def metavar(self) -> str:  # type: ignore[override]
+        return "|".join(self.options)
+
+    def parse(self, raw: str, env: ParseEnv) -> str:
+        value = raw.strip().lower()
+        if value in self.options:
+            return value
+        close = difflib.get_close_matches(value, self.options, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise ValueError(f"{raw!r} is not one of {', '.join(self.options)}{hint}")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: ArgType
+    kind: str = "positional"  # "positional" | "rest" | "mention" | "key"
+    required: bool = True
+    help: str = ""
+
+    def usage(self) -> str:
+        if self.kind == "key":
+            text = f"{self.name}={self.type.metavar}"
+        elif self.kind == "mention":
+            text = f"@{self.name}"
+        else:
+            text = self.type.metavar
+        return text if self.required else f"[{text}]"
+
+
+def pos(name: str, type: ArgType, *, required: bool = True, help: str = "") -> Param:
+    return Param(name, type, "positional", required, help)
+
+
+def rest(name: str, type: ArgType, *, required: bool = True, help: str = "") -> Param:
+    """The remaining positional words joined by spaces (e.g. a time with a zone)."""
+    return Param(name, type, "rest", required, help)
+
+
+def mention(name: str, *, required: bool = False, help: str = "") -> Param:
+    from commands import validate
+
+    return Param(name, Fn(validate.mxid, "@user:server"), "mention", required, help)
+
+
+def key(name: str, type: ArgType, *, required: bool = False, help: str = "") -> Param:
+    return Param(name, type, "key", required, help)
+
+
+Handler = Callable[[Context, dict[str, Any]], Awaitable[Reply]]
+
+
+@dataclass
+class Command:
+    path: tuple[str, ...]
+    params: list[Param]
+    role: Role
+    summary: str
+    handler: Handler
+    needs_op: bool = True
+    usage_override: str | None = None
+    examples: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return " ".join(self.path)
+
+    @property
+    def usage(self) -> str:
+        if self.usage_override:
+            return self.usage_override
+        return " ".join(["/" + self.name, *(p.usage() for p in self.params)])
+
+    def bind(self, tokens: Sequence[Token], env: ParseEnv) -> dict[str, Any]:
+        """Assign tokens to parameters; unknown keys, extra words and bad values are errors."""
+        positional = [p for p in self.params if p.kind in ("positional", "rest")]
+        mentions = [p for p in self.params if p.kind == "mention"]
+        keys = {p.name: p for p in self.params if p.kind == "key"}
+        raw: dict[str, str] = {}
+        loose: list[Token] = []
+        for tok in tokens:
+            if tok.kind == "kv":
+                assert tok.key is not None
+                if tok.key not in keys:
+                    valid = ", ".join(f"{k}=" for k in keys) or "none"
+                    close = difflib.get_close_matches(tok.key, list(keys), n=1)
+                    hint = f" (did you mean {close[0]}=?)" if close else ""
+                    raise CommandError(f"unknown key {tok.key}={hint}; valid keys: {valid}")
+                if tok.key in raw:
+                    raise CommandError(f"{tok.key}= is given twice")
+                raw[tok.key] = tok.value
+            elif tok.kind == "mention" and mentions:
+                p = mentions.pop(0)
+                raw[p.name] = tok.value
+            else:
+                loose.append(tok)
+        for p in positional:
+            if not loose:
+                break
+            if p.kind == "rest":
+                raw[p.name] = " ".join(t.value for t in loose)
+                loose = []
+            else:
+                raw[p.name] = loose.pop(0).value
+        if loose:
+            extra = " ".join(t.display() for t in loose)
+            raise CommandError(f"unexpected {extra!r}")
+        values: dict[str, Any] = {}
+        for p in self.params:
+            if p.name not in raw:
+                if p.required:
+                    raise CommandError(f"missing {p.usage()}")
+                values[p.name] = None
+                continue
+            try:
+                values[p.name] = p.type.parse(raw[p.name], env)
+            except CommandError:
+                raise
+            except ValueError as exc:
+                label = f"{p.name}=" if p.kind == "key" else p.name
+                raise CommandError(f"{label}: {exc}") from None
+        return values
+
+
+REGISTRY: dict[tuple[str, ...], Command] = {}
+
+
+def command(
+    *path: str,
+    params: Sequence[Param] = (),
+    role: Role = Role.OFFICER,
+    summary: str,
+    needs_op: bool = True,
+    usage: str | None = None,
+    examples: Sequence[str] = (),
+) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        if path in REGISTRY:
+            raise RuntimeError(f"command /{' '.join(path)} declared twice")
+        REGISTRY[path] = Command(
+            path=tuple(path),
+            params=list(params),
+            role=role,
+            summary=summary,
+            handler=fn,
+            needs_op=needs_op,
+            usage_override=usage,
+            examples=list(examples),
+        )
+        return fn
+
+    return register
+
+
+def resolve(words: list[str]) -> tuple[Command | None, int]:
+    """Longest declared path matching the leading words; returns (command, words used)."""
+    lowered = [w.lower() for w in words]
+    for length in range(min(3, len(lowered)), 0, -1):
+        cmd = REGISTRY.get(tuple(lowered[:length]))
+        if cmd is not None:
+            return cmd, length
+    return None, 0
+
+
+def top_level_names() -> list[str]:
+    return sorted({path[0] for path in REGISTRY})
+
+
+def subcommands(name: str) -> list[Command]:
+    return [c for p, c in sorted(REGISTRY.items()) if p[0] == name]
+
+
+def suggest(word: str) -> str | None:
+    close = difflib.get_close_matches(word.lower(), top_level_names(), n=1, cutoff=0.6)
+    return close[0] if close else None

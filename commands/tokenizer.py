@@ -1,0 +1,88 @@
+"""Split a command line into words, quoted strings, key=value pairs and @mentions.
+
+Phones replace straight quotes with typographic ones, so “…”, „…“, «…» and ”…” count as
+quotes too. A quote can close with any closing quote mark: keyboards mix them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from commands.context import CommandError
+
+OPENING_QUOTES = {'"', "“", "”", "„", "«", "»", "‟", "＂"}
+CLOSING_QUOTES = {'"', "“", "”", "«", "»", "‟", "＂"}
+PREFIXES = ("/", "!")
+KEY_RE = re.compile(r"^([A-Za-z][A-Za-z_-]{0,31})=(.*)$", re.S)
+MENTION_RE = re.compile(r"^@[^:\s]+:\S+$")
+MAX_LINE = 4000
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # "word" | "quoted" | "kv" | "mention"
+    value: str
+    key: str | None = None
+
+    def display(self) -> str:
+        if self.kind == "kv":
+            return f"{self.key}={self.value}"
+        if self.kind == "quoted":
+            return f'"{self.value}"'
+        return self.value
+
+
+def is_command(body: str) -> bool:
+    s = body.lstrip()
+    return len(s) >= 2 and s[0] in PREFIXES and s[1].isalpha()
+
+
+def tokenize(body: str) -> list[Token]:
+    """Tokens of the line after its `/` or `!` prefix. Raises CommandError on bad quoting."""
+    line = body.strip()
+    if line[:1] in PREFIXES:
+        line = line[1:]
+    if len(line) > MAX_LINE:
+        raise CommandError(f"the command is {len(line)} characters long; the limit is {MAX_LINE}")
+    tokens: list[Token] = []
+    i, n = 0, len(line)
+    while i < n:
+        ch = line[i]
+        if ch.isspace():
+            i += 1
+            continue
+        if ch in OPENING_QUOTES:
+            value, i = _read_quoted(line, i)
+            tokens.append(Token("quoted", value))
+            continue
+        start = i
+        while i < n and not line[i].isspace() and line[i] not in OPENING_QUOTES:
+            i += 1
+        word = line[start:i]
+        m = KEY_RE.match(word)
+        if m and (m.group(2) or (i < n and line[i] in OPENING_QUOTES)):
+            key, value = m.group(1).lower(), m.group(2)
+            if not value and i < n and line[i] in OPENING_QUOTES:
+                value, i = _read_quoted(line, i)
+            elif i < n and line[i] in OPENING_QUOTES:
+                raise CommandError(f"stray quote after {word!r}: write {key}=\"...\"")
+            tokens.append(Token("kv", value, key=key))
+        elif m and not m.group(2):
+            raise CommandError(f"{m.group(1)}= needs a value")
+        elif i < n and line[i] in OPENING_QUOTES:
+            raise CommandError(f"a quote cannot start inside the word {word!r}; add a space")
+        elif MENTION_RE.match(word):
+            tokens.append(Token("mention", word))
+        else:
+            tokens.append(Token("word", word))
+    return tokens
+
+
+def _read_quoted(line: str, i: int) -> tuple[str, int]:
+    j = i + 1
+    while j < len(line) and line[j] not in CLOSING_QUOTES:
+        j += 1
+    if j >= len(line):
+        raise CommandError(f"unterminated quote starting at {line[i:i + 20]!r}: close it with \"")
+    return line[i + 1 : j], j + 1

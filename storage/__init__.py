@@ -1,0 +1,1 @@
+"""Durable, audited storage of operations. Never formats chat text."""

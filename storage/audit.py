@@ -1,0 +1,120 @@
+"""Tamper-evident audit log: one hash chain per room.
+
+Each entry's hash is SHA-256 over the canonical JSON of its fields plus the previous
+entry's hash, and `audit_heads` keeps the latest (n, hash) per room. Altering an entry
+breaks its own hash; deleting or reordering one breaks the numbering or the chain;
+deleting the newest entries no longer matches the head.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from storage.tx import Actor, Tx
+
+GENESIS = "0" * 64
+
+HASHED_FIELDS = (
+    "room_id", "n", "at", "sender", "event_id", "command", "action", "tbl", "row_id",
+    "before", "after", "undoes", "prev_hash",
+)
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_hash(entry: dict[str, Any]) -> str:
+    payload = canonical({k: entry[k] for k in HASHED_FIELDS})
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+async def append(tx: Tx, actor: Actor, action: str, table: str, row_id: int,
+                 before: dict | None, after: dict | None, *, undoes: str | None = None) -> None:
+    head = await tx.one("SELECT n, hash FROM audit_heads WHERE room_id=?", (actor.room_id,))
+    n = (head["n"] if head else 0) + 1
+    entry = {
+        "room_id": actor.room_id,
+        "n": n,
+        "at": actor.at,
+        "sender": actor.sender,
+        "event_id": actor.event_id,
+        "command": actor.command,
+        "action": action,
+        "tbl": table,
+        "row_id": row_id,
+        "before": canonical(before) if before is not None else None,
+        "after": canonical(after) if after is not None else None,
+        "undoes": undoes,
+        "prev_hash": head["hash"] if head else GENESIS,
+    }
+    entry["hash"] = entry_hash(entry)
+    cols = list(entry)
+    await tx.execute(
+        f"INSERT INTO audit_log ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+        [entry[c] for c in cols],
+    )
+    await tx.execute(
+        "INSERT INTO audit_heads (room_id, n, hash) VALUES (?, ?, ?) "
+        "ON CONFLICT (room_id) DO UPDATE SET n=excluded.n, hash=excluded.hash",
+        (actor.room_id, n, entry["hash"]),
+    )
+
+
+@dataclass
+class VerifyResult:
+    room_id: str
+    entries: int
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+async def verify_room(tx: Tx, room_id: str) -> VerifyResult:
+    """Walk the room's chain in row order and report every break, naming the entry."""
+    rows = await tx.all("SELECT * FROM audit_log WHERE room_id=? ORDER BY id", (room_id,))
+    head = await tx.one("SELECT n, hash FROM audit_heads WHERE room_id=?", (room_id,))
+    problems: list[str] = []
+    prev_hash = GENESIS
+    expected_n = 1
+    for row in rows:
+        n = row["n"]
+        if n != expected_n:
+            if n > expected_n:
+                missing = f"#{expected_n}" if n == expected_n + 1 else f"#{expected_n}–#{n - 1}"
+                problems.append(f"entry {missing} is missing (deleted)")
+            else:
+                problems.append(f"entry #{n} is out of order (after #{expected_n - 1})")
+        if entry_hash(row) != row["hash"]:
+            problems.append(f"entry #{n} was altered (its hash does not match its content)")
+        elif row["prev_hash"] != prev_hash and n == expected_n:
+            problems.append(f"entry #{n} does not follow the previous entry (chain broken)")
+        prev_hash = row["hash"]
+        expected_n = n + 1
+    if head is None:
+        if rows:
+            problems.append("the log's head record is missing")
+    else:
+        last_n = rows[-1]["n"] if rows else 0
+        if head["n"] != last_n or (rows and head["hash"] != rows[-1]["hash"]):
+            if head["n"] > last_n:
+                problems.append(
+                    f"entries after #{last_n} up to #{head['n']} are missing (deleted)"
+                )
+            else:
+                problems.append("the newest entry does not match the log's head record")
+    return VerifyResult(room_id=room_id, entries=len(rows), problems=problems)
+
+
+async def verify_all(tx: Tx) -> list[VerifyResult]:
+    rooms = await tx.all(
+        "SELECT room_id FROM audit_heads UNION SELECT DISTINCT room_id FROM audit_log "
+        "ORDER BY room_id"
+    )
+    return [await verify_room(tx, r["room_id"]) for r in rooms]

@@ -1,0 +1,224 @@
+"""The one ordered list of schema migrations.
+
+Migrations are append-only: a deployed database has run every entry up to its
+`schema_version`, so an entry is never edited once it has landed; a change is a new
+entry. Times are stored as ISO 8601 UTC text (`2026-11-25T04:00:00Z`) so they sort and
+export without conversion. Every record table carries `op_id`, a per-operation `seq`
+(the number users see, e.g. T-12) and a TLP 2.0 `tlp` label.
+"""
+
+MIGRATIONS: list[str] = [
+    # 1: the operation record
+    """
+    CREATE TABLE operations (
+        id INTEGER PRIMARY KEY,
+        room_id TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        code TEXT NOT NULL,
+        tz TEXT NOT NULL,
+        tlp TEXT NOT NULL,
+        phase TEXT NOT NULL DEFAULT 'planning',
+        hhour TEXT,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE counters (
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        kind TEXT NOT NULL,
+        last INTEGER NOT NULL,
+        PRIMARY KEY (op_id, kind)
+    );
+    CREATE TABLE agencies (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        code TEXT NOT NULL,
+        country TEXT NOT NULL,
+        tz TEXT NOT NULL,
+        name TEXT,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (op_id, code)
+    );
+    CREATE TABLE members (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        user_id TEXT NOT NULL,
+        agency TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (op_id, user_id)
+    );
+    CREATE TABLE tasks (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        seq INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        assignee TEXT,
+        agency TEXT,
+        due TEXT,
+        priority TEXT NOT NULL DEFAULT 'normal',
+        status TEXT NOT NULL DEFAULT 'open',
+        reason TEXT,
+        done_at TEXT,
+        tlp TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (op_id, seq)
+    );
+    CREATE TABLE arrests (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        seq INTEGER NOT NULL,
+        ref TEXT NOT NULL,
+        country TEXT NOT NULL,
+        agency TEXT NOT NULL,
+        at TEXT NOT NULL,
+        charge TEXT,
+        role TEXT,
+        tlp TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (op_id, seq)
+    );
+    CREATE TABLE seizures (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        seq INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        value TEXT NOT NULL,
+        country TEXT,
+        provider TEXT,
+        status TEXT NOT NULL DEFAULT 'identified',
+        tlp TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (op_id, seq)
+    );
+    CREATE TABLE takedowns (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        seq INTEGER NOT NULL,
+        target TEXT NOT NULL,
+        seizure_seq INTEGER,
+        agency TEXT NOT NULL,
+        planned_at TEXT,
+        h_offset INTEGER,
+        status TEXT NOT NULL DEFAULT 'planned',
+        executed_at TEXT,
+        note TEXT,
+        tlp TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (op_id, seq)
+    );
+    CREATE TABLE rollcalls (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        seq INTEGER NOT NULL,
+        status TEXT NOT NULL DEFAULT 'open',
+        opened_by TEXT NOT NULL,
+        opened_at TEXT NOT NULL,
+        closed_at TEXT,
+        UNIQUE (op_id, seq)
+    );
+    CREATE TABLE rollcall_answers (
+        id INTEGER PRIMARY KEY,
+        rollcall_id INTEGER NOT NULL REFERENCES rollcalls(id),
+        agency TEXT NOT NULL,
+        ready INTEGER NOT NULL,
+        reason TEXT,
+        user_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        UNIQUE (rollcall_id, agency)
+    );
+    CREATE TABLE assets (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        seq INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        amount TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        country TEXT,
+        agency TEXT,
+        note TEXT,
+        tlp TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (op_id, seq)
+    );
+    CREATE TABLE tallies (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        delta INTEGER NOT NULL,
+        country TEXT,
+        note TEXT,
+        tlp TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (op_id, seq)
+    );
+    CREATE TABLE preservations (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL DEFAULT 'preservation',
+        provider TEXT NOT NULL,
+        country TEXT NOT NULL,
+        ref TEXT,
+        sent_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'sent',
+        tlp TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (op_id, seq)
+    );
+    CREATE TABLE processed_events (
+        event_id TEXT PRIMARY KEY,
+        room_id TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        reply TEXT NOT NULL,
+        delivered INTEGER NOT NULL DEFAULT 0,
+        processed_at TEXT NOT NULL
+    );
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        room_id TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        command TEXT NOT NULL,
+        action TEXT NOT NULL,
+        tbl TEXT NOT NULL,
+        row_id INTEGER NOT NULL,
+        before TEXT,
+        after TEXT,
+        undoes TEXT,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        UNIQUE (room_id, n)
+    );
+    CREATE INDEX audit_by_sender ON audit_log (room_id, sender, id);
+    CREATE TABLE audit_heads (
+        room_id TEXT PRIMARY KEY,
+        n INTEGER NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE INDEX tasks_by_op ON tasks (op_id, status);
+    CREATE INDEX seizures_by_op ON seizures (op_id, type, status);
+    CREATE INDEX takedowns_by_op ON takedowns (op_id, status);
+    CREATE INDEX arrests_by_op ON arrests (op_id);
+    CREATE INDEX preservations_by_op ON preservations (op_id, status);
+    """,
+]

@@ -11,6 +11,8 @@ MODULES = (
     "operation",
     "agency",
     "task",
+    "undo",
+    "audit",
     "help",
 )
 

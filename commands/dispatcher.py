@@ -97,7 +97,7 @@ class Dispatcher:
         try:
             tokens = tokenize(msg.body)
         except CommandError as exc:
-            raise _with_usage(exc, None) from None
+            raise _with_usage(exc, _guess_command(msg.body)) from None
         cmd, used = _resolve(tokens)
         op = await tx.one("SELECT * FROM operations WHERE room_id=?", (msg.room_id,))
         agency = None
@@ -154,6 +154,16 @@ def _resolve(tokens: list[Token]) -> tuple[spec.Command, int]:
     did_you_mean = f" Did you mean /{hint}?" if hint else ""
     raise CommandError(f"unknown command /{name}.{did_you_mean} Type !help for the list.",
                        show_usage=False)
+
+
+def _guess_command(body: str) -> spec.Command | None:
+    """Which command a line that failed to tokenize was meant to be, to show its usage."""
+    words = []
+    for word in body.strip().lstrip("/!").split():
+        if not word.isalpha():
+            break
+        words.append(word)
+    return spec.resolve(words)[0]
 
 
 def _with_usage(exc: CommandError, cmd: spec.Command | None) -> CommandError:

@@ -115,7 +115,7 @@ def _status_command(verb: str, status: str, summary: str, reason_required: bool)
     @command(
         "task", verb,
         params=[pos("task", TASK_REF),
-                pos("reason", A.text("reason"), required=reason_required)],
+                pos("reason", A.text("reason", metavar='"reason"'), required=reason_required)],
         summary=summary,
     )
     async def handler(ctx: Context, a: dict[str, Any]) -> Reply:

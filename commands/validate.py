@@ -266,7 +266,8 @@ def record_ref(s: str, prefix: str) -> int:
     given = (m.group(1) or prefix).upper()
     if given != prefix:
         noun = _PREFIX_NOUNS.get(given, "other record")
-        raise ValidationError(f"{given}-{m.group(2)} is a {noun} id; "
+        article = "an" if noun[0] in "aeiou" else "a"
+        raise ValidationError(f"{given}-{m.group(2)} is {article} {noun} id; "
                               f"this needs a {_PREFIX_NOUNS.get(prefix, prefix)} id ({prefix}-N)")
     number = int(m.group(2))
     if not 0 < number < 10**9:

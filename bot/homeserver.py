@@ -1,0 +1,220 @@
+"""A real Synapse on 127.0.0.1 for tests, benchmarks and `opsroom up`.
+
+Synapse lives in its own virtualenv (its dependency tree must not mix with the bot's),
+cached under `$OPSROOM_CACHE` (default `~/.cache/opsroom`) so only the first run pays
+for the install. It listens on loopback only, uses SQLite, hashes passwords with
+`bcrypt_rounds: 4` and has every rate limit lifted, because tests register users and
+send bursts of messages that a production server would rightly throttle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+SYNAPSE_VERSION = "1.163.2"
+UNLIMITED = {"per_second": 10000, "burst_count": 100000}
+RATE_LIMITS = {
+    "rc_message": UNLIMITED,
+    "rc_registration": UNLIMITED,
+    "rc_registration_token_validity": UNLIMITED,
+    "rc_login": {"address": UNLIMITED, "account": UNLIMITED, "failed_attempts": UNLIMITED},
+    "rc_admin_redaction": UNLIMITED,
+    "rc_joins": {"local": UNLIMITED, "remote": UNLIMITED},
+    "rc_joins_per_room": UNLIMITED,
+    "rc_3pid_validation": UNLIMITED,
+    "rc_invites": {"per_room": UNLIMITED, "per_user": UNLIMITED, "per_issuer": UNLIMITED},
+    "rc_third_party_invite": UNLIMITED,
+    "rc_media_create": UNLIMITED,
+    "rc_presence": {"per_user": UNLIMITED},
+    "rc_delayed_event_mgmt": UNLIMITED,
+    "rc_reports": UNLIMITED,
+    "rc_room_creation": UNLIMITED,
+    "rc_key_requests": UNLIMITED,
+}
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("OPSROOM_CACHE", Path.home() / ".cache" / "opsroom"))
+
+
+def synapse_python() -> Path:
+    """The Synapse virtualenv's interpreter, installing it on first use (under a file lock,
+    so parallel test processes don't install twice)."""
+    venv = cache_dir() / f"synapse-{SYNAPSE_VERSION}"
+    python = venv / "bin" / "python"
+    stamp = venv / ".installed"
+    if stamp.exists():
+        return python
+    cache_dir().mkdir(parents=True, exist_ok=True)
+    with open(cache_dir() / f"synapse-{SYNAPSE_VERSION}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stamp.exists():
+            return python
+        if venv.exists():
+            shutil.rmtree(venv)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+             f"matrix-synapse=={SYNAPSE_VERSION}"],
+            check=True,
+        )
+        stamp.write_text(SYNAPSE_VERSION)
+    return python
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LocalSynapse:
+    """One Synapse process serving `localhost` on a loopback port, its state in `directory`."""
+
+    def __init__(self, directory: Path, port: int | None = None) -> None:
+        self.directory = Path(directory)
+        self.port = port or free_port()
+        self.server_name = "localhost"
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._secret_file = self.directory / "shared_secret"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def shared_secret(self) -> str:
+        return self._secret_file.read_text().strip()
+
+    def write_config(self) -> Path:
+        d = self.directory
+        d.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not self._secret_file.exists():
+            self._secret_file.write_text(secrets.token_hex(32))
+            os.chmod(self._secret_file, 0o600)
+        python = synapse_python()
+        key = d / "signing.key"
+        if not key.exists():
+            subprocess.run(
+                [str(python), "-m", "synapse._scripts.generate_signing_key", "-o", str(key)],
+                check=True,
+            )
+        config = {
+            "server_name": self.server_name,
+            "public_baseurl": self.base_url + "/",
+            "pid_file": str(d / "homeserver.pid"),
+            "listeners": [{
+                "port": self.port, "bind_addresses": ["127.0.0.1"], "type": "http",
+                "tls": False, "x_forwarded": False,
+                "resources": [{"names": ["client"], "compress": False}],
+            }],
+            "database": {"name": "sqlite3", "args": {"database": str(d / "homeserver.db")}},
+            "media_store_path": str(d / "media"),
+            "signing_key_path": str(key),
+            "registration_shared_secret": self.shared_secret,
+            "macaroon_secret_key": self.shared_secret + "m",
+            "form_secret": self.shared_secret + "f",
+            "report_stats": False,
+            "enable_registration": False,
+            "bcrypt_rounds": 4,
+            "trusted_key_servers": [],
+            "suppress_key_server_warning": True,
+            "federation_domain_whitelist": [],
+            "presence": {"enabled": False},
+            "url_preview_enabled": False,
+            "log_config": str(self._log_config()),
+            **RATE_LIMITS,
+        }
+        path = d / "homeserver.yaml"
+        # JSON is valid YAML, and the bot's own environment has no YAML writer.
+        path.write_text(json.dumps(config, indent=2))
+        return path
+
+    def _log_config(self) -> Path:
+        path = self.directory / "log.yaml"
+        log = {
+            "version": 1,
+            "formatters": {"f": {"format": "%(asctime)s %(name)s %(levelname)s %(message)s"}},
+            "handlers": {"file": {"class": "logging.FileHandler", "formatter": "f",
+                                  "filename": str(self.directory / "homeserver.log")}},
+            "root": {"level": "WARNING", "handlers": ["file"]},
+            "disable_existing_loggers": False,
+        }
+        path.write_text(json.dumps(log))
+        return path
+
+    async def start(self, timeout: float = 60.0) -> None:
+        config = await asyncio.to_thread(self.write_config)
+        python = synapse_python()
+        out = open(self.directory / "stdout.log", "ab")  # noqa: SIM115 - kept for the process
+        self._proc = subprocess.Popen(
+            [str(python), "-m", "synapse.app.homeserver", "-c", str(config)],
+            stdout=out, stderr=subprocess.STDOUT, cwd=self.directory,
+        )
+        deadline = time.monotonic() + timeout
+        async with aiohttp.ClientSession() as http:
+            while time.monotonic() < deadline:
+                if self._proc.poll() is not None:
+                    raise RuntimeError(
+                        f"Synapse exited with {self._proc.returncode}; see "
+                        f"{self.directory / 'stdout.log'} and homeserver.log")
+                try:
+                    async with http.get(f"{self.base_url}/_matrix/client/versions") as resp:
+                        if resp.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+        await self.stop()
+        raise TimeoutError(f"Synapse did not answer on {self.base_url} within {timeout:.0f} s")
+
+    async def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            await asyncio.to_thread(proc.wait, 15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            await asyncio.to_thread(proc.wait)
+
+    async def __aenter__(self) -> LocalSynapse:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def register_user(self, localpart: str, password: str, admin: bool = False) -> str:
+        """Create a user through the shared-secret admin API; returns the Matrix ID."""
+        url = f"{self.base_url}/_synapse/admin/v1/register"
+        async with aiohttp.ClientSession() as http:
+            async with http.get(url) as resp:
+                nonce = (await resp.json())["nonce"]
+            mac = hmac.new(self.shared_secret.encode(), digestmod=hashlib.sha1)
+            for part in (nonce, localpart, password, "admin" if admin else "notadmin"):
+                mac.update(part.encode())
+                if part != ("admin" if admin else "notadmin"):
+                    mac.update(b"\x00")
+            body = {"nonce": nonce, "username": localpart, "password": password,
+                    "admin": admin, "mac": mac.hexdigest()}
+            async with http.post(url, json=body) as resp:
+                data = await resp.json()
+                if resp.status != 200:
+                    raise RuntimeError(f"registering {localpart} failed: {resp.status} {data}")
+        return data["user_id"]

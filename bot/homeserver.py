@@ -157,14 +157,16 @@ class LocalSynapse:
         path.write_text(json.dumps(log))
         return path
 
+    def _launch(self) -> subprocess.Popen[bytes]:
+        config = self.write_config()
+        with open(self.directory / "stdout.log", "ab") as out:
+            return subprocess.Popen(
+                [str(synapse_python()), "-m", "synapse.app.homeserver", "-c", str(config)],
+                stdout=out, stderr=subprocess.STDOUT, cwd=self.directory,
+            )
+
     async def start(self, timeout: float = 60.0) -> None:
-        config = await asyncio.to_thread(self.write_config)
-        python = synapse_python()
-        out = open(self.directory / "stdout.log", "ab")  # noqa: SIM115 - kept for the process
-        self._proc = subprocess.Popen(
-            [str(python), "-m", "synapse.app.homeserver", "-c", str(config)],
-            stdout=out, stderr=subprocess.STDOUT, cwd=self.directory,
-        )
+        self._proc = await asyncio.to_thread(self._launch)
         deadline = time.monotonic() + timeout
         async with aiohttp.ClientSession() as http:
             while time.monotonic() < deadline:

@@ -62,6 +62,27 @@ class Dispatcher:
 
         await self.db.write(mark)
 
+    async def was_command(self, event_id: str) -> bool:
+        """Whether this event was handled as a command (to answer edits and redactions)."""
+
+        async def q(tx: Tx) -> bool:
+            return bool(await tx.scalar("SELECT 1 FROM processed_events WHERE event_id=?",
+                                        (event_id,)))
+
+        return await self.db.read(q)
+
+    async def undelivered(self) -> list[tuple[str, str, Reply]]:
+        """Replies committed but not confirmed sent (the bot died in between): the runtime
+        sends them at start-up so no acknowledged command goes unanswered."""
+
+        async def q(tx: Tx) -> list[dict]:
+            return await tx.all("SELECT room_id, event_id, reply FROM processed_events "
+                                "WHERE delivered=0 ORDER BY rowid")
+
+        rows = await self.db.read(q)
+        return [(r["room_id"], r["event_id"], Reply.from_json(json.loads(r["reply"])))
+                for r in rows]
+
     async def _handle(self, tx: Tx, msg: Incoming) -> Reply:
         seen = await tx.one(
             "SELECT reply, delivered FROM processed_events WHERE event_id=?", (msg.event_id,)

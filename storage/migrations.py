@@ -209,6 +209,7 @@ MIGRATIONS: list[str] = [
         hash TEXT NOT NULL,
         UNIQUE (room_id, n)
     );
+    CREATE INDEX undelivered_replies ON processed_events (delivered) WHERE delivered = 0;
     CREATE INDEX audit_by_sender ON audit_log (room_id, sender, id);
     CREATE TABLE audit_heads (
         room_id TEXT PRIMARY KEY,

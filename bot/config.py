@@ -1,0 +1,134 @@
+"""config.toml → typed settings, or a `ConfigError` naming the key and what it expects.
+
+An administrator reading "matrix.homeserver: expected an http(s) URL" fixes the file in one
+go; a traceback would send them to the source. Unknown keys are errors too, so a typo
+(`alowed_inviters`) does not silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from commands import validate
+from commands.context import Settings
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class MatrixConfig:
+    homeserver: str
+    user_id: str
+    password: str | None
+    access_token: str | None
+    device_name: str
+
+
+@dataclass(frozen=True)
+class Config:
+    matrix: MatrixConfig
+    data_dir: Path
+    allowed_inviters: tuple[str, ...]
+    settings: Settings
+    undecryptable_timeout: float
+    path: Path | None = None
+
+
+KNOWN = {
+    "matrix": {"homeserver", "user_id", "password", "access_token", "device_name"},
+    "storage": {"data_dir"},
+    "access": {"allowed_inviters", "lead_level", "require_encryption"},
+    "defaults": {"timezone", "tlp"},
+    "runtime": {"undecryptable_timeout"},
+}
+
+
+def _get(data: dict[str, Any], section: str, key: str, kind: type, default: Any = ...) -> Any:
+    value = data.get(section, {}).get(key, default)
+    name = f"{section}.{key}"
+    if value is ...:
+        raise ConfigError(f"{name}: missing; expected {kind.__name__}")
+    if value is None or (kind is float and isinstance(value, int) and not isinstance(value, bool)):
+        return float(value) if value is not None else None
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(f"{name}: expected {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def parse(data: dict[str, Any], base: Path | None = None) -> Config:
+    for section, body in data.items():
+        if section not in KNOWN:
+            raise ConfigError(f"{section}: unknown section (known: {', '.join(KNOWN)})")
+        if not isinstance(body, dict):
+            raise ConfigError(f"{section}: expected a [{section}] table")
+        for key in body:
+            if key not in KNOWN[section]:
+                raise ConfigError(f"{section}.{key}: unknown key "
+                                  f"(known: {', '.join(sorted(KNOWN[section]))})")
+    homeserver = _get(data, "matrix", "homeserver", str)
+    parts = urlsplit(homeserver)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError("matrix.homeserver: expected an http(s) URL, "
+                          "e.g. https://matrix.police.example")
+    user_id = _get(data, "matrix", "user_id", str)
+    try:
+        validate.mxid(user_id)
+    except ValueError:
+        raise ConfigError("matrix.user_id: expected a Matrix ID like @opsroom:police.example"
+                          ) from None
+    password = _get(data, "matrix", "password", str, None)
+    token = _get(data, "matrix", "access_token", str, None)
+    if not password and not token:
+        raise ConfigError("matrix.password: missing; give a password or matrix.access_token")
+    device_name = _get(data, "matrix", "device_name", str, "opsroom")
+    data_dir = Path(_get(data, "storage", "data_dir", str, "./var/opsroom"))
+    if base is not None and not data_dir.is_absolute():
+        data_dir = base / data_dir
+    inviters = _get(data, "access", "allowed_inviters", list)
+    if not inviters or not all(isinstance(i, str) and i.startswith("@") for i in inviters):
+        raise ConfigError('access.allowed_inviters: expected a non-empty list of Matrix ID '
+                          'patterns, e.g. ["@*:police.example"]')
+    lead_level = _get(data, "access", "lead_level", int, 50)
+    if not 0 <= lead_level <= 100:
+        raise ConfigError("access.lead_level: expected a power level from 0 to 100")
+    require_encryption = _get(data, "access", "require_encryption", bool, True)
+    tz = _get(data, "defaults", "timezone", str, "UTC")
+    try:
+        tz = validate.timezone(tz)
+    except ValueError:
+        raise ConfigError("defaults.timezone: expected an IANA zone, e.g. Europe/Paris") from None
+    tlp = _get(data, "defaults", "tlp", str, "AMBER")
+    try:
+        tlp = validate.tlp(tlp)
+    except ValueError:
+        raise ConfigError("defaults.tlp: expected one of CLEAR, GREEN, AMBER, AMBER+STRICT, RED"
+                          ) from None
+    timeout = _get(data, "runtime", "undecryptable_timeout", float, 300.0)
+    if timeout <= 0:
+        raise ConfigError("runtime.undecryptable_timeout: expected seconds > 0")
+    return Config(
+        matrix=MatrixConfig(homeserver.rstrip("/"), user_id, password, token, device_name),
+        data_dir=data_dir,
+        allowed_inviters=tuple(inviters),
+        settings=Settings(lead_level=lead_level, default_timezone=tz, default_tlp=tlp,
+                          require_encryption=require_encryption),
+        undecryptable_timeout=timeout,
+    )
+
+
+def load(path: Path | str) -> Config:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    config = parse(data, base=path.parent.resolve())
+    return Config(**{**config.__dict__, "path": path})

@@ -1,0 +1,339 @@
+"""The bot process: log in, cross-sign, sync, hand commands to the dispatcher, reply.
+
+The sync token is saved only after every event of a batch has been handled, and each
+command's effect and reply are committed before that, so a crash at any point means
+either the batch is fetched again (and the dispatcher's event-id check makes the repeat
+harmless) or its replies are in the database waiting to be sent at the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import json
+import logging
+import os
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    InviteMemberEvent,
+    LoginResponse,
+    MegolmEvent,
+    RedactionEvent,
+    RoomMemberEvent,
+    RoomMessageText,
+    SyncError,
+    SyncResponse,
+)
+from nio.exceptions import EncryptionError
+
+from bot.config import Config
+from bot.crypto.cross_signing import ensure_cross_signed
+from bot.rooms import PowerLevels
+from bot.sending import Outgoing, SendQueues
+from commands.context import Clock, Incoming, Reply
+from commands.dispatcher import Dispatcher
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+UNENCRYPTED_WARNING = (
+    "⚠️ This room is not end-to-end encrypted. opsroom records nothing here. "
+    "Create an encrypted room for the operation and invite me there."
+)
+EDIT_NOTICE = ("Editing or deleting a command does not change any record. "
+               "Use !undo to revert your last change, or send a new command.")
+UNDECRYPTABLE_NOTICE = ("⚠️ I could not decrypt your message, so nothing was recorded. "
+                        "Please resend it (your client may need to share its keys with me).")
+
+
+class Service(Protocol):
+    async def start(self, bot: Bot) -> None: ...
+    async def stop(self) -> None: ...
+
+
+def _write_private(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _secure_tree(path: Path) -> None:
+    for root, dirs, files in os.walk(path):
+        for d in dirs:
+            os.chmod(Path(root) / d, 0o700)
+        for f in files:
+            os.chmod(Path(root) / f, 0o600)
+
+
+class Bot:
+    def __init__(self, config: Config, services: Sequence[Service] = (),
+                 clock: Clock | None = None) -> None:
+        self.config = config
+        self.services = list(services)
+        self.clock = clock or Clock()
+        self.data_dir = config.data_dir
+        self.state_path = self.data_dir / "runtime_state.json"
+        self.session_path = self.data_dir / "session.json"
+        self.state: dict[str, Any] = {"next_batch": None, "joined_at": {}, "warned": []}
+        self._stop = asyncio.Event()
+        self._pending: dict[str, tuple[MegolmEvent, str, float]] = {}
+        self._requested: set[str] = set()
+        self.client: AsyncClient
+        self.db: Database
+        self.dispatcher: Dispatcher
+        self.sender: SendQueues
+        self.ready = asyncio.Event()  # set once the first sync has been handled
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        os.umask(0o077)
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(self.data_dir, 0o700)
+        self.db = await Database.open(self.data_dir / "opsroom.db")
+        self.dispatcher = Dispatcher(self.db, self.config.settings, self.clock)
+        if self.state_path.exists():
+            self.state.update(json.loads(self.state_path.read_text()))
+        await self._login()
+        self.sender = SendQueues(self.client)
+        self.power = PowerLevels(self.client)
+        await self._resend_undelivered()
+        for service in self.services:
+            await service.start(self)
+
+    async def _login(self) -> None:
+        m = self.config.matrix
+        crypto_dir = self.data_dir / "crypto"
+        crypto_dir.mkdir(exist_ok=True, mode=0o700)
+        session = json.loads(self.session_path.read_text()) if self.session_path.exists() else None
+        cfg = AsyncClientConfig(store_sync_tokens=False, encryption_enabled=True)
+        self.client = AsyncClient(m.homeserver, m.user_id, device_id=(session or {}).get(
+            "device_id"), store_path=str(crypto_dir), config=cfg)
+        if session:
+            self.client.restore_login(session["user_id"], session["device_id"],
+                                      session["access_token"])
+        elif m.password:
+            resp = await self.client.login(m.password, device_name=m.device_name)
+            if not isinstance(resp, LoginResponse):
+                raise RuntimeError(f"login as {m.user_id} failed: {resp}")
+            _write_private(self.session_path, {"user_id": resp.user_id,
+                                               "device_id": resp.device_id,
+                                               "access_token": resp.access_token})
+        else:
+            assert m.access_token
+            self.client.access_token = m.access_token
+            whoami = await self.client.whoami()
+            device_id = getattr(whoami, "device_id", None)
+            if not device_id:
+                raise RuntimeError(f"matrix.access_token is not valid: {whoami}")
+            self.client.restore_login(m.user_id, device_id, m.access_token)
+            _write_private(self.session_path, {"user_id": m.user_id, "device_id": device_id,
+                                               "access_token": m.access_token})
+        if self.client.should_upload_keys:
+            await self.client.keys_upload()
+        await ensure_cross_signed(self.client, m.password, self.data_dir / "keys")
+        _secure_tree(self.data_dir)
+        log.info("logged in as %s, device %s", self.client.user_id, self.client.device_id)
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def close(self) -> None:
+        for service in self.services:
+            await service.stop()
+        await self.sender.close()
+        await self.client.close()
+        await self.db.close()
+
+    async def run(self) -> None:
+        """Sync until asked to stop; the batch in hand is always finished first."""
+        backoff = 1.0
+        try:
+            while not self._stop.is_set():
+                sync = asyncio.create_task(self.client.sync(
+                    timeout=0 if self.state["next_batch"] is None else 30000,
+                    since=self.state["next_batch"],
+                    full_state=self.state["next_batch"] is None,
+                ))
+                stop = asyncio.create_task(self._stop.wait())
+                done, _ = await asyncio.wait({sync, stop}, return_when=asyncio.FIRST_COMPLETED)
+                if sync not in done:
+                    sync.cancel()
+                    await asyncio.gather(sync, return_exceptions=True)
+                    break
+                stop.cancel()
+                try:
+                    resp = sync.result()
+                except Exception as exc:  # network trouble: back off and try again
+                    resp = SyncError(str(exc))
+                if not isinstance(resp, SyncResponse):
+                    log.warning("sync failed (%s); retrying in %.0f s", resp, backoff)
+                    try:
+                        await asyncio.wait_for(self._stop.wait(), backoff)
+                    except TimeoutError:
+                        pass
+                    backoff = min(backoff * 2, 60)
+                    continue
+                backoff = 1.0
+                await self._handle_sync(resp)
+                await self._after_sync()
+        finally:
+            await self.close()
+
+    async def _after_sync(self) -> None:
+        c = self.client
+        if c.should_upload_keys:
+            await c.keys_upload()
+        if c.should_query_keys:
+            await c.keys_query()
+        if c.should_claim_keys:
+            await c.keys_claim(c.get_users_for_key_claiming())
+        await c.send_to_device_messages()
+
+    # -- events ----------------------------------------------------------------------------
+    async def _handle_sync(self, resp: SyncResponse) -> None:
+        initial = self.state["next_batch"] is None
+        for room_id, info in resp.rooms.invite.items():
+            await self._on_invite(room_id, info.invite_state)
+        for room_id, info in resp.rooms.join.items():
+            joined_at = self.state["joined_at"].setdefault(
+                room_id, int(time.time() * 1000) if initial else 0)
+            for event in info.timeline.events:
+                if (isinstance(event, RoomMemberEvent) and event.state_key == self.client.user_id
+                        and event.membership == "join" and not joined_at):
+                    joined_at = self.state["joined_at"][room_id] = event.server_timestamp
+                if initial or event.server_timestamp < joined_at:
+                    continue  # history from before the bot joined is not ours to act on
+                await self._on_event(room_id, event)
+        await self._retry_pending()
+        self.state["next_batch"] = resp.next_batch
+        _write_private(self.state_path, self.state)
+        self.ready.set()
+
+    async def _on_invite(self, room_id: str, invite_state: list[Any]) -> None:
+        inviter = next((e.sender for e in invite_state if isinstance(e, InviteMemberEvent)
+                        and e.state_key == self.client.user_id), None)
+        if inviter and any(fnmatch.fnmatchcase(inviter, p) for p in self.config.allowed_inviters):
+            result = await self.client.join(room_id)
+            log.info("joined %s on invite from %s: %s", room_id, inviter, type(result).__name__)
+            self.state["joined_at"][room_id] = int(time.time() * 1000)
+        else:
+            log.warning("refusing invite to %s from %s (not in allowed_inviters)", room_id,
+                        inviter)
+            await self.client.room_leave(room_id)
+
+    async def _on_event(self, room_id: str, event: Any) -> None:
+        if getattr(event, "sender", None) == self.client.user_id:
+            return
+        if isinstance(event, MegolmEvent):
+            self._pending[event.event_id] = (event, room_id, time.monotonic())
+            await self._request_keys(event)
+        elif isinstance(event, RoomMessageText):
+            await self._on_text(room_id, event)
+        elif isinstance(event, RedactionEvent) and event.redacts:
+            if await self.dispatcher.was_command(event.redacts):
+                self._notice(room_id, EDIT_NOTICE, reply_to=event.redacts)
+
+    async def _on_text(self, room_id: str, event: RoomMessageText) -> None:
+        content = event.source.get("content", {})
+        relation = content.get("m.relates_to") or {}
+        if relation.get("rel_type") == "m.replace":
+            original = relation.get("event_id", "")
+            if await self.dispatcher.was_command(original) or self.dispatcher.is_command(
+                    content.get("m.new_content", {}).get("body", "")):
+                self._notice(room_id, EDIT_NOTICE, reply_to=event.event_id)
+            return
+        if not self.dispatcher.is_command(event.body):
+            return
+        room = self.client.rooms.get(room_id)
+        encrypted = bool(room and room.encrypted)
+        if self.config.settings.require_encryption and not encrypted:
+            if room_id not in self.state["warned"]:
+                self.state["warned"].append(room_id)
+                _write_private(self.state_path, self.state)
+                self._notice(room_id, UNENCRYPTED_WARNING, reply_to=event.event_id)
+            return
+        level = await self.power.level(room, event.sender) if room else 0
+        msg = Incoming(
+            room_id=room_id,
+            sender=event.sender,
+            event_id=event.event_id,
+            body=event.body,
+            timestamp=datetime.fromtimestamp(event.server_timestamp / 1000, UTC),
+            power_level=level,
+            encrypted=encrypted,
+        )
+        reply = await self.dispatcher.handle(msg)
+        if not reply.duplicate:
+            self.send_reply(room_id, event.event_id, reply)
+
+    # -- undecryptable events --------------------------------------------------------------
+    async def _request_keys(self, event: MegolmEvent) -> None:
+        if event.session_id in self._requested:
+            return
+        self._requested.add(event.session_id)
+        try:
+            await self.client.request_room_key(event)
+        except Exception as exc:  # a duplicate request is not worth failing over
+            log.info("room key request for %s not sent: %s", event.session_id, exc)
+
+    async def _retry_pending(self) -> None:
+        for event_id, (event, room_id, first_seen) in list(self._pending.items()):
+            try:
+                decrypted = self.client.decrypt_event(event)
+            except EncryptionError:
+                decrypted = None
+            if decrypted is not None and not isinstance(decrypted, MegolmEvent):
+                del self._pending[event_id]
+                decrypted.room_id = room_id
+                await self._on_event(room_id, decrypted)
+            elif time.monotonic() - first_seen > self.config.undecryptable_timeout:
+                del self._pending[event_id]
+                self._notice(room_id, UNDECRYPTABLE_NOTICE, reply_to=event_id)
+
+    # -- sending ---------------------------------------------------------------------------
+    def send_reply(self, room_id: str, event_id: str, reply: Reply) -> None:
+        if reply.ok:
+            self.sender.put(Outgoing(room_id, {"m.relates_to": {
+                "rel_type": "m.annotation", "event_id": event_id, "key": "✅"}},
+                event_type="m.reaction"))
+        content = _notice_content(reply.text, reply.html, event_id)
+
+        async def delivered() -> None:
+            await self.dispatcher.delivered(event_id)
+
+        self.sender.put(Outgoing(room_id, content, attachment=reply.attachment, done=delivered))
+        if reply.attachment is not None:
+            self.sender.put(Outgoing(room_id, content))
+
+    def _notice(self, room_id: str, text: str, reply_to: str | None = None) -> None:
+        self.sender.put(Outgoing(room_id, _notice_content(text, None, reply_to)))
+
+    async def post(self, room_id: str, text: str, html: str) -> None:
+        """For scheduled posts (sitreps, reminders): queued behind replies to that room."""
+        self.sender.put(Outgoing(room_id, _notice_content(text, html, None)))
+
+    async def _resend_undelivered(self) -> None:
+        for room_id, event_id, reply in await self.dispatcher.undelivered():
+            log.info("re-sending the reply to %s that was committed but not sent", event_id)
+            self.send_reply(room_id, event_id, reply)
+
+
+def _notice_content(text: str, html: str | None, reply_to: str | None) -> dict[str, Any]:
+    content: dict[str, Any] = {"msgtype": "m.notice", "body": text}
+    if html is not None:
+        content["format"] = "org.matrix.custom.html"
+        content["formatted_body"] = html
+    if reply_to:
+        content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
+    return content

@@ -1,0 +1,13 @@
+"""Background services the bot runs beside the sync loop (the sitrep scheduler).
+
+Kept in one place so `opsroom run`, `opsroom up` and the tests start the same set.
+"""
+
+from __future__ import annotations
+
+from bot.config import Config
+from bot.runtime import Service
+
+
+def services_for(config: Config) -> list[Service]:
+    return []

@@ -1,0 +1,34 @@
+"""Shared fixtures: one real Synapse per test session, on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.homeserver import LocalSynapse
+
+
+@pytest.fixture(scope="session")
+def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSynapse]:
+    hs = LocalSynapse(tmp_path_factory.mktemp("synapse"))
+    asyncio.run(hs.start())
+    yield hs
+    asyncio.run(hs.stop())
+
+
+_names = itertools.count(1)
+
+
+@pytest.fixture
+def unique() -> Iterator[str]:
+    """A fresh suffix per test so users and rooms never collide within the session."""
+    yield f"t{next(_names)}"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "bot-data"

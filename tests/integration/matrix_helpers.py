@@ -1,0 +1,164 @@
+"""Real encrypted Matrix clients for the integration tests.
+
+nio gotchas these helpers take care of:
+- a client must know the other members' devices before sending an encrypted message:
+  `joined_members` + `keys_query`, then `room_send(..., ignore_unverified_devices=True)`
+  (nio knows nothing of cross-signing, so every device counts as unverified to it);
+- after each sync the client must upload/query/claim keys and flush to-device messages,
+  or room keys never reach the other side (nio's `sync_forever` does this; a hand-written
+  sync loop must too);
+- decrypted events arrive as ordinary event classes (RoomMessageNotice, ReactionEvent …)
+  with the decrypted payload in `.source`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from nio import AsyncClient, AsyncClientConfig, LoginResponse, RoomCreateResponse, SyncResponse
+
+from bot.config import Config, parse
+from bot.homeserver import LocalSynapse
+from bot.runtime import Bot
+
+ENCRYPTION = {"type": "m.room.encryption", "state_key": "",
+              "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
+
+
+class TestClient:
+    """A logged-in, encrypting nio client that remembers every event it has seen."""
+
+    __test__ = False
+
+    def __init__(self, client: AsyncClient) -> None:
+        self.nio = client
+        self.events: list[tuple[str, Any]] = []
+
+    @property
+    def user_id(self) -> str:
+        return self.nio.user_id
+
+    async def sync(self, timeout_ms: int = 500) -> None:
+        resp = await self.nio.sync(timeout=timeout_ms, full_state=not self.nio.next_batch)
+        if isinstance(resp, SyncResponse):
+            for room_id, info in resp.rooms.join.items():
+                for event in info.timeline.events:
+                    self.events.append((room_id, event))
+        c = self.nio
+        if c.should_upload_keys:
+            await c.keys_upload()
+        if c.should_query_keys:
+            await c.keys_query()
+        if c.should_claim_keys:
+            await c.keys_claim(c.get_users_for_key_claiming())
+        await c.send_to_device_messages()
+
+    async def wait_for(self, predicate: Callable[[str, Any], bool], timeout: float = 20.0
+                       ) -> Any:
+        """Sync until an event matching `predicate(room_id, event)` has been seen."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for room_id, event in self.events:
+                if predicate(room_id, event):
+                    return event
+            if time.monotonic() > deadline:
+                raise TimeoutError("no matching event arrived in time")
+            await self.sync()
+
+    def seen(self, predicate: Callable[[str, Any], bool]) -> list[Any]:
+        return [e for r, e in self.events if predicate(r, e)]
+
+    async def create_room(self, invite: list[str], encrypted: bool = True) -> str:
+        resp = await self.nio.room_create(invite=invite,
+                                          initial_state=[ENCRYPTION] if encrypted else [])
+        assert isinstance(resp, RoomCreateResponse), resp
+        await self.sync()
+        return resp.room_id
+
+    async def wait_joined(self, room_id: str, user_id: str, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            await self.sync()
+            room = self.nio.rooms.get(room_id)
+            if room and user_id in room.users:
+                return
+        raise TimeoutError(f"{user_id} did not join {room_id}")
+
+    async def send_text(self, room_id: str, body: str) -> str:
+        await self.nio.joined_members(room_id)
+        if self.nio.should_query_keys:
+            await self.nio.keys_query()
+        resp = await self.nio.room_send(room_id, "m.room.message",
+                                        {"msgtype": "m.text", "body": body},
+                                        ignore_unverified_devices=True)
+        return resp.event_id
+
+    def replies_to(self, event_id: str) -> list[Any]:
+        def is_reply(room_id: str, e: Any) -> bool:
+            content = e.source.get("content", {})
+            return (content.get("m.relates_to", {}).get("m.in_reply_to", {})
+                    .get("event_id") == event_id)
+        return self.seen(is_reply)
+
+    def reactions_to(self, event_id: str) -> list[Any]:
+        def is_reaction(room_id: str, e: Any) -> bool:
+            rel = e.source.get("content", {}).get("m.relates_to", {})
+            return rel.get("rel_type") == "m.annotation" and rel.get("event_id") == event_id
+        return self.seen(is_reaction)
+
+    async def command(self, room_id: str, body: str, timeout: float = 20.0) -> Any:
+        """Send a command and return the bot's decrypted reply to it."""
+        event_id = await self.send_text(room_id, body)
+        await self.wait_for(lambda r, e: bool(self.replies_to(event_id)), timeout)
+        return self.replies_to(event_id)[0], event_id
+
+    async def close(self) -> None:
+        await self.nio.close()
+
+
+async def make_client(synapse: LocalSynapse, localpart: str, tmp: Path) -> TestClient:
+    password = f"pw-{localpart}"
+    user_id = await synapse.register_user(localpart, password)
+    store = tmp / f"client-{localpart}"
+    store.mkdir(parents=True, exist_ok=True)
+    nio = AsyncClient(synapse.base_url, user_id, store_path=str(store),
+                      config=AsyncClientConfig(store_sync_tokens=True, encryption_enabled=True))
+    resp = await nio.login(password)
+    assert isinstance(resp, LoginResponse), resp
+    client = TestClient(nio)
+    await client.sync(0)
+    return client
+
+
+def bot_config(synapse: LocalSynapse, user_id: str, password: str, data_dir: Path,
+               **access: Any) -> Config:
+    return parse({
+        "matrix": {"homeserver": synapse.base_url, "user_id": user_id, "password": password},
+        "storage": {"data_dir": str(data_dir)},
+        "access": {"allowed_inviters": ["@*:localhost"], **access},
+    })
+
+
+@asynccontextmanager
+async def running_bot(config: Config, services: list | None = None) -> AsyncIterator[Bot]:
+    bot = Bot(config, services=services or [])
+    await bot.start()
+    task = asyncio.create_task(bot.run())
+    await asyncio.wait_for(bot.ready.wait(), 30)
+    try:
+        yield bot
+    finally:
+        bot.request_stop()
+        await asyncio.wait_for(task, 30)
+
+
+async def register_bot(synapse: LocalSynapse, unique: str, data_dir: Path, **access: Any
+                       ) -> Config:
+    password = f"pw-bot-{unique}"
+    user_id = await synapse.register_user(f"opsroom-{unique}", password)
+    return bot_config(synapse, user_id, password, data_dir, **access)

@@ -145,8 +145,9 @@ def bot_config(synapse: LocalSynapse, user_id: str, password: str, data_dir: Pat
 
 
 @asynccontextmanager
-async def running_bot(config: Config, services: list | None = None) -> AsyncIterator[Bot]:
-    bot = Bot(config, services=services or [])
+async def running_bot(config: Config, services: list | None = None, **options: Any
+                      ) -> AsyncIterator[Bot]:
+    bot = Bot(config, services=services or [], **options)
     await bot.start()
     task = asyncio.create_task(bot.run())
     await asyncio.wait_for(bot.ready.wait(), 30)

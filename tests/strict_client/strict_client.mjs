@@ -1,0 +1,87 @@
+// An Element-like client: matrix-js-sdk with rust crypto in strict device-isolation mode
+// (OnlySignedDevicesIsolationMode). It neither shares room keys with nor accepts messages
+// from devices that their owner has not cross-signed. It logs in, cross-signs itself,
+// creates an encrypted room, invites the bot, sends a command and waits for a reply it
+// can decrypt that contains the expected text.
+//
+// Input (environment): HS, USER, PASSWORD, BOT, COMMAND, EXPECT, TIMEOUT_MS.
+// Output: one JSON line; exit 0 when the reply arrived and decrypted, 1 otherwise.
+
+// Node 20 lacks Promise.withResolvers, which matrix-js-sdk uses.
+if (!Promise.withResolvers) {
+  Promise.withResolvers = function () {
+    let resolve, reject;
+    const promise = new Promise((res, rej) => { resolve = res; reject = rej; });
+    return { promise, resolve, reject };
+  };
+}
+await import("fake-indexeddb/auto");
+const sdk = await import("matrix-js-sdk");
+const { OnlySignedDevicesIsolationMode } = await import("matrix-js-sdk/lib/crypto-api/index.js");
+const { logger } = await import("matrix-js-sdk/lib/logger.js");
+logger.setLevel?.("error");
+logger.disableAll?.();
+
+const env = process.env;
+const timeoutMs = Number(env.TIMEOUT_MS || 30000);
+const seen = [];
+
+function finish(ok, extra) {
+  console.log(JSON.stringify({ ok, ...extra, seen }));
+  process.exit(ok ? 0 : 1);
+}
+
+setTimeout(() => finish(false, { reason: "no decryptable reply from the bot in time" }), timeoutMs);
+
+const auth = { type: "m.login.password", identifier: { type: "m.id.user", user: env.USER }, password: env.PASSWORD };
+const login = await sdk.createClient({ baseUrl: env.HS }).loginRequest(auth);
+const client = sdk.createClient({
+  baseUrl: env.HS, userId: login.user_id, accessToken: login.access_token, deviceId: login.device_id,
+});
+await client.initRustCrypto({ useIndexedDB: false });
+const crypto = client.getCrypto();
+crypto.setDeviceIsolationMode(new OnlySignedDevicesIsolationMode());
+await crypto.bootstrapCrossSigning({
+  authUploadDeviceSigningKeys: async (makeRequest) => { await makeRequest({ ...auth }); },
+});
+
+const synced = new Promise((resolve) => {
+  client.on(sdk.ClientEvent.Sync, (state) => { if (state === "PREPARED") resolve(); });
+});
+await client.startClient({ initialSyncLimit: 0 });
+await synced;
+
+const { room_id: roomId } = await client.createRoom({
+  invite: [env.BOT],
+  initial_state: [{ type: "m.room.encryption", state_key: "", content: { algorithm: "m.megolm.v1.aes-sha2" } }],
+});
+
+async function botJoined() {
+  for (let i = 0; i < 200; i++) {
+    const member = client.getRoom(roomId)?.getMember(env.BOT);
+    if (member?.membership === "join") return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  finish(false, { reason: "the bot did not join" });
+}
+await botJoined();
+
+let commandId = null;
+function check(event) {
+  if (event.getRoomId() !== roomId || event.getSender() !== env.BOT) return;
+  if (event.isBeingDecrypted() || event.isDecryptionPending?.()) return;
+  const entry = { type: event.getType(), failure: event.decryptionFailureReason ?? null };
+  if (event.isDecryptionFailure()) { seen.push(entry); return; }
+  const body = event.getContent()?.body;
+  entry.body = body;
+  seen.push(entry);
+  const replyTo = event.getContent()?.["m.relates_to"]?.["m.in_reply_to"]?.event_id;
+  if (event.getType() === "m.room.message" && body?.includes(env.EXPECT) && replyTo === commandId) {
+    finish(true, { body, encrypted: event.isEncrypted() });
+  }
+}
+client.on(sdk.RoomEvent.Timeline, (event) => check(event));
+client.on(sdk.MatrixEventEvent.Decrypted, (event) => check(event));
+
+const sent = await client.sendTextMessage(roomId, env.COMMAND);
+commandId = sent.event_id;

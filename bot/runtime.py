@@ -164,9 +164,10 @@ class Bot:
         try:
             while not self._stop.is_set():
                 # Short polls while messages wait for keys, so the give-up notice is timely.
+                # The first sync of a run returns at once, so start-up is not a long-poll.
                 poll = 2000 if self._pending else 30000
                 sync = asyncio.create_task(self.client.sync(
-                    timeout=0 if self.state["next_batch"] is None else poll,
+                    timeout=0 if not self.ready.is_set() else poll,
                     since=self.state["next_batch"],
                     full_state=self.state["next_batch"] is None,
                 ))

@@ -1,0 +1,74 @@
+"""Bad config exits naming the key and what is expected; the example config is valid."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load, parse
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD = {
+    "matrix": {"homeserver": "https://matrix.police.example", "user_id": "@bot:police.example",
+               "password": "x"},
+    "access": {"allowed_inviters": ["@*:police.example"]},
+}
+
+
+def with_(section: str, **values: object) -> dict:
+    data = {k: dict(v) for k, v in GOOD.items()}
+    data.setdefault(section, {}).update(values)
+    return data
+
+
+def test_example_config_is_valid() -> None:
+    config = load(ROOT / "config.example.toml")
+    assert config.matrix.user_id == "@opsroom:police.example"
+    assert config.settings.lead_level == 50 and config.settings.default_tlp == "AMBER"
+    assert config.data_dir == ROOT / "var" / "opsroom"
+
+
+@pytest.mark.parametrize(("data", "key"), [
+    (with_("matrix", homeserver="matrix.police.example"), "matrix.homeserver"),
+    (with_("matrix", homeserver=42), "matrix.homeserver"),
+    (with_("matrix", user_id="opsroom"), "matrix.user_id"),
+    (with_("matrix", password=None) | {"matrix": {"homeserver": "https://h.example",
+                                                   "user_id": "@b:h.example"}}, "matrix.password"),
+    (with_("access", allowed_inviters=[]), "access.allowed_inviters"),
+    (with_("access", allowed_inviters="@*:x"), "access.allowed_inviters"),
+    (with_("access", lead_level=500), "access.lead_level"),
+    (with_("access", lead_level="high"), "access.lead_level"),
+    (with_("access", require_encryption="yes"), "access.require_encryption"),
+    (with_("defaults", timezone="Mars/Olympus"), "defaults.timezone"),
+    (with_("defaults", tlp="WHITE"), "defaults.tlp"),
+    (with_("access", alowed_inviters=["@*:x"]), "access.alowed_inviters"),
+    (with_("extras", x=1), "extras"),
+])
+def test_bad_config_names_the_key(data: dict, key: str) -> None:
+    with pytest.raises(ConfigError) as exc:
+        parse(data)
+    assert str(exc.value).startswith(key), exc.value
+
+
+def test_check_config_exits_2_with_the_key_and_no_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "config.toml"
+    bad.write_text('[matrix]\nhomeserver = "ftp://x"\nuser_id = "@b:x"\npassword = "p"\n'
+                   '[access]\nallowed_inviters = ["@*:x"]\n')
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "check-config", "-c", str(bad)],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 2
+    assert "matrix.homeserver" in result.stderr and "http(s) URL" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_check_config_on_missing_file_and_bad_toml(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[matrix\n")
+    for path in (tmp_path / "missing.toml", broken):
+        result = subprocess.run([sys.executable, "-m", "bot.cli", "check-config", "-c", str(path)],
+                                capture_output=True, text=True, cwd=ROOT)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert str(path) in result.stderr

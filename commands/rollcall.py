@@ -1,0 +1,97 @@
+"""/rollcall, /ready, /notready: the go/no-go round before H-hour.
+
+Each agency answers once (a later answer replaces the earlier one), and whoever answers
+speaks for their agency; a member without an agency is told how to get mapped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from commands import args as A
+from commands import records
+from commands.context import CommandError, Context, Reply
+from commands.reply import B, ReplyBuilder
+from commands.spec import Choice, Role, command, pos
+from storage import queries
+
+
+def _state_lines(r: ReplyBuilder, state: dict) -> None:
+    missing = [a["code"] for a in state["agencies"] if a["ready"] is None]
+    nogo = [a for a in state["agencies"] if a["ready"] is False]
+    for a in state["agencies"]:
+        mark = {True: "✅ GO", False: "⛔ NO-GO", None: "… waiting"}[a["ready"]]
+        reason = f" — {a['reason']}" if a["reason"] else ""
+        r.line(f"{a['code']}: {mark}{reason}")
+    if not missing and not nogo:
+        r.line(B("ALL GO"))
+    elif missing:
+        r.line("Missing: " + ", ".join(missing))
+
+
+@command("rollcall", params=[pos("action", Choice(("close",)), required=False)],
+         summary="open a go/no-go roll call, show it, or close it (lead)")
+async def rollcall(ctx: Context, a: dict[str, Any]) -> Reply:
+    op = ctx.require_op()
+    state = await queries.rollcall_state(ctx.tx, op["id"])
+    if a["action"] == "close":
+        ctx.require_lead("close the roll call")
+        if not state["open"]:
+            raise CommandError("no roll call is open", show_usage=False)
+        row = await ctx.tx.one("SELECT * FROM rollcalls WHERE op_id=? AND status='open'",
+                               (op["id"],))
+        await ctx.tx.update("rollcalls", row["id"], {"status": "closed", "closed_at": ctx.stamp})
+        r = ReplyBuilder().heading(f"Roll call R-{row['seq']} closed")
+        _state_lines(r, state)
+        return r.build()
+    if state["open"]:
+        r = ReplyBuilder().heading(f"Roll call R-{state['seq']} (open)")
+        _state_lines(r, state)
+        return r.build()
+    ctx.require_lead("open a roll call")
+    codes = await records.agency_codes(ctx)
+    if not codes:
+        raise CommandError("no agencies yet: add them with /agency add", show_usage=False)
+    seq = await ctx.tx.next_seq(op["id"], "R")
+    await ctx.tx.insert("rollcalls", {"op_id": op["id"], "seq": seq, "status": "open",
+                                      "opened_by": ctx.sender, "opened_at": ctx.stamp})
+    r = ReplyBuilder().heading(f"GO / NO-GO roll call R-{seq}: each agency answers "
+                               "!ready or !notready \"reason\"")
+    r.line("Waiting for: " + ", ".join(codes))
+    return r.build()
+
+
+async def _answer(ctx: Context, ready: bool, reason: str | None) -> Reply:
+    op = ctx.require_op()
+    call = await ctx.tx.one("SELECT * FROM rollcalls WHERE op_id=? AND status='open'",
+                            (op["id"],))
+    if call is None:
+        raise CommandError("no roll call is open; a lead opens one with /rollcall",
+                           show_usage=False)
+    if ctx.agency is None:
+        raise CommandError("you are not mapped to an agency; a lead maps you with "
+                           f"/member {ctx.sender} agency=CODE", show_usage=False)
+    code = ctx.agency["code"]
+    existing = await ctx.tx.one("SELECT * FROM rollcall_answers WHERE rollcall_id=? AND "
+                                "agency=?", (call["id"], code))
+    values = {"ready": int(ready), "reason": reason, "user_id": ctx.sender, "at": ctx.stamp}
+    if existing:
+        await ctx.tx.update("rollcall_answers", existing["id"], values)
+    else:
+        await ctx.tx.insert("rollcall_answers", {"rollcall_id": call["id"], "agency": code,
+                                                 **values})
+    state = await queries.rollcall_state(ctx.tx, op["id"])
+    r = ReplyBuilder().line(B(code), " GO" if ready else f" NO-GO — {reason}")
+    _state_lines(r, state)
+    return r.build()
+
+
+@command("ready", summary="answer GO for your agency in the open roll call", role=Role.OFFICER)
+async def ready(ctx: Context, a: dict[str, Any]) -> Reply:
+    return await _answer(ctx, True, None)
+
+
+@command("notready", params=[pos("reason", A.text("reason", max_len=300, metavar='"reason"'))],
+         summary="answer NO-GO for your agency, with the reason")
+async def notready(ctx: Context, a: dict[str, Any]) -> Reply:
+    return await _answer(ctx, False, a["reason"])

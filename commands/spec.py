@@ -161,7 +161,7 @@ class Command:
                 if tok.key in raw:
                     raise CommandError(f"{tok.key}= is given twice")
                 raw[tok.key] = tok.value
-            elif tok.kind == "mention" and mentions:
+            elif mentions and (tok.kind == "mention" or tok.value.startswith("@")):
                 p = mentions.pop(0)
                 raw[p.name] = tok.value
             else:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.homeserver import LocalSynapse
+from tests.harness import Harness
 
 
 @pytest.fixture(scope="session")
@@ -32,3 +33,20 @@ def unique() -> Iterator[str]:
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "bot-data"
+
+
+@pytest.fixture
+async def h(tmp_path: Path) -> Iterator[Harness]:
+    """A dispatcher on a fresh database with operation FIREBREAK set up (see harness)."""
+    harness = await Harness.open(tmp_path)
+    await harness.setup_operation()
+    yield harness
+    await harness.close()
+
+
+@pytest.fixture
+async def bare(tmp_path: Path) -> Iterator[Harness]:
+    """A dispatcher on a fresh database, room not yet bound to an operation."""
+    harness = await Harness.open(tmp_path)
+    yield harness
+    await harness.close()

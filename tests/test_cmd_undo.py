@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-import pytest
-
 from tests.harness import LEAD, OFFICER, OTHER, Harness
-
-
-@pytest.fixture
-async def h(tmp_path):
-    harness = await Harness.open(tmp_path)
-    await harness.setup_operation()
-    yield harness
-    await harness.close()
 
 
 async def test_undo_removes_your_new_task_and_keeps_the_number(h: Harness) -> None:

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from storage.migrations import MIGRATIONS
-from storage.tx import Actor, Tx
+from storage.tx import Actor, AsyncRunner, InlineRunner, Tx
 
 T = TypeVar("T")
 
@@ -50,6 +50,8 @@ class Database:
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
+        self._raw = conn._conn  # the sqlite3 connection aiosqlite owns
+        self._inline = InlineRunner(self._raw)
         self.path = path
         self._queue: list[tuple[Callable[[Tx], Awaitable[Any]], Actor | None, asyncio.Future]] = []
         self._writer: asyncio.Task | None = None
@@ -62,7 +64,9 @@ class Database:
         path = Path(path)
         _secure_dir(path.parent)
         _secure_file(path)
-        conn = await aiosqlite.connect(path, isolation_level=None)
+        # check_same_thread=False: statements of the writer run inline on the loop (see
+        # storage.tx.InlineRunner) while COMMIT goes through aiosqlite's thread.
+        conn = await aiosqlite.connect(path, isolation_level=None, check_same_thread=False)
         conn.row_factory = aiosqlite.Row
         await _configure(conn)
         db = cls(conn, path)
@@ -109,25 +113,27 @@ class Database:
     async def _run_batch(
         self, batch: list[tuple[Callable[[Tx], Awaitable[Any]], Actor | None, asyncio.Future]]
     ) -> None:
+        raw = self._raw
         outcomes: list[tuple[asyncio.Future, Any, BaseException | None]] = []
         try:
-            await self._conn.execute("BEGIN IMMEDIATE")
+            raw.execute("BEGIN IMMEDIATE")
             for fn, actor, fut in batch:
-                await self._conn.execute("SAVEPOINT job")
+                raw.execute("SAVEPOINT job")
                 try:
-                    result = await fn(Tx(self._conn, actor))
+                    result = await fn(Tx(self._inline, actor))
                 except Exception as exc:
-                    await self._conn.execute("ROLLBACK TO job")
-                    await self._conn.execute("RELEASE job")
+                    raw.execute("ROLLBACK TO job")
+                    raw.execute("RELEASE job")
                     outcomes.append((fut, None, exc))
                 else:
-                    await self._conn.execute("RELEASE job")
+                    raw.execute("RELEASE job")
                     outcomes.append((fut, result, None))
             if self.before_commit is not None:
                 self.before_commit()
+            # The fsync happens here, on aiosqlite's thread, so the loop keeps serving.
             await self._conn.execute("COMMIT")
         except BaseException as exc:
-            if self._conn.in_transaction:
+            if raw.in_transaction:
                 await self._conn.execute("ROLLBACK")
             for _fn, _actor, fut in batch:
                 if not fut.done():
@@ -156,7 +162,7 @@ class Database:
         try:
             await conn.execute("PRAGMA query_only=ON")
             await conn.execute("BEGIN")
-            yield Tx(conn, None)
+            yield Tx(AsyncRunner(conn), None)
         finally:
             if conn.in_transaction:
                 await conn.execute("ROLLBACK")

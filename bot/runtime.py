@@ -54,7 +54,7 @@ UNDECRYPTABLE_NOTICE = ("⚠️ I could not decrypt your message, so nothing was
 
 
 class Service(Protocol):
-    async def start(self, bot: Bot) -> None: ...
+    async def start(self, bot: Bot) -> None: ...  # called after login, before the first sync
     async def stop(self) -> None: ...
 
 

@@ -10,4 +10,6 @@ from bot.runtime import Service
 
 
 def services_for(config: Config) -> list[Service]:
-    return []
+    from bot.scheduler import SitrepScheduler
+
+    return [SitrepScheduler()]

@@ -9,6 +9,7 @@ from commands import validate
 from commands.context import CommandError, Context, Reply
 from commands.records import dtg
 from commands.reply import B, C, ReplyBuilder, ok
+from commands.sitrep import produce
 from commands.spec import Choice, Fn, Role, command, key, pos
 
 PHASES = ("planning", "action", "follow-up", "closed")
@@ -86,6 +87,11 @@ async def op_phase(ctx: Context, a: dict[str, Any]) -> Reply:
                                    {"phase": a["phase"], "updated_at": ctx.stamp})
     ctx.op = after
     r = ReplyBuilder().line(f"{op['code']}: phase {op['phase']} → ", B(after["phase"]))
-    if after["phase"] == "closed":
-        r.line("The operation is closed: ", C("/export"), " to hand over its summary.")
-    return r.build()
+    if after["phase"] != "closed":
+        return r.build()
+    r.line("The operation is closed: ", C("/export"), " to hand over its summary.")
+    head = r.build()
+    final = await produce(ctx.tx, after, ctx.now, final=True)
+    assert final is not None
+    return Reply(ok=True, text=f"{head.text}\n\n{final.text}",
+                 html=f"{head.html}<br><br>{final.html}")

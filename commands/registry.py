@@ -17,6 +17,7 @@ MODULES = (
     "preserve",
     "takedown",
     "rollcall",
+    "sitrep",
     "undo",
     "audit",
     "help",

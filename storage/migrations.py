@@ -222,4 +222,47 @@ MIGRATIONS: list[str] = [
     CREATE INDEX arrests_by_op ON arrests (op_id);
     CREATE INDEX preservations_by_op ON preservations (op_id, status);
     """,
+    # 2: situation reports and reminders
+    """
+    CREATE TABLE sitrep_schedules (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL UNIQUE REFERENCES operations(id),
+        kind TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        tz TEXT NOT NULL,
+        anchor TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE sitrep_notes (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL UNIQUE REFERENCES operations(id),
+        note TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE sitreps (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        number INTEGER NOT NULL,
+        slot TEXT,
+        posted_at TEXT NOT NULL,
+        late INTEGER NOT NULL DEFAULT 0,
+        final INTEGER NOT NULL DEFAULT 0,
+        snapshot TEXT NOT NULL,
+        UNIQUE (op_id, number),
+        UNIQUE (op_id, slot)
+    );
+    CREATE TABLE reminders_sent (
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        key TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        late INTEGER NOT NULL DEFAULT 0,
+        skipped INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (op_id, key)
+    );
+    CREATE INDEX tasks_due ON tasks (op_id, due) WHERE due IS NOT NULL;
+    CREATE INDEX seizures_created ON seizures (op_id, created_at);
+    CREATE INDEX arrests_created ON arrests (op_id, created_at);
+    """,
 ]

@@ -30,6 +30,8 @@ RECORD_TABLES = frozenset(
         "assets",
         "tallies",
         "preservations",
+        "sitrep_schedules",
+        "sitrep_notes",
     }
 )
 

@@ -1,0 +1,114 @@
+"""Posts scheduled sitreps and reminders into the rooms.
+
+The database is the only source of truth: APScheduler (3.x, AsyncIOScheduler) jobs are
+rebuilt from `sitrep_schedules` at start-up and whenever a lead changes a schedule (a
+one-second reconcile job notices). A job firing, or the start-up catch-up, asks
+`commands.schedule.latest_due_slot` which slot is due and `commands.sitrep.produce`
+records it under a UNIQUE (operation, slot) key, so a slot is posted once: late after
+downtime (only the latest missed one), never twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from commands import reminders, schedule
+from commands.context import Reply
+from commands.sitrep import produce
+from storage.codec import from_db_time
+from storage.tx import Tx
+
+if TYPE_CHECKING:
+    from bot.runtime import Bot
+
+log = logging.getLogger(__name__)
+ON_TIME = timedelta(minutes=2)  # a slot posted later than this after its time is "late"
+
+
+class SitrepScheduler:
+    def __init__(self, reconcile_seconds: float = 1.0) -> None:
+        self.reconcile_seconds = reconcile_seconds
+        self._jobs: dict[int, tuple[str, str, str, str]] = {}
+        self.scheduler: AsyncIOScheduler | None = None
+        self.bot: Bot
+
+    async def start(self, bot: Bot) -> None:
+        self.bot = bot
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.scheduler.start()
+        await self.reconcile()
+        self.scheduler.add_job(self.reconcile, IntervalTrigger(seconds=self.reconcile_seconds),
+                               id="reconcile", coalesce=True, max_instances=1)
+
+    async def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+
+    def now(self) -> datetime:
+        return self.bot.clock.now()
+
+    async def reconcile(self) -> None:
+        """Sync jobs with the schedules in the database, then post what is due."""
+        rows = await self.bot.db.read(lambda tx: tx.all(
+            "SELECT s.*, o.room_id FROM sitrep_schedules s JOIN operations o ON o.id=s.op_id "
+            "WHERE o.phase != 'closed'"))
+        wanted = {r["op_id"]: r for r in rows}
+        assert self.scheduler is not None
+        for op_id in set(self._jobs) - set(wanted):
+            self.scheduler.remove_job(f"sitrep-{op_id}")
+            del self._jobs[op_id]
+        for op_id, row in wanted.items():
+            signature = (row["kind"], row["spec"], row["tz"], row["anchor"])
+            if self._jobs.get(op_id) != signature:
+                trigger = schedule.trigger_for(*signature)
+                self.scheduler.add_job(self.post_due_sitrep, trigger, args=[op_id],
+                                       id=f"sitrep-{op_id}", replace_existing=True,
+                                       coalesce=True, misfire_grace_time=None)
+                self._jobs[op_id] = signature
+            await self.post_due_sitrep(op_id)
+        await self.post_reminders()
+
+    async def post_due_sitrep(self, op_id: int) -> None:
+        now = self.now()
+
+        async def decide(tx: Tx) -> tuple[str, Reply] | None:
+            row = await tx.one("SELECT s.*, o.room_id FROM sitrep_schedules s JOIN operations o "
+                               "ON o.id=s.op_id WHERE s.op_id=?", (op_id,))
+            if row is None:
+                return None
+            last = await tx.scalar("SELECT MAX(slot) FROM sitreps WHERE op_id=?", (op_id,))
+            anchor = from_db_time(row["anchor"])
+            after = max(anchor, from_db_time(last)) if last else anchor  # type: ignore[type-var]
+            trigger = schedule.trigger_for(row["kind"], row["spec"], row["tz"], row["anchor"])
+            slot = schedule.latest_due_slot(trigger, after, now)  # type: ignore[arg-type]
+            if slot is None:
+                return None
+            op = await tx.one("SELECT * FROM operations WHERE id=?", (op_id,))
+            reply = await produce(tx, op, now, slot=slot, late=now - slot > ON_TIME)
+            return (row["room_id"], reply) if reply else None
+
+        result = await self.bot.db.write(decide)
+        if result:
+            room_id, reply = result
+            await self.bot.post(room_id, reply.text, reply.html)
+
+    async def post_reminders(self) -> None:
+        now = self.now()
+
+        async def decide(tx: Tx) -> list[tuple[str, Reply]]:
+            posts: list[tuple[str, Reply]] = []
+            for op in await tx.all("SELECT * FROM operations WHERE phase != 'closed'"):
+                for item in await reminders.due(tx, op, now):
+                    if await reminders.record(tx, op["id"], item, now) and item.reply:
+                        posts.append((op["room_id"], item.reply))
+            return posts
+
+        for room_id, reply in await self.bot.db.write(decide):
+            await self.bot.post(room_id, reply.text, reply.html)
+
+

@@ -1,0 +1,125 @@
+"""Which reminders are due at a moment, and their text: T-minus H-hour, overdue tasks,
+expiring preservation/MLA requests.
+
+Each reminder has a key that includes the time it is about (the H-hour, the due time,
+the expiry), recorded in `reminders_sent` in the same transaction that decides it: moving
+H-hour or a due time makes a new reminder; a restart never repeats one. When several
+reminders of one kind passed while the bot was down, only the latest is posted (late),
+and an H-hour reminder is only posted late while H-hour is still ahead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from commands import timeparse
+from commands.context import Reply
+from commands.records import dtg
+from commands.reply import B, Ping, ReplyBuilder
+from storage.codec import from_db_time, to_db_time
+from storage.tx import Row, Tx
+
+GRACE = timedelta(minutes=2)
+T_MINUS = (("H-24h", timedelta(hours=24)), ("H-1h", timedelta(hours=1)),
+           ("H-15m", timedelta(minutes=15)), ("H", timedelta(0)))
+PRESERVE_BEFORE = (("7d", timedelta(days=7)), ("1d", timedelta(days=1)))
+
+
+@dataclass
+class Due:
+    key: str
+    reply: Reply | None  # None: skipped (recorded so it is never considered again)
+    late: bool = False
+
+
+async def _unsent(tx: Tx, op_id: int, keys: list[str]) -> set[str]:
+    if not keys:
+        return set()
+    marks = ", ".join("?" for _ in keys)
+    sent = await tx.all(f"SELECT key FROM reminders_sent WHERE op_id=? AND key IN ({marks})",
+                        (op_id, *keys))
+    return set(keys) - {r["key"] for r in sent}
+
+
+def _latest_only(passed: list[tuple[str, datetime]], now: datetime) -> list[tuple[str, datetime,
+                                                                                   bool]]:
+    """(key, moment, post?) — the most recent passed reminder is posted, older ones skipped."""
+    passed.sort(key=lambda p: p[1])
+    return [(k, m, i == len(passed) - 1) for i, (k, m) in enumerate(passed)]
+
+
+async def due(tx: Tx, op: Row, now: datetime) -> list[Due]:
+    out: list[Due] = []
+    if op["phase"] == "closed":
+        return out
+    hhour = from_db_time(op["hhour"])
+    if hhour is not None:
+        keys = {f"hhour:{label}:{op['hhour']}": (label, hhour - offset)
+                for label, offset in T_MINUS}
+        unsent = await _unsent(tx, op["id"], list(keys))
+        passed = [(k, keys[k][1]) for k in unsent if keys[k][1] <= now]
+        for key, moment, post in _latest_only(passed, now):
+            label = keys[key][0]
+            late = now - moment > GRACE
+            if post and (not late or hhour > now):
+                out.append(Due(key, _t_minus(op, label, hhour, now, late), late))
+            else:
+                out.append(Due(key, None))
+    now_iso = to_db_time(now)
+    for task in await tx.all("SELECT * FROM tasks WHERE op_id=? AND status != 'done' AND "
+                             "due IS NOT NULL AND due <= ?", (op["id"], now_iso)):
+        key = f"task-overdue:{task['id']}:{task['due']}"
+        if await _unsent(tx, op["id"], [key]):
+            out.append(Due(key, _overdue(task)))
+    for req in await tx.all("SELECT * FROM preservations WHERE op_id=? AND status IN "
+                            "('sent', 'acknowledged', 'extended') AND expires_at > ?",
+                            (op["id"], now_iso)):
+        expires = from_db_time(req["expires_at"])
+        assert expires is not None
+        keys = {f"preserve:{req['id']}:{label}:{req['expires_at']}": (label, expires - before)
+                for label, before in PRESERVE_BEFORE}
+        unsent = await _unsent(tx, op["id"], list(keys))
+        passed = [(k, keys[k][1]) for k in unsent if keys[k][1] <= now]
+        for key, _moment, post in _latest_only(passed, now):
+            out.append(Due(key, _expiring(req, expires - now) if post else None))
+    return out
+
+
+async def record(tx: Tx, op_id: int, item: Due, now: datetime) -> bool:
+    """Claim the reminder; False if another run already did (so it is sent once)."""
+    await tx.execute(
+        "INSERT OR IGNORE INTO reminders_sent (op_id, key, sent_at, late, skipped) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (op_id, item.key, to_db_time(now), int(item.late), int(item.reply is None)))
+    return await tx.scalar("SELECT changes()") == 1
+
+
+def _t_minus(op: Row, label: str, hhour: datetime, now: datetime, late: bool) -> Reply:
+    r = ReplyBuilder()
+    if label == "H":
+        r.heading(f"⏱ H-HOUR NOW · {op['code']} · {dtg(op['hhour'])}")
+    else:
+        left = timeparse.format_offset(hhour - now)[1:]
+        r.heading(f"⏱ {label} · {op['code']} · H-hour {dtg(op['hhour'])} (in {left})")
+    if late:
+        r.line("(late: the bot was down at the reminder time)")
+    return r.build()
+
+
+def _overdue(task: Row) -> Reply:
+    r = ReplyBuilder()
+    parts: list = [B(f"⏰ T-{task['seq']} is overdue"), f" (due {dtg(task['due'])}): ",
+                   task["text"]]
+    if task["assignee"]:
+        parts += [" → ", Ping(task["assignee"])]
+    r.line(*parts)
+    return r.build()
+
+
+def _expiring(req: Row, left: timedelta) -> Reply:
+    return ReplyBuilder().line(
+        B(f"⌛ P-{req['seq']} {req['kind']} request to {req['provider']} ({req['country']})"),
+        f" expires {dtg(req['expires_at'])} (in {timeparse.format_offset(left)[1:]}). "
+        "Extend it or mark it fulfilled: /preserve status "
+        f"P-{req['seq']} extended expires=+90d").build()

@@ -1,0 +1,134 @@
+"""/sitrep: a situation report now, its schedule, and the lead's assessment.
+
+`produce()` is the one way a sitrep comes to be — on /sitrep, on schedule (bot/scheduler.py)
+and as the final report on /op phase closed — so numbering, "changes since the last one"
+and the record of posted slots never diverge.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from commands import args as A
+from commands import schedule
+from commands.context import CommandError, Context, Reply
+from commands.reply import B, ok
+from commands.sitrep_render import render
+from commands.spec import Fn, Role, command, key, pos
+from storage import sitrep_queries
+from storage.codec import to_db_time
+from storage.tx import Row, Tx
+
+
+async def produce(tx: Tx, op: Row, now: datetime, *, slot: datetime | None = None,
+                  late: bool = False, final: bool = False) -> Reply | None:
+    """Render and record the next sitrep. Returns None if this slot was already posted."""
+    slot_iso = to_db_time(slot) if slot else None
+    if slot_iso and await tx.scalar("SELECT 1 FROM sitreps WHERE op_id=? AND slot=?",
+                                    (op["id"], slot_iso)):
+        return None
+    data = await sitrep_queries.gather(tx, op, to_db_time(now))
+    previous = data["previous"]
+    number = (previous["number"] + 1) if previous else 1
+    reply = render(data, number, late_slot=slot_iso if late else None, final=final)
+    await tx.execute(
+        "INSERT INTO sitreps (op_id, number, slot, posted_at, late, final, snapshot) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (op["id"], number, slot_iso, to_db_time(now), int(late), int(final),
+         json.dumps(data["counters"], sort_keys=True)))
+    return reply
+
+
+@command("sitrep", summary="post a situation report now")
+async def sitrep_now(ctx: Context, a: dict[str, Any]) -> Reply:
+    reply = await produce(ctx.tx, ctx.require_op(), ctx.now)
+    assert reply is not None
+    return reply
+
+
+async def _set_schedule(ctx: Context, kind: str, spec: str, tz: str | None) -> Reply:
+    op = ctx.require_op()
+    zone = tz or op["tz"]
+    if kind == "cron":
+        try:
+            spec = schedule.parse_cron(spec, zone)
+        except schedule.ScheduleError as exc:
+            raise CommandError(str(exc)) from None
+    values = {"kind": kind, "spec": spec, "tz": zone, "anchor": ctx.stamp,
+              "created_by": ctx.sender, "created_at": ctx.stamp}
+    existing = await ctx.tx.one("SELECT * FROM sitrep_schedules WHERE op_id=?", (op["id"],))
+    if existing:
+        await ctx.tx.update("sitrep_schedules", existing["id"], values)
+    else:
+        await ctx.tx.insert("sitrep_schedules", {"op_id": op["id"], **values})
+    trigger = schedule.trigger_for(kind, spec, zone, ctx.stamp)
+    upcoming = schedule.next_slot(trigger, ctx.now)
+    from commands.records import dtg
+
+    return ok("Sitreps ", B(schedule.describe(kind, spec, zone)), " · next ",
+              dtg(to_db_time(upcoming)) if upcoming else "—")
+
+
+def _checked(parse: Any, metavar: str) -> Fn:
+    def run(raw: str) -> str:
+        try:
+            return parse(raw)
+        except schedule.ScheduleError as exc:
+            raise ValueError(str(exc)) from None
+
+    return Fn(run, metavar)
+
+
+@command("sitrep", "every", params=[pos("interval", _checked(schedule.parse_every, "6h")),
+                                    key("tz", A.ZONE)],
+         role=Role.LEAD, summary="post sitreps at a fixed interval (5m or more)")
+async def sitrep_every(ctx: Context, a: dict[str, Any]) -> Reply:
+    return await _set_schedule(ctx, "every", a["interval"], a["tz"])
+
+
+@command("sitrep", "at", params=[pos("times", _checked(schedule.parse_at, "08:00,20:00")),
+                                 key("tz", A.ZONE)],
+         role=Role.LEAD, summary="post sitreps at times of day")
+async def sitrep_at(ctx: Context, a: dict[str, Any]) -> Reply:
+    return await _set_schedule(ctx, "at", a["times"], a["tz"])
+
+
+@command("sitrep", "cron", params=[pos("expr", Fn(str, '"0 */6 * * *"')), key("tz", A.ZONE)],
+         role=Role.LEAD, summary="post sitreps on a cron schedule")
+async def sitrep_cron(ctx: Context, a: dict[str, Any]) -> Reply:
+    return await _set_schedule(ctx, "cron", a["expr"], a["tz"])
+
+
+@command("sitrep", "off", role=Role.LEAD, summary="stop scheduled sitreps")
+async def sitrep_off(ctx: Context, a: dict[str, Any]) -> Reply:
+    op = ctx.require_op()
+    existing = await ctx.tx.one("SELECT * FROM sitrep_schedules WHERE op_id=?", (op["id"],))
+    if existing is None:
+        raise CommandError("no sitrep schedule is set", show_usage=False)
+    await ctx.tx.delete("sitrep_schedules", existing["id"])
+    return ok("Scheduled sitreps stopped (", schedule.describe(
+        existing["kind"], existing["spec"], existing["tz"]), "). /sitrep still works.")
+
+
+@command("sitrep", "schedule", summary="show the sitrep schedule")
+async def sitrep_schedule(ctx: Context, a: dict[str, Any]) -> Reply:
+    op = ctx.require_op()
+    row = await ctx.tx.one("SELECT * FROM sitrep_schedules WHERE op_id=?", (op["id"],))
+    if row is None:
+        return ok("No sitrep schedule. A lead sets one with /sitrep every 6h")
+    return ok("Sitreps ", B(schedule.describe(row["kind"], row["spec"], row["tz"])))
+
+
+@command("sitrep", "note", params=[pos("note", A.text("note", max_len=1000, metavar='"..."'))],
+         role=Role.LEAD, summary="set the assessment and next steps carried into sitreps")
+async def sitrep_note(ctx: Context, a: dict[str, Any]) -> Reply:
+    op = ctx.require_op()
+    existing = await ctx.tx.one("SELECT * FROM sitrep_notes WHERE op_id=?", (op["id"],))
+    values = {"note": a["note"], "created_by": ctx.sender, "created_at": ctx.stamp}
+    if existing:
+        await ctx.tx.update("sitrep_notes", existing["id"], values)
+    else:
+        await ctx.tx.insert("sitrep_notes", {"op_id": op["id"], **values})
+    return ok("Assessment set; it will appear in the next sitrep.")

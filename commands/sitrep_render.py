@@ -1,0 +1,121 @@
+"""A situation report as leads read it on a phone: header, what changed, the lead's
+assessment, then one short section per record kind. Pure: data in, text and HTML out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from commands import timeparse
+from commands.context import Reply
+from commands.records import dtg
+from commands.reply import B, ReplyBuilder
+from storage.codec import from_db_time
+
+
+def _hhour_line(op: dict, now_iso: str) -> str:
+    if not op["hhour"]:
+        return "H-hour not set"
+    delta = from_db_time(op["hhour"]) - from_db_time(now_iso)  # type: ignore[operator]
+    if delta > timedelta(0):
+        return f"H-hour {dtg(op['hhour'])} · T-{timeparse.format_offset(delta)[1:]}"
+    return f"H-hour {dtg(op['hhour'])} · H+{timeparse.format_offset(-delta)[1:]}"
+
+
+def changes(previous: dict[str, str] | None, current: dict[str, str]) -> list[str]:
+    if previous is None:
+        return []
+    out = []
+    for key in sorted(set(previous) | set(current)):
+        before, after = previous.get(key, "0"), current.get(key, "0")
+        if before != after:
+            if key == "H-hour":
+                before, after = dtg(before) if before != "—" else "—", dtg(after)
+            out.append(f"{key}: {before} → {after}")
+    return out
+
+
+def render(data: dict[str, Any], number: int, *, late_slot: str | None = None,
+           final: bool = False) -> Reply:
+    import json
+
+    op, now = data["op"], data["now"]
+    r = ReplyBuilder()
+    title = "FINAL REPORT" if final else f"SITREP #{number}"
+    r.heading(f"{title} · {op['name']} ({op['code']}) · TLP:{op['tlp']}")
+    r.line(f"{dtg(now)} · phase {op['phase']} · {_hhour_line(op, now)}")
+    if late_slot:
+        r.line(B(f"LATE (slot {dtg(late_slot)}): the bot was down at the scheduled time"))
+
+    previous = data["previous"]
+    prev_counters = json.loads(previous["snapshot"]) if previous else None
+    diff = changes(prev_counters, data["counters"])
+    if previous is None:
+        r.line(B("Changes: "), "first sitrep")
+    elif diff:
+        r.line(B(f"Changes since #{previous['number']}: "), "; ".join(diff))
+    else:
+        r.line(B(f"Changes since #{previous['number']}: "), "NO CHANGE")
+    if data["note"]:
+        r.line(B("Assessment / next steps: "), data["note"])
+
+    tasks = data["tasks_by_agency"]
+    if tasks:
+        r.line(B("Tasks: "), " · ".join(
+            f"{t['agency']} {t['open'] or 0} open/{t['done'] or 0} done"
+            + (f"/{t['overdue']} OVERDUE" if t["overdue"] else "") for t in tasks))
+    else:
+        r.line(B("Tasks: "), "none")
+
+    countries = ", ".join(f"{c['country']} {c['n']}" for c in data["arrests_by_country"])
+    r.line(B("Arrests: "), f"{data['arrests_total']} ({data['arrests_since']:+d} since last)"
+           + (f" · {countries}" if countries else ""))
+
+    by_type: dict[str, list[str]] = {}
+    for s in data["seizures_by_type_status"]:
+        by_type.setdefault(s["type"], []).append(f"{s['n']} {s['status']}")
+    r.line(B("Seized infrastructure: "), f"{data['seizures_total']} "
+           f"({data['seizures_since']:+d} since last)"
+           + "".join(f" · {t}: {', '.join(v)}" for t, v in by_type.items()))
+
+    td = data["takedowns_by_status"]
+    planned = td.get("planned", 0) + td.get("go", 0)
+    r.line(B("Takedowns: "), f"{planned} planned · {td.get('done', 0)} executed · "
+           f"{td.get('failed', 0)} failed · {td.get('aborted', 0)} aborted")
+    for k in data["executed"][:10]:
+        offset = (f" ({timeparse.format_offset(timedelta(seconds=k['offset_s']))} vs plan)"
+                  if k["offset_s"] is not None else "")
+        r.line(f"   K-{k['seq']} {k['agency']} {dtg(k['executed_at'])}{offset}")
+    if len(data["executed"]) > 10:
+        r.line(f"   … {len(data['executed']) - 10} more executed")
+    if data["spread"]:
+        first, last = data["spread"]
+        span = from_db_time(last) - from_db_time(first)  # type: ignore[operator]
+        r.line(f"   Spread: {dtg(first)} → {dtg(last)} "
+               f"({timeparse.format_offset(span)[1:]})")
+
+    if data["assets"]:
+        r.line(B("Assets: "), " · ".join(f"{total} {cur} {action}"
+                                         for (action, cur), total in data["assets"]))
+    if data["tallies"]:
+        r.line(B("Tallies: "), " · ".join(f"{t['kind']} {t['total']}" for t in data["tallies"]))
+
+    expiring = data["preservations_expiring"]
+    r.line(B("Preservation/MLA: "), f"{data['preservations_open']} open"
+           + (" · expiring ≤7d: " + ", ".join(
+               f"P-{p['seq']} {p['provider']} {dtg(p['expires_at'])}" for p in expiring)
+              if expiring else ""))
+
+    rc = data["rollcall"]
+    if rc["seq"] is None:
+        r.line(B("Go/no-go: "), "no roll call yet")
+    else:
+        answered = {True: [], False: [], None: []}  # type: dict[Any, list[str]]
+        for a in rc["agencies"]:
+            answered[a["ready"]].append(a["code"])
+        state = "open" if rc["open"] else "closed"
+        verdict = ("ALL GO" if not answered[False] and not answered[None]
+                   else f"GO {len(answered[True])} · NO-GO {', '.join(answered[False]) or 0}"
+                        f" · waiting {', '.join(answered[None]) or 0}")
+        r.line(B("Go/no-go: "), f"R-{rc['seq']} ({state}) {verdict}")
+    return r.build()

@@ -96,6 +96,7 @@ class Bot:
         self.dispatcher: Dispatcher
         self.sender: SendQueues
         self.ready = asyncio.Event()  # set once the first sync has been handled
+        self.started = asyncio.Event()  # set once services run, after the first sync
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -109,9 +110,6 @@ class Bot:
         await self._login()
         self.sender = SendQueues(self.client)
         self.power = PowerLevels(self.client)
-        await self._resend_undelivered()
-        for service in self.services:
-            await service.start(self)
 
     async def _login(self) -> None:
         m = self.config.matrix
@@ -152,8 +150,9 @@ class Bot:
         self._stop.set()
 
     async def close(self) -> None:
-        for service in self.services:
-            await service.stop()
+        if self.started.is_set():
+            for service in self.services:
+                await service.stop()
         await self.sender.close()
         await self.client.close()
         await self.db.close()
@@ -169,7 +168,9 @@ class Bot:
                 sync = asyncio.create_task(self.client.sync(
                     timeout=0 if not self.ready.is_set() else poll,
                     since=self.state["next_batch"],
-                    full_state=self.state["next_batch"] is None,
+                    # Full state on the first sync of every run: nio keeps no room list
+                    # across restarts, and sending into a room it does not know fails.
+                    full_state=not self.ready.is_set(),
                 ))
                 stop = asyncio.create_task(self._stop.wait())
                 done, _ = await asyncio.wait({sync, stop}, return_when=asyncio.FIRST_COMPLETED)
@@ -191,10 +192,20 @@ class Bot:
                     backoff = min(backoff * 2, 60)
                     continue
                 backoff = 1.0
+                first = not self.ready.is_set()
                 await self._handle_sync(resp)
                 await self._after_sync()
+                if first:
+                    await self._started()
         finally:
             await self.close()
+
+    async def _started(self) -> None:
+        """Once the rooms are known: send replies a crash left unsent, start services."""
+        await self._resend_undelivered()
+        for service in self.services:
+            await service.start(self)
+        self.started.set()
 
     async def _after_sync(self) -> None:
         c = self.client

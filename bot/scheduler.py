@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from bot.runtime import Bot
 
 log = logging.getLogger(__name__)
-ON_TIME = timedelta(minutes=2)  # a slot posted later than this after its time is "late"
+ON_TIME = timedelta(seconds=30)  # jobs post within a second or two; later than this is "late"
 
 
 class SitrepScheduler:

@@ -102,7 +102,10 @@ class SendQueues:
     async def _with_retries(self, call: Callable[[], Awaitable[Any]], ok_type: type) -> Any:
         delay = 0.5
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            result = await call()
+            try:
+                result = await call()
+            except Exception as exc:  # network errors raise instead of returning an error
+                result = exc
             first = result[0] if isinstance(result, tuple) else result
             if isinstance(first, ok_type):
                 return result

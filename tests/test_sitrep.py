@@ -15,7 +15,8 @@ GOLDEN = """\
 SITREP #2 · Operation Firebreak (FIREBREAK) · TLP:AMBER
 250500ZNOV26 · phase action · H-hour 250400ZNOV26 · H+1h
 Changes since #1: BTC seized: 0 → 2.5; EUR frozen: 0 → 120000; \
-H-hour: — → 250400ZNOV26; arrests: 0 → 2; domain seized: 0 → 1; ip identified: 0 → 1; phase: planning → action; \
+H-hour: — → 250400ZNOV26; arrests: 0 → 2; domain seized: 0 → 1; ip identified: 0 → 1; \
+phase: planning → action; \
 preservation/MLA open: 0 → 1; searches: 0 → 12; \
 seized items: 0 → 2; takedowns done: 0 → 2; takedowns planned: 0 → 1; tasks done: 0 → 1; \
 tasks open: 0 → 1; tasks overdue: 0 → 1

@@ -150,7 +150,7 @@ async def running_bot(config: Config, services: list | None = None, **options: A
     bot = Bot(config, services=services or [], **options)
     await bot.start()
     task = asyncio.create_task(bot.run())
-    await asyncio.wait_for(bot.ready.wait(), 30)
+    await asyncio.wait_for(bot.started.wait(), 30)
     try:
         yield bot
     finally:

@@ -7,7 +7,8 @@ tested without a homeserver.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from storage.tx import Actor, Row, Tx
 
 if TYPE_CHECKING:
     from commands.spec import Command
+    from storage.database import Database
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,9 @@ class Reply:
     attachment: Attachment | None = None
     # True when this event was handled before and its reply already delivered: don't resend.
     duplicate: bool = False
+    # Slow work (exports) run by the dispatcher after the command's transaction committed,
+    # so it never holds up other commands; it returns the final reply.
+    after_commit: Callable[[], Awaitable[Reply]] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "text": self.text, "html": self.html}
@@ -105,7 +110,7 @@ class Context:
     zone: ZoneInfo
     now: datetime  # the command's own time (origin_server_ts), so late processing stamps truly
     clock: Clock
-    extras: dict[str, Any] = field(default_factory=dict)
+    db: Database | None = None
 
     @property
     def sender(self) -> str:

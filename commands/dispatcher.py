@@ -44,7 +44,10 @@ class Dispatcher:
             at=to_db_time(msg.timestamp),
         )
         try:
-            return await self.db.write(lambda tx: self._handle(tx, msg), actor)
+            result = await self.db.write(lambda tx: self._handle(tx, msg), actor)
+            if result.after_commit is not None and not result.duplicate:
+                result = await result.after_commit()
+            return result
         except Exception:
             ref = uuid.uuid4().hex[:8]
             log.exception("command failed outside the handler (ref %s)", ref)
@@ -140,6 +143,7 @@ class Dispatcher:
             zone=ZoneInfo(zone_name),
             now=msg.timestamp,
             clock=self.clock,
+            db=self.db,
         )
         try:
             if cmd.needs_op:

@@ -18,6 +18,7 @@ MODULES = (
     "takedown",
     "rollcall",
     "sitrep",
+    "export",
     "undo",
     "audit",
     "help",

@@ -1,0 +1,30 @@
+"""`opsroom export` on the server: the same bytes as the room export for the same data
+and time, written to a file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from commands import validate
+from exports.build import FORMATS, build_export
+from storage.database import Database
+
+
+async def export_to_file(db_path: Path, room_id: str, fmt: str, tlp: str | None,
+                         out: Path | None, now: datetime | None = None) -> Path:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r} ({', '.join(FORMATS)})")
+    level = validate.tlp(tlp) if tlp else None
+    db = await Database.open(db_path)
+    try:
+        attachment, _ = await build_export(db, room_id, fmt, level, now or datetime.now(UTC))
+    finally:
+        await db.close()
+    path = out or Path(attachment.filename)
+    if path.is_dir():
+        path = path / attachment.filename
+    fd_path = path
+    fd_path.write_bytes(attachment.data)
+    fd_path.chmod(0o600)
+    return fd_path

@@ -1,0 +1,123 @@
+"""STIX 2.1 bundle of the operation's seized infrastructure and takedowns, built with the
+`stix2` library and marked with TLP 2.0.
+
+`stix2` only ships the TLP 1.0 marking definitions, so the five TLP 2.0 ones are defined
+here with their official ids and the OASIS `tlp_2_0` property extension; every object
+references the marking of its record's level. Ids are uuid5 of the operation and record,
+so the same data gives the same bundle.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from typing import Any
+
+import stix2
+
+from exports.snapshot import Snapshot
+
+TLP2_EXTENSION = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
+TLP2_IDS = {
+    "CLEAR": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+    "GREEN": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+    "AMBER": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+    "AMBER+STRICT": "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+    "RED": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+}
+NAMESPACE = uuid.UUID("8a0f0d5c-3c0e-4f7e-9a36-6f0b5f3f0c11")  # opsroom's own namespace
+
+
+def tlp2_marking(level: str) -> stix2.MarkingDefinition:
+    return stix2.MarkingDefinition(
+        id=TLP2_IDS[level],
+        created="2022-10-01T00:00:00.000Z",
+        name=f"TLP:{level}",
+        extensions={TLP2_EXTENSION: {"extension_type": "property-extension",
+                                     "tlp_2_0": level.lower()}},
+    )
+
+
+def _id(kind: str, *parts: object) -> str:
+    return f"{kind}--{uuid.uuid5(NAMESPACE, '/'.join(str(p) for p in parts))}"
+
+
+def _ts(iso: str | None) -> str | None:
+    return iso.replace("Z", ".000Z") if iso else None
+
+
+def build(snap: Snapshot) -> bytes:
+    op = snap.op
+    code = op["code"]
+    created = _ts(op["created_at"])
+    used: set[str] = set()
+
+    def marking(level: str) -> list[str]:
+        used.add(level)
+        return [TLP2_IDS[level]]
+
+    identity = stix2.Identity(
+        id=_id("identity", code, "exporter"), name=f"opsroom — operation {code}",
+        identity_class="organization", created=created, modified=created,
+        object_marking_refs=marking(op["tlp"]))
+    common: dict[str, Any] = {"created_by_ref": identity.id}
+    objects: list[Any] = [identity]
+    seizure_ids: dict[int, str] = {}
+    for s in snap.records["seizures"]:
+        refs = marking(s["tlp"])
+        ts = {"created": _ts(s["created_at"]), "modified": _ts(s["updated_at"])}
+        if s["type"] == "domain":
+            obj = stix2.DomainName(value=s["value"], object_marking_refs=refs)
+        elif s["type"] == "url":
+            obj = stix2.URL(value=s["value"], object_marking_refs=refs)
+        elif s["type"] == "ip":
+            cls = (stix2.IPv4Address if ipaddress.ip_address(s["value"]).version == 4
+                   else stix2.IPv6Address)
+            obj = cls(value=s["value"], object_marking_refs=refs)
+        else:
+            obj = stix2.Infrastructure(
+                id=_id("infrastructure", code, "S", s["seq"]), name=f"S-{s['seq']} {s['value']}",
+                infrastructure_types=["unknown"],
+                description=f"{s['type']} {s['value']} — status {s['status']}"
+                            + (f", provider {s['provider']}" if s["provider"] else ""),
+                object_marking_refs=refs, **common, **ts)
+        objects.append(obj)
+        seizure_ids[s["seq"]] = obj.id
+    for k in snap.records["takedowns"]:
+        refs = marking(k["tlp"])
+        ts = {"created": _ts(k["created_at"]), "modified": _ts(k["updated_at"])}
+        action = stix2.CourseOfAction(
+            id=_id("course-of-action", code, "K", k["seq"]),
+            name=f"K-{k['seq']} takedown of {k['target']} by {k['agency']}",
+            description=(f"Outcome: {k['status']}. Planned {k['planned_at'] or '—'}; "
+                         f"executed {k['executed_at'] or '—'}."
+                         + (f" Note: {k['note']}" if k["note"] else "")),
+            object_marking_refs=refs, **common, **ts)
+        objects.append(action)
+        target = seizure_ids.get(k["seizure_seq"]) if k["seizure_seq"] else None
+        if target:
+            objects.append(stix2.Relationship(
+                id=_id("relationship", code, "K", k["seq"], "mitigates"),
+                relationship_type="mitigates", source_ref=action.id, target_ref=target,
+                description=f"takedown {k['status']}", object_marking_refs=refs,
+                **common, **ts))
+    grouping = stix2.Grouping(
+        id=_id("grouping", code), name=f"{op['name']} ({code})", context="suspicious-activity",
+        description=f"Seized infrastructure and takedowns of {op['name']}, "
+                    f"records at or below TLP:{snap.tlp}.",
+        object_refs=[o.id for o in objects] or [identity.id],
+        object_marking_refs=marking(op["tlp"]) if op["tlp"] in _allowed(snap) else marking(
+            snap.tlp),
+        created=created, modified=created, **common)
+    objects.append(grouping)
+    markings = [tlp2_marking(level) for level in TLP2_IDS if level in used]
+    bundle = stix2.Bundle(objects=[*markings, *objects], id=_id("bundle", code, snap.tlp,
+                                                               snap.generated_at),
+                          allow_custom=False)
+    return bundle.serialize(pretty=True, sort_keys=True).encode()
+
+
+def _allowed(snap: Snapshot) -> tuple[str, ...]:
+    from exports.snapshot import allowed_levels
+
+    return allowed_levels(snap.tlp)

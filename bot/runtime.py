@@ -110,6 +110,9 @@ class Bot:
         await self._login()
         self.sender = SendQueues(self.client)
         self.power = PowerLevels(self.client)
+        # Taken now, before this run handles anything: only replies a previous run left
+        # unsent, not the ones this run is about to queue itself.
+        self._unsent = await self.dispatcher.undelivered()
 
     async def _login(self) -> None:
         m = self.config.matrix
@@ -341,7 +344,7 @@ class Bot:
         self.sender.put(Outgoing(room_id, _notice_content(text, html, None)))
 
     async def _resend_undelivered(self) -> None:
-        for room_id, event_id, reply in await self.dispatcher.undelivered():
+        for room_id, event_id, reply in self._unsent:
             log.info("re-sending the reply to %s that was committed but not sent", event_id)
             self.send_reply(room_id, event_id, reply)
 

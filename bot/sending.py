@@ -20,6 +20,9 @@ from commands.context import Attachment
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
+# Errors a retry cannot fix.
+FINAL_ERRORS = {"M_FORBIDDEN", "M_UNKNOWN_TOKEN", "M_BAD_JSON", "M_NOT_JSON", "M_TOO_LARGE",
+                "M_UNKNOWN"}
 
 
 @dataclass
@@ -109,6 +112,11 @@ class SendQueues:
             first = result[0] if isinstance(result, tuple) else result
             if isinstance(first, ok_type):
                 return result
+            code = getattr(first, "status_code", None)
+            if code == "M_DUPLICATE_ANNOTATION":
+                return None  # the ✅ is already there: a resend after a crash
+            if code in FINAL_ERRORS:
+                raise RuntimeError(f"the server refused: {first}")
             wait = delay
             if isinstance(first, ErrorResponse) and first.retry_after_ms:
                 wait = first.retry_after_ms / 1000

@@ -1,0 +1,164 @@
+"""Every export format parsed back and checked; TLP filtering holds in all of them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jsonschema
+import pytest
+import stix2
+from pypdf import PdfReader
+
+from exports.build import build_export
+from exports.offline import export_to_file
+from exports.stix import TLP2_IDS
+from tests.harness import OFFICER, Harness
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
+SECRET = "red-only-secret.example"
+
+
+@pytest.fixture
+async def op(h: Harness) -> Harness:
+    for line in [
+        "!hhour 2026-11-25T04:00Z",
+        f"!seize domain {SECRET} tlp=RED",
+        "!seize ip 203.0.113.7 tlp=GREEN",
+        "!seize url https://evil.example/=cmd tlp=GREEN",
+        "!seize wallet bc1qexamplewallet tlp=GREEN",
+        "!takedown add S-2 agency=FR-OFAC at=H tlp=GREEN",
+        "!takedown add S-1 agency=FR-OFAC at=H+1h tlp=RED",
+        '!task add "=HYPERLINK(1)+cmd" tlp=CLEAR',
+        "!arrest add FR-2026-1 country=FR agency=FR-OFAC tlp=GREEN",
+        "!asset seized 2.5 BTC tlp=GREEN",
+        "!tally searches +3 tlp=GREEN",
+        "!preserve add ExampleHost country=US tlp=GREEN",
+    ]:
+        await h.ok(line)
+    await h.ok("!takedown done K-1")
+    return h
+
+
+async def export(h: Harness, fmt: str, tlp: str | None):  # type: ignore[no-untyped-def]
+    attachment, _ = await build_export(h.db, h.room, fmt, tlp, NOW)
+    return attachment
+
+
+@pytest.mark.parametrize("fmt", ["md", "json", "csv", "stix", "pdf"])
+async def test_red_record_never_in_a_green_export(op: Harness, fmt: str) -> None:
+    green = await export(op, fmt, "GREEN")
+    red = await export(op, fmt, "RED")
+    assert green.filename == f"FIREBREAK-20261125T0600Z-GREEN.{_ext(fmt)}"
+    assert SECRET not in _text(fmt, green.data) and "red-only-secret" not in _text(fmt,
+                                                                                   green.data)
+    assert "red-only-secret" in _text(fmt, red.data)
+
+
+def _ext(fmt: str) -> str:
+    return {"csv": "zip", "stix": "stix.json"}.get(fmt, fmt)
+
+
+def _text(fmt: str, data: bytes) -> str:
+    if fmt == "csv":
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return "\n".join(zf.read(n).decode() for n in zf.namelist())
+    if fmt == "pdf":
+        return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+    return data.decode()
+
+
+async def test_json_validates_against_the_schema_and_carries_everything(op: Harness) -> None:
+    doc = json.loads((await export(op, "json", "RED")).data)
+    schema = json.loads((ROOT / "exports/schema/export.schema.json").read_text())
+    jsonschema.validate(doc, schema)
+    assert doc["schema_version"] == 1 and doc["tlp"] == "RED"
+    assert len(doc["records"]["seizures"]) == 4
+    assert doc["audit_log_included"] and doc["audit_log"][0]["n"] == 1
+    green = json.loads((await export(op, "json", "GREEN")).data)
+    jsonschema.validate(green, schema)
+    assert not green["audit_log_included"] and green["audit_log"] == []
+
+
+async def test_csv_has_one_file_per_kind_and_neutralises_formulas(op: Harness) -> None:
+    data = (await export(op, "csv", "AMBER")).data
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        names = set(zf.namelist())
+        assert {"tasks.csv", "arrests.csv", "seizures.csv", "takedowns.csv", "assets.csv",
+                "tallies.csv", "preservations.csv"} <= names
+        tasks = list(csv.DictReader(io.StringIO(zf.read("tasks.csv").decode())))
+        seizures = list(csv.DictReader(io.StringIO(zf.read("seizures.csv").decode())))
+    assert tasks[0]["text"].startswith("'=HYPERLINK")
+    values = {s["value"] for s in seizures}
+    assert "'https://evil.example/=cmd" not in values and "https://evil.example/=cmd" in values
+    assert SECRET not in values
+
+
+async def test_stix_round_trips_with_tlp2_markings_on_every_object(op: Harness) -> None:
+    raw = (await export(op, "stix", "AMBER")).data
+    bundle = stix2.parse(raw, allow_custom=True)
+    objects = json.loads(raw)["objects"]
+    markings = {o["id"]: o for o in objects if o["type"] == "marking-definition"}
+    assert set(markings) <= set(TLP2_IDS.values()) and markings
+    green = markings[TLP2_IDS["GREEN"]]
+    assert green["name"] == "TLP:GREEN"
+    assert green["extensions"]["extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"][
+        "tlp_2_0"] == "green"
+    for obj in objects:
+        if obj["type"] != "marking-definition":
+            assert obj["object_marking_refs"], obj["id"]
+            assert set(obj["object_marking_refs"]) <= set(markings), obj["id"]
+    types = {o["type"] for o in objects}
+    assert {"ipv4-addr", "url", "infrastructure", "course-of-action", "relationship",
+            "grouping", "identity"} <= types
+    assert "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9" not in raw.decode()
+    assert len(bundle.objects) == len(objects)
+
+
+async def test_pdf_has_tlp_on_every_page_and_the_records(op: Harness) -> None:
+    for i in range(60):
+        await op.ok(f'!task add "filler task {i} to make pages" tlp=GREEN', sender=OFFICER)
+    reader = PdfReader(io.BytesIO((await export(op, "pdf", "GREEN")).data))
+    assert len(reader.pages) >= 2
+    for page in reader.pages:
+        assert page.extract_text().count("TLP:GREEN") >= 2  # header and footer
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    assert "Operation Firebreak" in text and "FR-2026-1" in text and "203[.]0[.]113[.]7" in text
+
+
+async def test_markdown_has_the_records_defanged(op: Harness) -> None:
+    text = (await export(op, "md", "GREEN")).data.decode()
+    assert text.startswith("**TLP:GREEN")
+    assert "hxxps://evil[.]example/=cmd" in text and "FR-2026-1" in text
+    assert "## Takedown timeline" in text and "K-1 FR-OFAC done" in text
+
+
+@pytest.mark.parametrize("fmt", ["md", "json", "csv", "stix", "pdf"])
+async def test_same_data_same_bytes_in_room_and_offline(op: Harness, fmt: str,
+                                                        tmp_path: Path) -> None:
+    first = await export(op, fmt, "GREEN")
+    again = await export(op, fmt, "GREEN")
+    assert first.data == again.data
+    out = await export_to_file(op.db.path, op.room, fmt, "GREEN", tmp_path, now=NOW)
+    assert out.name == first.filename and out.read_bytes() == first.data
+
+
+async def test_export_command_replies_with_file_and_summary(op: Harness) -> None:
+    reply = await op.ok("!export stix tlp=GREEN", sender=OFFICER)
+    assert reply.attachment is not None
+    assert reply.attachment.filename.endswith("-GREEN.stix.json")
+    assert "records at or below TLP:GREEN" in reply.text
+    assert "is not one of" in (await op.fails("!export docx")).text
+    assert "TLP 2.0" in (await op.fails("!export md tlp=WHITE")).text
+
+
+async def test_offline_export_refuses_unknown_room(op: Harness, tmp_path: Path) -> None:
+    from exports.snapshot import ExportError
+
+    with pytest.raises(ExportError):
+        await export_to_file(op.db.path, "!nope:localhost", "md", None, tmp_path)

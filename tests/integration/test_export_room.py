@@ -1,0 +1,49 @@
+"""/export in an encrypted room arrives as an encrypted file the client can open."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import stix2
+from nio.crypto import decrypt_attachment
+
+from bot.homeserver import LocalSynapse
+from tests.integration.matrix_helpers import make_client, register_bot, running_bot
+
+pytestmark = pytest.mark.integration
+
+
+async def test_stix_export_is_an_encrypted_file_that_decrypts_and_parses(
+        synapse: LocalSynapse, unique: str, tmp_path: Path) -> None:
+    config = await register_bot(synapse, unique, tmp_path / "bot")
+    lead = await make_client(synapse, f"lead-{unique}", tmp_path)
+    async with running_bot(config):
+        room = await lead.create_room(invite=[config.matrix.user_id])
+        await lead.wait_joined(room, config.matrix.user_id)
+        await lead.command(room, '!op init "Operation Files" code=FILES tlp=GREEN')
+        await lead.command(room, "!seize domain evil[.]example")
+        event_id = await lead.send_text(room, "!export stix")
+
+        def file_reply(r: str, e: object) -> bool:
+            content = getattr(e, "source", {}).get("content", {})
+            return (content.get("msgtype") == "m.file" and content.get("m.relates_to", {})
+                    .get("m.in_reply_to", {}).get("event_id") == event_id)
+
+        event = await lead.wait_for(file_reply)
+        await lead.wait_for(lambda r, e: any("records at or below TLP:GREEN" in x.body
+                                             for x in lead.replies_to(event_id)
+                                             if hasattr(x, "body")))
+    content = event.source["content"]
+    assert event.decrypted, "the file event itself must be end-to-end encrypted"
+    assert "url" not in content, "no plain upload in an encrypted room"
+    info = content["file"]
+    assert content["body"].startswith("FILES-") and content["body"].endswith("-GREEN.stix.json")
+    resp = await lead.nio.download(mxc=info["url"])
+    assert b"evil.example" not in resp.body, "the media repository must hold only ciphertext"
+    plain = decrypt_attachment(resp.body, info["key"]["k"], info["hashes"]["sha256"], info["iv"])
+    bundle = stix2.parse(plain, allow_custom=True)
+    values = [o.get("value") for o in json.loads(plain)["objects"]]
+    assert "evil.example" in values and bundle.type == "bundle"
+    await lead.close()

@@ -58,13 +58,17 @@ class Service(Protocol):
     async def stop(self) -> None: ...
 
 
-def _write_private(path: Path, data: dict[str, Any]) -> None:
+def _write_private(path: Path, data: dict[str, Any], *, durable: bool = False) -> None:
+    """Atomic (rename). The sync state is not fsynced: losing the newest token in a crash
+    only means the batch is fetched again, which the event-id check makes harmless; the
+    session (device id, token) is, since losing it would mean a new device."""
     tmp = path.with_suffix(path.suffix + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         json.dump(data, f)
-        f.flush()
-        os.fsync(f.fileno())
+        if durable:
+            f.flush()
+            os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
@@ -131,7 +135,8 @@ class Bot:
                 raise RuntimeError(f"login as {m.user_id} failed: {resp}")
             _write_private(self.session_path, {"user_id": resp.user_id,
                                                "device_id": resp.device_id,
-                                               "access_token": resp.access_token})
+                                               "access_token": resp.access_token},
+                           durable=True)
         else:
             assert m.access_token
             self.client.access_token = m.access_token
@@ -141,7 +146,8 @@ class Bot:
                 raise RuntimeError(f"matrix.access_token is not valid: {whoami}")
             self.client.restore_login(m.user_id, device_id, m.access_token)
             _write_private(self.session_path, {"user_id": m.user_id, "device_id": device_id,
-                                               "access_token": m.access_token})
+                                               "access_token": m.access_token},
+                           durable=True)
         if self.client.should_upload_keys:
             await self.client.keys_upload()
         if self.cross_sign:
@@ -323,18 +329,19 @@ class Bot:
 
     # -- sending ---------------------------------------------------------------------------
     def send_reply(self, room_id: str, event_id: str, reply: Reply) -> None:
-        if reply.ok:
-            self.sender.put(Outgoing(room_id, {"m.relates_to": {
-                "rel_type": "m.annotation", "event_id": event_id, "key": "✅"}},
-                event_type="m.reaction"))
+        """The answer first (what the officer waits for), then the ✅ on the command."""
         content = _notice_content(reply.text, reply.html, event_id)
 
         async def delivered() -> None:
             await self.dispatcher.delivered(event_id)
 
-        self.sender.put(Outgoing(room_id, content, attachment=reply.attachment, done=delivered))
         if reply.attachment is not None:
-            self.sender.put(Outgoing(room_id, content))
+            self.sender.put(Outgoing(room_id, content, attachment=reply.attachment))
+        self.sender.put(Outgoing(room_id, content, done=None if reply.ok else delivered))
+        if reply.ok:
+            self.sender.put(Outgoing(room_id, {"m.relates_to": {
+                "rel_type": "m.annotation", "event_id": event_id, "key": "✅"}},
+                event_type="m.reaction", done=delivered))
 
     def _notice(self, room_id: str, text: str, reply_to: str | None = None) -> None:
         self.sender.put(Outgoing(room_id, _notice_content(text, None, reply_to)))

@@ -18,14 +18,17 @@ from storage import queries
 
 def _state_lines(r: ReplyBuilder, state: dict) -> None:
     missing = [a["code"] for a in state["agencies"] if a["ready"] is None]
-    nogo = [a for a in state["agencies"] if a["ready"] is False]
+    nogo = [a["code"] for a in state["agencies"] if a["ready"] is False]
     for a in state["agencies"]:
         mark = {True: "✅ GO", False: "⛔ NO-GO", None: "… waiting"}[a["ready"]]
         reason = f" — {a['reason']}" if a["reason"] else ""
-        r.line(f"{a['code']}: {mark}{reason}")
-    if not missing and not nogo:
+        by = f" ({a['by']})" if a["by"] else ""
+        r.line(B(a["code"]), f": {mark}{reason}{by}")
+    if state["agencies"] and not missing and not nogo:
         r.line(B("ALL GO"))
-    elif missing:
+    if nogo:
+        r.line("NO-GO: " + ", ".join(nogo))
+    if missing:
         r.line("Missing: " + ", ".join(missing))
 
 
@@ -47,6 +50,8 @@ async def rollcall(ctx: Context, a: dict[str, Any]) -> Reply:
     if state["open"]:
         r = ReplyBuilder().heading(f"Roll call R-{state['seq']} (open)")
         _state_lines(r, state)
+        if ctx.is_lead:
+            r.line("A lead closes it with /rollcall close before opening a new one.")
         return r.build()
     ctx.require_lead("open a roll call")
     codes = await records.agency_codes(ctx)

@@ -1,13 +1,27 @@
 """/hhour and /takedown: the synchronized action day.
 
-A takedown planned relative to H-hour (`at=H+30m`) keeps its offset, so moving H-hour
-moves it (an audited update per takedown). Officers may plan and report takedowns of their
-own agency only; leads any. States: planned → go → done | failed, and planned|go → aborted.
+A takedown planned relative to H-hour (`at=H+30m`, or no `at=` at all, which means H)
+keeps its offset, so moving H-hour moves it (an audited update per takedown); one planned
+at H before H-hour is set gets its time when H-hour is set.
+
+Decisions:
+- Officers may plan and report takedowns of their own agency only; leads any. Each agency
+  answers for its own action on the day, and the SPEC lets officers mark only their own
+  agency's takedowns, so planning follows the same line.
+- States: planned → go → done | failed, and planned | go → aborted. `done` and `failed` are
+  also accepted straight from planned: an officer on a raid often reports only the result,
+  and refusing it would lose the actual time that `done` stamps.
+- `target` holds a chat-safe description ("S-4 evil[.]example", or the free text with a bare
+  domain/IP/URL defanged), since sitreps and exports print it as is; the indicator of
+  record stays refanged in the seizure that `seizure_seq` points to.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import difflib
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from commands import args as A
@@ -15,7 +29,7 @@ from commands import records, timeparse, validate
 from commands.context import CommandError, Context, Reply
 from commands.records import dtg, label
 from commands.reply import B, ReplyBuilder, ok
-from commands.spec import Choice, Fn, Role, command, key, pos, rest
+from commands.spec import Choice, Fn, ParseEnv, Role, command, key, pos, rest
 from storage.codec import from_db_time, to_db_time
 
 TRANSITIONS = {
@@ -27,17 +41,51 @@ TRANSITIONS = {
 RESULT = {"go": "go", "done": "done", "failed": "failed", "abort": "aborted"}
 
 
-async def _local_times(ctx: Context, iso: str | None) -> str:
-    """Each agency's wall-clock time, agencies sharing a zone's display grouped together."""
+@dataclass(frozen=True)
+class _Action(Choice):
+    """The report verbs; a typo of `add` or `list` lands here too, so point to those."""
+
+    def parse(self, raw: str, env: ParseEnv) -> str:
+        try:
+            return super().parse(raw, env)
+        except ValueError as exc:
+            close = difflib.get_close_matches(raw.strip().lower(), ("add", "list"), n=1)
+            if close and "did you mean" not in str(exc):
+                raise ValueError(f"{exc} (did you mean /takedown {close[0]}?)") from None
+            raise
+
+
+Zones = list[tuple[str, str]]
+
+
+async def _zones(ctx: Context) -> Zones:
+    """(agency code, zone) pairs; the operation's own zone when no agency is registered yet."""
+    op = ctx.require_op()
+    rows = await ctx.tx.all("SELECT code, tz FROM agencies WHERE op_id=? ORDER BY code",
+                            (op["id"],))
+    return [(r["code"], r["tz"]) for r in rows] or [(op["code"], op["tz"])]
+
+
+def _local(iso: str | None, zones: Zones) -> str:
+    """Each agency's wall-clock time, agencies whose clocks read the same grouped together."""
     at = from_db_time(iso)
     if at is None:
         return ""
-    agencies = await ctx.tx.all("SELECT code, tz FROM agencies WHERE op_id=? ORDER BY code",
-                                (ctx.require_op()["id"],))
     grouped: dict[str, list[str]] = {}
-    for agency in agencies:
-        grouped.setdefault(timeparse.format_local(at, agency["tz"]), []).append(agency["code"])
+    for code, tz in zones:
+        grouped.setdefault(timeparse.format_local(at, tz), []).append(code)
     return " · ".join(f"{', '.join(codes)} {local}" for local, codes in grouped.items())
+
+
+async def _local_times(ctx: Context, iso: str | None) -> str:
+    return _local(iso, await _zones(ctx))
+
+
+def _t_minus(hhour: datetime, now: datetime) -> str:
+    delta = hhour - now
+    if delta > timedelta(0):
+        return f"T-{timeparse.format_offset(delta)[1:]}"
+    return f"T+{timeparse.format_offset(-delta)[1:]}"
 
 
 @command("hhour", params=[rest("time", A.TIME, required=False)], role=Role.OFFICER,
@@ -49,9 +97,7 @@ async def hhour(ctx: Context, a: dict[str, Any]) -> Reply:
         if not op["hhour"]:
             raise CommandError("H-hour is not set; a lead sets it with /hhour TIME",
                                show_usage=False)
-        delta = from_db_time(op["hhour"]) - ctx.now  # type: ignore[operator]
-        when = (f"T-{timeparse.format_offset(delta)[1:]}" if delta > timedelta(0)
-                else f"T+{timeparse.format_offset(-delta)[1:]}")
+        when = _t_minus(from_db_time(op["hhour"]), ctx.now)  # type: ignore[arg-type]
         return ok("H-hour ", B(dtg(op["hhour"])), f" ({when}) · ",
                   await _local_times(ctx, op["hhour"]))
     ctx.require_lead("set H-hour")
@@ -69,20 +115,31 @@ async def hhour(ctx: Context, a: dict[str, Any]) -> Reply:
         planned = new + timedelta(seconds=row["h_offset"])
         await records.change(ctx, "takedowns", row, {"planned_at": to_db_time(planned)})
         moved += 1
-    r = ReplyBuilder().line("H-hour set: ", B(dtg(after["hhour"])), " · ",
+    r = ReplyBuilder().line("H-hour set: ", B(dtg(after["hhour"])),
+                            f" ({_t_minus(new, ctx.now)}) · ",
                             await _local_times(ctx, after["hhour"]))
     if op["hhour"]:
         r.line(f"(was {dtg(op['hhour'])})")
-    if moved:
-        r.line(f"{moved} takedown(s) planned relative to H moved with it.")
+    r.line(f"{moved} takedown(s) planned relative to H moved with it." if moved
+           else "No takedown is planned relative to H, so none moved.")
     return r.build()
+
+
+_SEIZURE_REF_RE = re.compile(r"^#?S-?\d+$", re.I)
 
 
 def _target(raw: str) -> tuple[str, int | None]:
     value = raw.strip()
-    if value[:2].upper() == "S-":
+    if _SEIZURE_REF_RE.match(value):
         return value.upper(), validate.record_ref(value, "S")
-    return validate.text(value, field="target", max_len=200), None
+    value = validate.text(value, field="target", max_len=200)
+    if " " not in value:
+        for kind in ("url", "ip", "domain"):
+            try:
+                return validate.defang(kind, validate.indicator(kind, value)), None
+            except ValueError:
+                continue
+    return value, None
 
 
 def _owner_agency(ctx: Context, agency: str) -> None:
@@ -96,9 +153,15 @@ def _owner_agency(ctx: Context, agency: str) -> None:
             show_usage=False)
 
 
-async def _line(ctx: Context, row: dict) -> list[Any]:
+def _line(row: dict, zones: Zones | None = None) -> list[Any]:
+    plan = dtg(row["planned_at"]) if row["planned_at"] else (
+        "at H (H-hour not set)" if row["h_offset"] == 0 else "—")
+    if row["h_offset"]:
+        plan += f" (H{timeparse.format_offset(timedelta(seconds=row['h_offset']))})"
     parts: list[Any] = [B(label("takedowns", row["seq"])), f" {row['target']} · {row['agency']}"
-                        f" [{row['status']}] · plan {dtg(row['planned_at'])}"]
+                        f" [{row['status']}] · plan {plan}"]
+    if zones and row["planned_at"]:
+        parts.append(f" · {_local(row['planned_at'], zones)}")
     if row["executed_at"]:
         parts.append(f" · done {dtg(row['executed_at'])}")
     return parts
@@ -125,15 +188,16 @@ async def takedown_add(ctx: Context, a: dict[str, Any]) -> Reply:
         target = (f"{label('seizures', seizure_seq)} "
                   f"{validate.defang(seizure['type'], seizure['value'])}")
     at = a["at"]
-    if at is None and op["hhour"]:
-        at = timeparse.ParsedTime(from_db_time(op["hhour"]), h_offset=timedelta(0))  # type: ignore[arg-type]
+    if at is None:
+        planned_at, h_offset = op["hhour"], 0
+    else:
+        planned_at = to_db_time(at.at)
+        h_offset = int(at.h_offset.total_seconds()) if at.h_offset is not None else None
     row = await records.create(ctx, "takedowns", {
         "target": target, "seizure_seq": seizure_seq, "agency": a["agency"],
-        "planned_at": to_db_time(at.at) if at else None,
-        "h_offset": int(at.h_offset.total_seconds()) if at and at.h_offset is not None else None,
-        "status": "planned", "tlp": a["tlp"],
+        "planned_at": planned_at, "h_offset": h_offset, "status": "planned", "tlp": a["tlp"],
     })
-    r = ReplyBuilder().line(*await _line(ctx, row))
+    r = ReplyBuilder().line(*_line(row))
     if row["planned_at"]:
         r.line(await _local_times(ctx, row["planned_at"]))
     return r.build()
@@ -155,14 +219,15 @@ async def takedown_list(ctx: Context, a: dict[str, Any]) -> Reply:
         sql += f" AND status IN ({', '.join(repr(s) for s in statuses)})"
     rows = await ctx.tx.all(sql + " ORDER BY planned_at IS NULL, planned_at, seq", (op["id"],))
     r = ReplyBuilder().heading(f"Takedowns ({which}): {len(rows)}")
-    r.bullets([await _line(ctx, x) for x in rows], page=a["page"] or 1,
+    zones = await _zones(ctx)
+    r.bullets([_line(x, zones) for x in rows], page=a["page"] or 1,
               more_hint=f"/takedown list {which}")
     return r.build()
 
 
 @command(
     "takedown",
-    params=[pos("action", Choice(tuple(TRANSITIONS))), pos("takedown", A.ref("K")),
+    params=[pos("action", _Action(tuple(TRANSITIONS))), pos("takedown", A.ref("K")),
             pos("note", A.text("note", max_len=300, metavar='"note"'), required=False)],
     summary="report a takedown's execution (done stamps the actual time)",
 )

@@ -8,6 +8,7 @@ stored reply and changes nothing.
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import uuid
@@ -152,7 +153,11 @@ class Dispatcher:
                 ctx.require_lead(cmd.summary.rstrip("."))
             env = spec.ParseEnv(now=msg.timestamp, zone=ctx.zone,
                                 hhour=from_db_time(op["hhour"]) if op else None)
-            args = cmd.bind(tokens[used:], env)
+            try:
+                args = cmd.bind(tokens[used:], env)
+            except CommandError as exc:
+                exc.message += _sibling_hint(cmd, tokens[used:])
+                raise
             return await cmd.handler(ctx, args)
         except CommandError as exc:
             raise _with_usage(exc, cmd) from None
@@ -179,6 +184,23 @@ def _resolve(tokens: list[Token]) -> tuple[spec.Command, int]:
     did_you_mean = f" Did you mean /{hint}?" if hint else ""
     raise CommandError(f"unknown command /{name}.{did_you_mean} Type !help for the list.",
                        show_usage=False)
+
+
+def _sibling_hint(cmd: spec.Command, rest: list[Token]) -> str:
+    """`/op phse action` binds to `/op` (which takes no words) and fails there; point to
+    the subcommand the user most likely meant instead of only showing `/op`'s usage."""
+    if len(cmd.path) != 1:
+        return ""
+    siblings = [c.path[1] for c in spec.subcommands(cmd.path[0]) if len(c.path) == 2]
+    if not siblings:
+        return ""
+    if rest and rest[0].kind == "word":
+        close = difflib.get_close_matches(rest[0].value.lower(), siblings, n=1)
+        if close:
+            return f" (did you mean /{cmd.path[0]} {close[0]}?)"
+    if not rest:
+        return "; see also " + ", ".join(f"/{cmd.path[0]} {s}" for s in siblings)
+    return ""
 
 
 def _guess_command(body: str) -> spec.Command | None:

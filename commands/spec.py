@@ -161,7 +161,8 @@ class Command:
                 if tok.key in raw:
                     raise CommandError(f"{tok.key}= is given twice")
                 raw[tok.key] = tok.value
-            elif mentions and (tok.kind == "mention" or tok.value.startswith("@")):
+            elif mentions and (tok.kind == "mention"
+                               or (tok.kind == "word" and tok.value.startswith("@"))):
                 p = mentions.pop(0)
                 raw[p.name] = tok.value
             else:

@@ -18,9 +18,7 @@ Decisions:
 
 from __future__ import annotations
 
-import difflib
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,7 +27,7 @@ from commands import records, timeparse, validate
 from commands.context import CommandError, Context, Reply
 from commands.records import dtg, label
 from commands.reply import B, ReplyBuilder, ok
-from commands.spec import Choice, Fn, ParseEnv, Role, command, key, pos, rest
+from commands.spec import Choice, Fn, Role, command, key, pos, rest
 from storage.codec import from_db_time, to_db_time
 
 TRANSITIONS = {
@@ -40,19 +38,6 @@ TRANSITIONS = {
 }
 RESULT = {"go": "go", "done": "done", "failed": "failed", "abort": "aborted"}
 
-
-@dataclass(frozen=True)
-class _Action(Choice):
-    """The report verbs; a typo of `add` or `list` lands here too, so point to those."""
-
-    def parse(self, raw: str, env: ParseEnv) -> str:
-        try:
-            return super().parse(raw, env)
-        except ValueError as exc:
-            close = difflib.get_close_matches(raw.strip().lower(), ("add", "list"), n=1)
-            if close and "did you mean" not in str(exc):
-                raise ValueError(f"{exc} (did you mean /takedown {close[0]}?)") from None
-            raise
 
 
 Zones = list[tuple[str, str]]
@@ -227,7 +212,7 @@ async def takedown_list(ctx: Context, a: dict[str, Any]) -> Reply:
 
 @command(
     "takedown",
-    params=[pos("action", _Action(tuple(TRANSITIONS))), pos("takedown", A.ref("K")),
+    params=[pos("action", Choice(tuple(TRANSITIONS))), pos("takedown", A.ref("K")),
             pos("note", A.text("note", max_len=300, metavar='"note"'), required=False)],
     summary="report a takedown's execution (done stamps the actual time)",
 )

@@ -12,6 +12,7 @@ import difflib
 import json
 import logging
 import uuid
+from collections.abc import Awaitable
 from zoneinfo import ZoneInfo
 
 from commands import registry, reply, spec
@@ -158,7 +159,9 @@ class Dispatcher:
             except CommandError as exc:
                 exc.message += _sibling_hint(cmd, tokens[used:])
                 raise
-            return await cmd.handler(ctx, args)
+            if op is None or op["phase"] != "closed":
+                return await cmd.handler(ctx, args)
+            return await _read_only(tx, msg.room_id, op, cmd.handler(ctx, args))
         except CommandError as exc:
             raise _with_usage(exc, cmd) from None
 
@@ -184,6 +187,18 @@ def _resolve(tokens: list[Token]) -> tuple[spec.Command, int]:
     did_you_mean = f" Did you mean /{hint}?" if hint else ""
     raise CommandError(f"unknown command /{name}.{did_you_mean} Type !help for the list.",
                        show_usage=False)
+
+
+async def _read_only(tx: Tx, room_id: str, op: dict, handling: Awaitable[Reply]) -> Reply:
+    """A closed operation's record is final (its final report is out): commands that only
+    read still answer, any that would change a record is refused and rolled back."""
+    head = "SELECT n FROM audit_heads WHERE room_id=?"
+    before = await tx.scalar(head, (room_id,))
+    result = await handling
+    if await tx.scalar(head, (room_id,)) != before:
+        raise CommandError(f"{op['name']} is closed and its record is final: nothing was "
+                           "recorded", show_usage=False)
+    return result
 
 
 def _sibling_hint(cmd: spec.Command, rest: list[Token]) -> str:

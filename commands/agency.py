@@ -57,7 +57,8 @@ async def agency_list(ctx: Context, a: dict[str, Any]) -> Reply:
     r = ReplyBuilder().heading(f"Agencies: {len(rows)}")
     r.bullets(
         [[B(row["code"]), f" {row['country']} · {row['tz']}",
-          f" · {row['name']}" if row["name"] else "", f" · {row['members']} members"]
+          f" · {row['name']}" if row["name"] else "",
+          f" · {row['members']} member{'' if row['members'] == 1 else 's'}"]
          for row in rows],
         page=a["page"] or 1, more_hint="/agency list",
     )

@@ -182,7 +182,10 @@ def _resolve(tokens: list[Token]) -> tuple[spec.Command, int]:
     subs = spec.subcommands(name)
     if subs:
         options = "\n".join(c.usage for c in subs)
-        raise CommandError(f"/{name} needs one of:\n{options}", show_usage=False)
+        close = difflib.get_close_matches(words[1].lower(), [c.path[-1] for c in subs], n=1
+                                          ) if len(words) > 1 else []
+        meant = f" (did you mean /{name} {close[0]}?)" if close else ""
+        raise CommandError(f"/{name} needs one of{meant}:\n{options}", show_usage=False)
     hint = spec.suggest(name)
     did_you_mean = f" Did you mean /{hint}?" if hint else ""
     raise CommandError(f"unknown command /{name}.{did_you_mean} Type !help for the list.",

@@ -42,13 +42,18 @@ def _plain(part: Part) -> str:
     return part.text
 
 
+def _escape(text: str) -> str:
+    """Escaped, with line breaks kept: HTML collapses a bare newline into a space."""
+    return html.escape(text, quote=False).replace("\n", "<br>")
+
+
 def _html(part: Part) -> str:
     if isinstance(part, str):
-        return html.escape(part, quote=False)
+        return _escape(part)
     if isinstance(part, B):
-        return f"<b>{html.escape(part.text, quote=False)}</b>"
+        return f"<b>{_escape(part.text)}</b>"
     if isinstance(part, C):
-        return f"<code>{html.escape(part.text, quote=False)}</code>"
+        return f"<code>{_escape(part.text)}</code>"
     uid = html.escape(part.user_id)
     return f'<a href="https://matrix.to/#/{uid}">{uid}</a>'
 
@@ -65,7 +70,7 @@ class ReplyBuilder:
 
     def heading(self, text: str) -> ReplyBuilder:
         self._plain.append(text)
-        self._html.append(f"<b>{html.escape(text, quote=False)}</b>")
+        self._html.append(f"<b>{_escape(text)}</b>")
         return self
 
     def bullets(self, rows: Sequence[Sequence[Part]], *, page: int = 1, more_hint: str = ""

@@ -33,7 +33,7 @@ def _state_lines(r: ReplyBuilder, state: dict) -> None:
 
 
 @command("rollcall", params=[pos("action", Choice(("close",)), required=False)],
-         summary="open a go/no-go roll call, show it, or close it (lead)")
+         summary="show the go/no-go roll call; a lead opens and closes it")
 async def rollcall(ctx: Context, a: dict[str, Any]) -> Reply:
     op = ctx.require_op()
     state = await queries.rollcall_state(ctx.tx, op["id"])

@@ -141,14 +141,17 @@ def _owner_agency(ctx: Context, agency: str) -> None:
 def _line(row: dict, zones: Zones | None = None) -> list[Any]:
     plan = dtg(row["planned_at"]) if row["planned_at"] else (
         "at H (H-hour not set)" if row["h_offset"] == 0 else "—")
-    if row["h_offset"]:
-        plan += f" (H{timeparse.format_offset(timedelta(seconds=row['h_offset']))})"
+    if row["h_offset"] is not None and row["planned_at"]:
+        plan += (f" (H{timeparse.format_offset(timedelta(seconds=row['h_offset']))})"
+                 if row["h_offset"] else " (H)")
     parts: list[Any] = [B(label("takedowns", row["seq"])), f" {row['target']} · {row['agency']}"
                         f" [{row['status']}] · plan {plan}"]
     if zones and row["planned_at"]:
         parts.append(f" · {_local(row['planned_at'], zones)}")
     if row["executed_at"]:
         parts.append(f" · done {dtg(row['executed_at'])}")
+    if row["note"]:
+        parts.append(f" · {row['note']}")
     return parts
 
 
@@ -237,4 +240,6 @@ async def takedown_report(ctx: Context, a: dict[str, Any]) -> Reply:
                   if planned else "")
         r.line(f"Executed {dtg(after['executed_at'])}{offset} · ",
                await _local_times(ctx, after["executed_at"]))
+    if a["note"]:
+        r.line("Note: ", a["note"])
     return r.build()

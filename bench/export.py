@@ -1,0 +1,65 @@
+"""Export time and peak memory for an operation with 100,000 seizures, in every format,
+and the latency of other commands while an export runs. Target: < 5 s per format."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import statistics
+import tempfile
+import time
+import tracemalloc
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.bigop import ROOM, build
+from commands.context import Incoming, Settings
+from commands.dispatcher import Dispatcher
+from exports.build import FORMATS, build_export
+from storage.database import Database
+
+_ids = itertools.count()
+
+
+async def _probe(dispatcher: Dispatcher, stop: asyncio.Event, latencies: list[float]) -> None:
+    """A member keeps asking `!op` while the export runs; how long do they wait?"""
+    while not stop.is_set():
+        start = time.perf_counter()
+        reply = await dispatcher.handle(Incoming(ROOM, "@lead:x", f"$probe{next(_ids)}", "!op",
+                                                 datetime.now(UTC), 100))
+        assert reply.ok, reply.text
+        latencies.append(time.perf_counter() - start)
+        await asyncio.sleep(0.02)
+
+
+async def main() -> dict:
+    results: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = await build(Path(tmp) / "big.db", tasks=100, arrests=100, takedowns=500)
+        db = await Database.open(path)
+        dispatcher = Dispatcher(db, Settings())
+        for fmt in FORMATS:
+            latencies: list[float] = []
+            stop = asyncio.Event()
+            probe = asyncio.create_task(_probe(dispatcher, stop, latencies))
+            tracemalloc.start()
+            start = time.perf_counter()
+            attachment, snap = await build_export(db, ROOM, fmt, "RED", datetime.now(UTC))
+            elapsed = time.perf_counter() - start
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            stop.set()
+            await probe
+            results[f"{fmt}_s"] = round(elapsed, 2)
+            results[f"{fmt}_peak_mb"] = round(peak / 2**20, 1)
+            results[f"{fmt}_size_mb"] = round(len(attachment.data) / 2**20, 1)
+            results[f"{fmt}_other_command_p50_ms"] = round(statistics.median(latencies) * 1000, 1)
+            results[f"{fmt}_other_command_max_ms"] = round(max(latencies) * 1000, 1)
+            assert len(snap.records["seizures"]) == 100_000
+        await db.close()
+    results["target_s"] = 5
+    return results
+
+
+if __name__ == "__main__":
+    print(asyncio.run(main()))

@@ -20,6 +20,9 @@ from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, 
 from exports import text
 from exports.snapshot import RECORD_KINDS, Snapshot
 
+# A printout is for reading: past this many rows per kind, the json/csv exports carry the
+# rest (100,000 seized items would be thousands of pages and minutes of layout).
+MAX_ROWS = 500
 FONT_DIR = Path(reportlab.__file__).parent / "fonts"
 TLP_COLOURS = {"CLEAR": colors.black, "GREEN": colors.HexColor("#33FF00"),
                "AMBER": colors.HexColor("#FFC000"), "AMBER+STRICT": colors.HexColor("#FFC000"),
@@ -70,12 +73,17 @@ def build(snap: Snapshot) -> bytes:
         if not rows:
             continue
         data = [[Paragraph(_clean(c), body) for c in text.COLUMNS[kind]]]
-        data += [[Paragraph(_clean(c), body) for c in text.cells(kind, r)] for r in rows]
+        data += [[Paragraph(_clean(c), body) for c in text.cells(kind, r)]
+                 for r in rows[:MAX_ROWS]]
         table = LongTable(data, repeatRows=1)
         table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
                                    ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
                                    ("VALIGN", (0, 0), (-1, -1), "TOP")]))
         story.append(table)
+        if len(rows) > MAX_ROWS:
+            story.append(Paragraph(_clean(
+                f"… {len(rows) - MAX_ROWS} more {text.TITLES[kind].lower()}: see the json or "
+                "csv export for every record."), body))
     story.append(Paragraph("Takedown timeline", sub))
     story += [Paragraph(_clean(line), body) for line in text.timeline(snap)]
     out = io.BytesIO()

@@ -16,7 +16,7 @@ from pypdf import PdfReader
 
 from exports.build import build_export
 from exports.offline import export_to_file
-from exports.stix import TLP2_IDS
+from exports.stix import TLP2_IDS, sco_id
 from tests.harness import OFFICER, Harness
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,7 +101,7 @@ async def test_csv_has_one_file_per_kind_and_neutralises_formulas(op: Harness) -
 
 async def test_stix_round_trips_with_tlp2_markings_on_every_object(op: Harness) -> None:
     raw = (await export(op, "stix", "AMBER")).data
-    bundle = stix2.parse(raw, allow_custom=True)
+    bundle = stix2.parse(raw, allow_custom=False)
     objects = json.loads(raw)["objects"]
     markings = {o["id"]: o for o in objects if o["type"] == "marking-definition"}
     assert set(markings) <= set(TLP2_IDS.values()) and markings
@@ -162,3 +162,19 @@ async def test_offline_export_refuses_unknown_room(op: Harness, tmp_path: Path) 
 
     with pytest.raises(ExportError):
         await export_to_file(op.db.path, "!nope:localhost", "md", None, tmp_path)
+
+
+def test_observable_ids_match_the_stix2_library() -> None:
+    assert sco_id("domain-name", "evil.example") == stix2.DomainName(value="evil.example").id
+    assert sco_id("url", "https://bücher.example/x") == stix2.URL(
+        value="https://bücher.example/x").id
+
+
+async def test_pdf_points_to_json_and_csv_beyond_its_row_limit(
+        op: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    import exports.pdf
+
+    monkeypatch.setattr(exports.pdf, "MAX_ROWS", 2)
+    reader = PdfReader(io.BytesIO((await export(op, "pdf", "RED")).data))
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    assert "2 more seized infrastructure: see the json or csv export" in text

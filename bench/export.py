@@ -15,7 +15,7 @@ from pathlib import Path
 from bench.bigop import ROOM, build
 from commands.context import Incoming, Settings
 from commands.dispatcher import Dispatcher
-from exports.build import FORMATS, build_export
+from exports.build import FORMATS, _make, build_export
 from storage.database import Database
 
 _ids = itertools.count()
@@ -42,20 +42,22 @@ async def main() -> dict:
             latencies: list[float] = []
             stop = asyncio.Event()
             probe = asyncio.create_task(_probe(dispatcher, stop, latencies))
-            tracemalloc.start()
             start = time.perf_counter()
             attachment, snap = await build_export(db, ROOM, fmt, "RED", datetime.now(UTC))
             elapsed = time.perf_counter() - start
-            _, peak = tracemalloc.get_traced_memory()
-            tracemalloc.stop()
             stop.set()
             await probe
+            # Memory separately, in this process (the export itself runs in a worker).
+            tracemalloc.start()
+            await _make(path, ROOM, fmt, "RED", "2026-11-25T06:00:00Z")
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
             results[f"{fmt}_s"] = round(elapsed, 2)
             results[f"{fmt}_peak_mb"] = round(peak / 2**20, 1)
             results[f"{fmt}_size_mb"] = round(len(attachment.data) / 2**20, 1)
             results[f"{fmt}_other_command_p50_ms"] = round(statistics.median(latencies) * 1000, 1)
             results[f"{fmt}_other_command_max_ms"] = round(max(latencies) * 1000, 1)
-            assert len(snap.records["seizures"]) == 100_000
+            assert snap.seizures == 100_000
         await db.close()
     results["target_s"] = 5
     return results

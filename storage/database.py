@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -153,26 +153,31 @@ class Database:
         """A consistent read on the writer connection, ordered after queued writes."""
         return await self.write(fn)
 
-    @asynccontextmanager
-    async def snapshot(self) -> AsyncIterator[Tx]:
+    def snapshot(self) -> AbstractAsyncContextManager[Tx]:
         """A separate read-only connection in one read transaction, for big reads (sitreps,
         exports) that must not hold up the writer."""
-        conn = await aiosqlite.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        try:
-            await conn.execute("PRAGMA query_only=ON")
-            await conn.execute("BEGIN")
-            yield Tx(AsyncRunner(conn), None)
-        finally:
-            if conn.in_transaction:
-                await conn.execute("ROLLBACK")
-            await conn.close()
+        return read_snapshot(self.path)
 
     async def close(self) -> None:
         self._closed = True
         if self._writer is not None:
             await self._writer
         await self._conn.close()
+
+
+@asynccontextmanager
+async def read_snapshot(path: Path) -> AsyncIterator[Tx]:
+    """A consistent read-only view of the database file, usable from any process."""
+    conn = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    conn.row_factory = aiosqlite.Row
+    try:
+        await conn.execute("PRAGMA query_only=ON")
+        await conn.execute("BEGIN")
+        yield Tx(AsyncRunner(conn), None)
+    finally:
+        if conn.in_transaction:
+            await conn.execute("ROLLBACK")
+        await conn.close()
 
 
 async def _configure(conn: aiosqlite.Connection) -> None:

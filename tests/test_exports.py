@@ -173,8 +173,10 @@ def test_observable_ids_match_the_stix2_library() -> None:
 async def test_pdf_points_to_json_and_csv_beyond_its_row_limit(
         op: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
     import exports.pdf
+    from exports.build import _make
 
-    monkeypatch.setattr(exports.pdf, "MAX_ROWS", 2)
-    reader = PdfReader(io.BytesIO((await export(op, "pdf", "RED")).data))
+    monkeypatch.setattr(exports.pdf, "MAX_ROWS", 2)  # in this process: build in-process too
+    data, _ = await _make(op.db.path, op.room, "pdf", "RED", "2026-11-25T06:00:00Z")
+    reader = PdfReader(io.BytesIO(data))
     text = "\n".join(p.extract_text() for p in reader.pages)
     assert "2 more seized infrastructure: see the json or csv export" in text

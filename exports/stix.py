@@ -16,7 +16,6 @@ from typing import Any
 
 import stix2
 from stix2.base import SCO_DET_ID_NAMESPACE
-from stix2.canonicalization.Canonicalize import canonicalize
 
 from exports.snapshot import Snapshot, allowed_levels
 
@@ -51,8 +50,10 @@ def _ts(iso: str | None) -> str | None:
 
 def sco_id(kind: str, value: str) -> str:
     """The STIX 2.1 deterministic id of an observable (uuid5 over its canonical value),
-    computed as the `stix2` library does, without building 100,000 library objects."""
-    data = canonicalize({"value": value}, utf8=False)
+    as the `stix2` library computes it, without building 100,000 library objects. For a
+    one-string object, JCS canonical form equals compact `json.dumps` (checked by a test
+    against the library), which is far faster than the pure-Python JCS."""
+    data = json.dumps({"value": value}, ensure_ascii=False, separators=(",", ":"))
     return f"{kind}--{uuid.uuid5(SCO_DET_ID_NAMESPACE, data)}"
 
 

@@ -166,8 +166,9 @@ async def test_offline_export_refuses_unknown_room(op: Harness, tmp_path: Path) 
 
 def test_observable_ids_match_the_stix2_library() -> None:
     assert sco_id("domain-name", "evil.example") == stix2.DomainName(value="evil.example").id
-    assert sco_id("url", "https://bücher.example/x") == stix2.URL(
-        value="https://bücher.example/x").id
+    for url in ("https://bücher.example/x", 'https://e.example/a"b\\c?q=1&r=€'):
+        assert sco_id("url", url) == stix2.URL(value=url).id
+    assert sco_id("ipv6-addr", "2001:db8::1") == stix2.IPv6Address(value="2001:db8::1").id
 
 
 async def test_pdf_points_to_json_and_csv_beyond_its_row_limit(

@@ -99,26 +99,29 @@ class TestClient:
         return resp.event_id
 
     def replies_to(self, event_id: str) -> list[Any]:
-        def is_reply(room_id: str, e: Any) -> bool:
-            content = e.source.get("content", {})
-            return (content.get("m.relates_to", {}).get("m.in_reply_to", {})
-                    .get("event_id") == event_id)
-        return self.seen(is_reply)
+        return self.seen(lambda r, e: is_reply_to(e, event_id))
 
     def reactions_to(self, event_id: str) -> list[Any]:
-        def is_reaction(room_id: str, e: Any) -> bool:
-            rel = e.source.get("content", {}).get("m.relates_to", {})
-            return rel.get("rel_type") == "m.annotation" and rel.get("event_id") == event_id
-        return self.seen(is_reaction)
+        return self.seen(lambda r, e: is_reaction_to(e, event_id))
 
     async def command(self, room_id: str, body: str, timeout: float = 20.0) -> Any:
         """Send a command and return the bot's decrypted reply to it."""
         event_id = await self.send_text(room_id, body)
-        await self.wait_for(lambda r, e: bool(self.replies_to(event_id)), timeout)
-        return self.replies_to(event_id)[0], event_id
+        reply = await self.wait_for(lambda r, e: is_reply_to(e, event_id), timeout)
+        return reply, event_id
 
     async def close(self) -> None:
         await self.nio.close()
+
+def is_reply_to(event: Any, event_id: str) -> bool:
+    """A predicate on one event, for `wait_for` (which tries it on every event seen)."""
+    content = event.source.get("content", {})
+    return content.get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id") == event_id
+
+
+def is_reaction_to(event: Any, event_id: str) -> bool:
+    rel = event.source.get("content", {}).get("m.relates_to", {})
+    return rel.get("rel_type") == "m.annotation" and rel.get("event_id") == event_id
 
 
 async def make_client(synapse: LocalSynapse, localpart: str, tmp: Path) -> TestClient:
@@ -145,9 +148,9 @@ def bot_config(synapse: LocalSynapse, user_id: str, password: str, data_dir: Pat
 
 
 @asynccontextmanager
-async def running_bot(config: Config, services: list | None = None, **options: Any
-                      ) -> AsyncIterator[Bot]:
-    bot = Bot(config, services=services or [], **options)
+async def running_bot(config: Config, services: list | None = None,
+                      bot_class: type[Bot] = Bot, **options: Any) -> AsyncIterator[Bot]:
+    bot = bot_class(config, services=services or [], **options)
     await bot.start()
     task = asyncio.create_task(bot.run())
     await asyncio.wait_for(bot.started.wait(), 30)

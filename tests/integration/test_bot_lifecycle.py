@@ -13,7 +13,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bot.crypto.cross_signing import canonical_json, signable, unb64
 from bot.homeserver import LocalSynapse
-from tests.integration.matrix_helpers import make_client, register_bot, running_bot
+from tests.integration.matrix_helpers import (
+    is_reply_to,
+    make_client,
+    register_bot,
+    running_bot,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +52,7 @@ async def test_command_sent_while_the_bot_is_down_is_answered_once_after_start(
         await lead.command(room, '!op init "Operation Down" code=DOWN')
     offline = await lead.send_text(room, '!task add "sent while the bot was down"')
     async with running_bot(config) as bot:
-        await lead.wait_for(lambda r, e: bool(lead.replies_to(offline)))
+        await lead.wait_for(lambda r, e: is_reply_to(e, offline))
         for _ in range(3):
             await lead.sync()
         tasks = await bot.db.read(lambda tx: tx.all("SELECT text FROM tasks"))

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from bot.homeserver import LocalSynapse
-from tests.integration.matrix_helpers import make_client, register_bot, running_bot
+from tests.integration.matrix_helpers import (
+    is_reaction_to,
+    is_reply_to,
+    make_client,
+    register_bot,
+    running_bot,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +33,7 @@ async def test_invited_bot_joins_and_answers_encrypted_with_reaction_and_reply(
         assert "FIREBREAK" in content["body"]
         assert content["format"] == "org.matrix.custom.html"
         assert "<b>Operation Firebreak</b>" in content["formatted_body"]
-        await lead.wait_for(lambda r, e: bool(lead.reactions_to(event_id)))
+        await lead.wait_for(lambda r, e: is_reaction_to(e, event_id))
         [reaction] = lead.reactions_to(event_id)
         assert reaction.source["content"]["m.relates_to"]["key"] == "✅"
 
@@ -88,7 +94,7 @@ async def test_unencrypted_room_gets_one_warning_and_nothing_is_recorded(
         room = await lead.create_room(invite=[config.matrix.user_id], encrypted=False)
         await lead.wait_joined(room, config.matrix.user_id)
         first = await lead.send_text(room, '!op init "Operation Y" code=Y')
-        await lead.wait_for(lambda r, e: bool(lead.replies_to(first)))
+        await lead.wait_for(lambda r, e: is_reply_to(e, first))
         assert "not end-to-end encrypted" in lead.replies_to(first)[0].body
         second = await lead.send_text(room, '!task add "x"')
         marker = await lead.send_text(room, "just chatting")

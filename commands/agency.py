@@ -11,7 +11,7 @@ from typing import Any
 from commands import args as A
 from commands import records
 from commands.context import CommandError, Context, Reply
-from commands.reply import B, ReplyBuilder, ok
+from commands.reply import B, ReplyBuilder, count, ok
 from commands.spec import Role, command, key, mention, pos
 
 
@@ -58,7 +58,7 @@ async def agency_list(ctx: Context, a: dict[str, Any]) -> Reply:
     r.bullets(
         [[B(row["code"]), f" {row['country']} · {row['tz']}",
           f" · {row['name']}" if row["name"] else "",
-          f" · {row['members']} member{'' if row['members'] == 1 else 's'}"]
+          f" · {count(row['members'], 'member')}"]
          for row in rows],
         page=a["page"] or 1, more_hint="/agency list",
     )

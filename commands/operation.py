@@ -8,7 +8,7 @@ from commands import args as A
 from commands import validate
 from commands.context import CommandError, Context, Reply
 from commands.records import dtg
-from commands.reply import B, C, ReplyBuilder, ok
+from commands.reply import B, C, ReplyBuilder, count, ok
 from commands.sitrep import produce
 from commands.spec import Choice, Fn, Role, command, key, pos
 
@@ -65,9 +65,11 @@ async def op_show(ctx: Context, a: dict[str, Any]) -> Reply:
     r = ReplyBuilder()
     r.line(B(op["name"]), f" ({op['code']}) · phase {op['phase']} · TLP:{op['tlp']}")
     r.line(f"Zone {op['tz']} · H-hour {dtg(op['hhour'])}")
-    r.line(f"{counts['agencies']} agencies · {counts['tasks']} tasks · {counts['arrests']} arrests"
-           f" · {counts['seizures']} seized items · {counts['takedowns']} takedowns"
-           f" · {counts['preservations']} preservation/MLA requests")
+    r.line(" · ".join([
+        count(counts["agencies"], "agency", "agencies"), count(counts["tasks"], "task"),
+        count(counts["arrests"], "arrest"), count(counts["seizures"], "seized item"),
+        count(counts["takedowns"], "takedown"),
+        count(counts["preservations"], "preservation/MLA request")]))
     return r.build()
 
 

@@ -98,6 +98,11 @@ class ReplyBuilder:
         return Reply(ok=ok, text=text, html=body_html, attachment=attachment)
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """"1 task", "2 tasks": replies are read by officers, not parsed."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def ok(*parts: Part) -> Reply:
     """A one-line success reply."""
     return ReplyBuilder().line(*parts).build(ok=True)

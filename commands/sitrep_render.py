@@ -112,7 +112,9 @@ def render(data: dict[str, Any], number: int, *, late_slot: str | None = None,
     else:
         answered = {True: [], False: [], None: []}  # type: dict[Any, list[str]]
         for a in rc["agencies"]:
-            answered[a["ready"]].append(a["code"])
+            # A NO-GO is only actionable with its reason, so the lead sees it here.
+            reason = f" ({a['reason']})" if a["ready"] is False and a["reason"] else ""
+            answered[a["ready"]].append(a["code"] + reason)
         state = "open" if rc["open"] else "closed"
         verdict = ("ALL GO" if not answered[False] and not answered[None]
                    else f"GO {len(answered[True])} · NO-GO {', '.join(answered[False]) or 0}"

@@ -99,7 +99,7 @@ async def test_show_counts_and_h_hour(h: Harness) -> None:
     shown = await h.ok("!op", sender=OFFICER)
     assert "Operation Firebreak (FIREBREAK) · phase planning · TLP:AMBER" in shown.text
     assert "H-hour 250400ZNOV26" in shown.text
-    assert "2 agencies · 1 task" in shown.text
+    assert "2 agencies · 1 task · 0 arrests · 0 seized items" in shown.text
 
 
 async def test_phase_changes_lead_only_and_audited(h: Harness) -> None:

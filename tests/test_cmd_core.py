@@ -5,31 +5,7 @@ from __future__ import annotations
 import pytest
 
 from commands import registry, spec
-from commands.context import CommandError
-from commands.tokenizer import tokenize
 from tests.harness import LEAD, OFFICER, OTHER, Harness
-
-
-@pytest.mark.parametrize(("line", "expected"), [
-    ('!task add "a b" x', [("word", "task"), ("word", "add"), ("quoted", "a b"), ("word", "x")]),
-    ("/task add “typographic quotes”", [("word", "task"), ("word", "add"),
-                                        ("quoted", "typographic quotes")]),
-    ("!x „German“ «French»", [("word", "x"), ("quoted", "German"), ("quoted", "French")]),
-    ('!x charge="money laundering" due=H+2h',
-     [("word", "x"), ("kv", "money laundering"), ("kv", "H+2h")]),
-    ("!member @anna:police.example agency=FR", [("word", "member"),
-                                               ("mention", "@anna:police.example"),
-                                               ("kv", "FR")]),
-])
-def test_tokenizer(line: str, expected: list[tuple[str, str]]) -> None:
-    assert [(t.kind, t.value) for t in tokenize(line)] == expected
-
-
-@pytest.mark.parametrize("line", ['!task add "open', '!task add x="', "!task add due=",
-                                  '!task add ab"cd"'])
-def test_tokenizer_rejects_bad_quoting(line: str) -> None:
-    with pytest.raises(CommandError):
-        tokenize(line)
 
 
 async def test_op_init_binds_the_room_once(bare: Harness) -> None:

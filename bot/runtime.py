@@ -35,6 +35,7 @@ from nio.exceptions import EncryptionError
 
 from bot.config import Config
 from bot.crypto.cross_signing import ensure_cross_signed
+from bot.message_text import command_text
 from bot.rooms import PowerLevels
 from bot.sending import Outgoing, SendQueues
 from commands.context import Clock, Incoming, Reply
@@ -276,10 +277,11 @@ class Bot:
         if relation.get("rel_type") == "m.replace":
             original = relation.get("event_id", "")
             if await self.dispatcher.was_command(original) or self.dispatcher.is_command(
-                    content.get("m.new_content", {}).get("body", "")):
+                    command_text(content.get("m.new_content") or {})):
                 self._notice(room_id, EDIT_NOTICE, reply_to=event.event_id)
             return
-        if not self.dispatcher.is_command(event.body):
+        text = command_text(content)
+        if not self.dispatcher.is_command(text):
             return
         room = self.client.rooms.get(room_id)
         encrypted = bool(room and room.encrypted)
@@ -294,7 +296,7 @@ class Bot:
             room_id=room_id,
             sender=event.sender,
             event_id=event.event_id,
-            body=event.body,
+            body=text,
             timestamp=datetime.fromtimestamp(event.server_timestamp / 1000, UTC),
             power_level=level,
             encrypted=encrypted,

@@ -89,12 +89,14 @@ class TestClient:
                 return
         raise TimeoutError(f"{user_id} did not join {room_id}")
 
-    async def send_text(self, room_id: str, body: str) -> str:
+    async def send_text(self, room_id: str, body: str, html: str | None = None) -> str:
         await self.nio.joined_members(room_id)
         if self.nio.should_query_keys:
             await self.nio.keys_query()
-        resp = await self.nio.room_send(room_id, "m.room.message",
-                                        {"msgtype": "m.text", "body": body},
+        content = {"msgtype": "m.text", "body": body}
+        if html is not None:
+            content.update(format="org.matrix.custom.html", formatted_body=html)
+        resp = await self.nio.room_send(room_id, "m.room.message", content,
                                         ignore_unverified_devices=True)
         return resp.event_id
 
@@ -104,9 +106,10 @@ class TestClient:
     def reactions_to(self, event_id: str) -> list[Any]:
         return self.seen(lambda r, e: is_reaction_to(e, event_id))
 
-    async def command(self, room_id: str, body: str, timeout: float = 20.0) -> Any:
+    async def command(self, room_id: str, body: str, timeout: float = 20.0,
+                      html: str | None = None) -> Any:
         """Send a command and return the bot's decrypted reply to it."""
-        event_id = await self.send_text(room_id, body)
+        event_id = await self.send_text(room_id, body, html)
         reply = await self.wait_for(lambda r, e: is_reply_to(e, event_id), timeout)
         return reply, event_id
 

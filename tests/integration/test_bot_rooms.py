@@ -41,6 +41,12 @@ async def test_invited_bot_joins_and_answers_encrypted_with_reaction_and_reply(
         assert "T-1 created" in reply.source["content"]["body"]
         assert "&lt;server&gt;" in reply.source["content"]["formatted_body"]
 
+        # Picked from the mention autocomplete: the body has only the display name.
+        reply, _ = await lead.command(
+            room, "!task assign T-1 Lead Person",
+            html=f'!task assign T-1 <a href="https://matrix.to/#/{lead.user_id}">Lead Person</a>')
+        assert reply.source["content"]["body"].startswith(f"T-1 → {lead.user_id}")
+
         reply, bad_id = await lead.command(room, "!task add")
         assert "Usage: /task add" in reply.source["content"]["body"]
         await lead.sync()

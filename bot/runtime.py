@@ -355,6 +355,8 @@ class Bot:
     async def _resend_undelivered(self) -> None:
         for room_id, event_id, reply in self._unsent:
             log.info("re-sending the reply to %s that was committed but not sent", event_id)
+            if reply.after_commit is not None:  # an export: its file is built again
+                reply = await self.dispatcher.finish(reply)
             self.send_reply(room_id, event_id, reply)
 
 

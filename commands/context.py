@@ -50,13 +50,20 @@ class Reply:
     # Slow work (exports) run by the dispatcher after the command's transaction committed,
     # so it never holds up other commands; it returns the final reply.
     after_commit: Callable[[], Awaitable[Reply]] | None = None
+    # Stored with the reply: how to make `after_commit` again if the reply has to be sent
+    # after a restart (the file of an export is not stored, it is built anew).
+    redo: dict[str, str] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "text": self.text, "html": self.html}
+        data: dict[str, Any] = {"ok": self.ok, "text": self.text, "html": self.html}
+        if self.redo:
+            data["redo"] = self.redo
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Reply:
-        return cls(ok=bool(data["ok"]), text=data["text"], html=data["html"])
+        return cls(ok=bool(data["ok"]), text=data["text"], html=data["html"],
+                   redo=data.get("redo"))
 
 
 @dataclass(frozen=True)

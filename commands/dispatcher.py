@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Awaitable
 from zoneinfo import ZoneInfo
 
-from commands import registry, reply, spec
+from commands import export, registry, reply, spec
 from commands.context import Clock, CommandError, Context, Incoming, Reply, Settings
 from commands.tokenizer import Token, is_command, tokenize
 from storage.codec import from_db_time, to_db_time
@@ -47,9 +47,6 @@ class Dispatcher:
         )
         try:
             result = await self.db.write(lambda tx: self._handle(tx, msg), actor)
-            if result.after_commit is not None and not result.duplicate:
-                result = await result.after_commit()
-            return result
         except Exception:
             ref = uuid.uuid4().hex[:8]
             log.exception("command failed outside the handler (ref %s)", ref)
@@ -57,6 +54,22 @@ class Dispatcher:
                 f"internal error (ref {ref}); nothing was recorded. Please try again; "
                 "if it persists, tell the bot administrator."
             )
+        if result.duplicate:
+            return result
+        return await self.finish(result)
+
+    async def finish(self, result: Reply) -> Reply:
+        """Run a committed reply's slow part (an export's file); never raises."""
+        if result.after_commit is None:
+            return result
+        try:
+            return await result.after_commit()
+        except Exception:
+            ref = uuid.uuid4().hex[:8]
+            log.exception("command's follow-up failed (ref %s)", ref)
+            return reply.error(
+                f"internal error (ref {ref}) while making the file; nothing was changed. "
+                "Please try again; if it persists, tell the bot administrator.")
 
     async def delivered(self, event_id: str) -> None:
         """Called by the runtime once the reply is in the room, so a redelivery stays quiet."""
@@ -85,15 +98,24 @@ class Dispatcher:
                                 "WHERE delivered=0 ORDER BY rowid")
 
         rows = await self.db.read(q)
-        return [(r["room_id"], r["event_id"], Reply.from_json(json.loads(r["reply"])))
+        return [(r["room_id"], r["event_id"], self._stored_reply(r["reply"], r["room_id"]))
                 for r in rows]
+
+    def _stored_reply(self, stored: str, room_id: str) -> Reply:
+        """A reply as committed, with its slow part (an export's file) ready to run again,
+        since only the text was stored."""
+        previous = Reply.from_json(json.loads(stored))
+        if previous.redo and "export" in previous.redo:
+            previous.after_commit = export.builder(
+                self.db, room_id, previous.redo["export"], previous.redo["tlp"], self.clock.now)
+        return previous
 
     async def _handle(self, tx: Tx, msg: Incoming) -> Reply:
         seen = await tx.one(
             "SELECT reply, delivered FROM processed_events WHERE event_id=?", (msg.event_id,)
         )
         if seen is not None:
-            previous = Reply.from_json(json.loads(seen["reply"]))
+            previous = self._stored_reply(seen["reply"], msg.room_id)
             previous.duplicate = bool(seen["delivered"])
             return previous
         await tx.execute("SAVEPOINT command")

@@ -1,17 +1,20 @@
 """/export: the operation as a file in the room (md by default, at the operation's TLP).
 
 The file is built after the command's transaction, from a read-only snapshot and in a
-worker thread (exports.build), so a 100,000-record export does not stall other commands.
+worker process (exports.build), so a 100,000-record export does not stall other commands.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from commands import args as A
 from commands.context import Context, Reply
 from commands.reply import B, C, ReplyBuilder
 from commands.spec import Choice, command, key, pos
+from storage.database import Database
 
 FORMATS = ("md", "json", "csv", "stix", "pdf")
 
@@ -24,22 +27,29 @@ FORMATS = ("md", "json", "csv", "stix", "pdf")
     examples=["!export pdf tlp=GREEN", "!export stix"],
 )
 async def export(ctx: Context, a: dict[str, Any]) -> Reply:
-    from exports.build import build_export
-
     op = ctx.require_op()
     fmt = a["format"] or "md"
     level = a["tlp"] or op["tlp"]
-    db, room_id, now = ctx.db, ctx.msg.room_id, ctx.now
-    assert db is not None
+    assert ctx.db is not None
+    placeholder = ReplyBuilder().line("Export ", C(fmt), f" at TLP:{level} requested").build()
+    placeholder.redo = {"export": fmt, "tlp": level}
+    placeholder.after_commit = builder(ctx.db, ctx.msg.room_id, fmt, level, lambda: ctx.now)
+    return placeholder
+
+
+def builder(db: Database, room_id: str, fmt: str, level: str,
+            now: Callable[[], datetime]) -> Callable[[], Awaitable[Reply]]:
+    """The slow part of /export, run after the command committed — or again, from the
+    stored `redo`, when the bot restarted before the file was sent."""
 
     async def build() -> Reply:
-        attachment, snap = await build_export(db, room_id, fmt, level, now)
+        from exports.build import build_export
+
+        attachment, snap = await build_export(db, room_id, fmt, level, now())
         r = ReplyBuilder().line(B(attachment.filename), f" · {snap.total} records at or below "
                                 f"TLP:{snap.tlp}")
         if fmt == "json" and not snap.audit_included:
             r.line("The audit log is left out: it holds records above TLP:", snap.tlp, ".")
         return r.build(attachment=attachment)
 
-    placeholder = ReplyBuilder().line("Export ", C(fmt), f" at TLP:{level} requested").build()
-    placeholder.after_commit = build
-    return placeholder
+    return build

@@ -159,6 +159,9 @@ class Database:
         return read_snapshot(self.path)
 
     async def close(self) -> None:
+        """Safe to call twice (a second aiosqlite close would wait forever)."""
+        if self._closed:
+            return
         self._closed = True
         if self._writer is not None:
             await self._writer

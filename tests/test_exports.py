@@ -181,3 +181,24 @@ async def test_pdf_points_to_json_and_csv_beyond_its_row_limit(
     reader = PdfReader(io.BytesIO(data))
     text = "\n".join(p.extract_text() for p in reader.pages)
     assert "2 more seized infrastructure: see the json or csv export" in text
+
+
+async def test_an_export_unsent_at_a_crash_brings_its_file_after_restart(
+        op: Harness, tmp_path: Path) -> None:
+    """Only the reply text is stored; the file must be made again, not silently dropped."""
+    first = await op.ok("!export csv tlp=GREEN", event_id="$export")
+    assert first.attachment is not None  # built, but the bot died before sending it
+    await op.close()
+    restarted = await Harness.open(tmp_path)
+    [(room, stored)] = [(r, reply) for r, e, reply in await restarted.dispatcher.undelivered()
+                        if e == "$export"]
+    assert room == op.room and stored.attachment is None
+    resent = await restarted.dispatcher.finish(stored)
+    assert resent.attachment is not None and resent.attachment.filename.endswith("-GREEN.zip")
+    assert "records at or below TLP:GREEN" in resent.text
+    # The same event delivered again by the sync (its reply never confirmed): file again.
+    again = await restarted.send("!export csv tlp=GREEN", event_id="$export")
+    assert again.attachment is not None and not again.duplicate
+    await restarted.dispatcher.delivered("$export")
+    assert "$export" not in [e for _, e, _ in await restarted.dispatcher.undelivered()]
+    await restarted.close()

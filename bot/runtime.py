@@ -40,6 +40,7 @@ from bot.rooms import PowerLevels
 from bot.sending import Outgoing, SendQueues
 from commands.context import Clock, Incoming, Reply
 from commands.dispatcher import Dispatcher
+from exports.files import discard_leftovers
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ class Bot:
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(self.data_dir, 0o700)
         self.db = await Database.open(self.data_dir / "opsroom.db")
+        discard_leftovers(self.db.path)
         self.dispatcher = Dispatcher(self.db, self.config.settings, self.clock)
         if self.state_path.exists():
             self.state.update(json.loads(self.state_path.read_text()))

@@ -8,7 +8,6 @@ must not hold up the others; a queue and a worker per room give both. Rate-limit
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -71,29 +70,36 @@ class SendQueues:
 
     async def _deliver(self, item: Outgoing) -> None:
         content = item.content
-        if item.attachment is not None:
-            content = await self._upload(item.room_id, item.attachment, content)
-        await self._with_retries(
-            lambda: self.client.room_send(item.room_id, item.event_type, content,
-                                          ignore_unverified_devices=True),
-            RoomSendResponse,
-        )
+        try:
+            if item.attachment is not None:
+                content = await self._upload(item.room_id, item.attachment, content)
+            await self._with_retries(
+                lambda: self.client.room_send(item.room_id, item.event_type, content,
+                                              ignore_unverified_devices=True),
+                RoomSendResponse,
+            )
+        finally:
+            if item.attachment is not None:  # sent or given up: a restart rebuilds it
+                item.attachment.discard()
 
     async def _upload(self, room_id: str, att: Attachment, content: dict) -> dict:
         room = self.client.rooms.get(room_id)
         encrypted = bool(room and room.encrypted)
-        result = await self._with_retries(
-            lambda: self.client.upload(io.BytesIO(att.data), content_type=att.mimetype,
-                                       filename=att.filename, encrypt=encrypted,
-                                       filesize=len(att.data)),
-            UploadResponse,
-        )
-        resp, keys = result
+        size = att.size
+        with att.path.open("rb") as f:
+
+            async def attempt() -> Any:
+                f.seek(0)  # a retry starts the stream again
+                return await self.client.upload(f, content_type=att.mimetype,
+                                                filename=att.filename, encrypt=encrypted,
+                                                filesize=size)
+
+            resp, keys = await self._with_retries(attempt, UploadResponse)
         file_content = {
             "msgtype": "m.file",
             "body": att.filename,
             "filename": att.filename,
-            "info": {"mimetype": att.mimetype, "size": len(att.data)},
+            "info": {"mimetype": att.mimetype, "size": size},
             **{k: v for k, v in content.items() if k in ("m.relates_to",)},
         }
         if encrypted:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -34,9 +35,22 @@ class Incoming:
 
 @dataclass(frozen=True)
 class Attachment:
+    """A file sent with a reply. Exports can be large, so it stays on disk (0600, in the
+    data dir) and is streamed to the homeserver; whoever sends it discards it after."""
+
     filename: str
     mimetype: str
-    data: bytes
+    path: Path
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+    def read(self) -> bytes:
+        return self.path.read_bytes()
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
 
 
 @dataclass

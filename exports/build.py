@@ -1,28 +1,33 @@
 """Build an export file from the database without holding up the bot.
 
-The whole export — reading a read-only snapshot and formatting it — runs in a separate
-worker process. A thread is not enough: serialising 100,000 records is CPU work that holds
-Python's GIL (json.dumps of a large document holds it for seconds), which would stall the
-bot's event loop. Only the finished bytes come back.
+The whole export runs in a separate worker process: serialising 100,000 records is CPU
+work that holds Python's GIL, which in a thread would stall the bot's event loop. The
+worker streams rows from a read-only transaction into a file (0600, `exports/` in the data
+dir), so neither process ever holds the whole export in memory; the bot uploads the file
+as a stream and deletes it once sent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from commands.context import Attachment
 from exports import csv_export, json_export, markdown, pdf, stix
+from exports.files import export_dir
 from exports.snapshot import Snapshot, load
 from storage.codec import to_db_time
-from storage.database import Database, read_snapshot
+from storage.database import Database, read_only_sync
 
-FORMATS: dict[str, tuple[Callable[[Snapshot], bytes], str, str]] = {
+FORMATS: dict[str, tuple[Callable[[Snapshot, BinaryIO], None], str, str]] = {
     "md": (markdown.build, "md", "text/markdown"),
     "json": (json_export.build, "json", "application/json"),
     "csv": (csv_export.build, "zip", "application/zip"),
@@ -47,18 +52,16 @@ def filename(code: str, now: datetime, tlp: str, ext: str) -> str:
     return f"{code}-{to_db_time(now)[:16].replace('-', '').replace(':', '')}Z-{tlp}.{ext}"
 
 
-async def _make(path: Path, room_id: str, fmt: str, tlp: str | None, generated_at: str
-                ) -> tuple[bytes, Summary]:
-    async with read_snapshot(path) as tx:
-        snap = await load(tx, room_id, tlp, generated_at, with_audit=fmt == "json")
-    data = FORMATS[fmt][0](snap)
-    return data, Summary(snap.op["code"], snap.tlp, snap.total, len(snap.records["seizures"]),
-                         snap.audit_included)
-
-
-def _worker(path: str, room_id: str, fmt: str, tlp: str | None, generated_at: str
-            ) -> tuple[bytes, Summary]:
-    return asyncio.run(_make(Path(path), room_id, fmt, tlp, generated_at))
+def _make(path: Path, room_id: str, fmt: str, tlp: str | None, generated_at: str,
+          out_path: Path) -> Summary:
+    with read_only_sync(path) as conn:
+        snap = load(conn, room_id, tlp, generated_at, with_audit=fmt == "json")
+        snap.workdir = out_path.parent
+        fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            FORMATS[fmt][0](snap, out)
+        return Summary(snap.op["code"], snap.tlp, snap.total, snap.counts["seizures"],
+                       snap.audit_included)
 
 
 def _executor() -> ProcessPoolExecutor:
@@ -73,8 +76,15 @@ def _executor() -> ProcessPoolExecutor:
 async def build_export(db: Database, room_id: str, fmt: str, tlp: str | None,
                        now: datetime) -> tuple[Attachment, Summary]:
     _, ext, mimetype = FORMATS[fmt]
+    directory = export_dir(db.path)
+    directory.mkdir(mode=0o700, exist_ok=True)
+    out_path = directory / f"{uuid.uuid4().hex}.part"
     loop = asyncio.get_running_loop()
-    data, summary = await loop.run_in_executor(
-        _executor(), _worker, str(db.path), room_id, fmt, tlp, to_db_time(now))
+    try:
+        summary = await loop.run_in_executor(
+            _executor(), _make, db.path, room_id, fmt, tlp, to_db_time(now), out_path)
+    except BaseException:
+        out_path.unlink(missing_ok=True)
+        raise
     name = filename(summary.code, now, summary.tlp, ext)
-    return Attachment(filename=name, mimetype=mimetype, data=data), summary
+    return Attachment(filename=name, mimetype=mimetype, path=out_path), summary

@@ -2,6 +2,7 @@
 
 Cells starting with = + - @ (or tab/CR) are prefixed with ' so a spreadsheet shows them
 instead of running them as formulas: indicator values come from criminals' infrastructure.
+Rows go straight from the database cursor into the zip stream.
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from typing import BinaryIO
 
-from exports.snapshot import RECORD_KINDS, Snapshot, public
+from exports.snapshot import RECORD_KINDS, Snapshot
 
 FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # zip entries get a fixed date: same data, same bytes
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
@@ -21,22 +23,23 @@ def safe(value: object) -> str:
     return "'" + s if s.startswith(DANGEROUS) else s
 
 
-def build(snap: Snapshot) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+def _entry(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
+
+def build(snap: Snapshot, out: BinaryIO) -> None:
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         for kind in RECORD_KINDS:
-            rows = [public(r) for r in snap.records[kind]]
-            text = io.StringIO()
-            writer = csv.writer(text, lineterminator="\r\n")
             header = snap.columns[kind]
-            writer.writerow(header)
-            for row in rows:
-                writer.writerow([safe(row[c]) for c in header])
-            info = zipfile.ZipInfo(f"{kind}.csv", date_time=FIXED_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, text.getvalue().encode("utf-8"))
-        readme = zipfile.ZipInfo("README.txt", date_time=FIXED_TIME)
-        zf.writestr(readme, f"{snap.op['name']} ({snap.op['code']}) — TLP:{snap.tlp}\r\n"
+            with zf.open(_entry(f"{kind}.csv"), "w", force_zip64=True) as raw, \
+                    io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
+                writer = csv.writer(text, lineterminator="\r\n")
+                writer.writerow(header)
+                for row in snap.rows(kind):
+                    writer.writerow([safe(row[c]) for c in header])
+        zf.writestr(_entry("README.txt"),
+                    f"{snap.op['name']} ({snap.op['code']}) — TLP:{snap.tlp}\r\n"
                     f"Generated {snap.generated_at}. Records at or below TLP:{snap.tlp}.\r\n"
                     "Cells starting with = + - @ are prefixed with ' (formula guard).\r\n")
-    return buffer.getvalue()

@@ -3,6 +3,7 @@ and time, written to a file."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,7 +25,6 @@ async def export_to_file(db_path: Path, room_id: str, fmt: str, tlp: str | None,
     path = out or Path(attachment.filename)
     if path.is_dir():
         path = path / attachment.filename
-    fd_path = path
-    fd_path.write_bytes(attachment.data)
-    fd_path.chmod(0o600)
-    return fd_path
+    shutil.move(attachment.path, path)
+    path.chmod(0o600)
+    return path

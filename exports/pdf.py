@@ -4,8 +4,8 @@ footer of every page, as TLP 2.0 asks of printed material."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
+from typing import BinaryIO
 from xml.sax.saxutils import escape
 
 import reportlab
@@ -21,7 +21,8 @@ from exports import text
 from exports.snapshot import RECORD_KINDS, Snapshot
 
 # A printout is for reading: past this many rows per kind, the json/csv exports carry the
-# rest (100,000 seized items would be thousands of pages and minutes of layout).
+# rest (100,000 seized items would be thousands of pages and minutes of layout). It also
+# bounds the memory of the layout, which reportlab does all at once.
 MAX_ROWS = 500
 FONT_DIR = Path(reportlab.__file__).parent / "fonts"
 TLP_COLOURS = {"CLEAR": colors.black, "GREEN": colors.HexColor("#33FF00"),
@@ -39,7 +40,7 @@ def _clean(value: str) -> str:
     return escape(value.replace("→", "->").replace("—", "-"))
 
 
-def build(snap: Snapshot) -> bytes:
+def build(snap: Snapshot, out: BinaryIO) -> None:
     _fonts()
     body = ParagraphStyle("body", fontName="Vera", fontSize=8, leading=10)
     head = ParagraphStyle("head", fontName="VeraBd", fontSize=14, leading=18)
@@ -68,28 +69,29 @@ def build(snap: Snapshot) -> bytes:
                                + (f" · {a['name']}" if a["name"] else "")), body)
               for a in snap.agencies]
     for kind in RECORD_KINDS:
-        rows = snap.records[kind]
-        story.append(Paragraph(_clean(f"{text.TITLES[kind]} ({len(rows)})"), sub))
-        if not rows:
+        count = snap.counts[kind]
+        story.append(Paragraph(_clean(f"{text.TITLES[kind]} ({count})"), sub))
+        if not count:
             continue
         data = [[Paragraph(_clean(c), body) for c in text.COLUMNS[kind]]]
         data += [[Paragraph(_clean(c), body) for c in text.cells(kind, r)]
-                 for r in rows[:MAX_ROWS]]
+                 for r in snap.rows(kind, limit=MAX_ROWS)]
         table = LongTable(data, repeatRows=1)
         table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
                                    ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
                                    ("VALIGN", (0, 0), (-1, -1), "TOP")]))
         story.append(table)
-        if len(rows) > MAX_ROWS:
+        if count > MAX_ROWS:
             story.append(Paragraph(_clean(
-                f"… {len(rows) - MAX_ROWS} more {text.TITLES[kind].lower()}: see the json or "
+                f"… {count - MAX_ROWS} more {text.TITLES[kind].lower()}: see the json or "
                 "csv export for every record."), body))
     story.append(Paragraph("Takedown timeline", sub))
-    story += [Paragraph(_clean(line), body) for line in text.timeline(snap)]
-    out = io.BytesIO()
+    story += [Paragraph(_clean(line), body) for line in text.timeline(snap, limit=MAX_ROWS)]
+    if snap.counts["takedowns"] > MAX_ROWS:
+        story.append(Paragraph(_clean(f"… {snap.counts['takedowns'] - MAX_ROWS} more in the "
+                                      "json or csv export."), body))
     doc = SimpleDocTemplate(out, pagesize=A4, topMargin=20 * mm, bottomMargin=18 * mm,
                             leftMargin=12 * mm, rightMargin=12 * mm,
                             title=f"{snap.op['code']} {label}", author="opsroom",
                             creator="opsroom", invariant=True)
     doc.build(story, onFirstPage=frame, onLaterPages=frame)
-    return out.getvalue()

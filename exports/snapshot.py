@@ -1,16 +1,22 @@
-"""One operation, read once, filtered by TLP, as plain data every export format uses.
+"""One operation as every export format reads it: the small parts loaded, the records
+streamed from one read transaction, all filtered by TLP.
 
 Records above the requested TLP level are dropped here and nowhere else, so no format can
-leak a RED record into a GREEN export by forgetting a filter.
+leak a RED record into a GREEN export by forgetting a filter. Records are never all in
+memory at once: formats iterate `rows(kind)`, a database cursor, and write as they go, so
+an export of 100,000 records needs no more memory than one of 100.
 """
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from commands.validate import TLP_LEVELS
-from storage.tx import Row, Tx
+from storage.tx import Row
 
 RECORD_KINDS = ("tasks", "arrests", "seizures", "takedowns", "assets", "tallies",
                 "preservations")
@@ -23,20 +29,56 @@ class ExportError(ValueError):
 
 @dataclass
 class Snapshot:
+    conn: sqlite3.Connection
     op: Row
     tlp: str
     generated_at: str
     agencies: list[Row]
     members: list[Row]
-    records: dict[str, list[Row]]
     rollcalls: list[Row]
+    counts: dict[str, int]
     columns: dict[str, list[str]] = field(default_factory=dict)
-    audit: list[Row] = field(default_factory=list)
     audit_included: bool = False
+    workdir: Path | None = None  # for a format's scratch files: next to the output
 
     @property
     def total(self) -> int:
-        return sum(len(v) for v in self.records.values())
+        return sum(self.counts.values())
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        return allowed_levels(self.tlp)
+
+    def _filter(self, kind: str, where: str) -> tuple[str, tuple[Any, ...]]:
+        assert kind in RECORD_KINDS
+        marks = ", ".join("?" for _ in self.levels)
+        sql = f"FROM {kind} WHERE op_id=? AND tlp IN ({marks})" + (f" AND {where}" if where
+                                                                    else "")
+        return sql, (self.op["id"], *self.levels)
+
+    def rows(self, kind: str, *, where: str = "", order: str = "seq",
+             limit: int | None = None, params: tuple[Any, ...] = ()) -> Iterator[Row]:
+        sql, args = self._filter(kind, where)
+        sql = f"SELECT * {sql} ORDER BY {order}"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        yield from self.conn.execute(sql, (*args, *params))
+
+    def count(self, kind: str, where: str = "") -> int:
+        sql, args = self._filter(kind, where)
+        return self.conn.execute(f"SELECT COUNT(*) AS n {sql}", args).fetchone()["n"]
+
+    def levels_used(self, *kinds: str) -> set[str]:
+        used: set[str] = set()
+        for kind in kinds:
+            sql, args = self._filter(kind, "")
+            used |= {r["tlp"] for r in self.conn.execute(f"SELECT DISTINCT tlp {sql}", args)}
+        return used
+
+    def audit(self) -> Iterator[Row]:
+        if self.audit_included:
+            yield from self.conn.execute("SELECT * FROM audit_log WHERE room_id=? ORDER BY n",
+                                         (self.op["room_id"],))
 
 
 def allowed_levels(tlp: str) -> tuple[str, ...]:
@@ -45,49 +87,40 @@ def allowed_levels(tlp: str) -> tuple[str, ...]:
     return TLP_LEVELS[: TLP_LEVELS.index(tlp) + 1]
 
 
-async def load(tx: Tx, room_id: str, tlp: str | None, generated_at: str, *,
-               with_audit: bool = False) -> Snapshot:
-    op = await tx.one("SELECT * FROM operations WHERE room_id=?", (room_id,))
+def load(conn: sqlite3.Connection, room_id: str, tlp: str | None, generated_at: str, *,
+         with_audit: bool = False) -> Snapshot:
+    op = conn.execute("SELECT * FROM operations WHERE room_id=?", (room_id,)).fetchone()
     if op is None:
         raise ExportError(f"no operation is bound to room {room_id}")
     level = tlp or op["tlp"]
-    levels = allowed_levels(level)
-    marks = ", ".join("?" for _ in levels)
-    records = {
-        kind: await tx.all(f"SELECT * FROM {kind} WHERE op_id=? AND tlp IN ({marks}) "
-                           "ORDER BY seq", (op["id"], *levels))
-        for kind in RECORD_KINDS
-    }
-    audit: list[Row] = []
-    audit_included = False
+    allowed_levels(level)
+
+    def rows(sql: str) -> list[Row]:
+        return conn.execute(sql, (op["id"],)).fetchall()
+
+    snap = Snapshot(
+        conn=conn,
+        op=op,
+        tlp=level,
+        generated_at=generated_at,
+        agencies=rows("SELECT code, country, tz, name FROM agencies WHERE op_id=? "
+                      "ORDER BY code"),
+        members=rows("SELECT user_id, agency FROM members WHERE op_id=? ORDER BY user_id"),
+        rollcalls=rows("SELECT * FROM rollcalls WHERE op_id=? ORDER BY seq"),
+        counts={},
+        columns={kind: [c["name"] for c in conn.execute(f"PRAGMA table_info({kind})")
+                        if c["name"] not in ("id", "op_id")] for kind in RECORD_KINDS},
+    )
+    snap.counts = {kind: snap.count(kind) for kind in RECORD_KINDS}
     if with_audit:
         # The audit log holds before/after images of every record: it may only travel
         # in an export whose level covers every record of the operation.
         highest = 0
         for kind in RECORD_KINDS:
-            for r in await tx.all(f"SELECT DISTINCT tlp FROM {kind} WHERE op_id=?",
-                                  (op["id"],)):
+            for r in rows(f"SELECT DISTINCT tlp FROM {kind} WHERE op_id=?"):
                 highest = max(highest, TLP_LEVELS.index(r["tlp"]))
-        if TLP_LEVELS.index(level) >= highest:
-            audit = await tx.all("SELECT * FROM audit_log WHERE room_id=? ORDER BY n",
-                                 (room_id,))
-            audit_included = True
-    return Snapshot(
-        op=op,
-        tlp=level,
-        generated_at=generated_at,
-        agencies=await tx.all("SELECT code, country, tz, name FROM agencies WHERE op_id=? "
-                              "ORDER BY code", (op["id"],)),
-        members=await tx.all("SELECT user_id, agency FROM members WHERE op_id=? "
-                             "ORDER BY user_id", (op["id"],)),
-        records=records,
-        rollcalls=await tx.all("SELECT * FROM rollcalls WHERE op_id=? ORDER BY seq",
-                               (op["id"],)),
-        columns={kind: [c["name"] for c in await tx.all(f"PRAGMA table_info({kind})")
-                        if c["name"] not in ("id", "op_id")] for kind in RECORD_KINDS},
-        audit=audit,
-        audit_included=audit_included,
-    )
+        snap.audit_included = TLP_LEVELS.index(level) >= highest
+    return snap
 
 
 def public(row: Row) -> dict[str, Any]:

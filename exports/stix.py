@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import tempfile
 import uuid
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
 import stix2
 from stix2.base import SCO_DET_ID_NAMESPACE
 
 from exports.snapshot import Snapshot, allowed_levels
+from storage.tx import Row
 
 TLP2_EXTENSION = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
 TLP2_IDS = {
@@ -69,68 +72,93 @@ def _sdo(kind: str, ident: str, created: str | None, modified: str | None, creat
             **props}
 
 
-def build(snap: Snapshot) -> bytes:
-    """The few singular objects (markings, identity, grouping) are `stix2` objects; the
-    per-record ones (up to 100,000 seizures) are plain dicts of the same shape, because
-    building library objects one by one takes minutes. Tests round-trip the whole bundle
-    through `stix2.parse`."""
-    op = snap.op
-    code = op["code"]
-    created = _ts(op["created_at"])
-    used: set[str] = set()
+def _seizure_object(s: Row, code: str, creator: str) -> dict[str, Any]:
+    refs = [TLP2_IDS[s["tlp"]]]
+    if s["type"] in ("domain", "url", "ip"):
+        kind = {"domain": "domain-name", "url": "url"}.get(s["type"]) or (
+            "ipv4-addr" if ipaddress.ip_address(s["value"]).version == 4 else "ipv6-addr")
+        return _sco(kind, s["value"], refs)
+    return _sdo("infrastructure", _id("infrastructure", code, "S", s["seq"]),
+                _ts(s["created_at"]), _ts(s["updated_at"]), creator, refs,
+                name=f"S-{s['seq']} {s['value']}", infrastructure_types=["unknown"],
+                description=f"{s['type']} {s['value']} — status {s['status']}"
+                + (f", provider {s['provider']}" if s["provider"] else ""))
 
-    def marking(level: str) -> list[str]:
-        used.add(level)
-        return [TLP2_IDS[level]]
 
-    identity = stix2.Identity(
-        id=_id("identity", code, "exporter"), name=f"opsroom — operation {code}",
-        identity_class="organization", created=created, modified=created,
-        object_marking_refs=marking(op["tlp"]))
-    records: list[dict[str, Any]] = []
-    seizure_ids: dict[int, str] = {}
-    for s in snap.records["seizures"]:
-        refs = marking(s["tlp"])
-        if s["type"] in ("domain", "url", "ip"):
-            kind = {"domain": "domain-name", "url": "url"}.get(s["type"]) or (
-                "ipv4-addr" if ipaddress.ip_address(s["value"]).version == 4 else "ipv6-addr")
-            obj = _sco(kind, s["value"], refs)
-        else:
-            obj = _sdo("infrastructure", _id("infrastructure", code, "S", s["seq"]),
-                       _ts(s["created_at"]), _ts(s["updated_at"]), identity.id, refs,
-                       name=f"S-{s['seq']} {s['value']}", infrastructure_types=["unknown"],
-                       description=f"{s['type']} {s['value']} — status {s['status']}"
-                       + (f", provider {s['provider']}" if s["provider"] else ""))
-        records.append(obj)
-        seizure_ids[s["seq"]] = obj["id"]
-    for k in snap.records["takedowns"]:
-        refs = marking(k["tlp"])
+def _record_objects(snap: Snapshot, creator: str) -> Iterator[dict[str, Any]]:
+    code = snap.op["code"]
+    for s in snap.rows("seizures"):
+        yield _seizure_object(s, code, creator)
+    for k in snap.rows("takedowns"):
+        refs = [TLP2_IDS[k["tlp"]]]
         ts = (_ts(k["created_at"]), _ts(k["updated_at"]))
         action = _sdo(
-            "course-of-action", _id("course-of-action", code, "K", k["seq"]), *ts, identity.id,
+            "course-of-action", _id("course-of-action", code, "K", k["seq"]), *ts, creator,
             refs, name=f"K-{k['seq']} takedown of {k['target']} by {k['agency']}",
             description=(f"Outcome: {k['status']}. Planned {k['planned_at'] or '—'}; "
                          f"executed {k['executed_at'] or '—'}."
                          + (f" Note: {k['note']}" if k["note"] else "")))
-        records.append(action)
-        target = seizure_ids.get(k["seizure_seq"]) if k["seizure_seq"] else None
-        if target:
-            records.append(_sdo(
+        yield action
+        # Linked only when the seized item is in this export (at or below its level).
+        seized = next(snap.rows("seizures", where="seq=?", params=(k["seizure_seq"],)),
+                      None) if k["seizure_seq"] else None
+        if seized:
+            yield _sdo(
                 "relationship", _id("relationship", code, "K", k["seq"], "mitigates"), *ts,
-                identity.id, refs, relationship_type="mitigates", source_ref=action["id"],
-                target_ref=target, description=f"takedown {k['status']}"))
-    grouping = stix2.Grouping(
+                creator, refs, relationship_type="mitigates", source_ref=action["id"],
+                target_ref=_seizure_object(seized, code, creator)["id"],
+                description=f"takedown {k['status']}")
+
+
+def _dumps(obj: Any) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"),
+                      sort_keys=True).encode("utf-8")
+
+
+def build(snap: Snapshot, out: BinaryIO) -> None:
+    """The few singular objects (markings, identity, grouping) are `stix2` objects; the
+    per-record ones (up to 100,000 seizures) are plain dicts of the same shape, because
+    building library objects one by one takes minutes. They are written as they are made;
+    their ids wait in a temporary file for the grouping, which lists them all. Tests
+    round-trip the whole bundle through `stix2.parse`."""
+    op = snap.op
+    code = op["code"]
+    created = _ts(op["created_at"])
+    group_level = op["tlp"] if op["tlp"] in allowed_levels(snap.tlp) else snap.tlp
+    # The bundle's own objects carry the operation's level, capped at the export's: a
+    # CLEAR export must not contain anything marked AMBER.
+    used = snap.levels_used("seizures", "takedowns") | {group_level}
+    identity = stix2.Identity(
+        id=_id("identity", code, "exporter"), name=f"opsroom — operation {code}",
+        identity_class="organization", created=created, modified=created,
+        object_marking_refs=[TLP2_IDS[group_level]])
+    grouping = json.loads(stix2.Grouping(
         id=_id("grouping", code), name=f"{op['name']} ({code})", context="suspicious-activity",
         description=f"Seized infrastructure and takedowns of {op['name']}, "
                     f"records at or below TLP:{snap.tlp}.",
-        object_refs=[identity.id, *(o["id"] for o in records)],
-        object_marking_refs=marking(op["tlp"] if op["tlp"] in allowed_levels(snap.tlp)
-                                    else snap.tlp),
-        created=created, modified=created, created_by_ref=identity.id)
+        object_refs=[identity.id],  # the full list is streamed in below
+        object_marking_refs=[TLP2_IDS[group_level]],
+        created=created, modified=created, created_by_ref=identity.id).serialize())
+
+    out.write(b'{"id":' + _dumps(_id("bundle", code, snap.tlp, snap.generated_at))
+              + b',"objects":[')
     singles = [tlp2_marking(level) for level in TLP2_IDS if level in used]
-    objects = [*(json.loads(o.serialize()) for o in (*singles, identity)), *records,
-               json.loads(grouping.serialize())]
-    bundle = {"type": "bundle", "id": _id("bundle", code, snap.tlp, snap.generated_at),
-              "objects": objects}
-    return json.dumps(bundle, ensure_ascii=False, separators=(",", ":"),
-                      sort_keys=True).encode()
+    for i, obj in enumerate((*singles, identity)):
+        out.write((b"," if i else b"") + _dumps(json.loads(obj.serialize())))
+    with tempfile.TemporaryFile(dir=snap.workdir) as ids:
+        for obj in _record_objects(snap, identity.id):
+            out.write(b"," + _dumps(obj))
+            ids.write(obj["id"].encode() + b"\n")
+        ids.seek(0)
+        out.write(b",{")
+        for i, key in enumerate(sorted(grouping)):
+            out.write((b"," if i else b"") + _dumps(key) + b":")
+            if key == "object_refs":
+                out.write(b"[" + _dumps(identity.id))
+                for line in ids:
+                    out.write(b"," + _dumps(line.rstrip(b"\n").decode()))
+                out.write(b"]")
+            else:
+                out.write(_dumps(grouping[key]))
+        out.write(b"}")
+    out.write(b'],"type":"bundle"}')

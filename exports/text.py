@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 
 from commands import validate
@@ -54,21 +55,21 @@ def cells(kind: str, row: dict) -> list[str]:
 
 
 def totals(snap: Snapshot) -> list[str]:
-    r = snap.records
-    done = sum(1 for t in r["takedowns"] if t["status"] == "done")
+    n = snap.counts
+    done = snap.count("takedowns", "status='done'")
     assets: dict[tuple[str, str], Decimal] = {}
-    for a in r["assets"]:
+    for a in snap.rows("assets"):
         assets[(a["action"], a["currency"])] = (
             assets.get((a["action"], a["currency"]), Decimal(0)) + Decimal(a["amount"]))
     tallies: dict[str, int] = {}
-    for t in r["tallies"]:
+    for t in snap.rows("tallies"):
         tallies[t["kind"]] = tallies.get(t["kind"], 0) + t["delta"]
     lines = [
         f"Phase: {snap.op['phase']} · H-hour: {dtg(snap.op['hhour'])}",
-        f"Agencies: {len(snap.agencies)} · Tasks: {len(r['tasks'])} · "
-        f"Arrests: {len(r['arrests'])} · Seized items: {len(r['seizures'])} · "
-        f"Takedowns: {len(r['takedowns'])} ({done} executed) · "
-        f"Preservation/MLA: {len(r['preservations'])}",
+        f"Agencies: {len(snap.agencies)} · Tasks: {n['tasks']} · "
+        f"Arrests: {n['arrests']} · Seized items: {n['seizures']} · "
+        f"Takedowns: {n['takedowns']} ({done} executed) · "
+        f"Preservation/MLA: {n['preservations']}",
     ]
     if assets:
         lines.append("Assets: " + ", ".join(f"{v} {c} {a}" for (a, c), v in sorted(assets.items())))
@@ -77,9 +78,9 @@ def totals(snap: Snapshot) -> list[str]:
     return lines
 
 
-def timeline(snap: Snapshot) -> list[str]:
+def timeline(snap: Snapshot, limit: int | None = None) -> Iterator[str]:
     """Takedowns in order of execution (then plan): the action day at a glance."""
-    rows = sorted(snap.records["takedowns"],
-                  key=lambda t: (t["executed_at"] or t["planned_at"] or "~", t["seq"]))
-    return [f"{dtg(t['executed_at'] or t['planned_at'])} K-{t['seq']} {t['agency']} "
-            f"{t['status']}: {t['target']}" for t in rows]
+    for t in snap.rows("takedowns", order="COALESCE(executed_at, planned_at, '~'), seq",
+                       limit=limit):
+        yield (f"{dtg(t['executed_at'] or t['planned_at'])} K-{t['seq']} {t['agency']} "
+               f"{t['status']}: {t['target']}")

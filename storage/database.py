@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -166,6 +167,23 @@ class Database:
         if self._writer is not None:
             await self._writer
         await self._conn.close()
+
+
+@contextmanager
+def read_only_sync(path: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection in one read transaction, rows as dicts, for a separate worker
+    process (exports) that streams rows through a cursor instead of loading them."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    conn.row_factory = lambda cur, row: {d[0]: v for d, v in zip(cur.description, row,
+                                                                  strict=True)}
+    try:
+        conn.execute("PRAGMA query_only=ON")
+        conn.execute("BEGIN")
+        yield conn
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        conn.close()
 
 
 @asynccontextmanager

@@ -55,9 +55,9 @@ async def test_red_record_never_in_a_green_export(op: Harness, fmt: str) -> None
     green = await export(op, fmt, "GREEN")
     red = await export(op, fmt, "RED")
     assert green.filename == f"FIREBREAK-20261125T0600Z-GREEN.{_ext(fmt)}"
-    assert SECRET not in _text(fmt, green.data) and "red-only-secret" not in _text(fmt,
-                                                                                   green.data)
-    assert "red-only-secret" in _text(fmt, red.data)
+    assert SECRET not in _text(fmt, green.read()) and "red-only-secret" not in _text(fmt,
+                                                                                   green.read())
+    assert "red-only-secret" in _text(fmt, red.read())
 
 
 def _ext(fmt: str) -> str:
@@ -74,19 +74,19 @@ def _text(fmt: str, data: bytes) -> str:
 
 
 async def test_json_validates_against_the_schema_and_carries_everything(op: Harness) -> None:
-    doc = json.loads((await export(op, "json", "RED")).data)
+    doc = json.loads((await export(op, "json", "RED")).read())
     schema = json.loads((ROOT / "exports/schema/export.schema.json").read_text())
     jsonschema.validate(doc, schema)
     assert doc["schema_version"] == 1 and doc["tlp"] == "RED"
     assert len(doc["records"]["seizures"]) == 4
     assert doc["audit_log_included"] and doc["audit_log"][0]["n"] == 1
-    green = json.loads((await export(op, "json", "GREEN")).data)
+    green = json.loads((await export(op, "json", "GREEN")).read())
     jsonschema.validate(green, schema)
     assert not green["audit_log_included"] and green["audit_log"] == []
 
 
 async def test_csv_has_one_file_per_kind_and_neutralises_formulas(op: Harness) -> None:
-    data = (await export(op, "csv", "AMBER")).data
+    data = (await export(op, "csv", "AMBER")).read()
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         names = set(zf.namelist())
         assert {"tasks.csv", "arrests.csv", "seizures.csv", "takedowns.csv", "assets.csv",
@@ -100,7 +100,7 @@ async def test_csv_has_one_file_per_kind_and_neutralises_formulas(op: Harness) -
 
 
 async def test_stix_round_trips_with_tlp2_markings_on_every_object(op: Harness) -> None:
-    raw = (await export(op, "stix", "AMBER")).data
+    raw = (await export(op, "stix", "AMBER")).read()
     bundle = stix2.parse(raw, allow_custom=False)
     objects = json.loads(raw)["objects"]
     markings = {o["id"]: o for o in objects if o["type"] == "marking-definition"}
@@ -123,7 +123,7 @@ async def test_stix_round_trips_with_tlp2_markings_on_every_object(op: Harness) 
 async def test_pdf_has_tlp_on_every_page_and_the_records(op: Harness) -> None:
     for i in range(60):
         await op.ok(f'!task add "filler task {i} to make pages" tlp=GREEN', sender=OFFICER)
-    reader = PdfReader(io.BytesIO((await export(op, "pdf", "GREEN")).data))
+    reader = PdfReader(io.BytesIO((await export(op, "pdf", "GREEN")).read()))
     assert len(reader.pages) >= 2
     for page in reader.pages:
         assert page.extract_text().count("TLP:GREEN") >= 2  # header and footer
@@ -132,7 +132,7 @@ async def test_pdf_has_tlp_on_every_page_and_the_records(op: Harness) -> None:
 
 
 async def test_markdown_has_the_records_defanged(op: Harness) -> None:
-    text = (await export(op, "md", "GREEN")).data.decode()
+    text = (await export(op, "md", "GREEN")).read().decode()
     assert text.startswith("**TLP:GREEN")
     assert "hxxps://evil[.]example/=cmd" in text and "FR-2026-1" in text
     assert "## Takedown timeline" in text and "K-1 FR-OFAC done" in text
@@ -143,9 +143,9 @@ async def test_same_data_same_bytes_in_room_and_offline(op: Harness, fmt: str,
                                                         tmp_path: Path) -> None:
     first = await export(op, fmt, "GREEN")
     again = await export(op, fmt, "GREEN")
-    assert first.data == again.data
+    assert first.read() == again.read()
     out = await export_to_file(op.db.path, op.room, fmt, "GREEN", tmp_path, now=NOW)
-    assert out.name == first.filename and out.read_bytes() == first.data
+    assert out.name == first.filename and out.read_bytes() == first.read()
 
 
 async def test_export_command_replies_with_file_and_summary(op: Harness) -> None:
@@ -177,8 +177,9 @@ async def test_pdf_points_to_json_and_csv_beyond_its_row_limit(
     from exports.build import _make
 
     monkeypatch.setattr(exports.pdf, "MAX_ROWS", 2)  # in this process: build in-process too
-    data, _ = await _make(op.db.path, op.room, "pdf", "RED", "2026-11-25T06:00:00Z")
-    reader = PdfReader(io.BytesIO(data))
+    out = op.db.path.parent / "limited.pdf"
+    _make(op.db.path, op.room, "pdf", "RED", "2026-11-25T06:00:00Z", out)
+    reader = PdfReader(io.BytesIO(out.read_bytes()))
     text = "\n".join(p.extract_text() for p in reader.pages)
     assert "2 more seized infrastructure: see the json or csv export" in text
 
@@ -202,3 +203,18 @@ async def test_an_export_unsent_at_a_crash_brings_its_file_after_restart(
     await restarted.dispatcher.delivered("$export")
     assert "$export" not in [e for _, e, _ in await restarted.dispatcher.undelivered()]
     await restarted.close()
+
+
+async def test_an_export_with_empty_record_kinds_is_still_well_formed(op: Harness) -> None:
+    """Only the CLEAR task is at or below CLEAR: every other kind is written empty."""
+    doc = json.loads((await export(op, "json", "CLEAR")).read())
+    jsonschema.validate(doc, json.loads((ROOT / "exports/schema/export.schema.json").read_text()))
+    assert [k for k, v in doc["records"].items() if v] == ["tasks"]
+    bundle = stix2.parse((await export(op, "stix", "CLEAR")).read(), allow_custom=False)
+    assert {o.type for o in bundle.objects} == {"marking-definition", "identity", "grouping"}
+    assert {ref for o in bundle.objects for ref in o.get("object_marking_refs", [])} == {
+        TLP2_IDS["CLEAR"]}
+    md = (await export(op, "md", "CLEAR")).read().decode()
+    assert "## Seized infrastructure (0)\n\nNone." in md and "## Tasks (1)" in md
+    with zipfile.ZipFile(io.BytesIO((await export(op, "csv", "CLEAR")).read())) as zf:
+        assert zf.read("seizures.csv").decode().count("\r\n") == 1  # the header only

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -35,6 +36,13 @@ async def test_stix_export_is_an_encrypted_file_that_decrypts_and_parses(
         await lead.wait_for(lambda r, e: any("records at or below TLP:GREEN" in x.body
                                              for x in lead.replies_to(event_id)
                                              if hasattr(x, "body")))
+        # Sent files do not pile up on the server's disk.
+        exports = config.data_dir / "exports"
+        for _ in range(50):
+            if not any(exports.iterdir()):
+                break
+            await asyncio.sleep(0.1)
+        assert list(exports.iterdir()) == []
     content = event.source["content"]
     assert event.decrypted, "the file event itself must be end-to-end encrypted"
     assert "url" not in content, "no plain upload in an encrypted room"

@@ -333,7 +333,8 @@ class Bot:
 
     # -- sending ---------------------------------------------------------------------------
     def send_reply(self, room_id: str, event_id: str, reply: Reply) -> None:
-        """The answer first (what the officer waits for), then the ✅ on the command."""
+        """The answer first (what the officer waits for), then the ✅ on the command once
+        the room is quiet; marked delivered when the last of them is in the room."""
         content = _notice_content(reply.text, reply.html, event_id)
 
         async def delivered() -> None:
@@ -343,7 +344,7 @@ class Bot:
             self.sender.put(Outgoing(room_id, content, attachment=reply.attachment))
         self.sender.put(Outgoing(room_id, content, done=None if reply.ok else delivered))
         if reply.ok:
-            self.sender.put(Outgoing(room_id, {"m.relates_to": {
+            self.sender.put_when_quiet(Outgoing(room_id, {"m.relates_to": {
                 "rel_type": "m.annotation", "event_id": event_id, "key": "✅"}},
                 event_type="m.reaction", done=delivered))
 

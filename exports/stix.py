@@ -72,13 +72,23 @@ def _sdo(kind: str, ident: str, created: str | None, modified: str | None, creat
             **props}
 
 
+def _observable_kind(s: Row) -> str | None:
+    """The SCO type of a seized domain, URL or IP; None for infrastructure objects."""
+    if s["type"] == "ip":
+        return "ipv4-addr" if ipaddress.ip_address(s["value"]).version == 4 else "ipv6-addr"
+    return {"domain": "domain-name", "url": "url"}.get(s["type"])
+
+
+def _seizure_id(s: Row, code: str) -> str:
+    kind = _observable_kind(s)
+    return sco_id(kind, s["value"]) if kind else _id("infrastructure", code, "S", s["seq"])
+
+
 def _seizure_object(s: Row, code: str, creator: str) -> dict[str, Any]:
     refs = [TLP2_IDS[s["tlp"]]]
-    if s["type"] in ("domain", "url", "ip"):
-        kind = {"domain": "domain-name", "url": "url"}.get(s["type"]) or (
-            "ipv4-addr" if ipaddress.ip_address(s["value"]).version == 4 else "ipv6-addr")
+    if kind := _observable_kind(s):
         return _sco(kind, s["value"], refs)
-    return _sdo("infrastructure", _id("infrastructure", code, "S", s["seq"]),
+    return _sdo("infrastructure", _seizure_id(s, code),
                 _ts(s["created_at"]), _ts(s["updated_at"]), creator, refs,
                 name=f"S-{s['seq']} {s['value']}", infrastructure_types=["unknown"],
                 description=f"{s['type']} {s['value']} — status {s['status']}"
@@ -106,7 +116,7 @@ def _record_objects(snap: Snapshot, creator: str) -> Iterator[dict[str, Any]]:
             yield _sdo(
                 "relationship", _id("relationship", code, "K", k["seq"], "mitigates"), *ts,
                 creator, refs, relationship_type="mitigates", source_ref=action["id"],
-                target_ref=_seizure_object(seized, code, creator)["id"],
+                target_ref=_seizure_id(seized, code),
                 description=f"takedown {k['status']}")
 
 

@@ -118,6 +118,11 @@ async def test_stix_round_trips_with_tlp2_markings_on_every_object(op: Harness) 
             "grouping", "identity"} <= types
     assert "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9" not in raw.decode()
     assert len(bundle.objects) == len(objects)
+    ids = {o["id"] for o in objects}
+    [grouping] = [o for o in objects if o["type"] == "grouping"]
+    assert set(grouping["object_refs"]) == ids - set(markings) - {grouping["id"]}
+    for rel in (o for o in objects if o["type"] == "relationship"):
+        assert {rel["source_ref"], rel["target_ref"]} <= ids  # the takedown and what it hit
 
 
 async def test_pdf_has_tlp_on_every_page_and_the_records(op: Harness) -> None:

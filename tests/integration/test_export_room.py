@@ -11,7 +11,7 @@ import stix2
 from nio.crypto import decrypt_attachment
 
 from bot.homeserver import LocalSynapse
-from tests.integration.matrix_helpers import make_client, register_bot, running_bot
+from tests.integration.matrix_helpers import is_reply_to, make_client, register_bot, running_bot
 
 pytestmark = pytest.mark.integration
 
@@ -29,13 +29,11 @@ async def test_stix_export_is_an_encrypted_file_that_decrypts_and_parses(
 
         def file_reply(r: str, e: object) -> bool:
             content = getattr(e, "source", {}).get("content", {})
-            return (content.get("msgtype") == "m.file" and content.get("m.relates_to", {})
-                    .get("m.in_reply_to", {}).get("event_id") == event_id)
+            return content.get("msgtype") == "m.file" and is_reply_to(e, event_id)
 
         event = await lead.wait_for(file_reply)
-        await lead.wait_for(lambda r, e: any("records at or below TLP:GREEN" in x.body
-                                             for x in lead.replies_to(event_id)
-                                             if hasattr(x, "body")))
+        await lead.wait_for(lambda r, e: is_reply_to(e, event_id) and
+                            "records at or below TLP:GREEN" in getattr(e, "body", ""))
         # Sent files do not pile up on the server's disk.
         exports = config.data_dir / "exports"
         for _ in range(50):

@@ -43,7 +43,7 @@ class Config:
 KNOWN = {
     "matrix": {"homeserver", "user_id", "password", "access_token", "device_name"},
     "storage": {"data_dir"},
-    "access": {"allowed_inviters", "lead_level", "require_encryption"},
+    "access": {"allowed_inviters", "lead_level", "require_encryption", "require_cross_signed"},
     "defaults": {"timezone", "tlp"},
     "runtime": {"undecryptable_timeout"},
 }
@@ -84,12 +84,15 @@ def parse(data: dict[str, Any], base: Path | None = None) -> Config:
                           ) from None
     password = _get(data, "matrix", "password", str, None)
     token = _get(data, "matrix", "access_token", str, None)
-    if not password and not token:
-        raise ConfigError("matrix.password: missing; give a password or matrix.access_token")
     device_name = _get(data, "matrix", "device_name", str, "opsroom")
     data_dir = Path(_get(data, "storage", "data_dir", str, "./var/opsroom"))
     if base is not None and not data_dir.is_absolute():
         data_dir = base / data_dir
+    # After the first start the session and the cross-signing keys are in data_dir, so the
+    # password may be taken out of the file.
+    if not password and not token and not (data_dir / "session.json").exists():
+        raise ConfigError("matrix.password: missing; give a password or matrix.access_token "
+                          "(needed until the bot's first start has saved its session)")
     inviters = _get(data, "access", "allowed_inviters", list)
     if not inviters or not all(isinstance(i, str) and i.startswith("@") for i in inviters):
         raise ConfigError('access.allowed_inviters: expected a non-empty list of Matrix ID '
@@ -98,6 +101,7 @@ def parse(data: dict[str, Any], base: Path | None = None) -> Config:
     if not 0 <= lead_level <= 100:
         raise ConfigError("access.lead_level: expected a power level from 0 to 100")
     require_encryption = _get(data, "access", "require_encryption", bool, True)
+    require_cross_signed = _get(data, "access", "require_cross_signed", bool, True)
     tz = _get(data, "defaults", "timezone", str, "UTC")
     try:
         tz = validate.timezone(tz)
@@ -117,7 +121,8 @@ def parse(data: dict[str, Any], base: Path | None = None) -> Config:
         data_dir=data_dir,
         allowed_inviters=tuple(inviters),
         settings=Settings(lead_level=lead_level, default_timezone=tz, default_tlp=tlp,
-                          require_encryption=require_encryption),
+                          require_encryption=require_encryption,
+                          require_cross_signed=require_cross_signed),
         undecryptable_timeout=timeout,
     )
 
@@ -132,3 +137,8 @@ def load(path: Path | str) -> Config:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     config = parse(data, base=path.parent.resolve())
     return Config(**{**config.__dict__, "path": path})
+
+
+def exposed(path: Path) -> bool:
+    """Whether others than the bot's user can read the file (it may hold the password)."""
+    return bool(path.stat().st_mode & 0o077)

@@ -33,8 +33,9 @@ from nio import (
 )
 from nio.exceptions import EncryptionError
 
-from bot.config import Config
+from bot.config import Config, exposed
 from bot.crypto.cross_signing import ensure_cross_signed
+from bot.crypto.device_trust import PLAINTEXT, PLAINTEXT_TEXT, DeviceTrust, Refusal
 from bot.message_text import command_text
 from bot.rooms import PowerLevels
 from bot.sending import Outgoing, SendQueues
@@ -92,6 +93,7 @@ class Bot:
         self.clock = clock or Clock()
         self.data_dir = config.data_dir
         self.state_path = self.data_dir / "runtime_state.json"
+        self.strict = config.settings.require_cross_signed
         self.session_path = self.data_dir / "session.json"
         self.state: dict[str, Any] = {"next_batch": None, "joined_at": {}, "warned": []}
         self._stop = asyncio.Event()
@@ -111,11 +113,17 @@ class Bot:
         os.chmod(self.data_dir, 0o700)
         self.db = await Database.open(self.data_dir / "opsroom.db")
         discard_leftovers(self.db.path)
-        self.dispatcher = Dispatcher(self.db, self.config.settings, self.clock)
+        self.dispatcher = Dispatcher(self.db, self.config.settings, self.clock,
+                                     room_members=self._members_of)
+        if self.config.path is not None and exposed(self.config.path):
+            log.warning("%s is readable by other users of this machine; it may hold the "
+                        "bot's password: chmod 600 it", self.config.path)
         if self.state_path.exists():
             self.state.update(json.loads(self.state_path.read_text()))
         await self._login()
-        self.sender = SendQueues(self.client)
+        self.trust = DeviceTrust(self.client, self.db, now=self.clock.now, notify=self._notice)
+        await self.trust.load()
+        self.sender = SendQueues(self.client, strict=self.strict, judge=self.trust.refresh)
         self.power = PowerLevels(self.client)
         # Taken now, before this run handles anything: only replies a previous run left
         # unsent, not the ones this run is about to queue itself.
@@ -224,7 +232,10 @@ class Bot:
         if c.should_upload_keys:
             await c.keys_upload()
         if c.should_query_keys:
-            await c.keys_query()
+            if self.strict:
+                await self.trust.refresh(c.users_for_key_query)
+            else:
+                await c.keys_query()
         if c.should_claim_keys:
             await c.keys_claim(c.get_users_for_key_claiming())
         await c.send_to_device_messages()
@@ -293,6 +304,11 @@ class Bot:
                 _write_private(self.state_path, self.state)
                 self._notice(room_id, UNENCRYPTED_WARNING, reply_to=event.event_id)
             return
+        refusal = await self._refusal(room_id, event, encrypted)
+        if refusal is not None:
+            if await self.trust.first_answer(room_id, event.sender, refusal):
+                self._notice(room_id, refusal.text, reply_to=event.event_id)
+            return
         level = await self.power.level(room, event.sender) if room else 0
         msg = Incoming(
             room_id=room_id,
@@ -304,8 +320,25 @@ class Bot:
             encrypted=encrypted,
         )
         reply = await self.dispatcher.handle(msg)
+        if reply.trust_changed:
+            await self.trust.confirmed(reply.trust_changed)
         if not reply.duplicate:
             self.send_reply(room_id, event.event_id, reply)
+
+    async def _refusal(self, room_id: str, event: RoomMessageText, encrypted: bool
+                       ) -> Refusal | None:
+        """Whom the bot does not obey: a plaintext event in an encrypted room (anyone with
+        the room's address and an account could send it), and — unless configured off — a
+        device its owner has not cross-signed or a user whose identity changed."""
+        if encrypted and not getattr(event, "decrypted", False):
+            return Refusal(PLAINTEXT, "-", PLAINTEXT_TEXT)
+        if self.strict and encrypted:
+            return await self.trust.refusal(room_id, event)
+        return None
+
+    def _members_of(self, room_id: str) -> list[str]:
+        room = self.client.rooms.get(room_id)
+        return list(room.users) if room else []
 
     # -- undecryptable events --------------------------------------------------------------
     async def _request_keys(self, event: MegolmEvent) -> None:

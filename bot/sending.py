@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
 from nio import AsyncClient, ErrorResponse, RoomSendResponse, UploadResponse
+from nio.exceptions import OlmUnverifiedDeviceError
 
 from commands.context import Attachment
 
@@ -73,8 +74,13 @@ class SendQueues:
     replies, never more than one at a time, so it neither waits long nor arrives in a
     batch that holds the next reply up."""
 
-    def __init__(self, client: AsyncClient) -> None:
+    def __init__(self, client: AsyncClient, *, strict: bool = True,
+                 judge: Callable[[Collection[str]], Awaitable[None]] | None = None) -> None:
         self.client = client
+        # strict: room keys go only to devices marked verified (see bot.crypto.device_trust);
+        # a device nobody has judged yet stops the send until `judge` has looked at it.
+        self.strict = strict
+        self.judge = judge
         self._rooms: dict[str, _Room] = {}
         self._workers: dict[str, asyncio.Task] = {}
 
@@ -136,14 +142,29 @@ class SendQueues:
         try:
             if item.attachment is not None:
                 content = await self._upload(item.room_id, item.attachment, content)
-            await self._with_retries(
-                lambda: self.client.room_send(item.room_id, item.event_type, content,
-                                              ignore_unverified_devices=True),
-                RoomSendResponse,
-            )
+            await self._with_retries(lambda: self._send(item, content), RoomSendResponse)
         finally:
             if item.attachment is not None:  # sent or given up: a restart rebuilds it
                 item.attachment.discard()
+
+    async def _send(self, item: Outgoing, content: dict[str, Any]) -> Any:
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                return await self.client.room_send(item.room_id, item.event_type, content,
+                                                   ignore_unverified_devices=not self.strict)
+            except OlmUnverifiedDeviceError as exc:
+                # A device nio learnt of before it was judged: judge it, then send again
+                # (it gets the key only if it turns out to be cross-signed).
+                if self.judge is None:
+                    raise
+                log.info("judging %s's device %s before sending", exc.device.user_id,
+                         exc.device.id)
+                await self.judge({exc.device.user_id})
+                olm, device = self.client.olm, exc.device
+                if olm and not (olm.is_device_verified(device)
+                                or olm.is_device_blacklisted(device)):
+                    self.client.blacklist_device(device)  # could not be judged: no key
+        raise RuntimeError("devices kept appearing unjudged; not sent")
 
     async def _upload(self, room_id: str, att: Attachment, content: dict) -> dict:
         room = self.client.rooms.get(room_id)

@@ -7,7 +7,7 @@ tested without a homeserver.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,6 +67,9 @@ class Reply:
     # Stored with the reply: how to make `after_commit` again if the reply has to be sent
     # after a restart (the file of an export is not stored, it is built anew).
     redo: dict[str, str] | None = None
+    # Users whose pinned identity the command changed (/trust): the runtime judges their
+    # devices again at once, so keys and obedience follow the lead's decision.
+    trust_changed: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"ok": self.ok, "text": self.text, "html": self.html}
@@ -86,6 +89,7 @@ class Settings:
     default_timezone: str = "UTC"
     default_tlp: str = "AMBER"
     require_encryption: bool = True
+    require_cross_signed: bool = True
 
 
 class Clock:
@@ -132,6 +136,8 @@ class Context:
     now: datetime  # the command's own time (origin_server_ts), so late processing stamps truly
     clock: Clock
     db: Database | None = None
+    # The room's joined members, as the runtime knows them (commands never see nio).
+    room_members: Callable[[], Collection[str]] = tuple
 
     @property
     def sender(self) -> str:

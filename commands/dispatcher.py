@@ -12,7 +12,7 @@ import difflib
 import json
 import logging
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Collection
 from zoneinfo import ZoneInfo
 
 from commands import export, registry, reply, spec
@@ -26,11 +26,13 @@ log = logging.getLogger(__name__)
 
 
 class Dispatcher:
-    def __init__(self, db: Database, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(self, db: Database, settings: Settings, clock: Clock | None = None,
+                 room_members: Callable[[str], Collection[str]] | None = None) -> None:
         registry.load()
         self.db = db
         self.settings = settings
         self.clock = clock or Clock()
+        self.room_members = room_members or (lambda room_id: ())
 
     @staticmethod
     def is_command(body: str) -> bool:
@@ -168,6 +170,7 @@ class Dispatcher:
             now=msg.timestamp,
             clock=self.clock,
             db=self.db,
+            room_members=lambda: self.room_members(msg.room_id),
         )
         try:
             if cmd.needs_op:

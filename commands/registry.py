@@ -21,6 +21,7 @@ MODULES = (
     "export",
     "undo",
     "audit",
+    "trust",
     "help",
 )
 

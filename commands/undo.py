@@ -78,4 +78,8 @@ async def undo(ctx: Context, a: dict[str, Any]) -> Reply:
     command_text = entries[0]["command"]
     r = ReplyBuilder().line("Undone: ", C(command_text[:120]))
     r.line(B("; ".join(done)))
-    return r.build()
+    reply = r.build()
+    # An undone /trust puts the identity back to "changed": the runtime must act on it.
+    reply.trust_changed = tuple(json.loads(e["after"])["user_id"] for e in entries
+                                if e["tbl"] == "identities" and e["after"])
+    return reply

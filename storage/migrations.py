@@ -265,4 +265,32 @@ MIGRATIONS: list[str] = [
     CREATE INDEX seizures_created ON seizures (op_id, created_at);
     CREATE INDEX arrests_created ON arrests (op_id, created_at);
     """,
+    # 3: cross-signing identities pinned on first sight, and the runtime's view of devices
+    """
+    CREATE TABLE identities (
+        id INTEGER PRIMARY KEY,
+        user_id TEXT NOT NULL UNIQUE,
+        master_key TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pinned',
+        new_master_key TEXT,
+        pinned_at TEXT NOT NULL,
+        changed_at TEXT,
+        confirmed_by TEXT
+    );
+    CREATE TABLE device_trust (
+        user_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        trusted INTEGER NOT NULL,
+        seen_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, device_id)
+    );
+    CREATE TABLE trust_refusals (
+        room_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        answered_at TEXT NOT NULL,
+        PRIMARY KEY (room_id, user_id, device_id, reason)
+    );
+    """,
 ]

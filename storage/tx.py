@@ -32,6 +32,7 @@ RECORD_TABLES = frozenset(
         "preservations",
         "sitrep_schedules",
         "sitrep_notes",
+        "identities",
     }
 )
 

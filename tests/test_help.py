@@ -120,6 +120,7 @@ BAD_CALL = {
     ("task", "edit"): "!task edit T-1 colour=red",
     ("task", "list"): "!task list late",
     ("task", "start"): "!task start",
+    ("trust",): "!trust everyone",
     ("undo",): "!undo everything",
 }
 

@@ -6,7 +6,11 @@ without this the bot is deaf and mute in real rooms. On first start we create ma
 self-signing and user-signing Ed25519 keys (with `cryptography`, a maintained library;
 nio exposes no stand-alone Ed25519), upload them with user-interactive password auth, and
 sign the device key with the self-signing key. The private keys stay in
-`keys_dir/cross_signing.json` (0600); later starts only check the server still has them.
+`keys_dir/cross_signing.json` (0600); later starts only check the server still has them,
+so the password is needed only once. If the server holds another master key (an
+administrator or an attacker reset the account), the bot stops with a message rather than
+overwrite it: members' clients would otherwise be told the bot's identity changed with
+nobody having decided it.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 log = logging.getLogger(__name__)
@@ -51,8 +56,27 @@ def sign(key: Ed25519PrivateKey, obj: dict[str, Any]) -> str:
     return b64(key.sign(canonical_json(signable(obj))))
 
 
+def signed_by(obj: dict[str, Any], user_id: str, public_key: str) -> bool:
+    """Whether `obj` carries a valid signature of `user_id` by the Ed25519 key `public_key`
+    (unpadded base64), as Matrix signs JSON: over its canonical form without `signatures`
+    and `unsigned`."""
+    signature = obj.get("signatures", {}).get(user_id, {}).get(f"ed25519:{public_key}")
+    if not isinstance(signature, str):
+        return False
+    try:
+        Ed25519PublicKey.from_public_bytes(unb64(public_key)).verify(
+            unb64(signature), canonical_json(signable(obj)))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
 def add_signature(obj: dict[str, Any], user_id: str, key_id: str, signature: str) -> None:
     obj.setdefault("signatures", {}).setdefault(user_id, {})[key_id] = signature
+
+
+class CrossSigningMismatch(RuntimeError):
+    """The server's identity for the bot is not ours: stop rather than overwrite it."""
 
 
 class CrossSigningKeys:
@@ -127,10 +151,18 @@ async def ensure_cross_signed(client: Any, password: str | None, keys_dir: Path)
                                "upload them (keys_upload) first")
         server_master_pub = (next(iter(server_master["keys"].values()))
                              if server_master else None)
+        if keys is not None and server_master_pub not in (None, keys.public("master")):
+            raise CrossSigningMismatch(
+                f"the homeserver holds a cross-signing master key for {user_id} "
+                f"({server_master_pub[:12]}…) that is not the bot's own ({path}): someone "
+                "may have reset the account's identity. opsroom will not replace it "
+                "silently. If the reset was intended, move the old keys file away and "
+                "start again with matrix.password set; members' clients will be told "
+                "that the bot's identity changed.")
         if keys is None or server_master_pub != keys.public("master"):
-            if server_master_pub is not None and keys is not None:
-                log.warning("the server holds a different master key for %s; replacing it "
-                            "with ours", user_id)
+            if server_master_pub is not None:
+                log.warning("the server holds a master key for %s but %s has none; setting "
+                            "up new cross-signing keys", user_id, path)
             if keys is None:
                 keys = CrossSigningKeys.generate()
                 keys.save(path)

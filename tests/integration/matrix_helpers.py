@@ -23,6 +23,7 @@ from typing import Any
 from nio import AsyncClient, AsyncClientConfig, LoginResponse, RoomCreateResponse, SyncResponse
 
 from bot.config import Config, parse
+from bot.crypto.cross_signing import ensure_cross_signed
 from bot.homeserver import LocalSynapse
 from bot.runtime import Bot
 
@@ -127,10 +128,16 @@ def is_reaction_to(event: Any, event_id: str) -> bool:
     return rel.get("rel_type") == "m.annotation" and rel.get("event_id") == event_id
 
 
-async def make_client(synapse: LocalSynapse, localpart: str, tmp: Path) -> TestClient:
+async def make_client(synapse: LocalSynapse, localpart: str, tmp: Path, *,
+                      cross_signed: bool = True, register: bool = True,
+                      device: str = "") -> TestClient:
+    """A user's encrypted session; `register=False` logs in again as an existing user (a
+    second device, stored apart under `device`)."""
     password = f"pw-{localpart}"
-    user_id = await synapse.register_user(localpart, password)
-    store = tmp / f"client-{localpart}"
+    if register:
+        await synapse.register_user(localpart, password)
+    user_id = f"@{localpart}:{synapse.server_name}"
+    store = tmp / f"client-{localpart}{device}"
     store.mkdir(parents=True, exist_ok=True)
     nio = AsyncClient(synapse.base_url, user_id, store_path=str(store),
                       config=AsyncClientConfig(store_sync_tokens=True, encryption_enabled=True))
@@ -138,6 +145,9 @@ async def make_client(synapse: LocalSynapse, localpart: str, tmp: Path) -> TestC
     assert isinstance(resp, LoginResponse), resp
     client = TestClient(nio)
     await client.sync(0)
+    if cross_signed:
+        # As an Element user's session is: the bot obeys only cross-signed devices.
+        await ensure_cross_signed(nio, password, store / "keys")
     return client
 
 

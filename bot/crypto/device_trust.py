@@ -161,13 +161,19 @@ class DeviceTrust:
         return trusted
 
     def _flag(self, device: OlmDevice, trusted: bool) -> None:
-        c = self.client
+        """Only on a change: nio's trust files append a device again on every add and
+        remove one entry per removal, so a repeated add would outlive the next removal."""
+        c, olm = self.client, self.client.olm
         if trusted:
-            c.unblacklist_device(device)
-            c.verify_device(device)
+            if not olm.is_device_verified(device):
+                c.verify_device(device)
+            while olm.is_device_blacklisted(device):
+                c.unblacklist_device(device)
         else:
-            c.unverify_device(device)
-            c.blacklist_device(device)
+            while olm.is_device_verified(device):
+                c.unverify_device(device)
+            if not olm.is_device_blacklisted(device):
+                c.blacklist_device(device)
 
     async def _record(self, found: dict[str, Identity], judged: dict[str, dict[str, bool]]
                       ) -> None:

@@ -4,7 +4,8 @@
 // creates an encrypted room, invites the bot, sends a command and waits for a reply it
 // can decrypt that contains the expected text.
 //
-// Input (environment): HS, USER, PASSWORD, BOT, COMMAND, EXPECT, TIMEOUT_MS.
+// Input (environment): HS, USER, PASSWORD, BOT, COMMAND, EXPECT, TIMEOUT_MS; ROOM and
+// COMMAND2 for a second, unsigned session (see below).
 // Output: one JSON line; exit 0 when the reply arrived and decrypted, 1 otherwise.
 
 // Node 20 lacks Promise.withResolvers, which matrix-js-sdk uses.
@@ -31,7 +32,14 @@ function finish(ok, extra) {
   process.exit(ok ? 0 : 1);
 }
 
-setTimeout(() => finish(false, { reason: "no decryptable reply from the bot in time" }), timeoutMs);
+// ROOM set: this is a second, NOT cross-signed session of a user already in that room. It
+// sends COMMAND (and COMMAND2 if given), then reports every event of the bot it saw until
+// TIMEOUT_MS: the bot must neither obey it nor give it the keys to read its replies.
+const secondDevice = Boolean(env.ROOM);
+setTimeout(() => secondDevice
+  ? finish(true, { sent: sentIds })
+  : finish(false, { reason: "no decryptable reply from the bot in time" }), timeoutMs);
+const sentIds = [];
 
 const auth = { type: "m.login.password", identifier: { type: "m.id.user", user: env.USER }, password: env.PASSWORD };
 const login = await sdk.createClient({ baseUrl: env.HS }).loginRequest(auth);
@@ -40,16 +48,36 @@ const client = sdk.createClient({
 });
 await client.initRustCrypto({ useIndexedDB: false });
 const crypto = client.getCrypto();
-crypto.setDeviceIsolationMode(new OnlySignedDevicesIsolationMode());
-await crypto.bootstrapCrossSigning({
-  authUploadDeviceSigningKeys: async (makeRequest) => { await makeRequest({ ...auth }); },
-});
+// Strict mode refuses to send from a session that is not itself cross-signed, so the
+// unsigned second session runs in the default mode (as older clients do).
+if (!secondDevice) {
+  crypto.setDeviceIsolationMode(new OnlySignedDevicesIsolationMode());
+  await crypto.bootstrapCrossSigning({
+    authUploadDeviceSigningKeys: async (makeRequest) => { await makeRequest({ ...auth }); },
+  });
+}
 
 const synced = new Promise((resolve) => {
   client.on(sdk.ClientEvent.Sync, (state) => { if (state === "PREPARED") resolve(); });
 });
 await client.startClient({ initialSyncLimit: 0 });
 await synced;
+
+if (secondDevice) {
+  const roomId = env.ROOM;
+  client.on(sdk.RoomEvent.Timeline, (event) => record(event));
+  client.on(sdk.MatrixEventEvent.Decrypted, (event) => record(event));
+  function record(event) {
+    if (event.getRoomId() !== roomId || event.getSender() !== env.BOT) return;
+    if (event.isBeingDecrypted() || event.isDecryptionPending?.()) return;
+    seen.push({ id: event.getId(), type: event.getType(), failure: event.decryptionFailureReason ?? null,
+                body: event.isDecryptionFailure() ? null : event.getContent()?.body ?? null });
+  }
+  for (const command of [env.COMMAND, env.COMMAND2].filter(Boolean)) {
+    sentIds.push((await client.sendTextMessage(roomId, command)).event_id);
+  }
+  await new Promise(() => {});  // until the timeout reports what was seen
+}
 
 const { room_id: roomId } = await client.createRoom({
   invite: [env.BOT],

@@ -38,14 +38,16 @@ class Config:
     settings: Settings
     undecryptable_timeout: float
     path: Path | None = None
+    slow_workers: int = 2  # exports built at once (see bot.slow_work)
 
 
+MAX_SLOW_WORKERS = 16
 KNOWN = {
     "matrix": {"homeserver", "user_id", "password", "access_token", "device_name"},
     "storage": {"data_dir"},
     "access": {"allowed_inviters", "lead_level", "require_encryption", "require_cross_signed"},
     "defaults": {"timezone", "tlp"},
-    "runtime": {"undecryptable_timeout"},
+    "runtime": {"undecryptable_timeout", "slow_workers"},
 }
 
 
@@ -116,6 +118,10 @@ def parse(data: dict[str, Any], base: Path | None = None) -> Config:
     timeout = _get(data, "runtime", "undecryptable_timeout", float, 300.0)
     if timeout <= 0:
         raise ConfigError("runtime.undecryptable_timeout: expected seconds > 0")
+    slow_workers = _get(data, "runtime", "slow_workers", int, 2)
+    if not 1 <= slow_workers <= MAX_SLOW_WORKERS:
+        raise ConfigError(f"runtime.slow_workers: expected an integer from 1 to "
+                          f"{MAX_SLOW_WORKERS} (exports built at once, each in a process)")
     return Config(
         matrix=MatrixConfig(homeserver.rstrip("/"), user_id, password, token, device_name),
         data_dir=data_dir,
@@ -124,6 +130,7 @@ def parse(data: dict[str, Any], base: Path | None = None) -> Config:
                           require_encryption=require_encryption,
                           require_cross_signed=require_cross_signed),
         undecryptable_timeout=timeout,
+        slow_workers=slow_workers,
     )
 
 

@@ -5,6 +5,13 @@ cached under `$OPSROOM_CACHE` (default `~/.cache/opsroom`) so only the first run
 for the install. It listens on loopback only, uses SQLite, hashes passwords with
 `bcrypt_rounds: 4` and has every rate limit lifted, because tests register users and
 send bursts of messages that a production server would rightly throttle.
+
+With `federation=True` it also federates, as agencies' own homeservers do: the server is
+named `localhost:PORT` (the port of its federation listener, so peers connect there with no
+DNS SRV or .well-known lookup), that listener speaks TLS with a self-signed certificate
+made by `openssl`, and peers accept it because certificate checks and the private-address
+block are lifted for 127.0.0.1 only. Signing keys are fetched from the peer itself
+(`trusted_key_servers: []`), never from matrix.org.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -82,13 +90,33 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class LocalSynapse:
-    """One Synapse process serving `localhost` on a loopback port, its state in `directory`."""
+def self_signed_certificate(directory: Path, host: str = "localhost") -> tuple[Path, Path]:
+    """A certificate and key for a federation listener on loopback (peers do not verify
+    it; Synapse only needs one to serve TLS)."""
+    cert, key = directory / "tls.crt", directory / "tls.key"
+    if not cert.exists() or not key.exists():
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+             "-subj", f"/CN={host}", "-addext", f"subjectAltName=DNS:{host},IP:127.0.0.1",
+             "-keyout", str(key), "-out", str(cert)],
+            check=True, capture_output=True,
+        )
+        os.chmod(key, 0o600)
+    return cert, key
 
-    def __init__(self, directory: Path, port: int | None = None) -> None:
+
+class LocalSynapse:
+    """One Synapse process on a loopback port, its state in `directory`: serving `localhost`,
+    or with `federation=True` serving `localhost:FEDERATION_PORT` and federating with peers
+    on 127.0.0.1 (see the module docstring)."""
+
+    def __init__(self, directory: Path, port: int | None = None, *,
+                 federation: bool = False) -> None:
         self.directory = Path(directory)
         self.port = port or free_port()
-        self.server_name = "localhost"
+        self.federation_port = free_port() if federation else None
+        self.server_name = (f"localhost:{self.federation_port}" if federation
+                            else "localhost")
         self._proc: subprocess.Popen[bytes] | None = None
         self._secret_file = self.directory / "shared_secret"
 
@@ -117,11 +145,7 @@ class LocalSynapse:
             "server_name": self.server_name,
             "public_baseurl": self.base_url + "/",
             "pid_file": str(d / "homeserver.pid"),
-            "listeners": [{
-                "port": self.port, "bind_addresses": ["127.0.0.1"], "type": "http",
-                "tls": False, "x_forwarded": False,
-                "resources": [{"names": ["client"], "compress": False}],
-            }],
+            "listeners": self._client_listeners(),
             "database": {"name": "sqlite3", "args": {"database": str(d / "homeserver.db")}},
             "media_store_path": str(d / "media"),
             "signing_key_path": str(key),
@@ -133,16 +157,39 @@ class LocalSynapse:
             "bcrypt_rounds": 4,
             "trusted_key_servers": [],
             "suppress_key_server_warning": True,
-            "federation_domain_whitelist": [],
             "presence": {"enabled": False},
             "url_preview_enabled": False,
             "log_config": str(self._log_config()),
             **RATE_LIMITS,
+            **(self._federation_config() if self.federation_port
+               else {"federation_domain_whitelist": []}),
         }
         path = d / "homeserver.yaml"
         # JSON is valid YAML, and the bot's own environment has no YAML writer.
         path.write_text(json.dumps(config, indent=2))
         return path
+
+    def _federation_config(self) -> dict[str, Any]:
+        cert, key = self_signed_certificate(self.directory)
+        return {
+            "listeners": [*self._client_listeners(), {
+                "port": self.federation_port, "bind_addresses": ["127.0.0.1"],
+                "type": "http", "tls": True, "x_forwarded": False,
+                "resources": [{"names": ["federation"], "compress": False}],
+            }],
+            "tls_certificate_path": str(cert),
+            "tls_private_key_path": str(key),
+            "federation_verify_certificates": False,
+            # The default block list holds 127.0.0.0/8; the allow list wins over it.
+            "ip_range_whitelist": ["127.0.0.1"],
+        }
+
+    def _client_listeners(self) -> list[dict[str, Any]]:
+        return [{
+            "port": self.port, "bind_addresses": ["127.0.0.1"], "type": "http",
+            "tls": False, "x_forwarded": False,
+            "resources": [{"names": ["client"], "compress": False}],
+        }]
 
     def _log_config(self) -> Path:
         path = self.directory / "log.yaml"

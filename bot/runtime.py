@@ -39,8 +39,11 @@ from bot.crypto.device_trust import PLAINTEXT, PLAINTEXT_TEXT, DeviceTrust, Refu
 from bot.message_text import command_text
 from bot.rooms import PowerLevels
 from bot.sending import Outgoing, SendQueues
+from bot.slow_work import SlowWork
+from commands import reply as replies
 from commands.context import Clock, Incoming, Reply
 from commands.dispatcher import Dispatcher
+from exports import pool
 from exports.files import discard_leftovers
 from storage.database import Database
 
@@ -103,6 +106,7 @@ class Bot:
         self.db: Database
         self.dispatcher: Dispatcher
         self.sender: SendQueues
+        self.slow = SlowWork(config.slow_workers)
         self.ready = asyncio.Event()  # set once the first sync has been handled
         self.started = asyncio.Event()  # set once services run, after the first sync
 
@@ -113,6 +117,7 @@ class Bot:
         os.chmod(self.data_dir, 0o700)
         self.db = await Database.open(self.data_dir / "opsroom.db")
         discard_leftovers(self.db.path)
+        pool.configure(self.config.slow_workers)
         self.dispatcher = Dispatcher(self.db, self.config.settings, self.clock,
                                      room_members=self._members_of)
         if self.config.path is not None and exposed(self.config.path):
@@ -173,6 +178,8 @@ class Bot:
         if self.started.is_set():
             for service in self.services:
                 await service.stop()
+        await self.slow.close()
+        pool.stop()
         await self.sender.close()
         await self.client.close()
         await self.db.close()
@@ -319,11 +326,11 @@ class Bot:
             power_level=level,
             encrypted=encrypted,
         )
-        reply = await self.dispatcher.handle(msg)
+        reply = await self.dispatcher.commit(msg)
         if reply.trust_changed:
             await self.trust.confirmed(reply.trust_changed)
         if not reply.duplicate:
-            self.send_reply(room_id, event.event_id, reply)
+            self.answer(room_id, event.event_id, reply)
 
     async def _refusal(self, room_id: str, event: RoomMessageText, encrypted: bool
                        ) -> Refusal | None:
@@ -365,6 +372,22 @@ class Bot:
                 self._notice(room_id, UNDECRYPTABLE_NOTICE, reply_to=event_id)
 
     # -- sending ---------------------------------------------------------------------------
+    def answer(self, room_id: str, event_id: str, reply: Reply) -> None:
+        """Send a committed reply; one with a slow part (an export's file) goes through the
+        slow-work queue, told at once when it has to wait, so it holds up no one else."""
+        if reply.after_commit is None:
+            self.send_reply(room_id, event_id, reply)
+            return
+
+        async def slow_part() -> None:
+            self.send_reply(room_id, event_id, await self.dispatcher.finish(reply))
+
+        ahead = self.slow.submit(room_id, event_id, slow_part)
+        if ahead:
+            notice = replies.queued(reply, ahead)
+            self.sender.put(Outgoing(room_id, _notice_content(notice.text, notice.html,
+                                                              event_id)))
+
     def send_reply(self, room_id: str, event_id: str, reply: Reply) -> None:
         """The answer first (what the officer waits for), then the ✅ on the command once
         the room is quiet; marked delivered when the last of them is in the room."""
@@ -391,9 +414,7 @@ class Bot:
     async def _resend_undelivered(self) -> None:
         for room_id, event_id, reply in self._unsent:
             log.info("re-sending the reply to %s that was committed but not sent", event_id)
-            if reply.after_commit is not None:  # an export: its file is built again
-                reply = await self.dispatcher.finish(reply)
-            self.send_reply(room_id, event_id, reply)
+            self.answer(room_id, event_id, reply)  # an export's file is built again
 
 
 def _notice_content(text: str, html: str | None, reply_to: str | None) -> dict[str, Any]:

@@ -39,7 +39,17 @@ class Dispatcher:
         return is_command(body)
 
     async def handle(self, msg: Incoming) -> Reply:
-        """Never raises for anything a user can type; idempotent on `msg.event_id`."""
+        """`commit`, then the reply's slow part at once (the CLI, tests and benchmarks; the
+        bot queues the slow part instead, see bot.slow_work)."""
+        result = await self.commit(msg)
+        if result.duplicate:
+            return result
+        return await self.finish(result)
+
+    async def commit(self, msg: Incoming) -> Reply:
+        """The command applied and its reply stored; a slow part (an export's file) is left
+        in `after_commit` for the caller to run, via `finish`. Never raises for anything a
+        user can type; idempotent on `msg.event_id`."""
         actor = Actor(
             room_id=msg.room_id,
             sender=msg.sender,
@@ -56,9 +66,7 @@ class Dispatcher:
                 f"internal error (ref {ref}); nothing was recorded. Please try again; "
                 "if it persists, tell the bot administrator."
             )
-        if result.duplicate:
-            return result
-        return await self.finish(result)
+        return result
 
     async def finish(self, result: Reply) -> Reply:
         """Run a committed reply's slow part (an export's file); never raises."""

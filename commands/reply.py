@@ -108,6 +108,13 @@ def ok(*parts: Part) -> Reply:
     return ReplyBuilder().line(*parts).build(ok=True)
 
 
+def queued(request: Reply, ahead: int) -> Reply:
+    """The answer at once when a command's slow part (an export's file) has to wait for
+    others; the full reply follows when it is done."""
+    return Reply(ok=True, text=f"⏳ queued, {ahead} ahead: {request.text}",
+                 html=f"⏳ queued, {ahead} ahead: {request.html}")
+
+
 def error(message: str, usage: str | None = None) -> Reply:
     r = ReplyBuilder().line("⚠️ ", message)
     if usage:

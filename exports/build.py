@@ -10,18 +10,16 @@ as a stream and deletes it once sent.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import os
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from commands.context import Attachment
-from exports import csv_export, json_export, markdown, pdf, stix
+from exports import csv_export, json_export, markdown, pdf, pool, stix
 from exports.files import export_dir
 from exports.snapshot import Snapshot, load
 from storage.codec import to_db_time
@@ -34,7 +32,6 @@ FORMATS: dict[str, tuple[Callable[[Snapshot, BinaryIO], None], str, str]] = {
     "stix": (stix.build, "stix.json", "application/stix+json"),
     "pdf": (pdf.build, "pdf", "application/pdf"),
 }
-_pool: ProcessPoolExecutor | None = None
 
 
 @dataclass(frozen=True)
@@ -64,15 +61,6 @@ def _make(path: Path, room_id: str, fmt: str, tlp: str | None, generated_at: str
                        snap.audit_included)
 
 
-def _executor() -> ProcessPoolExecutor:
-    global _pool
-    if _pool is None:
-        # spawn, not fork: the bot process has threads (aiosqlite, nio) a fork would copy.
-        _pool = ProcessPoolExecutor(max_workers=1,
-                                    mp_context=multiprocessing.get_context("spawn"))
-    return _pool
-
-
 async def build_export(db: Database, room_id: str, fmt: str, tlp: str | None,
                        now: datetime) -> tuple[Attachment, Summary]:
     _, ext, mimetype = FORMATS[fmt]
@@ -82,7 +70,7 @@ async def build_export(db: Database, room_id: str, fmt: str, tlp: str | None,
     loop = asyncio.get_running_loop()
     try:
         summary = await loop.run_in_executor(
-            _executor(), _make, db.path, room_id, fmt, tlp, to_db_time(now), out_path)
+            pool.executor(), _make, db.path, room_id, fmt, tlp, to_db_time(now), out_path)
     except BaseException:
         out_path.unlink(missing_ok=True)
         raise

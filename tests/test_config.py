@@ -29,6 +29,7 @@ def test_example_config_is_valid() -> None:
     assert config.matrix.user_id == "@opsroom:police.example"
     assert config.settings.lead_level == 50 and config.settings.default_tlp == "AMBER"
     assert config.data_dir == ROOT / "var" / "opsroom"
+    assert config.slow_workers == 2
 
 
 @pytest.mark.parametrize(("data", "key"), [
@@ -46,6 +47,9 @@ def test_example_config_is_valid() -> None:
     (with_("defaults", tlp="WHITE"), "defaults.tlp"),
     (with_("access", alowed_inviters=["@*:x"]), "access.alowed_inviters"),
     (with_("extras", x=1), "extras"),
+    (with_("runtime", slow_workers=0), "runtime.slow_workers"),
+    (with_("runtime", slow_workers=1000), "runtime.slow_workers"),
+    (with_("runtime", slow_workers="two"), "runtime.slow_workers"),
 ])
 def test_bad_config_names_the_key(data: dict, key: str) -> None:
     with pytest.raises(ConfigError) as exc:

@@ -41,8 +41,14 @@ async def run_bot(config: Config) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from bot.crypto.cross_signing import CrossSigningMismatch
+
     config = _config(args)
-    asyncio.run(run_bot(config))
+    try:
+        asyncio.run(run_bot(config))
+    except CrossSigningMismatch as exc:
+        print(f"opsroom: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     return 0
 
 

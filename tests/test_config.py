@@ -76,3 +76,21 @@ def test_check_config_on_missing_file_and_bad_toml(tmp_path: Path) -> None:
                                 capture_output=True, text=True, cwd=ROOT)
         assert result.returncode == 2 and "Traceback" not in result.stderr
         assert str(path) in result.stderr
+
+
+def test_cross_signing_is_required_unless_switched_off() -> None:
+    assert parse(GOOD).settings.require_cross_signed is True
+    off = parse(with_("access", require_cross_signed=False))
+    assert off.settings.require_cross_signed is False
+    with pytest.raises(ConfigError, match=r"access\.require_cross_signed"):
+        parse(with_("access", require_cross_signed="no"))
+
+
+def test_password_may_go_once_the_session_is_saved(tmp_path: Path) -> None:
+    data = {"matrix": {"homeserver": "https://h.example", "user_id": "@b:h.example"},
+            "storage": {"data_dir": str(tmp_path)},
+            "access": {"allowed_inviters": ["@*:h.example"]}}
+    with pytest.raises(ConfigError, match=r"matrix\.password"):
+        parse(data)
+    (tmp_path / "session.json").write_text("{}")
+    assert parse(data).matrix.password is None

@@ -14,7 +14,13 @@ import aiohttp
 import pytest
 from nio import MegolmEvent
 
-from bot.crypto.cross_signing import CrossSigningKeys, _Http, _upload_keys, ensure_cross_signed
+from bot.crypto.cross_signing import (
+    CrossSigningKeys,
+    CrossSigningMismatch,
+    _Http,
+    _upload_keys,
+    ensure_cross_signed,
+)
 from bot.homeserver import LocalSynapse
 from bot.runtime import Bot
 from tests.integration.matrix_helpers import (
@@ -184,3 +190,18 @@ async def test_no_keys_for_an_unsigned_device(
                              and e.source.get("type") != "m.reaction")
     assert "T-1" in _text(reply)
     assert from_bot and all(isinstance(e, MegolmEvent) for e in from_bot), from_bot
+
+
+async def test_bot_stops_when_its_master_key_was_replaced_on_the_server(
+        synapse: LocalSynapse, unique: str, tmp_path: Path) -> None:
+    config = await register_bot(synapse, unique, tmp_path / "bot")
+    async with running_bot(config) as bot:
+        nio = bot.client
+        async with aiohttp.ClientSession() as http:  # an administrator's (or attacker's) reset
+            await _upload_keys(http, _Http(nio.homeserver, nio.access_token), nio,
+                               CrossSigningKeys.generate(), config.matrix.password)
+    again = Bot(config)
+    with pytest.raises(CrossSigningMismatch, match="will not replace it silently"):
+        await again.start()
+    await again.client.close()
+    await again.db.close()

@@ -1,0 +1,115 @@
+"""Device trust without a homeserver: which devices a /keys/query response vouches for, the
+pins in the database, and /trust."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from bot.crypto.cross_signing import CrossSigningKeys, add_signature, sign, signable
+from bot.crypto.device_trust import identities_of
+from storage import identities
+from storage.audit import verify_room
+from tests.harness import LEAD, OFFICER, ROOM, Harness
+
+USER = "@anna:police.example"
+
+
+def _device(device_id: str) -> dict[str, Any]:
+    return {"user_id": USER, "device_id": device_id,
+            "algorithms": ["m.megolm.v1.aes-sha2"],
+            "keys": {f"ed25519:{device_id}": f"ed-{device_id}",
+                     f"curve25519:{device_id}": f"cv-{device_id}"}}
+
+
+def _response(keys: CrossSigningKeys, signed: list[str], unsigned: list[str]) -> dict[str, Any]:
+    devices = {}
+    for device_id in signed + unsigned:
+        device = _device(device_id)
+        if device_id in signed:
+            add_signature(device, USER, f"ed25519:{keys.public('self_signing')}",
+                          sign(keys.keys["self_signing"], signable(device)))
+        devices[device_id] = device
+    return {"device_keys": {USER: devices},
+            "master_keys": {USER: keys.key_object(USER, "master")},
+            "self_signing_keys": {USER: keys.key_object(USER, "self_signing")}}
+
+
+def test_only_devices_signed_through_the_master_key_count() -> None:
+    keys = CrossSigningKeys.generate()
+    found = identities_of(_response(keys, ["PHONE"], ["LAPTOP"]))[USER]
+    assert found.master == keys.public("master")
+    assert found.signed_devices == {"PHONE": "ed-PHONE"}
+
+
+def test_a_self_signing_key_not_signed_by_the_master_vouches_for_nothing() -> None:
+    keys, other = CrossSigningKeys.generate(), CrossSigningKeys.generate()
+    raw = _response(keys, ["PHONE"], [])
+    raw["self_signing_keys"][USER] = other.key_object(USER, "self_signing")  # other master
+    assert identities_of(raw)[USER].signed_devices == {}
+
+
+def test_a_device_whose_keys_were_changed_after_signing_is_not_trusted() -> None:
+    keys = CrossSigningKeys.generate()
+    raw = _response(keys, ["PHONE"], [])
+    tampered = copy.deepcopy(raw)
+    tampered["device_keys"][USER]["PHONE"]["keys"]["ed25519:PHONE"] = "ed-EVIL"
+    assert identities_of(tampered)[USER].signed_devices == {}
+
+
+def test_a_user_without_cross_signing_has_no_trusted_device() -> None:
+    raw = {"device_keys": {USER: {"PHONE": _device("PHONE")}}}
+    found = identities_of(raw)[USER]
+    assert found.master is None and found.signed_devices == {}
+
+
+async def test_pins_are_first_sight_audited_and_a_change_waits(h: Harness) -> None:
+    async def first(tx: Any) -> identities.Pin:
+        return await identities.pin(tx, OFFICER, "MASTER1", rooms=[ROOM], by="@bot:x",
+                                    at="2026-11-24T12:00:00Z")
+
+    pin = await h.db.write(first)
+    again = await h.db.write(first)
+    assert pin.master_key == again.master_key == "MASTER1"
+
+    async def change(tx: Any) -> identities.Pin:
+        return await identities.mark_changed(tx, OFFICER, "MASTER2", rooms=[ROOM], by="@bot:x",
+                                             at="2026-11-24T13:00:00Z")
+
+    changed = await h.db.write(change)
+    assert changed.state == identities.CHANGED and changed.master_key == "MASTER1"
+    entries = await h.rows("SELECT command FROM audit_log WHERE tbl='identities' ORDER BY n")
+    assert [e["command"] for e in entries] == [
+        f"(identity of {OFFICER} pinned on first sight)", f"(identity of {OFFICER} changed)"]
+    assert (await h.db.read(lambda tx: verify_room(tx, ROOM))).ok
+
+    listing = await h.ok("!trust")  # the harness knows no members: nobody to list
+    assert "every member" in listing.text
+    refused = await h.fails(f"!trust {OFFICER}", sender=OFFICER)
+    assert "only a lead" in refused.text
+    confirmed = await h.ok(f"!trust {OFFICER}")
+    assert confirmed.trust_changed == (OFFICER,)
+    pins = await h.db.read(identities.pins)
+    assert pins[OFFICER].master_key == "MASTER2" and pins[OFFICER].state == identities.PINNED
+    nothing = await h.fails(f"!trust {OFFICER}")
+    assert "no changed identity" in nothing.text
+    undone = await h.ok("!undo")
+    assert undone.trust_changed == (OFFICER,)
+    assert (await h.db.read(identities.pins))[OFFICER].state == identities.CHANGED
+
+
+async def test_trust_lists_the_rooms_waiting_members(h: Harness) -> None:
+    h.dispatcher.room_members = lambda room_id: [LEAD, OFFICER]
+
+    async def setup(tx: Any) -> None:
+        await identities.pin(tx, OFFICER, "M1", rooms=[ROOM], by="@bot:x", at="t")
+        await identities.mark_changed(tx, OFFICER, "M2NEWKEYABCDEF", rooms=[ROOM], by="@bot:x",
+                                      at="t")
+        await identities.record_devices(tx, LEAD, {"PHONE": True, "LAPTOP": False}, "t")
+        await identities.record_devices(tx, "@stranger:x", {"X": False}, "t")
+
+    await h.db.write(setup)
+    listing = await h.ok("!trust", sender=OFFICER)
+    assert OFFICER in listing.text and "M2NEWKEYABCD" in listing.text
+    assert LEAD in listing.text and "LAPTOP" in listing.text and "PHONE" not in listing.text
+    assert "@stranger:x" not in listing.text

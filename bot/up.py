@@ -44,7 +44,7 @@ def _write_config(directory: Path, hs: LocalSynapse, password: str) -> Path:
         f'password = "{password}"\ndevice_name = "opsroom"\n\n'
         '[storage]\ndata_dir = "bot"\n\n'
         '[access]\nallowed_inviters = ["@*:localhost"]\nlead_level = 50\n'
-        "require_encryption = true\n\n"
+        "require_encryption = true\nrequire_cross_signed = true\n\n"
         '[defaults]\ntimezone = "UTC"\ntlp = "AMBER"\n')
     os.chmod(path, 0o600)
     return path
@@ -84,7 +84,10 @@ Try it: in Element (or any Matrix client) choose "custom homeserver" {hs.base_ur
 log in as lead, create an ENCRYPTED room, invite @opsroom:localhost, then type:
   !help
   !op init "Operation Demo" code=DEMO tz=Europe/Paris
-Invite officer to see the officer role. Ctrl-C stops the bot and the homeserver.
+Invite officer to see the officer role. The bot obeys only sessions their owner has
+cross-signed: let Element set up encryption ("verify this device" / recovery key) when
+it asks at first login, or the bot answers that your device is not verified.
+Ctrl-C stops the bot and the homeserver.
 State is kept in {directory}.
 """, flush=True)
         await bot.run()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from nio import AsyncClient, AsyncClientConfig
 
+from bot.crypto.cross_signing import ensure_cross_signed
 from tests.integration.matrix_helpers import TestClient
 
 pytestmark = pytest.mark.integration
@@ -33,6 +34,7 @@ async def test_up_prints_accounts_that_work_and_stops_on_ctrl_c(tmp_path: Path) 
     await nio.login(password)
     lead = TestClient(nio)
     await lead.sync(0)
+    await ensure_cross_signed(nio, password, tmp_path / "lead-keys")  # as Element does
     room = await lead.create_room(invite=["@opsroom:localhost"])
     await lead.wait_joined(room, "@opsroom:localhost")
     reply, _ = await lead.command(room, "!help")

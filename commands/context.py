@@ -19,6 +19,7 @@ from storage.tx import Actor, Row, Tx
 
 if TYPE_CHECKING:
     from commands.spec import Command
+    from commands.witness import WitnessSource
     from storage.database import Database
 
 
@@ -67,17 +68,22 @@ class Reply:
     # Stored with the reply: how to make `after_commit` again if the reply has to be sent
     # after a restart (the file of an export is not stored, it is built anew).
     redo: dict[str, str] | None = None
+    # Keys the runtime adds to the event's content beside body and HTML: machine-readable
+    # facts for clients, such as the audit chain head a sitrep witnesses (commands.witness).
+    extra_content: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"ok": self.ok, "text": self.text, "html": self.html}
         if self.redo:
             data["redo"] = self.redo
+        if self.extra_content:
+            data["extra_content"] = self.extra_content
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Reply:
         return cls(ok=bool(data["ok"]), text=data["text"], html=data["html"],
-                   redo=data.get("redo"))
+                   redo=data.get("redo"), extra_content=data.get("extra_content"))
 
 
 @dataclass(frozen=True)
@@ -132,6 +138,8 @@ class Context:
     now: datetime  # the command's own time (origin_server_ts), so late processing stamps truly
     clock: Clock
     db: Database | None = None
+    # The heads the bot posted in this room's history (bot/witness.py); None without a room.
+    witness: WitnessSource | None = None
 
     @property
     def sender(self) -> str:

@@ -15,9 +15,10 @@ import uuid
 from collections.abc import Awaitable
 from zoneinfo import ZoneInfo
 
-from commands import export, registry, reply, spec
+from commands import audit, export, registry, reply, spec
 from commands.context import Clock, CommandError, Context, Incoming, Reply, Settings
 from commands.tokenizer import Token, is_command, tokenize
+from commands.witness import WitnessSource
 from storage.codec import from_db_time, to_db_time
 from storage.database import Database
 from storage.tx import Actor, Tx
@@ -26,11 +27,14 @@ log = logging.getLogger(__name__)
 
 
 class Dispatcher:
-    def __init__(self, db: Database, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(self, db: Database, settings: Settings, clock: Clock | None = None,
+                 witness: WitnessSource | None = None) -> None:
         registry.load()
         self.db = db
         self.settings = settings
         self.clock = clock or Clock()
+        # The room's history as /audit verify reads it; the runtime sets it after login.
+        self.witness = witness
 
     @staticmethod
     def is_command(body: str) -> bool:
@@ -108,6 +112,8 @@ class Dispatcher:
         if previous.redo and "export" in previous.redo:
             previous.after_commit = export.builder(
                 self.db, room_id, previous.redo["export"], previous.redo["tlp"], self.clock.now)
+        elif previous.redo and "audit" in previous.redo:
+            previous.after_commit = audit.verifier(self.db, room_id, self.witness)
         return previous
 
     async def _handle(self, tx: Tx, msg: Incoming) -> Reply:
@@ -168,6 +174,7 @@ class Dispatcher:
             now=msg.timestamp,
             clock=self.clock,
             db=self.db,
+            witness=self.witness,
         )
         try:
             if cmd.needs_op:

@@ -12,9 +12,15 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bot.config import Config, ConfigError, load
+
+if TYPE_CHECKING:
+    from commands.witness import RoomHeads
+    from storage.audit import Head, VerifyResult
+
+    RoomAudit = tuple[VerifyResult, Head | None, RoomHeads | None, str]
 
 EXIT_BAD_INPUT = 2
 EXIT_NOT_WITNESSED = 3  # audit verify: the chain is intact but the room could not be read
@@ -65,15 +71,13 @@ def _database_path(config: Config) -> Path:
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from commands import witness
+    from commands.audit import findings
 
     config = _config(args)
     rooms = asyncio.run(_audit_rooms(config, _database_path(config), args.room, args.local))
     bad = unwitnessed = 0
     for result, head, heads, why in rooms:
-        check = (witness.compare(result.hashes, heads.heads, complete=heads.complete)
-                 if heads is not None else None)
-        problems = result.problems + [witness.describe(p) for p in (check.problems
-                                                                    if check else [])]
+        check, problems = findings(result, heads)
         if problems:
             bad += 1
             print(f"{result.room_id}: FAILED ({result.entries} entries)")
@@ -95,12 +99,13 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return EXIT_NOT_WITNESSED if unwitnessed and not args.local else 0
 
 
-async def _audit_rooms(config: Config, path: Path, only: str | None, local: bool) -> list[Any]:
+async def _audit_rooms(config: Config, path: Path, only: str | None, local: bool
+                       ) -> list[RoomAudit]:
     """Per room: the local chain check, its head, and the heads witnessed in the room (or
     why they could not be read). The history is read first and the chain after, so every
     head seen in the room was committed before the snapshot."""
     from bot.witness import stored_session
-    from commands.witness import RoomHeads, WitnessUnavailable
+    from commands.witness import WitnessUnavailable
     from storage import audit
     from storage.database import Database
 
@@ -122,7 +127,7 @@ async def _audit_rooms(config: Config, path: Path, only: str | None, local: bool
                 why = dict.fromkeys(rooms, str(exc))
                 print(f"opsroom: the rooms' history could not be read ({exc}); checking the "
                       "local chain only", file=sys.stderr)
-        out = []
+        out: list[RoomAudit] = []
         async with db.snapshot() as tx:
             for room in rooms:
                 out.append((await audit.verify_room(tx, room), await audit.head(tx, room),

@@ -55,12 +55,19 @@ async def read_witnesses(source: witness.WitnessSource | None, room_id: str
         return None, str(exc)
 
 
+def findings(result: audit.VerifyResult, heads: witness.RoomHeads | None
+             ) -> tuple[witness.WitnessCheck | None, list[str]]:
+    """The chain's own breaks, then what the room's heads contradict (None: not read)."""
+    if heads is None:
+        return None, list(result.problems)
+    check = witness.compare(result.hashes, heads.heads, complete=heads.complete)
+    return check, result.problems + [witness.describe(p) for p in check.problems]
+
+
 def render(result: audit.VerifyResult, head: audit.Head | None,
            heads: witness.RoomHeads | None, unavailable: str | None) -> Reply:
-    check = (witness.compare(result.hashes, heads.heads, complete=heads.complete)
-             if heads is not None else None)
+    check, problems = findings(result, heads)
     r = ReplyBuilder()
-    problems = result.problems + ([witness.describe(p) for p in check.problems] if check else [])
     if problems:
         r.heading(f"❌ audit log FAILED verification ({result.entries} entries)")
         r.bullets([[p] for p in problems])

@@ -7,10 +7,15 @@ reads the real thing from Synapse.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import sqlite3
 from datetime import datetime
+from pathlib import Path
 
+import pytest
+
+from bot import cli
 from commands.context import Reply
 from commands.timeparse import format_dtg
 from commands.witness import (
@@ -187,3 +192,23 @@ def test_malformed_heads_are_no_witness() -> None:
                 {"n": 3, "hash": HEX[:-1]}, {"n": 3, "hash": HEX.upper()}, "3", None):
         assert parse_head({WITNESS_KEY: bad}) is None
     assert parse_head({"body": "no head"}) is None
+
+
+def test_cli_without_a_bot_session_checks_the_chain_and_says_the_room_was_not_read(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    async def record() -> None:
+        h = await Harness.open(tmp_path)
+        await h.setup_operation()
+        await h.close()
+
+    asyncio.run(record())
+    config = tmp_path / "config.toml"
+    config.write_text('[matrix]\nhomeserver = "http://127.0.0.1:9"\nuser_id = "@bot:localhost"\n'
+                      f'password = "x"\n\n[storage]\ndata_dir = "{tmp_path / "data"}"\n\n'
+                      '[access]\nallowed_inviters = ["@*:localhost"]\n')
+    assert cli.main(["audit", "verify", "-c", str(config)]) == cli.EXIT_NOT_WITNESSED
+    out = capsys.readouterr()
+    assert f"{ROOM}: intact (6 entries)" in out.out
+    assert "not compared with the room's history: no bot session in" in out.out
+    assert "checking the local chain only" in out.err
+    assert cli.main(["audit", "verify", "-c", str(config), "--local"]) == 0

@@ -23,7 +23,8 @@ class _Sink:
         self.posted_at: datetime | None = None
         self.posted = asyncio.Event()
 
-    async def post(self, room_id: str, text: str, html: str) -> None:
+    async def post(self, room_id: str, text: str, html: str, extra: dict | None = None
+                   ) -> None:
         if text.startswith("SITREP") and self.posted_at is None:  # not the reminders
             self.posted_at = datetime.now(UTC)
             self.posted.set()

@@ -12,10 +12,18 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Config, ConfigError, load
 
+if TYPE_CHECKING:
+    from commands.witness import RoomHeads
+    from storage.audit import Head, VerifyResult
+
+    RoomAudit = tuple[VerifyResult, Head | None, RoomHeads | None, str]
+
 EXIT_BAD_INPUT = 2
+EXIT_NOT_WITNESSED = 3  # audit verify: the chain is intact but the room could not be read
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -68,34 +76,71 @@ def _database_path(config: Config) -> Path:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from commands import witness
+    from commands.audit import findings
+
+    config = _config(args)
+    rooms = asyncio.run(_audit_rooms(config, _database_path(config), args.room, args.local))
+    bad = unwitnessed = 0
+    for result, head, heads, why in rooms:
+        check, problems = findings(result, heads)
+        if problems:
+            bad += 1
+            print(f"{result.room_id}: FAILED ({result.entries} entries)")
+            for problem in problems:
+                print(f"  - {problem}")
+        else:
+            print(f"{result.room_id}: intact ({result.entries} entries)")
+            if check is not None:
+                print(f"  {witness.summary(check)}")
+            else:
+                unwitnessed += 1
+                print(f"  not compared with the room's history: {why}")
+        if head is not None:
+            print(f"  audit head #{head.n} · {head.hash}")
+    if not rooms:
+        print("no audit log entries")
+    if bad:
+        return 1
+    return EXIT_NOT_WITNESSED if unwitnessed and not args.local else 0
+
+
+async def _audit_rooms(config: Config, path: Path, only: str | None, local: bool
+                       ) -> list[RoomAudit]:
+    """Per room: the local chain check, its head, and the heads witnessed in the room (or
+    why they could not be read). The history is read first and the chain after, so every
+    head seen in the room was committed before the snapshot."""
+    from bot.witness import stored_session
+    from commands.witness import WitnessUnavailable
     from storage import audit
     from storage.database import Database
 
-    path = _database_path(_config(args))
-
-    async def verify() -> list[audit.VerifyResult]:
-        db = await Database.open(path)
-        try:
-            async with db.snapshot() as tx:
-                if args.room:
-                    return [await audit.verify_room(tx, args.room)]
-                return await audit.verify_all(tx)
-        finally:
-            await db.close()
-
-    results = asyncio.run(verify())
-    bad = 0
-    for result in results:
-        if result.ok:
-            print(f"{result.room_id}: intact ({result.entries} entries)")
-        else:
-            bad += 1
-            print(f"{result.room_id}: FAILED ({result.entries} entries)")
-            for problem in result.problems:
-                print(f"  - {problem}")
-    if not results:
-        print("no audit log entries")
-    return 1 if bad else 0
+    db = await Database.open(path)
+    try:
+        async with db.snapshot() as tx:
+            rooms = [only] if only else await audit.rooms(tx)
+        heads: dict[str, RoomHeads] = {}
+        why = dict.fromkeys(rooms, "--local given")
+        if not local and rooms:
+            try:
+                async with stored_session(config) as history:
+                    for room in rooms:
+                        try:
+                            heads[room] = await history.heads(room)
+                        except WitnessUnavailable as exc:
+                            why[room] = str(exc)
+            except WitnessUnavailable as exc:
+                why = dict.fromkeys(rooms, str(exc))
+                print(f"opsroom: the rooms' history could not be read ({exc}); checking the "
+                      "local chain only", file=sys.stderr)
+        out: list[RoomAudit] = []
+        async with db.snapshot() as tx:
+            for room in rooms:
+                out.append((await audit.verify_room(tx, room), await audit.head(tx, room),
+                            heads.get(room), why[room]))
+        return out
+    finally:
+        await db.close()
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -131,9 +176,16 @@ def build_parser() -> argparse.ArgumentParser:
     up.set_defaults(fn=cmd_up)
     audit = sub.add_parser("audit", help="audit log tools")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
-    verify = audit_sub.add_parser("verify", help="check the tamper-evident audit log")
+    verify = audit_sub.add_parser(
+        "verify", help="check the tamper-evident audit log against the heads posted in the rooms",
+        description="Checks each room's hash chain and compares it with the audit heads the "
+        "bot posted in the room (read with the bot's stored session and a copy of its crypto "
+        "store, so it is safe while the bot runs). Exit status: 0 intact, 1 tampering found, "
+        "2 bad input, 3 intact but the room's history could not be read.")
     verify.add_argument("-c", "--config", type=Path, required=True)
     verify.add_argument("--room", help="only this room")
+    verify.add_argument("--local", action="store_true",
+                        help="check the local chain only, without reading the rooms")
     verify.set_defaults(fn=cmd_audit_verify)
     export = sub.add_parser("export", help="export an operation offline")
     export.add_argument("-c", "--config", type=Path, required=True)

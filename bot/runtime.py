@@ -40,6 +40,7 @@ from bot.message_text import command_text
 from bot.rooms import PowerLevels
 from bot.sending import Outgoing, SendQueues
 from bot.slow_work import SlowWork
+from bot.witness import RoomHistory
 from commands import reply as replies
 from commands.context import Clock, Incoming, Reply
 from commands.dispatcher import Dispatcher
@@ -128,6 +129,8 @@ class Bot:
         await self._login()
         self.trust = DeviceTrust(self.client, self.db, now=self.clock.now, notify=self._notice)
         await self.trust.load()
+        self.dispatcher.witness = RoomHistory(
+            self.client, accept_plaintext=not self.config.settings.require_encryption)
         self.sender = SendQueues(self.client, strict=self.strict, judge=self.trust.refresh)
         self.power = PowerLevels(self.client)
         # Taken now, before this run handles anything: only replies a previous run left
@@ -391,7 +394,7 @@ class Bot:
     def send_reply(self, room_id: str, event_id: str, reply: Reply) -> None:
         """The answer first (what the officer waits for), then the ✅ on the command once
         the room is quiet; marked delivered when the last of them is in the room."""
-        content = _notice_content(reply.text, reply.html, event_id)
+        content = _notice_content(reply.text, reply.html, event_id, reply.extra_content)
 
         async def delivered() -> None:
             await self.dispatcher.delivered(event_id)
@@ -407,9 +410,10 @@ class Bot:
     def _notice(self, room_id: str, text: str, reply_to: str | None = None) -> None:
         self.sender.put(Outgoing(room_id, _notice_content(text, None, reply_to)))
 
-    async def post(self, room_id: str, text: str, html: str) -> None:
+    async def post(self, room_id: str, text: str, html: str,
+                   extra: dict[str, Any] | None = None) -> None:
         """For scheduled posts (sitreps, reminders): queued behind replies to that room."""
-        self.sender.put(Outgoing(room_id, _notice_content(text, html, None)))
+        self.sender.put(Outgoing(room_id, _notice_content(text, html, None, extra)))
 
     async def _resend_undelivered(self) -> None:
         for room_id, event_id, reply in self._unsent:
@@ -417,8 +421,9 @@ class Bot:
             self.answer(room_id, event_id, reply)  # an export's file is built again
 
 
-def _notice_content(text: str, html: str | None, reply_to: str | None) -> dict[str, Any]:
-    content: dict[str, Any] = {"msgtype": "m.notice", "body": text}
+def _notice_content(text: str, html: str | None, reply_to: str | None,
+                    extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    content: dict[str, Any] = {**(extra or {}), "msgtype": "m.notice", "body": text}
     if html is not None:
         content["format"] = "org.matrix.custom.html"
         content["formatted_body"] = html

@@ -95,7 +95,7 @@ class SitrepScheduler:
         result = await self.bot.db.write(decide)
         if result:
             room_id, reply = result
-            await self.bot.post(room_id, reply.text, reply.html)
+            await self.bot.post(room_id, reply.text, reply.html, reply.extra_content)
 
     async def post_reminders(self) -> None:
         now = self.now()

@@ -19,6 +19,7 @@ from storage.tx import Actor, Row, Tx
 
 if TYPE_CHECKING:
     from commands.spec import Command
+    from commands.witness import WitnessSource
     from storage.database import Database
 
 
@@ -70,17 +71,22 @@ class Reply:
     # Users whose pinned identity the command changed (/trust): the runtime judges their
     # devices again at once, so keys and obedience follow the lead's decision.
     trust_changed: tuple[str, ...] = ()
+    # Keys the runtime adds to the event's content beside body and HTML: machine-readable
+    # facts for clients, such as the audit chain head a sitrep witnesses (commands.witness).
+    extra_content: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"ok": self.ok, "text": self.text, "html": self.html}
         if self.redo:
             data["redo"] = self.redo
+        if self.extra_content:
+            data["extra_content"] = self.extra_content
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Reply:
         return cls(ok=bool(data["ok"]), text=data["text"], html=data["html"],
-                   redo=data.get("redo"))
+                   redo=data.get("redo"), extra_content=data.get("extra_content"))
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,8 @@ class Context:
     db: Database | None = None
     # The room's joined members, as the runtime knows them (commands never see nio).
     room_members: Callable[[], Collection[str]] = tuple
+    # The heads the bot posted in this room's history (bot/witness.py); None without a room.
+    witness: WitnessSource | None = None
 
     @property
     def sender(self) -> str:

@@ -15,9 +15,10 @@ import uuid
 from collections.abc import Awaitable, Callable, Collection
 from zoneinfo import ZoneInfo
 
-from commands import export, registry, reply, spec
+from commands import audit, export, registry, reply, spec
 from commands.context import Clock, CommandError, Context, Incoming, Reply, Settings
 from commands.tokenizer import Token, is_command, tokenize
+from commands.witness import WitnessSource
 from storage.codec import from_db_time, to_db_time
 from storage.database import Database
 from storage.tx import Actor, Tx
@@ -27,12 +28,15 @@ log = logging.getLogger(__name__)
 
 class Dispatcher:
     def __init__(self, db: Database, settings: Settings, clock: Clock | None = None,
-                 room_members: Callable[[str], Collection[str]] | None = None) -> None:
+                 room_members: Callable[[str], Collection[str]] | None = None,
+                 witness: WitnessSource | None = None) -> None:
         registry.load()
         self.db = db
         self.settings = settings
         self.clock = clock or Clock()
         self.room_members = room_members or (lambda room_id: ())
+        # The room's history as /audit verify reads it; the runtime sets it after login.
+        self.witness = witness
 
     @staticmethod
     def is_command(body: str) -> bool:
@@ -118,6 +122,8 @@ class Dispatcher:
         if previous.redo and "export" in previous.redo:
             previous.after_commit = export.builder(
                 self.db, room_id, previous.redo["export"], previous.redo["tlp"], self.clock.now)
+        elif previous.redo and "audit" in previous.redo:
+            previous.after_commit = audit.verifier(self.db, room_id, self.witness)
         return previous
 
     async def _handle(self, tx: Tx, msg: Incoming) -> Reply:
@@ -179,6 +185,7 @@ class Dispatcher:
             clock=self.clock,
             db=self.db,
             room_members=lambda: self.room_members(msg.room_id),
+            witness=self.witness,
         )
         try:
             if cmd.needs_op:

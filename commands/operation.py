@@ -96,4 +96,4 @@ async def op_phase(ctx: Context, a: dict[str, Any]) -> Reply:
     final = await produce(ctx.tx, after, ctx.now, final=True)
     assert final is not None
     return Reply(ok=True, text=f"{head.text}\n\n{final.text}",
-                 html=f"{head.html}<br><br>{final.html}")
+                 html=f"{head.html}<br><br>{final.html}", extra_content=final.extra_content)

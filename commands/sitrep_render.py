@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from commands import timeparse
+from commands import timeparse, witness
 from commands.context import Reply
 from commands.records import dtg
 from commands.reply import B, ReplyBuilder
@@ -120,4 +120,8 @@ def render(data: dict[str, Any], number: int, *, late_slot: str | None = None,
                    else f"GO {len(answered[True])} · NO-GO {', '.join(answered[False]) or 0}"
                         f" · waiting {', '.join(answered[None]) or 0}")
         r.line(B("Go/no-go: "), f"R-{rc['seq']} ({state}) {verdict}")
-    return r.build()
+    head = data.get("audit_head")
+    witness.head_line(r, head)
+    reply = r.build()
+    reply.extra_content = witness.head_content(head)
+    return reply

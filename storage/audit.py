@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -65,11 +65,26 @@ async def append(tx: Tx, actor: Actor, action: str, table: str, row_id: int,
     )
 
 
+@dataclass(frozen=True)
+class Head:
+    """The newest entry of a room's chain: what the bot posts in the room as a witness."""
+
+    n: int
+    hash: str
+
+
+async def head(tx: Tx, room_id: str) -> Head | None:
+    row = await tx.one("SELECT n, hash FROM audit_heads WHERE room_id=?", (room_id,))
+    return Head(row["n"], row["hash"]) if row else None
+
+
 @dataclass
 class VerifyResult:
     room_id: str
     entries: int
     problems: list[str]
+    # Each entry's stored hash by number, to compare with the heads witnessed in the room.
+    hashes: dict[int, str] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -81,6 +96,7 @@ async def verify_room(tx: Tx, room_id: str) -> VerifyResult:
     rows = await tx.all("SELECT * FROM audit_log WHERE room_id=? ORDER BY id", (room_id,))
     head = await tx.one("SELECT n, hash FROM audit_heads WHERE room_id=?", (room_id,))
     problems: list[str] = []
+    hashes: dict[int, str] = {}
     prev_hash = GENESIS
     expected_n = 1
     for row in rows:
@@ -97,6 +113,7 @@ async def verify_room(tx: Tx, room_id: str) -> VerifyResult:
             problems.append(f"entry #{n} does not follow the previous entry (chain broken)")
         prev_hash = row["hash"]
         expected_n = n + 1
+        hashes[n] = row["hash"]
     if head is None:
         if rows:
             problems.append("the log's head record is missing")
@@ -109,12 +126,17 @@ async def verify_room(tx: Tx, room_id: str) -> VerifyResult:
                 )
             else:
                 problems.append("the newest entry does not match the log's head record")
-    return VerifyResult(room_id=room_id, entries=len(rows), problems=problems)
+    return VerifyResult(room_id=room_id, entries=len(rows), problems=problems, hashes=hashes)
 
 
-async def verify_all(tx: Tx) -> list[VerifyResult]:
-    rooms = await tx.all(
+async def rooms(tx: Tx) -> list[str]:
+    """Every room with an audit log (or the head record of one)."""
+    rows = await tx.all(
         "SELECT room_id FROM audit_heads UNION SELECT DISTINCT room_id FROM audit_log "
         "ORDER BY room_id"
     )
-    return [await verify_room(tx, r["room_id"]) for r in rooms]
+    return [r["room_id"] for r in rows]
+
+
+async def verify_all(tx: Tx) -> list[VerifyResult]:
+    return [await verify_room(tx, room_id) for room_id in await rooms(tx)]

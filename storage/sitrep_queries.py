@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from storage import queries
+from storage import audit, queries
 from storage.codec import from_db_time, to_db_time
 from storage.tx import Row, Tx
 
@@ -82,6 +82,8 @@ async def gather(tx: Tx, op: Row, now_iso: str) -> dict[str, Any]:
     before = json.loads(previous["snapshot"]) if previous else {}
     data["arrests_since"] = data["arrests_total"] - int(before.get("arrests", 0))
     data["seizures_since"] = data["seizures_total"] - int(before.get("seized items", 0))
+    # Read in the same transaction: the head the sitrep witnesses is the state it reports.
+    data["audit_head"] = await audit.head(tx, op["room_id"])
     return data
 
 

@@ -68,7 +68,10 @@ async def test_sitrep_golden_text(h: Harness) -> None:
     await h.ok('!sitrep note "Servers imaged; next: follow-up searches"')
     await at(h, "2026-11-25T05:00:00")
     reply = await h.ok("!sitrep", sender=OFFICER)
-    assert reply.text == GOLDEN
+    [head] = await h.rows("SELECT n, hash FROM audit_heads")
+    # The last line witnesses the audit chain: the full hash, also machine-readable.
+    assert reply.text == GOLDEN + f"\nAudit head #{head['n']} · {head['hash']}"
+    assert reply.extra_content == {"org.opsroom.audit_head": head}
     again = await h.ok("!sitrep", sender=OFFICER)
     assert "Changes since #2: NO CHANGE" in again.text
 
@@ -122,9 +125,12 @@ class Sink:
         self.db = h.db
         self.clock = h.clock
         self.posts: list[tuple[str, str]] = []
+        self.contents: list[dict | None] = []
 
-    async def post(self, room_id: str, text: str, html: str) -> None:
+    async def post(self, room_id: str, text: str, html: str, extra: dict | None = None
+                   ) -> None:
         self.posts.append((room_id, text))
+        self.contents.append(extra)
 
 
 async def scheduler_for(h: Harness) -> tuple[SitrepScheduler, Sink]:
@@ -148,6 +154,8 @@ async def test_scheduled_sitrep_posts_each_slot_once_and_one_late_after_downtime
     await sched.reconcile()
     assert len(sink.posts) == 1 and "SITREP #1" in sink.posts[0][1]
     assert "LATE" not in sink.posts[0][1]
+    [head] = await h.rows("SELECT n, hash FROM audit_heads")
+    assert sink.contents == [{"org.opsroom.audit_head": head}]  # the scheduled post witnesses
     # The bot is down for three slots; on restart exactly one late sitrep, for the latest.
     restarted, sink2 = await scheduler_for(h)
     h.clock.advance(hours=3, minutes=20)

@@ -1,0 +1,198 @@
+"""The audit chain's head as posted in the room, and the check of the database against it.
+
+A hash chain only proves an entry was not altered if its head is held somewhere the
+database's owner cannot rewrite: recomputing every hash after an edit yields a chain that
+verifies. So each sitrep and each `/audit verify` reply carries the head (entry count and
+hash) in its text and, machine-readably, under `WITNESS_KEY` in the event content. The
+event is end-to-end encrypted: members' homeservers keep the ciphertext and their clients
+the plaintext, out of reach of whoever holds the bot's database.
+
+Reading the room's history back needs Matrix, which commands never touch: the runtime
+injects a `WitnessSource` (bot/witness.py); tests use a list.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from commands.reply import C, ReplyBuilder
+from commands.timeparse import format_dtg
+from storage.audit import Head
+
+WITNESS_KEY = "org.opsroom.audit_head"
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class WitnessedHead:
+    """A head the bot posted: entry `n` had `hash` when event `event_id` was sent at `at`."""
+
+    n: int
+    hash: str
+    event_id: str
+    at: datetime
+
+
+@dataclass
+class RoomHeads:
+    heads: list[WitnessedHead]
+    # False when reading stopped at the source's bound before the room's first event:
+    # older witnesses were not compared.
+    complete: bool = True
+
+
+class WitnessUnavailable(Exception):
+    """The room's history could not be read (homeserver down, no session): the message
+    says why, and the local chain check still runs."""
+
+
+class WitnessSource(Protocol):
+    async def heads(self, room_id: str) -> RoomHeads:
+        """Every head the bot's own user posted in the room, as far back as it reads."""
+        ...
+
+
+def head_content(head: Head | None) -> dict[str, Any] | None:
+    """The event content keys that witness `head` (None: nothing to witness yet)."""
+    if head is None:
+        return None
+    return {WITNESS_KEY: {"n": head.n, "hash": head.hash}}
+
+
+def parse_head(content: Mapping[str, Any]) -> Head | None:
+    """The head an event's content carries, or None if it carries none or a malformed one."""
+    value = content.get(WITNESS_KEY)
+    if not isinstance(value, dict):
+        return None
+    n, digest = value.get("n"), value.get("hash")
+    if (not isinstance(n, int) or isinstance(n, bool) or n < 1 or not isinstance(digest, str)
+            or not _HEX64.fullmatch(digest)):
+        return None
+    return Head(n, digest)
+
+
+def head_line(r: ReplyBuilder, head: Head | None, *, label: str = "Audit head",
+              note: str = "") -> None:
+    """The human-readable witness: the full hash, so anyone can compare it by eye or tool."""
+    if head is None:
+        r.line(f"{label}: the audit log is empty{note}")
+        return
+    r.line(f"{label} #{head.n} · ", C(head.hash), note)
+
+
+@dataclass(frozen=True)
+class Rewritten:
+    """Entry `last` no longer has the hash the room holds for it: some entry from `first`
+    (the one after the newest head below it that still matches) to `last` was rewritten."""
+
+    first: int
+    last: int
+    witness: WitnessedHead
+    found: str
+    later: int = 0  # newer witnessed heads that disagree as a consequence
+
+
+@dataclass(frozen=True)
+class Missing:
+    """Entries `first`..`last` were witnessed in the room but are not in the database."""
+
+    first: int
+    last: int
+    witness: WitnessedHead
+
+
+@dataclass
+class WitnessCheck:
+    witnessed: int = 0  # heads found in the room
+    matched: int = 0
+    newest: WitnessedHead | None = None
+    problems: list[Rewritten | Missing] = field(default_factory=list)
+    complete: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def compare(hashes: Mapping[int, str], witnessed: Sequence[WitnessedHead],
+            *, complete: bool = True) -> WitnessCheck:
+    """Hold every witnessed head against the database's entries (`hashes`: n → hash).
+
+    Every head counts, not only the newest: after a rewrite the bot itself posts heads of
+    the rewritten chain (the next sitrep), which match; the heads posted before it do not.
+    Entries appended after the newest witness cannot be checked and are fine.
+    """
+    check = WitnessCheck(witnessed=len(witnessed), complete=complete)
+    if not witnessed:
+        return check
+    check.newest = max(witnessed, key=lambda w: (w.at, w.n))
+    last_entry = max(hashes, default=0)
+    last_match = 0
+    open_range: Rewritten | None = None
+    beyond: list[WitnessedHead] = []
+    for w in sorted(witnessed, key=lambda w: (w.n, w.at)):
+        found = hashes.get(w.n)
+        if found is None:
+            if w.n > last_entry:
+                beyond.append(w)
+            else:  # a gap the local check names too; say which witness it contradicts
+                check.problems.append(Missing(w.n, w.n, w))
+            continue
+        if found == w.hash:
+            check.matched += 1
+            last_match = max(last_match, w.n)
+            if open_range is not None:
+                check.problems.append(open_range)
+                open_range = None
+            continue
+        if open_range is not None:
+            open_range = Rewritten(open_range.first, open_range.last, open_range.witness,
+                                   open_range.found, open_range.later + 1)
+            continue
+        open_range = Rewritten(last_match + 1, w.n, w, found)
+    if open_range is not None:
+        check.problems.append(open_range)
+    if beyond:
+        top = max(beyond, key=lambda w: (w.n, -w.at.timestamp()))
+        check.problems.append(Missing(last_entry + 1, top.n, top))
+    return check
+
+
+def _where(w: WitnessedHead) -> str:
+    return f"{format_dtg(w.at)} / {w.event_id}"
+
+
+def describe(problem: Rewritten | Missing) -> str:
+    if isinstance(problem, Missing):
+        if problem.first == problem.last:
+            span, verb = f"entry #{problem.first} was", "is"
+        else:
+            span, verb = f"entries #{problem.first}..#{problem.last} were", "are"
+        return (f"{span} witnessed in the room at {_where(problem.witness)} but {verb} no "
+                "longer in the database (deleted)")
+    if problem.first == problem.last:
+        span = f"entry #{problem.last} rewritten after it was"
+    else:
+        span = f"entries #{problem.first}..#{problem.last} rewritten after they were"
+    text = (f"{span} witnessed in the room at {_where(problem.witness)}: the room holds "
+            f"#{problem.last} = {problem.witness.hash[:16]}…, the database now has "
+            f"{problem.found[:16]}…")
+    if problem.later:
+        many = problem.later > 1
+        text += (f" ({problem.later} newer witnessed head{'s' if many else ''} no longer "
+                 f"match{'' if many else 'es'} either)")
+    return text
+
+
+def summary(check: WitnessCheck) -> str:
+    """One line on how the database stands against the room, for an intact log."""
+    if check.newest is None:
+        return "Room witness: no audit head posted in this room yet; this reply posts the first"
+    newest = check.newest
+    older = "" if check.complete else " (older history not read: bound reached)"
+    return (f"Room witness: matches every head posted in this room ({check.matched}, "
+            f"newest #{newest.n} at {format_dtg(newest.at)}){older}")

@@ -316,7 +316,8 @@ class Bot:
             return
         refusal = await self._refusal(room_id, event, encrypted)
         if refusal is not None:
-            if await self.trust.first_answer(room_id, event.sender, refusal):
+            if not refusal.once or await self.trust.first_answer(room_id, event.sender,
+                                                                 refusal):
                 self._notice(room_id, refusal.text, reply_to=event.event_id)
             return
         level = await self.power.level(room, event.sender) if room else 0

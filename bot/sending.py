@@ -75,7 +75,7 @@ class SendQueues:
     batch that holds the next reply up."""
 
     def __init__(self, client: AsyncClient, *, strict: bool = True,
-                 judge: Callable[[Collection[str]], Awaitable[None]] | None = None) -> None:
+                 judge: Callable[[Collection[str]], Awaitable[object]] | None = None) -> None:
         self.client = client
         # strict: room keys go only to devices marked verified (see bot.crypto.device_trust);
         # a device nobody has judged yet stops the send until `judge` has looked at it.

@@ -25,6 +25,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from nio import AsyncClient, KeysQueryResponse
 from nio.api import Api
 from nio.crypto import OlmDevice
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 UNVERIFIED = "unverified"
 IDENTITY_CHANGED = "identity"
 PLAINTEXT = "plaintext"
+UNCHECKED = "unchecked"
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ class Refusal:
     reason: str
     device_id: str
     text: str
+    # Answered once per device and room; a passing failure is answered every time.
+    once: bool = True
 
 
 def unverified_text(device_id: str) -> str:
@@ -99,6 +103,9 @@ def changed_text(user_id: str) -> str:
             f"confirms with /trust {user_id}")
 
 
+UNCHECKED_TEXT = ("⚠️ I could not check your device's verification with the homeserver "
+                  "just now, so nothing was recorded. Please send the command again in a "
+                  "minute.")
 PLAINTEXT_TEXT = ("⚠️ commands sent without encryption are not accepted in this room; "
                   "nothing was recorded.")
 
@@ -121,17 +128,24 @@ class DeviceTrust:
         return [r.room_id for r in self.client.rooms.values() if user_id in r.users]
 
     # -- judging ---------------------------------------------------------------------------
-    async def refresh(self, users: Collection[str]) -> None:
-        """Query the users' keys once, update nio's device store, judge every device."""
+    async def refresh(self, users: Collection[str]) -> bool:
+        """Query the users' keys once, update nio's device store, judge every device.
+        False when the homeserver could not be asked (nothing changed then)."""
         users = sorted(set(users))
         if not users:
-            return
+            return True
         method, path, data = Api.keys_query(self.client.access_token, set(users))
-        resp = await self.client.send(method, path, data)
-        raw = await resp.json(content_type=None)
+        try:
+            resp = await self.client.send(method, path, data)
+            raw = await resp.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            # The users stay pending in nio (asked again after the next sync); until then
+            # their unjudged devices get no keys and their commands wait for a judgement.
+            log.warning("keys/query for %d users failed: %s", len(users), exc)
+            return False
         if resp.status != 200 or not isinstance(raw, dict):
             log.warning("keys/query for %d users failed: %s %s", len(users), resp.status, raw)
-            return
+            return False
         parsed = KeysQueryResponse.from_dict(raw)
         await self.client.receive_response(parsed)
         found = identities_of(raw)
@@ -139,6 +153,7 @@ class DeviceTrust:
         # that is about to be refused; the database follows.
         judged = {user_id: self._apply(user_id, identity) for user_id, identity in found.items()}
         await self._record(found, judged)
+        return True
 
     def _status(self, user_id: str, identity: Identity) -> str:
         pin = self.pins.get(user_id)
@@ -259,8 +274,8 @@ class DeviceTrust:
     async def refusal(self, room_id: str, event: Any) -> Refusal | None:
         """Why a decrypted command must not be obeyed, or None. A device the bot has not
         judged yet (a new session, keys not fetched) is judged now rather than refused."""
-        if self._unjudged(room_id, event):
-            await self.refresh({event.sender})
+        if self._unjudged(room_id, event) and not await self.refresh({event.sender}):
+            return Refusal(UNCHECKED, "-", UNCHECKED_TEXT, once=False)
         return self._verdict(room_id, event)
 
     async def first_answer(self, room_id: str, user_id: str, refusal: Refusal) -> bool:

@@ -44,6 +44,7 @@ from bot.witness import RoomHistory
 from commands import reply as replies
 from commands.context import Clock, Incoming, Reply
 from commands.dispatcher import Dispatcher
+from commands.visible import visible, visible_html
 from exports import pool
 from exports.files import discard_leftovers
 from storage.database import Database
@@ -424,10 +425,10 @@ class Bot:
 
 def _notice_content(text: str, html: str | None, reply_to: str | None,
                     extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    content: dict[str, Any] = {**(extra or {}), "msgtype": "m.notice", "body": text}
+    content: dict[str, Any] = {**(extra or {}), "msgtype": "m.notice", "body": visible(text)}
     if html is not None:
         content["format"] = "org.matrix.custom.html"
-        content["formatted_body"] = html
+        content["formatted_body"] = visible_html(html)
     if reply_to:
         content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
     return content

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from commands.visible import visible, visible_html
 from storage.codec import to_db_time
 from storage.tx import Actor, Row, Tx
 
@@ -74,6 +75,11 @@ class Reply:
     # Keys the runtime adds to the event's content beside body and HTML: machine-readable
     # facts for clients, such as the audit chain head a sitrep witnesses (commands.witness).
     extra_content: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        # Whoever builds a reply, it never shows a bidi control or an invisible character.
+        self.text = visible(self.text)
+        self.html = visible_html(self.html)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"ok": self.ok, "text": self.text, "html": self.html}

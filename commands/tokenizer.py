@@ -2,14 +2,20 @@
 
 Phones replace straight quotes with typographic ones, so “…”, „…“, «…» and ”…” count as
 quotes too. A quote can close with any closing quote mark: keyboards mix them.
+
+A command holding a bidi control or an invisible character is refused whole: such a
+character makes a value show differently from what it is (`evil‮moc.example` reads as
+`evilelpmaxe.com`), and a record must be what the room saw. Emoji keep their joiners.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from commands.context import CommandError
+from commands.visible import BIDI_CONTROLS, describe, first_invisible
 
 OPENING_QUOTES = {'"', "“", "”", "„", "«", "»", "‟", "＂"}
 CLOSING_QUOTES = {'"', "“", "”", "«", "»", "‟", "＂"}
@@ -45,6 +51,7 @@ def tokenize(body: str) -> list[Token]:
         line = line[1:]
     if len(line) > MAX_LINE:
         raise CommandError(f"the command is {len(line)} characters long; the limit is {MAX_LINE}")
+    _refuse_invisible(line)
     tokens: list[Token] = []
     i, n = 0, len(line)
     while i < n:
@@ -77,6 +84,25 @@ def tokenize(body: str) -> list[Token]:
         else:
             tokens.append(Token("word", word))
     return tokens
+
+
+def _refuse_invisible(line: str) -> None:
+    found = first_invisible(line)
+    if found is None:
+        return
+    at, ch = found
+    if ch in BIDI_CONTROLS:
+        what = "a text-direction control"
+    elif unicodedata.category(ch) == "Cc":
+        what = "a control character"
+    else:
+        what = "an invisible character"
+    before = line[max(0, at - 24):at]
+    where = f" after {before!r}" if before.strip() else " at its start"
+    raise CommandError(
+        f"the command contains {what} ({describe(ch)}){where}: it makes text show "
+        "differently from what it is, so nothing was recorded. Retype the command without "
+        "it (it often comes with copied text)")
 
 
 def _read_quoted(line: str, i: int) -> tuple[str, int]:

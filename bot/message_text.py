@@ -1,11 +1,20 @@
-"""The command line an officer meant, from a Matrix message's content.
+"""The command line an officer sees in Element, from a Matrix message's content.
 
-When an officer picks a person from Element's mention autocomplete, the plain `body`
-carries only the display name ("Anna Schmidt") and the user id is only in the HTML
-`formatted_body` as a link (a "pill"). Read from `body`, `!task assign T-1 @Anna` would
-name nobody, so when the HTML holds user pills the line is rebuilt from the HTML with
-each pill replaced by its user id. Reply fallbacks (`> <@x> quoted` lines in the body,
-`<mx-reply>` in the HTML, still sent by older clients) are not part of the command.
+A message carries two texts: the plain `body` and, when it has formatting, the HTML
+`formatted_body`. Element shows the HTML, so that is what the bot runs: otherwise a
+message whose HTML shows `!task list` could carry `!op phase closed` in its body (or in
+a `<script>` that Element drops), and the room would never see what was recorded. The
+text is read as Element's sanitizer (sanitize-html) and the browser render it: the
+contents of `script`, `style`, `textarea`, `option` and `noscript` are dropped, as is the
+quoted reply (`<mx-reply>`); block tags and `<br>` are line breaks; runs of whitespace
+outside `<pre>` are one space; entities are decoded. Markdown typed in Element arrives
+as HTML (`**x**` → `<strong>x</strong>`) and runs as it shows (`x`, in bold).
+
+A mention picked from Element's list (a "pill") shows the display name but is a link to
+the user; it is read as the user id, so `!task assign T-1 @Anna` names @anna:server.
+Without HTML, the body is the command, less a reply's quoted fallback (`> <@x> ...`).
+
+Pure: no nio, so the rules are unit-tested on plain dicts.
 """
 
 from __future__ import annotations
@@ -15,8 +24,14 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote
 
+HTML_FORMAT = "org.matrix.custom.html"
 _USER_LINK = re.compile(r"^(?:https://matrix\.to/#/|matrix:u/)(@?[^/?#]+)")
-_BLOCK_TAGS = {"p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"}
+_BLOCK_TAGS = {"p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre",
+               "ul", "ol", "nl", "table", "thead", "tbody", "caption", "hr", "details",
+               "summary"}
+# sanitize-html's default `nonTextTags` (Element keeps the default): dropped with their text.
+_HIDDEN_TAGS = {"script", "style", "textarea", "option", "noscript"}
+_HTML_SPACE = re.compile(r"[ \t\n\r\f]+")
 
 
 def user_of_link(href: str) -> str | None:
@@ -29,35 +44,61 @@ def user_of_link(href: str) -> str | None:
     return target if target.startswith("@") and ":" in target else None
 
 
-class _PillText(HTMLParser):
+class _ShownText(HTMLParser):
+    """The text Element displays for a formatted_body, with pills as user ids."""
+
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
-        self.pills = 0
         self._in_reply = 0
+        self._hidden: list[str] = []
         self._in_pill = 0
+        self._in_pre = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "mx-reply":
             self._in_reply += 1
-        elif self._in_reply:
+        elif tag in _HIDDEN_TAGS:
+            self._hidden.append(tag)
+        elif self._in_reply or self._hidden:
             return
         elif tag == "a" and (user := user_of_link(dict(attrs).get("href") or "")):
             self.parts.append(user)
-            self.pills += 1
             self._in_pill += 1
         elif tag == "br" or tag in _BLOCK_TAGS:
             self.parts.append("\n")
+            self._in_pre += tag == "pre"
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "mx-reply":
             self._in_reply = max(0, self._in_reply - 1)
-        elif tag == "a" and self._in_pill and not self._in_reply:
+        elif tag in _HIDDEN_TAGS:
+            if tag in self._hidden:  # closes the innermost one of that name, as a parser would
+                del self._hidden[len(self._hidden) - 1 - self._hidden[::-1].index(tag):]
+        elif self._in_reply or self._hidden:
+            return
+        elif tag == "a" and self._in_pill:
             self._in_pill -= 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+            if tag == "pre":
+                self._in_pre = max(0, self._in_pre - 1)
 
     def handle_data(self, data: str) -> None:
-        if not self._in_reply and not self._in_pill:
-            self.parts.append(data)
+        if self._in_reply or self._hidden or self._in_pill:
+            return
+        self.parts.append(data if self._in_pre else _HTML_SPACE.sub(" ", data))
+
+    def text(self) -> str:
+        lines = (line.strip(" ") for line in "".join(self.parts).split("\n"))
+        return "\n".join(line for line in lines if line)
+
+
+def shown_html_text(html: str) -> str:
+    parser = _ShownText()
+    parser.feed(html)
+    parser.close()
+    return parser.text()
 
 
 def strip_reply_fallback(body: str) -> str:
@@ -70,14 +111,12 @@ def strip_reply_fallback(body: str) -> str:
 
 
 def command_text(content: dict[str, Any]) -> str:
+    """What the officer's client shows as the message: its HTML when it has one (with
+    pills as user ids), else its plain body."""
+    html = content.get("formatted_body")
+    if content.get("format") == HTML_FORMAT and isinstance(html, str):
+        return shown_html_text(html)
     body = content.get("body")
     body = body if isinstance(body, str) else ""
-    html = content.get("formatted_body")
-    if content.get("format") == "org.matrix.custom.html" and isinstance(html, str):
-        parser = _PillText()
-        parser.feed(html)
-        parser.close()
-        if parser.pills:
-            return "".join(parser.parts).strip()
     is_reply = "m.in_reply_to" in (content.get("m.relates_to") or {})
     return strip_reply_fallback(body) if is_reply else body

@@ -1,10 +1,12 @@
-"""What the bot reads as the command when clients send mentions as pills or replies."""
+"""What the bot reads as the command: what Element shows (the HTML when there is one), with
+mentions (pills) as user ids and a reply's quoted fallback left out."""
 
 from __future__ import annotations
 
 import pytest
 
 from bot.message_text import command_text
+from tests.harness import OFFICER, Harness
 
 ANNA = "@anna:police.example"
 
@@ -43,11 +45,48 @@ def test_a_pill_in_the_quoted_reply_is_not_part_of_the_command() -> None:
     assert command_text(content) == f"!member {ANNA} agency=DE-BKA"
 
 
-def test_without_pills_the_plain_body_is_the_command() -> None:
-    # Markdown emphasis would be lost from the HTML; the body keeps what was typed.
-    content = html('!task add "*urgent* image"', '!task add "<em>urgent</em> image"')
-    assert command_text(content) == '!task add "*urgent* image"'
+def test_without_html_the_plain_body_is_the_command() -> None:
     assert command_text({"body": "!op"}) == "!op"
+    # formatted_body without the HTML format is not shown by Element: the body is.
+    assert command_text({"body": "!op", "formatted_body": "!op phase closed"}) == "!op"
+
+
+def test_markdown_runs_as_element_shows_it() -> None:
+    # Element turns **x** into <strong>x</strong> and keeps "quotes": the command still works.
+    content = html('!task add "**urgent** image the server" priority=high',
+                   '!task add &quot;<strong>urgent</strong> image the server&quot; priority=high')
+    assert command_text(content) == '!task add "urgent image the server" priority=high'
+    code = html("!seize wallet `bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh`",
+                "!seize wallet <code>bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh</code>")
+    assert command_text(code) == "!seize wallet bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh"
+
+
+@pytest.mark.parametrize("hidden", ["script", "style", "textarea", "option", "noscript",
+                                    "SCRIPT"])
+def test_text_element_does_not_show_is_not_run(hidden: str) -> None:
+    content = html("!task list",
+                   f'!task list<{hidden} type="x">!op phase closed</{hidden}>')
+    assert command_text(content) == "!task list"
+
+
+def test_a_script_hiding_the_whole_command_leaves_no_command() -> None:
+    content = html("!op phase closed", "<script>!op phase closed</script>hello")
+    assert command_text(content) == "hello"
+    unclosed = html("!task list", "!task list <script>!op phase closed")
+    assert command_text(unclosed) == "!task list"
+
+
+def test_when_body_and_html_disagree_what_element_shows_runs() -> None:
+    content = html("!op phase closed", "<p>!task list</p>")
+    assert command_text(content) == "!task list"
+
+
+def test_html_is_read_as_a_browser_lays_it_out() -> None:
+    content = html("x", "<p>!task add\n   &quot;a  <em>b</em>&quot;</p><ul><li>c</li></ul>"
+                        "<!-- !op phase closed -->d<br/>e")
+    assert command_text(content) == '!task add "a b"\nc\nd\ne'
+    pre = html("x", "<pre><code>!task add \"a  b\"\n</code></pre>")
+    assert command_text(pre) == '!task add "a  b"'
 
 
 def test_links_that_are_not_users_stay_text() -> None:
@@ -74,3 +113,22 @@ def test_missing_or_odd_fields_are_not_a_crash() -> None:
     assert command_text({}) == ""
     assert command_text({"body": 5, "format": "org.matrix.custom.html",
                          "formatted_body": None}) == ""
+
+
+async def test_a_command_typed_with_markdown_and_a_pill_is_recorded_as_shown(
+        h: Harness) -> None:
+    content = html('!task add "**urgent**: image the *server*" Officer priority=high',
+                   '!task add &quot;<strong>urgent</strong>: image the <em>server</em>&quot; '
+                   f'<a href="https://matrix.to/#/{OFFICER}">Officer</a> priority=high')
+    reply = await h.ok(command_text(content))
+    assert "urgent: image the server" in reply.text
+    [row] = await h.rows("SELECT text, assignee, priority FROM tasks")
+    assert row == {"text": "urgent: image the server", "assignee": OFFICER, "priority": "high"}
+
+
+async def test_a_script_hidden_command_is_not_run(h: Harness) -> None:
+    content = html("!op phase closed", "!task list<script>!op phase closed</script>")
+    reply = await h.ok(command_text(content))
+    assert "closed" not in reply.text
+    [op] = await h.rows("SELECT phase FROM operations")
+    assert op["phase"] == "planning"

@@ -1,7 +1,9 @@
 """/seize: infrastructure identified, requested, seized, sinkholed…
 
 Indicators are stored refanged (so exports and STIX carry real values) and shown defanged
-in chat, so nobody taps a live criminal URL on their phone.
+in chat, so nobody taps a live criminal URL on their phone. Domains (also a URL's or a
+server's host) are stored as IDNA A-labels, so `аррӏе.com` is never taken for, nor
+recorded as a duplicate of, `apple.com`; chat shows the Unicode form beside it, flagged.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ def _line(row: dict) -> list[Any]:
     where = f" · {row['country']}" if row["country"] else ""
     provider = f" · {row['provider']}" if row["provider"] else ""
     return [B(label("seizures", row["seq"])), f" {row['type']} ",
-            validate.defang(row["type"], row["value"]), f" [{row['status']}]{where}{provider}"]
+            validate.shown(row["type"], row["value"]), f" [{row['status']}]{where}{provider}"]
 
 
 @command(
@@ -45,10 +47,11 @@ async def seize(ctx: Context, a: dict[str, Any]) -> Reply:
         value = validate.indicator(a["type"], a["value"])
     except ValueError as exc:
         raise CommandError(f"VALUE: {exc}") from None
-    existing = await ctx.tx.one("SELECT seq FROM seizures WHERE op_id=? AND type=? AND value=?",
-                                (op["id"], a["type"], value))
+    existing = await ctx.tx.one(
+        "SELECT seq FROM seizures WHERE op_id=? AND type=? AND value IN (?, ?)",
+        (op["id"], a["type"], value, validate.legacy_spelling(a["type"], value)))
     if existing:
-        raise CommandError(f"{validate.defang(a['type'], value)} is already recorded as "
+        raise CommandError(f"{validate.shown(a['type'], value)} is already recorded as "
                            f"{label('seizures', existing['seq'])}", show_usage=False)
     row = await records.create(ctx, "seizures", {
         "type": a["type"], "value": value, "country": a["country"], "provider": a["provider"],
@@ -92,4 +95,4 @@ async def seize_status(ctx: Context, a: dict[str, Any]) -> Reply:
                            show_usage=False)
     after = await records.change(ctx, "seizures", row, {"status": a["status"]})
     return ok(B(label("seizures", after["seq"])), f" {row['status']} → {after['status']}: ",
-              validate.defang(after["type"], after["value"]))
+              validate.shown(after["type"], after["value"]))

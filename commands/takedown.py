@@ -121,7 +121,7 @@ def _target(raw: str) -> tuple[str, int | None]:
     if " " not in value:
         for kind in ("url", "ip", "domain"):
             try:
-                return validate.defang(kind, validate.indicator(kind, value)), None
+                return validate.shown(kind, validate.indicator(kind, value)), None
             except ValueError:
                 continue
     return value, None
@@ -174,7 +174,7 @@ async def takedown_add(ctx: Context, a: dict[str, Any]) -> Reply:
     if seizure_seq is not None:
         seizure = await records.get(ctx, "seizures", seizure_seq)
         target = (f"{label('seizures', seizure_seq)} "
-                  f"{validate.defang(seizure['type'], seizure['value'])}")
+                  f"{validate.shown(seizure['type'], seizure['value'])}")
     at = a["at"]
     if at is None:
         planned_at, h_offset = op["hhour"], 0

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pycountry
 
+from commands import idn
+
 
 class ValidationError(ValueError):
     pass
@@ -136,24 +138,77 @@ def defang(kind: str, value: str) -> str:
     return value
 
 
+def _host_of(kind: str, value: str) -> str | None:
+    if kind == "domain":
+        return value
+    if kind == "url":
+        try:
+            return urlsplit(value).hostname
+        except ValueError:
+            return None
+    if kind == "server":
+        host, sep, port = value.rpartition(":")
+        return host if sep and port.isdigit() and value.count(":") == 1 else value
+    return None
+
+
+def _with_host(kind: str, value: str, host: str, new: str) -> str:
+    if kind == "url":
+        parts = urlsplit(value)
+        return urlunsplit(parts._replace(netloc=parts.netloc.replace(host, new, 1)))
+    return new + value[len(host):] if value.startswith(host) else value
+
+
+def legacy_spelling(kind: str, value: str) -> str:
+    """How records made before domains were stored as A-labels spell this value (its host
+    in Unicode), so a duplicate of one of them is still caught."""
+    host = _host_of(kind, value)
+    if not host or _IP_LIKE.match(host):
+        return value
+    return _with_host(kind, value, host, idn.to_unicode(host))
+
+
+def shown(kind: str, value: str) -> str:
+    """An indicator as chat and human exports show it: defanged, its domain as the A-label,
+    and when that is punycode, the Unicode form too with what makes it deceptive:
+    `xn--80ak6aa92e[.]com (аррӏе[.]com — ⚠️ Cyrillic а р ӏ е look like Latin a p l e)`."""
+    host = _host_of(kind, value)
+    if not host or _IP_LIKE.match(host):
+        return defang(kind, value)
+    try:
+        ascii_host = idn.to_ascii(host)  # rows stored before A-labels hold the Unicode form
+    except idn.IDNError:
+        return defang(kind, value)
+    unicode_host = idn.to_unicode(ascii_host)
+    ascii_value = _with_host(kind, value, host, ascii_host)
+    if unicode_host == ascii_host:
+        return defang(kind, ascii_value)
+    unicode_shown = defang(kind, _with_host(kind, ascii_value, ascii_host, unicode_host))
+    flags = idn.warnings(unicode_host)
+    note = f" — ⚠️ {'; '.join(flags)}" if flags else ""
+    return f"{defang(kind, ascii_value)} ({unicode_shown}{note})"
+
+
 _LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_IP_LIKE = re.compile(r"^[0-9.]+$|:")
 
 
 def _domain(value: str) -> str:
-    name = value.strip().rstrip(".").lower()
-    if not name or " " in name:
+    """The domain as its IDNA A-label (`commands.idn`): one spelling to store and compare."""
+    name = value.strip().rstrip(".")
+    if not name or any(ch.isspace() for ch in name):
         raise ValidationError(f"{value!r} is not a domain name")
     try:
-        ascii_name = name.encode("idna").decode("ascii")
-    except (UnicodeError, ValueError):
-        raise ValidationError(f"{value!r} is not a valid (IDNA) domain name") from None
+        ascii_name = idn.to_ascii(name)
+    except idn.IDNError as exc:
+        raise ValidationError(f"{value!r} is not a valid (IDNA) domain name: {exc}") from None
     labels = ascii_name.split(".")
     if len(ascii_name) > 253 or len(labels) < 2 or not all(_LABEL_RE.match(x) for x in labels):
         raise ValidationError(f"{value!r} is not a valid domain name (e.g. evil.example)")
     tld = labels[-1]
     if not (tld.isalpha() or tld.startswith("xn--")):
         raise ValidationError(f"{value!r} does not end in a valid top-level domain")
-    return name
+    return ascii_name
 
 
 def _ip(value: str) -> str:

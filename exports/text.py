@@ -41,7 +41,7 @@ def cells(kind: str, row: dict) -> list[str]:
                           dtg(row["due"]), row["priority"]],
         "arrests": lambda: [row["ref"], row["country"], row["agency"], dtg(row["at"]),
                             row["charge"], row["role"]],
-        "seizures": lambda: [row["type"], validate.defang(row["type"], row["value"]),
+        "seizures": lambda: [row["type"], validate.shown(row["type"], row["value"]),
                              row["status"], row["country"], row["provider"]],
         "takedowns": lambda: [row["target"], row["agency"], row["status"],
                               dtg(row["planned_at"]), dtg(row["executed_at"]), row["note"]],

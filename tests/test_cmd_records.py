@@ -40,7 +40,7 @@ async def test_seize_refangs_for_storage_and_defangs_for_chat(h: Harness) -> Non
     await h.ok("!seize ip 203.0.113[.]7", sender=OFFICER)
     await h.ok("!seize domain BÜCHER[.]example", sender=OFFICER)
     values = [r["value"] for r in await h.rows("SELECT value FROM seizures ORDER BY seq")]
-    assert values == ["https://evil.example/login?a=1", "203.0.113.7", "bücher.example"]
+    assert values == ["https://evil.example/login?a=1", "203.0.113.7", "xn--bcher-kva.example"]
     dup = await h.fails("!seize ip 203.0.113.7", sender=OFFICER)
     assert "already recorded as S-2" in dup.text
 

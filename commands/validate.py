@@ -12,7 +12,7 @@ import re
 import unicodedata
 import zoneinfo
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 import pycountry
@@ -173,20 +173,29 @@ def shown(kind: str, value: str) -> str:
     and when that is punycode, the Unicode form too with what makes it deceptive:
     `xn--80ak6aa92e[.]com (аррӏе[.]com — ⚠️ Cyrillic а р ӏ е look like Latin a p l e)`."""
     host = _host_of(kind, value)
-    if not host or _IP_LIKE.match(host):
+    if not host or _IP_LIKE.match(host) or (host.isascii() and "xn--" not in host):
+        return defang(kind, value)  # the common case, kept fast for long lists and exports
+    forms = _host_forms(host)
+    if forms is None:
         return defang(kind, value)
-    try:
-        ascii_host = idn.to_ascii(host)  # rows stored before A-labels hold the Unicode form
-    except idn.IDNError:
-        return defang(kind, value)
-    unicode_host = idn.to_unicode(ascii_host)
+    ascii_host, unicode_host, flags = forms
     ascii_value = _with_host(kind, value, host, ascii_host)
     if unicode_host == ascii_host:
         return defang(kind, ascii_value)
     unicode_shown = defang(kind, _with_host(kind, ascii_value, ascii_host, unicode_host))
-    flags = idn.warnings(unicode_host)
     note = f" — ⚠️ {'; '.join(flags)}" if flags else ""
     return f"{defang(kind, ascii_value)} ({unicode_shown}{note})"
+
+
+@lru_cache(maxsize=4096)
+def _host_forms(host: str) -> tuple[str, str, tuple[str, ...]] | None:
+    """A-label, Unicode form and warnings of a host; cached since lists repeat hosts."""
+    try:
+        ascii_host = idn.to_ascii(host)  # rows stored before A-labels hold the Unicode form
+    except idn.IDNError:
+        return None
+    unicode_host = idn.to_unicode(ascii_host)
+    return ascii_host, unicode_host, tuple(idn.warnings(unicode_host))
 
 
 _LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")

@@ -67,7 +67,8 @@ class _ShownText(HTMLParser):
             self._in_pill += 1
         elif tag == "br" or tag in _BLOCK_TAGS:
             self.parts.append("\n")
-            self._in_pre += tag == "pre"
+            if tag == "pre":
+                self._in_pre += 1
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "mx-reply":

@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from commands.context import CommandError
-from commands.visible import BIDI_CONTROLS, describe, first_invisible
+from commands.visible import BIDI_CONTROLS, first_invisible
 
 OPENING_QUOTES = {'"', "“", "”", "„", "«", "»", "‟", "＂"}
 CLOSING_QUOTES = {'"', "“", "”", "«", "»", "‟", "＂"}
@@ -91,18 +91,19 @@ def _refuse_invisible(line: str) -> None:
     if found is None:
         return
     at, ch = found
+    name = unicodedata.name(ch, "")
     if ch in BIDI_CONTROLS:
-        what = "a text-direction control"
+        what = f"{name}, a text-direction control that changes the order text is shown in"
     elif unicodedata.category(ch) == "Cc":
         what = "a control character"
     else:
-        what = "an invisible character"
+        what = f"{name or 'a character'}, which is not visible"
     before = line[max(0, at - 24):at]
-    where = f" after {before!r}" if before.strip() else " at its start"
+    where = f"after {before!r}" if before.strip() else "at its start"
     raise CommandError(
-        f"the command contains {what} ({describe(ch)}){where}: it makes text show "
-        "differently from what it is, so nothing was recorded. Retype the command without "
-        "it (it often comes with copied text)")
+        f"the command contains a control or invisible character (U+{ord(ch):04X}) {where}: "
+        f"{what}. Nothing was recorded; retype the command without it (it often comes "
+        "with copied text)")
 
 
 def _read_quoted(line: str, i: int) -> tuple[str, int]:

@@ -58,12 +58,6 @@ def escape(ch: str) -> str:
     return f"<U+{ord(ch):04X}>"
 
 
-def describe(ch: str) -> str:
-    """`U+202E RIGHT-TO-LEFT OVERRIDE`: what an officer can look up or tell an admin."""
-    name = unicodedata.name(ch, "")
-    return f"U+{ord(ch):04X} {name}" if name else f"U+{ord(ch):04X}"
-
-
 def _replace(text: str, shown: Callable[[str], str]) -> str:
     if not _INVISIBLE.search(text):
         return text

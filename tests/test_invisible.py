@@ -74,7 +74,7 @@ def test_commands_holding_them_get_answers_without_them() -> None:
         nonlocal seen_refusals
         reply = world.loop.run_until_complete(world.h.send(line, sender=OFFICER))
         assert raw_in(reply) == [], (line, reply.text)
-        seen_refusals += "nothing was recorded" in reply.text
+        seen_refusals += "nothing was recorded" in reply.text.lower()
 
     try:
         prop()
@@ -85,13 +85,14 @@ def test_commands_holding_them_get_answers_without_them() -> None:
 
 async def test_an_unknown_command_with_an_override_is_refused_and_named(h: Harness) -> None:
     reply = await h.fails("!x\u202ey", sender=OFFICER)
-    assert "U+202E RIGHT-TO-LEFT OVERRIDE" in reply.text and "text-direction" in reply.text
+    assert "(U+202E) after 'x': RIGHT-TO-LEFT OVERRIDE, a text-direction control" in reply.text
     assert raw_in(reply) == []
 
 
 async def test_a_value_with_a_zero_width_space_is_not_stored(h: Harness) -> None:
     reply = await h.fails("!seize domain evil\u200b.example", sender=OFFICER)
-    assert "U+200B ZERO WIDTH SPACE" in reply.text and raw_in(reply) == []
+    assert "(U+200B) after 'seize domain evil': ZERO WIDTH SPACE" in reply.text
+    assert raw_in(reply) == []
     assert await h.rows("SELECT * FROM seizures") == []
 
 

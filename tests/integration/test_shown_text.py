@@ -34,7 +34,7 @@ async def test_a_command_hidden_from_the_room_is_not_run(
         # A right-to-left override never reaches the room raw, and nothing is recorded.
         reply, _ = await lead.command(room, '!task add "invoice\u202efdp.exe"')
         content = reply.source["content"]
-        assert "U+202E RIGHT-TO-LEFT OVERRIDE" in content["body"]
+        assert "(U+202E) after 'task add \"invoice': RIGHT-TO-LEFT OVERRIDE" in content["body"]
         assert first_invisible(content["body"]) is None
         assert first_invisible(content["formatted_body"]) is None
         reply, _ = await lead.command(room, "!task list all")

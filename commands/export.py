@@ -48,8 +48,9 @@ def builder(db: Database, room_id: str, fmt: str, level: str,
         attachment, snap = await build_export(db, room_id, fmt, level, now())
         r = ReplyBuilder().line(B(attachment.filename), f" · {snap.total} records at or below "
                                 f"TLP:{snap.tlp}")
-        if fmt == "json" and not snap.audit_included:
-            r.line("The audit log is left out: it holds records above TLP:", snap.tlp, ".")
+        if snap.audit_withheld:
+            r.line(f"{snap.audit_withheld} audit entries are left out: they hold records "
+                   f"above TLP:{snap.tlp}.")
         return r.build(attachment=attachment)
 
     return build

@@ -43,6 +43,7 @@ class Summary:
     total: int
     seizures: int
     audit_included: bool
+    audit_withheld: int  # audit entries left out: they hold images above the export's level
 
 
 def filename(code: str, now: datetime, tlp: str, ext: str) -> str:
@@ -58,7 +59,7 @@ def _make(path: Path, room_id: str, fmt: str, tlp: str | None, generated_at: str
         with os.fdopen(fd, "wb") as out:
             FORMATS[fmt][0](snap, out)
         return Summary(snap.op["code"], snap.tlp, snap.total, snap.counts["seizures"],
-                       snap.audit_included)
+                       snap.audit_included, snap.audit_withheld)
 
 
 async def build_export(db: Database, room_id: str, fmt: str, tlp: str | None,

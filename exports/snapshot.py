@@ -2,13 +2,29 @@
 streamed from one read transaction, all filtered by TLP.
 
 Records above the requested TLP level are dropped here and nowhere else, so no format can
-leak a RED record into a GREEN export by forgetting a filter. Records are never all in
-memory at once: formats iterate `rows(kind)`, a database cursor, and write as they go, so
-an export of 100,000 records needs no more memory than one of 100.
+leak a RED record into a GREEN export by forgetting a filter. The same holds for strings
+that travel outside their record: a takedown's target copies its seized item's value, and
+the audit log keeps every image a record ever had (a RED task undone is gone from the
+tables but not from the log). Records are never all in memory at once: formats iterate
+`rows(kind)` and `audit()`, database cursors, and write as they go, so an export of
+100,000 records needs no more memory than one of 100.
+
+What is at which level:
+- a record, and each audit image of it, at its own `tlp`; an image of a table without a
+  label (agencies, members, roll calls and answers, sitrep schedule and notes) at the
+  operation's level, the default of everything recorded in it;
+- an audit entry travels only when every image in it is at or below the export's level,
+  else it is left out whole (its command line may quote what the image held); an entry
+  kept whose command also changed a record left out shows no command line;
+- a takedown's target names its seized item's value only while that item is in the
+  export; otherwise it shows "S-n (withheld)", wherever the takedown appears;
+- the operation's own name, code, zone, phase and H-hour identify the export and go with
+  it at every level (its `tlp` is the default for records, not a label of the name).
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,11 +32,14 @@ from pathlib import Path
 from typing import Any
 
 from commands.validate import TLP_LEVELS
+from storage.audit import canonical
 from storage.tx import Row
 
 RECORD_KINDS = ("tasks", "arrests", "seizures", "takedowns", "assets", "tallies",
                 "preservations")
 SCHEMA_VERSION = 1
+WITHHELD_TARGET = " (withheld)"  # after "S-n", for a seized item not in the export
+WITHHELD_COMMAND = "(withheld: this command also changed records above the export's level)"
 
 
 class ExportError(ValueError):
@@ -39,6 +58,7 @@ class Snapshot:
     counts: dict[str, int]
     columns: dict[str, list[str]] = field(default_factory=dict)
     audit_included: bool = False
+    audit_withheld: int = 0  # entries left out so far by audit()
     workdir: Path | None = None  # for a format's scratch files: next to the output
 
     @property
@@ -49,20 +69,35 @@ class Snapshot:
     def levels(self) -> tuple[str, ...]:
         return allowed_levels(self.tlp)
 
+    @property
+    def _marks(self) -> str:
+        return ", ".join("?" for _ in self.levels)
+
     def _filter(self, kind: str, where: str) -> tuple[str, tuple[Any, ...]]:
         assert kind in RECORD_KINDS
-        marks = ", ".join("?" for _ in self.levels)
-        sql = f"FROM {kind} WHERE op_id=? AND tlp IN ({marks})" + (f" AND {where}" if where
-                                                                    else "")
+        sql = f"FROM {kind} WHERE op_id=? AND tlp IN ({self._marks})" + (
+            f" AND {where}" if where else "")
         return sql, (self.op["id"], *self.levels)
 
     def rows(self, kind: str, *, where: str = "", order: str = "seq",
              limit: int | None = None, params: tuple[Any, ...] = ()) -> Iterator[Row]:
         sql, args = self._filter(kind, where)
-        sql = f"SELECT * {sql} ORDER BY {order}"
+        select: str = "*"
+        select_args: tuple[Any, ...] = ()
+        if kind == "takedowns":
+            # The target is replaced in SQL, so 100,000 takedowns cost no query each.
+            select = (f"*, CASE WHEN seizure_seq IS NULL OR EXISTS (SELECT 1 FROM seizures s "
+                      f"WHERE s.op_id=takedowns.op_id AND s.seq=takedowns.seizure_seq AND "
+                      f"s.tlp IN ({self._marks})) THEN target ELSE 'S-' || seizure_seq || ? "
+                      f"END AS shown_target")
+            select_args = (*self.levels, WITHHELD_TARGET)
+        sql = f"SELECT {select} {sql} ORDER BY {order}"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        yield from self.conn.execute(sql, (*args, *params))
+        for row in self.conn.execute(sql, (*select_args, *args, *params)):
+            if kind == "takedowns":
+                row["target"] = row.pop("shown_target")
+            yield row
 
     def count(self, kind: str, where: str = "") -> int:
         sql, args = self._filter(kind, where)
@@ -76,9 +111,41 @@ class Snapshot:
         return used
 
     def audit(self) -> Iterator[Row]:
-        if self.audit_included:
-            yield from self.conn.execute("SELECT * FROM audit_log WHERE room_id=? ORDER BY n",
-                                         (self.op["room_id"],))
+        """The room's audit entries that may travel at this level (see the module's
+        docstring), oldest first; counts those left out in `audit_withheld`."""
+        if not self.audit_included:
+            return
+        image_ok = (f"COALESCE(json_extract({{0}}, '$.tlp'), ?) IN ({self._marks})")
+        shown = (f"(before IS NULL OR {image_ok.format('before')}) AND "
+                 f"(after IS NULL OR {image_ok.format('after')})")
+        level_args = (self.op["tlp"], *self.levels)
+        entries = self.conn.execute(
+            f"SELECT *, MIN(shown) OVER (PARTITION BY event_id) AS whole_command FROM "
+            f"(SELECT *, {shown} AS shown FROM audit_log WHERE room_id=?) ORDER BY n",
+            (*level_args, *level_args, self.op["room_id"]))
+        for entry in entries:
+            if not entry.pop("shown"):
+                self.audit_withheld += 1
+                continue
+            if not entry.pop("whole_command"):
+                entry["command"] = WITHHELD_COMMAND
+            if entry["tbl"] == "takedowns":
+                entry["before"] = self._takedown_image(entry["before"])
+                entry["after"] = self._takedown_image(entry["after"])
+            yield entry
+
+    def _takedown_image(self, image: str | None) -> str | None:
+        """A takedown's audit image with its target shown as `rows` shows it."""
+        if image is None:
+            return None
+        takedown = json.loads(image)
+        seized = takedown.get("seizure_seq")
+        if seized is None or self.conn.execute(
+                f"SELECT 1 FROM seizures WHERE op_id=? AND seq=? AND tlp IN ({self._marks})",
+                (self.op["id"], seized, *self.levels)).fetchone():
+            return image
+        takedown["target"] = f"S-{seized}{WITHHELD_TARGET}"
+        return canonical(takedown)
 
 
 def allowed_levels(tlp: str) -> tuple[str, ...]:
@@ -112,14 +179,7 @@ def load(conn: sqlite3.Connection, room_id: str, tlp: str | None, generated_at: 
                         if c["name"] not in ("id", "op_id")] for kind in RECORD_KINDS},
     )
     snap.counts = {kind: snap.count(kind) for kind in RECORD_KINDS}
-    if with_audit:
-        # The audit log holds before/after images of every record: it may only travel
-        # in an export whose level covers every record of the operation.
-        highest = 0
-        for kind in RECORD_KINDS:
-            for r in rows(f"SELECT DISTINCT tlp FROM {kind} WHERE op_id=?"):
-                highest = max(highest, TLP_LEVELS.index(r["tlp"]))
-        snap.audit_included = TLP_LEVELS.index(level) >= highest
+    snap.audit_included = with_audit
     return snap
 
 

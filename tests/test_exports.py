@@ -17,6 +17,7 @@ from pypdf import PdfReader
 from exports.build import build_export
 from exports.offline import export_to_file
 from exports.stix import TLP2_IDS, sco_id
+from tests.export_text import export_text
 from tests.harness import OFFICER, Harness
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,22 +56,13 @@ async def test_red_record_never_in_a_green_export(op: Harness, fmt: str) -> None
     green = await export(op, fmt, "GREEN")
     red = await export(op, fmt, "RED")
     assert green.filename == f"FIREBREAK-20261125T0600Z-GREEN.{_ext(fmt)}"
-    assert SECRET not in _text(fmt, green.read()) and "red-only-secret" not in _text(fmt,
-                                                                                   green.read())
-    assert "red-only-secret" in _text(fmt, red.read())
+    green_text = export_text(fmt, green.read())
+    assert SECRET not in green_text and "red-only-secret" not in green_text
+    assert "red-only-secret" in export_text(fmt, red.read())
 
 
 def _ext(fmt: str) -> str:
     return {"csv": "zip", "stix": "stix.json"}.get(fmt, fmt)
-
-
-def _text(fmt: str, data: bytes) -> str:
-    if fmt == "csv":
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return "\n".join(zf.read(n).decode() for n in zf.namelist())
-    if fmt == "pdf":
-        return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
-    return data.decode()
 
 
 async def test_json_validates_against_the_schema_and_carries_everything(op: Harness) -> None:
@@ -82,7 +74,77 @@ async def test_json_validates_against_the_schema_and_carries_everything(op: Harn
     assert doc["audit_log_included"] and doc["audit_log"][0]["n"] == 1
     green = json.loads((await export(op, "json", "GREEN")).read())
     jsonschema.validate(green, schema)
-    assert not green["audit_log_included"] and green["audit_log"] == []
+    assert green["audit_log_included"]
+    shown = green["audit_log"]
+    assert {e["tbl"] for e in shown} >= {"seizures", "takedowns", "tasks"}
+    for entry in shown:  # only entries whose every image is at or below GREEN
+        images = [json.loads(i) for i in (entry["before"], entry["after"]) if i]
+        assert all(i["tlp"] in ("CLEAR", "GREEN") for i in images), entry
+    assert [e["n"] for e in shown] == sorted(e["n"] for e in shown)
+
+
+async def _levels_text(h: Harness, fmt: str) -> dict[str, str]:
+    return {level: export_text(fmt, (await export(h, fmt, level)).read())
+            for level in ("CLEAR", "GREEN", "AMBER", "RED")}
+
+
+async def test_an_undone_red_task_is_in_no_lower_export(h: Harness) -> None:
+    """Gone from the tasks table, but its insert and delete images stay in the audit log."""
+    await h.ok('!task add "undone-red-task-text" tlp=RED', sender=OFFICER)
+    await h.ok("!undo", sender=OFFICER)
+    await h.ok('!task add "a clear task" tlp=CLEAR', sender=OFFICER)
+    for fmt in ("md", "json", "csv", "stix", "pdf"):
+        text = await _levels_text(h, fmt)
+        for level in ("CLEAR", "GREEN", "AMBER"):
+            assert "undone-red-task-text" not in text[level], (fmt, level)
+    assert "a clear task" in (await _levels_text(h, "json"))["CLEAR"]
+    assert "undone-red-task-text" in (await _levels_text(h, "json"))["RED"]  # all of history
+
+
+async def test_a_lowered_task_shows_only_what_it_held_at_the_lower_level(h: Harness) -> None:
+    await h.ok('!task add "written-while-red" tlp=RED')
+    await h.ok('!task edit T-1 text="fit for green"')
+    await h.ok("!task edit T-1 tlp=GREEN")
+    text = await _levels_text(h, "json")
+    assert "fit for green" in text["GREEN"] and "written-while-red" not in text["GREEN"]
+    assert "written-while-red" in text["RED"]
+
+
+async def test_a_green_takedown_of_a_red_seized_item_withholds_its_value(h: Harness) -> None:
+    await h.ok("!seize other red-seized-value tlp=RED")
+    await h.ok("!takedown add S-1 agency=FR-OFAC tlp=GREEN")
+    await h.ok('!takedown done K-1 "done"')
+    for fmt in ("md", "json", "csv", "stix", "pdf"):
+        text = await _levels_text(h, fmt)
+        assert "red-seized-value" not in text["GREEN"], fmt
+        assert "red-seized-value" in text["RED"], fmt
+    assert "S-1 (withheld)" in (await _levels_text(h, "md"))["GREEN"]
+
+
+async def test_a_sitrep_note_stays_at_the_operations_level(h: Harness) -> None:
+    await h.ok('!sitrep note "assessment-for-amber-eyes"')
+    text = await _levels_text(h, "json")
+    assert "assessment-for-amber-eyes" not in text["GREEN"]
+    assert "assessment-for-amber-eyes" in text["AMBER"]
+
+
+async def test_a_command_that_also_changed_a_withheld_record_shows_no_command_line(
+        h: Harness) -> None:
+    from exports.snapshot import WITHHELD_COMMAND
+
+    await h.ok('!takedown add "free target" agency=FR-OFAC tlp=RED')
+    await h.ok("!hhour 2026-11-25T04:00Z")  # sets the operation's, moves the RED takedown
+    doc = json.loads((await export(h, "json", "AMBER")).read())
+    [entry] = [e for e in doc["audit_log"] if e["tbl"] == "operations" and e["action"] ==
+               "update"]
+    assert entry["command"] == WITHHELD_COMMAND
+    assert all(e["tbl"] != "takedowns" for e in doc["audit_log"])
+
+
+async def test_the_export_reply_says_how_many_audit_entries_were_left_out(h: Harness) -> None:
+    await h.ok('!task add "x" tlp=RED')
+    reply = await h.ok("!export json tlp=GREEN")
+    assert "audit entries are left out: they hold records above TLP:GREEN" in reply.text
 
 
 async def test_csv_has_one_file_per_kind_and_neutralises_formulas(op: Harness) -> None:

@@ -8,7 +8,7 @@ tested without a homeserver.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -152,6 +152,10 @@ class Context:
     room_members: Callable[[], Collection[str]] = tuple
     # The heads the bot posted in this room's history (bot/witness.py); None without a room.
     witness: WitnessSource | None = None
+    # What this command needed a lead for; kept with its changes so that /undo of them
+    # needs a lead too, even when the command's declaration does not say so (/hhour TIME,
+    # a lead changing an officer's record).
+    lead_powers: list[str] = field(default_factory=list)
 
     @property
     def sender(self) -> str:
@@ -179,19 +183,28 @@ class Context:
             )
         return self.op
 
-    def require_lead(self, what: str) -> None:
-        if not self.is_lead:
+    def require_lead(self, what: str, *, note: str = "") -> None:
+        if not self.lead_override(what):
             raise CommandError(
-                f"only a lead (power level {self.settings.lead_level} or more) can {what}",
+                f"only a lead (power level {self.settings.lead_level} or more) can {what}"
+                + note,
                 show_usage=False,
             )
+
+    def lead_override(self, what: str) -> bool:
+        """Whether the sender is a lead, who may `what`; remembered when they are."""
+        if self.is_lead:
+            self.lead_powers.append(what)
+        return self.is_lead
 
     def require_owner(self, record: Row, label: str, *, also: str | None = None) -> None:
         """Officers may change only their own records; `also` names another column that
         makes someone an owner (a task's assignee)."""
-        if self.is_lead or record.get("created_by") == self.sender:
+        if record.get("created_by") == self.sender:
             return
         if also and record.get(also) == self.sender:
+            return
+        if self.lead_override(f"change {label}, recorded by {record.get('created_by')}"):
             return
         raise CommandError(
             f"{label} was recorded by {record.get('created_by')}: "

@@ -200,8 +200,14 @@ class Dispatcher:
                 exc.message += _sibling_hint(cmd, tokens[used:])
                 raise
             if op is None or op["phase"] != "closed":
-                return await cmd.handler(ctx, args)
-            return await _read_only(tx, msg.room_id, op, cmd.handler(ctx, args))
+                result = await cmd.handler(ctx, args)
+            else:
+                result = await _read_only(tx, msg.room_id, op, cmd.handler(ctx, args))
+            if ctx.lead_powers:
+                await tx.execute("INSERT INTO lead_changes (event_id, room_id, what) "
+                                 "VALUES (?, ?, ?)",
+                                 (msg.event_id, msg.room_id, "; ".join(ctx.lead_powers)))
+            return result
         except CommandError as exc:
             raise _with_usage(exc, cmd) from None
 

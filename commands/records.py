@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commands import timeparse
+from commands import timeparse, validate
 from commands.context import CommandError, Context
 from storage.codec import from_db_time
 from storage.tx import Row
@@ -60,6 +60,12 @@ async def create(ctx: Context, table: str, values: dict) -> Row:
 
 
 async def change(ctx: Context, table: str, row: Row, changes: dict) -> Row:
+    """Every command that updates a record comes here, so lowering a TLP is lead-only
+    whichever command does it (raising it is anyone's right: it only protects more)."""
+    new_tlp = changes.get("tlp")
+    if new_tlp is not None and validate.tlp_rank(new_tlp) < validate.tlp_rank(row["tlp"]):
+        ctx.require_lead(f"lower the TLP of {label(table, row['seq'])} from {row['tlp']} to "
+                         f"{new_tlp}", note=" (anyone may raise it); nothing was changed")
     _, after = await ctx.tx.update(table, row["id"], {**changes, "updated_at": ctx.stamp})
     return after
 

@@ -53,7 +53,7 @@ async def rollcall(ctx: Context, a: dict[str, Any]) -> Reply:
         if ctx.is_lead:
             r.line("A lead closes it with /rollcall close before opening a new one.")
         return r.build()
-    if not ctx.is_lead:
+    if not ctx.lead_override("open a roll call"):
         raise CommandError(f"no roll call is open; only a lead (power level "
                            f"{ctx.settings.lead_level} or more) can open one", show_usage=False)
     codes = await records.agency_codes(ctx)

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from commands.context import CommandError, Context, Reply
-from commands.tokenizer import Token
+from commands.tokenizer import Token, tokenize
 
 
 class Role(Enum):
@@ -233,6 +233,22 @@ def resolve(words: list[str]) -> tuple[Command | None, int]:
         if cmd is not None:
             return cmd, length
     return None, 0
+
+
+def declared(line: str) -> Command | None:
+    """The declaration a command line resolves to, as the dispatcher resolves it; None for
+    a line that does not tokenize or names no command (e.g. a stored one from an older
+    version)."""
+    try:
+        tokens = tokenize(line)
+    except CommandError:
+        return None
+    words = []
+    for tok in tokens:
+        if tok.kind != "word":
+            break
+        words.append(tok.value)
+    return resolve(words)[0]
 
 
 def top_level_names() -> list[str]:

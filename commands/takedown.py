@@ -128,10 +128,8 @@ def _target(raw: str) -> tuple[str, int | None]:
 
 
 def _owner_agency(ctx: Context, agency: str) -> None:
-    if ctx.is_lead:
-        return
     mine = ctx.agency["code"] if ctx.agency else None
-    if mine != agency:
+    if mine != agency and not ctx.lead_override(f"act for {agency}, another agency"):
         raise CommandError(
             f"officers may plan and report only their own agency's takedowns "
             f"(yours: {mine or 'none — a lead maps you with /member'}; this one: {agency})",

@@ -3,6 +3,13 @@
 The undo is itself audited (its entries carry `undoes` = the reverted event id), so the
 log still tells the whole story. A change that someone else has since built on (the row
 no longer matches what the change left) is refused rather than silently overwritten.
+
+Undoing needs the role the change needed, checked now, not when the change was made: a
+lead who has since been demoted can no longer revert what only a lead could do. A change
+needed a lead when its command is declared lead-only, when the command used a lead's power
+(kept in `lead_changes`: /hhour TIME, a lead changing an officer's record), when it changed
+the operation, its sitrep schedule or a roll call, or when it lowered a TLP. Undoing a
+raise lowers the TLP back, so that needs a lead as well.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from commands import spec, validate
 from commands.context import CommandError, Context, Reply
 from commands.records import PREFIX, label
 from commands.reply import B, C, ReplyBuilder
@@ -17,6 +25,10 @@ from commands.spec import command
 from storage.audit import canonical
 
 NO_UNDO_TABLES = {"operations"}
+# What only a lead changes (SPEC: the operation's settings, H-hour, sitrep schedule; roll
+# calls are opened and closed by a lead, answered by anyone).
+LEAD_TABLES = {"operations": "the operation's settings", "sitrep_schedules":
+               "the sitrep schedule", "rollcalls": "a roll call"}
 
 
 async def _last_change(ctx: Context) -> str | None:
@@ -28,12 +40,39 @@ async def _last_change(ctx: Context) -> str | None:
     )
 
 
-def _describe(entry: dict[str, Any], row: dict[str, Any]) -> str:
-    table = entry["tbl"]
+def _name(table: str, row: dict[str, Any]) -> str:
     if table in PREFIX and "seq" in row:
-        name = label(table, row["seq"])
-    else:
-        name = f"{table.rstrip('s')} {row.get('code') or row.get('user_id') or row['id']}"
+        return label(table, row["seq"])
+    return f"{table.rstrip('s')} {row.get('code') or row.get('user_id') or row['id']}"
+
+
+async def _why_lead_needed(ctx: Context, event_id: str, entries: list[dict[str, Any]]
+                           ) -> str | None:
+    """Why undoing this change needs a lead (see the module's docstring), or None."""
+    used = await ctx.tx.scalar("SELECT what FROM lead_changes WHERE event_id=?", (event_id,))
+    if used:
+        return f"it needed a lead to {used}"
+    declared = spec.declared(entries[0]["command"])
+    if declared is not None and declared.role is spec.Role.LEAD:
+        return f"/{declared.name} is lead-only"
+    for entry in entries:
+        if entry["tbl"] in LEAD_TABLES:
+            return f"it changed {LEAD_TABLES[entry['tbl']]}"
+        if entry["action"] != "update":
+            continue
+        before, after = json.loads(entry["before"]), json.loads(entry["after"])
+        old, new = before.get("tlp"), after.get("tlp")
+        if old is None or new is None or old == new:
+            continue
+        name = _name(entry["tbl"], after)
+        if validate.tlp_rank(new) < validate.tlp_rank(old):
+            return f"it lowered the TLP of {name} from {old} to {new}"
+        return f"undoing it would lower the TLP of {name} from {new} back to {old}"
+    return None
+
+
+def _describe(entry: dict[str, Any], row: dict[str, Any]) -> str:
+    name = _name(entry["tbl"], row)
     return {"insert": f"{name} removed", "update": f"{name} restored",
             "delete": f"{name} re-created"}[entry["action"]]
 
@@ -50,6 +89,10 @@ async def undo(ctx: Context, a: dict[str, Any]) -> Reply:
     if any(e["tbl"] in NO_UNDO_TABLES and e["action"] == "insert" for e in entries):
         raise CommandError("creating the operation cannot be undone; a lead can close it with "
                            "/op phase closed", show_usage=False)
+    reason = await _why_lead_needed(ctx, event_id, entries)
+    if reason:
+        ctx.require_lead(f"undo your last change ({entries[0]['command'][:60]})",
+                         note=f": {reason}; nothing was changed")
     done: list[str] = []
     for entry in entries:
         table, row_id = entry["tbl"], entry["row_id"]

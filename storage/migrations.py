@@ -293,4 +293,12 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (room_id, user_id, device_id, reason)
     );
     """,
+    # 4: which commands used a lead's power, so /undo can ask for the same power later
+    """
+    CREATE TABLE lead_changes (
+        event_id TEXT PRIMARY KEY,
+        room_id TEXT NOT NULL,
+        what TEXT NOT NULL
+    );
+    """,
 ]

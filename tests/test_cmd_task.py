@@ -143,6 +143,31 @@ async def test_edit(h: Harness) -> None:
     assert "unknown key status=" in (await h.fails("!task edit T-1 status=done")).text
 
 
+async def test_only_a_lead_lowers_a_tlp_and_the_refusal_records_nothing(h: Harness) -> None:
+    await h.ok('!task add "raid plan" tlp=RED', sender=OFFICER)
+    entries = len(await h.rows("SELECT n FROM audit_log"))
+    refused = await h.fails('!task edit T-1 tlp=GREEN text="changed"', sender=OFFICER)
+    assert refused.text.startswith("⚠️ only a lead (power level 50 or more) can lower the TLP "
+                                   "of T-1 from RED to GREEN (anyone may raise it); nothing "
+                                   "was changed")
+    assert await h.rows("SELECT text, tlp FROM tasks") == [{"text": "raid plan", "tlp": "RED"}]
+    assert len(await h.rows("SELECT n FROM audit_log")) == entries
+    await h.ok("!task edit T-1 tlp=GREEN", sender=LEAD)
+    [entry] = await h.rows("SELECT sender, before, after FROM audit_log WHERE n=?",
+                           (entries + 1,))
+    assert entry["sender"] == LEAD
+    assert (json.loads(entry["before"])["tlp"], json.loads(entry["after"])["tlp"]) == (
+        "RED", "GREEN")
+
+
+async def test_anyone_may_raise_a_tlp(h: Harness) -> None:
+    await h.ok('!task add "raid plan" tlp=GREEN', sender=OFFICER)
+    assert (await h.ok("!task edit T-1 tlp=AMBER+STRICT", sender=OFFICER)).text == (
+        "T-1 updated: tlp=AMBER+STRICT")
+    assert "lower the TLP of T-1 from AMBER+STRICT to AMBER" in (
+        await h.fails("!task edit T-1 tlp=AMBER", sender=OFFICER)).text
+
+
 async def test_list_filters(h: Harness) -> None:
     await h.ok(f'!task add "for officer" {OFFICER} due=+1h', sender=LEAD)
     await h.ok(f'!task add "for other" {OTHER}', sender=LEAD)

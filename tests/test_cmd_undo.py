@@ -68,3 +68,67 @@ async def test_audit_verify_reports_tampering_in_the_room(h: Harness) -> None:
         raw.execute("UPDATE audit_log SET command='!task add \"y\"' WHERE n=2")
     reply = await h.fails("!audit verify")
     assert "FAILED" in reply.text and "#2" in reply.text
+
+
+async def test_a_demoted_lead_cannot_undo_a_lead_only_command(h: Harness) -> None:
+    await h.ok("!op phase action", sender=LEAD)
+    refused = await h.fails("!undo", sender=LEAD, power=0)
+    assert refused.text.startswith(
+        "⚠️ only a lead (power level 50 or more) can undo your last change (!op phase action):"
+        " it needed a lead to change the operation's phase; nothing was changed")
+    assert [r["phase"] for r in await h.rows("SELECT phase FROM operations")] == ["action"]
+    await h.ok("!undo", sender=LEAD, power=50)  # a lead again: allowed
+    assert [r["phase"] for r in await h.rows("SELECT phase FROM operations")] == ["planning"]
+
+
+async def test_a_change_from_before_lead_powers_were_kept_is_judged_by_its_command(
+        h: Harness) -> None:
+    """Changes recorded before `lead_changes` existed: the command's declaration decides."""
+    await h.ok('!sitrep note "hold the line"', sender=LEAD)
+    with sqlite3.connect(h.db.path) as raw:
+        raw.execute("DELETE FROM lead_changes")
+    refused = await h.fails("!undo", sender=LEAD, power=10)
+    assert "/sitrep note is lead-only; nothing was changed" in refused.text
+    assert len(await h.rows("SELECT * FROM sitrep_notes")) == 1
+
+
+async def test_a_demoted_lead_cannot_undo_setting_h_hour(h: Harness) -> None:
+    """/hhour is declared for everyone (it shows H-hour); setting it used a lead's power."""
+    await h.ok("!hhour 2026-11-25T04:00Z", sender=LEAD)
+    assert "it needed a lead to set H-hour" in (await h.fails("!undo", sender=LEAD,
+                                                              power=0)).text
+    [op] = await h.rows("SELECT hhour FROM operations")
+    assert op["hhour"] == "2026-11-25T04:00:00Z"
+
+
+async def test_a_demoted_lead_cannot_undo_a_change_to_an_officers_record(h: Harness) -> None:
+    await h.ok('!task add "officer task"', sender=OFFICER)
+    await h.ok('!task edit T-1 text="lead rewrote it"', sender=LEAD)
+    refused = await h.fails("!undo", sender=LEAD, power=0)
+    assert f"it needed a lead to change T-1, recorded by {OFFICER}" in refused.text
+    assert [r["text"] for r in await h.rows("SELECT text FROM tasks")] == ["lead rewrote it"]
+
+
+async def test_a_demoted_lead_cannot_undo_lowering_a_tlp(h: Harness) -> None:
+    await h.ok('!task add "lead task" tlp=RED', sender=LEAD)
+    await h.ok("!task edit T-1 tlp=CLEAR", sender=LEAD)
+    refused = await h.fails("!undo", sender=LEAD, power=0)
+    assert "lower the TLP of T-1 from RED to CLEAR" in refused.text
+    assert [r["tlp"] for r in await h.rows("SELECT tlp FROM tasks")] == ["CLEAR"]
+
+
+async def test_undoing_a_raise_lowers_the_tlp_so_it_needs_a_lead(h: Harness) -> None:
+    await h.ok('!task add "mine" tlp=GREEN', sender=OFFICER)
+    await h.ok("!task edit T-1 tlp=RED", sender=OFFICER)
+    refused = await h.fails("!undo", sender=OFFICER)
+    assert ("undoing it would lower the TLP of T-1 from RED back to GREEN; nothing was "
+            "changed") in refused.text
+    assert [r["tlp"] for r in await h.rows("SELECT tlp FROM tasks")] == ["RED"]
+    await h.ok("!task edit T-1 tlp=AMBER", sender=LEAD)  # a lead may lower it
+    assert [r["tlp"] for r in await h.rows("SELECT tlp FROM tasks")] == ["AMBER"]
+
+
+async def test_an_officer_still_undoes_their_own_ordinary_change(h: Harness) -> None:
+    await h.ok('!task add "mine" tlp=GREEN', sender=OFFICER)
+    await h.ok("!task done T-1", sender=OFFICER)
+    assert "T-1 restored" in (await h.ok("!undo", sender=OFFICER)).text

@@ -115,13 +115,16 @@ class Snapshot:
         docstring), oldest first; counts those left out in `audit_withheld`."""
         if not self.audit_included:
             return
-        image_ok = (f"COALESCE(json_extract({{0}}, '$.tlp'), ?) IN ({self._marks})")
-        shown = (f"(before IS NULL OR {image_ok.format('before')}) AND "
-                 f"(after IS NULL OR {image_ok.format('after')})")
-        level_args = (self.op["tlp"], *self.levels)
+        def shown(entry: str) -> str:
+            image = f"COALESCE(json_extract({entry}.{{0}}, '$.tlp'), ?) IN ({self._marks})"
+            return (f"({entry}.before IS NULL OR {image.format('before')}) AND "
+                    f"({entry}.after IS NULL OR {image.format('after')})")
+
+        level_args = (self.op["tlp"], *self.levels) * 2
         entries = self.conn.execute(
-            f"SELECT *, MIN(shown) OVER (PARTITION BY event_id) AS whole_command FROM "
-            f"(SELECT *, {shown} AS shown FROM audit_log WHERE room_id=?) ORDER BY n",
+            f"SELECT a.*, {shown('a')} AS shown, NOT EXISTS (SELECT 1 FROM audit_log s "
+            f"WHERE s.room_id=a.room_id AND s.event_id=a.event_id AND s.n<>a.n AND NOT "
+            f"({shown('s')})) AS whole_command FROM audit_log a WHERE a.room_id=? ORDER BY a.n",
             (*level_args, *level_args, self.op["room_id"]))
         for entry in entries:
             if not entry.pop("shown"):

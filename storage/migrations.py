@@ -293,12 +293,15 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (room_id, user_id, device_id, reason)
     );
     """,
-    # 4: which commands used a lead's power, so /undo can ask for the same power later
+    # 4: which commands used a lead's power, so /undo can ask for the same power later;
+    # a command's audit entries found by its event (/undo, and exports checking whether a
+    # command also changed a record they leave out)
     """
     CREATE TABLE lead_changes (
         event_id TEXT PRIMARY KEY,
         room_id TEXT NOT NULL,
         what TEXT NOT NULL
     );
+    CREATE INDEX audit_by_event ON audit_log (room_id, event_id);
     """,
 ]

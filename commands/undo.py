@@ -77,7 +77,8 @@ def _describe(entry: dict[str, Any], row: dict[str, Any]) -> str:
             "delete": f"{name} re-created"}[entry["action"]]
 
 
-@command("undo", summary="revert your own last change in this room")
+@command("undo", summary="revert your own last change in this room (needs the role the change "
+                         "needed)")
 async def undo(ctx: Context, a: dict[str, Any]) -> Reply:
     event_id = await _last_change(ctx)
     if event_id is None:

@@ -74,6 +74,19 @@ def _write_private(path: Path, data: dict[str, Any], *, durable: bool = False) -
     os.replace(tmp, path)
 
 
+def save_state(path: Path, data: dict[str, Any]) -> bool:
+    """Write the sync state; on a full or failing disk log it and go on (False). Not
+    saving it only means the next start fetches the batch again, which the event-id check
+    makes harmless; stopping the bot for it would leave every room unanswered."""
+    try:
+        _write_private(path, data)
+    except OSError as exc:
+        log.error("could not save the sync state to %s (%s); carrying on", path, exc)
+        path.with_suffix(path.suffix + ".tmp").unlink(missing_ok=True)
+        return False
+    return True
+
+
 def _secure_tree(path: Path) -> None:
     for root, dirs, files in os.walk(path):
         for d in dirs:
@@ -246,7 +259,7 @@ class Bot:
                 await self._on_event(room_id, event)
         await self._retry_pending()
         self.state["next_batch"] = resp.next_batch
-        _write_private(self.state_path, self.state)
+        save_state(self.state_path, self.state)
         self.ready.set()
 
     async def _on_invite(self, room_id: str, invite_state: list[Any]) -> None:
@@ -290,7 +303,7 @@ class Bot:
         if self.config.settings.require_encryption and not encrypted:
             if room_id not in self.state["warned"]:
                 self.state["warned"].append(room_id)
-                _write_private(self.state_path, self.state)
+                save_state(self.state_path, self.state)
                 self._notice(room_id, UNENCRYPTED_WARNING, reply_to=event.event_id)
             return
         level = await self.power.level(room, event.sender) if room else 0

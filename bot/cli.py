@@ -48,8 +48,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     config = _config(args)
+    metrics = ("metrics on {}:{}".format(*config.metrics_listen) if config.metrics_listen
+               else "metrics off")
     print(f"{args.config}: OK — {config.matrix.user_id} on {config.matrix.homeserver}, "
-          f"data in {config.data_dir}")
+          f"data in {config.data_dir}, {metrics}")
     return 0
 
 

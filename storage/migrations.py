@@ -265,4 +265,8 @@ MIGRATIONS: list[str] = [
     CREATE INDEX seizures_created ON seizures (op_id, created_at);
     CREATE INDEX arrests_created ON arrests (op_id, created_at);
     """,
+    # 3: pruning handled events by age (bot/housekeeping.py)
+    """
+    CREATE INDEX processed_events_by_age ON processed_events (processed_at) WHERE delivered = 1;
+    """,
 ]

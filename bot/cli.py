@@ -42,7 +42,11 @@ async def run_bot(config: Config) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     config = _config(args)
-    asyncio.run(run_bot(config))
+    try:
+        asyncio.run(run_bot(config))
+    except ConfigError as exc:  # found only when used, e.g. metrics.listen already taken
+        print(f"opsroom: config error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     return 0
 
 

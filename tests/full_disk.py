@@ -2,9 +2,10 @@
 
 A 2 MB tmpfs mounted for the test (the tests run as root) and filled with a file, so
 SQLite gets ENOSPC from the kernel exactly as on a full server disk. Where mounting is
-not permitted, SQLite's `max_page_count` makes the database itself refuse to grow,
-which SQLite reports with the same SQLITE_FULL (and a file-size limit, RLIMIT_FSIZE, makes
-plain files refuse to grow); `how` says which one a test ran with.
+not permitted, SQLite's `max_page_count` makes the database itself refuse to grow
+(with its free space used up first), which SQLite reports with the same SQLITE_FULL,
+and a file-size limit (RLIMIT_FSIZE) makes plain files refuse to grow; `how` says which
+one a test ran with.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from storage.database import Database
 
 
 class FullDisk:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, size: str = "2m") -> None:
         self.root = root
         self.how = "tmpfs"
         self._db: Database | None = None
@@ -31,7 +32,7 @@ class FullDisk:
         if os.environ.get("OPSROOM_TEST_NO_MOUNT"):  # to try the fallback where mount works
             self.how = "max_page_count"
             return
-        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(root)],
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(root)],
                                  capture_output=True)
         if mounted.returncode != 0:
             self.how = "max_page_count"
@@ -39,15 +40,7 @@ class FullDisk:
     def fill(self, db: Database) -> None:
         if self.how == "max_page_count":
             self._db = db
-            raw = db._raw
-            pages = raw.execute("PRAGMA page_count").fetchone()[0]
-            raw.execute(f"PRAGMA max_page_count={pages + 8}")
-            raw.execute("CREATE TABLE IF NOT EXISTS test_filler (b BLOB)")
-            try:  # use up the free pages, so the next write that needs a page fails
-                while True:
-                    raw.execute("INSERT INTO test_filler VALUES (zeroblob(512))")
-            except sqlite3.OperationalError:
-                pass
+            self._fill_database(db._raw)
             return
         fd = os.open(self._fill, os.O_WRONLY | os.O_CREAT, 0o600)
         try:
@@ -62,6 +55,26 @@ class FullDisk:
             pass
         finally:
             os.close(fd)
+
+    @staticmethod
+    def _fill_database(raw: sqlite3.Connection) -> None:
+        """No page to spare, and no room left in the last page of `processed_events`, which
+        every command appends to: its next write needs a page, and there is none."""
+        raw.execute("CREATE TABLE IF NOT EXISTS test_filler (b BLOB)")
+        pages = raw.execute("PRAGMA page_count").fetchone()[0]
+        raw.execute(f"PRAGMA max_page_count={pages}")
+        fillers = (
+            "INSERT INTO test_filler VALUES (zeroblob(?))",  # free pages
+            "INSERT INTO processed_events (event_id, room_id, sender, reply, delivered, "
+            "processed_at) VALUES ('$~fill' || random(), '!fill', '', zeroblob(?), 1, '')",
+        )
+        for sql in fillers:
+            for size in (4096, 1024, 256, 64, 16, 1):
+                try:
+                    while True:
+                        raw.execute(sql, (size,))
+                except sqlite3.OperationalError:
+                    pass
 
     @contextmanager
     def full_for_files(self) -> Iterator[None]:
@@ -84,7 +97,10 @@ class FullDisk:
 
     def free(self) -> None:
         if self._db is not None and not self._db._closed:
-            self._db._raw.execute("PRAGMA max_page_count=1073741823")
+            raw = self._db._raw
+            raw.execute("PRAGMA max_page_count=1073741823")
+            raw.execute("DELETE FROM processed_events WHERE room_id='!fill'")
+            raw.execute("DROP TABLE IF EXISTS test_filler")
         self._db = None
         self._fill.unlink(missing_ok=True)
 

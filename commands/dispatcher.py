@@ -114,8 +114,8 @@ class Dispatcher:
                 try:
                     cmd, rest = _parse(msg)
                     result = await self._run(tx, msg, cmd, rest)
-                except CommandError as exc:  # a typo is still a typo
-                    result = reply.error(exc.message, exc.usage)
+                except CommandError as mistake:  # a typo is still a typo
+                    result = reply.error(mistake.message, mistake.usage)
         except Exception:
             self._observe(kind, "error")
             return refusal

@@ -57,13 +57,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     except CrossSigningMismatch as exc:
         print(f"opsroom: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except ConfigError as exc:  # found only when used, e.g. metrics.listen already taken
+        print(f"opsroom: config error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     return 0
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     config = _config(args)
+    metrics = ("metrics on {}:{}".format(*config.metrics_listen) if config.metrics_listen
+               else "metrics off")
     print(f"{args.config}: OK — {config.matrix.user_id} on {config.matrix.homeserver}, "
-          f"data in {config.data_dir}")
+          f"data in {config.data_dir}, {metrics}")
     return 0
 
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from commands import validate
 from commands.context import Settings
+from commands.ratelimit import RateLimit
 
 
 class ConfigError(ValueError):
@@ -30,6 +31,9 @@ class MatrixConfig:
     device_name: str
 
 
+DEFAULT_LIMIT = RateLimit(per_minute=30, burst=20)
+
+
 @dataclass(frozen=True)
 class Config:
     matrix: MatrixConfig
@@ -39,6 +43,10 @@ class Config:
     undecryptable_timeout: float
     path: Path | None = None
     slow_workers: int = 2  # exports built at once (see bot.slow_work)
+    limits: RateLimit = DEFAULT_LIMIT
+    processed_retention_days: int = 90
+    metrics_listen: tuple[str, int] | None = None  # host, port; None: no metrics server
+    max_sync_age: float = 90.0  # /healthz is 503 when the last good sync is older
 
 
 MAX_SLOW_WORKERS = 16
@@ -47,7 +55,9 @@ KNOWN = {
     "storage": {"data_dir"},
     "access": {"allowed_inviters", "lead_level", "require_encryption", "require_cross_signed"},
     "defaults": {"timezone", "tlp"},
-    "runtime": {"undecryptable_timeout", "slow_workers"},
+    "runtime": {"undecryptable_timeout", "slow_workers", "processed_retention_days"},
+    "limits": {"commands_per_minute", "burst"},
+    "metrics": {"listen", "max_sync_age"},
 }
 
 
@@ -122,6 +132,19 @@ def parse(data: dict[str, Any], base: Path | None = None) -> Config:
     if not 1 <= slow_workers <= MAX_SLOW_WORKERS:
         raise ConfigError(f"runtime.slow_workers: expected an integer from 1 to "
                           f"{MAX_SLOW_WORKERS} (exports built at once, each in a process)")
+    retention = _get(data, "runtime", "processed_retention_days", int, 90)
+    if retention < 1:
+        raise ConfigError("runtime.processed_retention_days: expected a number of days >= 1")
+    per_minute = _get(data, "limits", "commands_per_minute", int, DEFAULT_LIMIT.per_minute)
+    if per_minute < 0:
+        raise ConfigError("limits.commands_per_minute: expected a number >= 0 (0: no limit)")
+    burst = _get(data, "limits", "burst", int, DEFAULT_LIMIT.burst)
+    if burst < 1:
+        raise ConfigError("limits.burst: expected a number of commands >= 1")
+    listen = _get(data, "metrics", "listen", str, None)
+    max_sync_age = _get(data, "metrics", "max_sync_age", float, 90.0)
+    if max_sync_age <= 0:
+        raise ConfigError("metrics.max_sync_age: expected seconds > 0")
     return Config(
         matrix=MatrixConfig(homeserver.rstrip("/"), user_id, password, token, device_name),
         data_dir=data_dir,
@@ -131,7 +154,21 @@ def parse(data: dict[str, Any], base: Path | None = None) -> Config:
                           require_cross_signed=require_cross_signed),
         undecryptable_timeout=timeout,
         slow_workers=slow_workers,
+        limits=RateLimit(per_minute=per_minute, burst=burst),
+        processed_retention_days=retention,
+        metrics_listen=None if listen is None else _host_port(listen, "metrics.listen"),
+        max_sync_age=max_sync_age,
     )
+
+
+def _host_port(value: str, name: str) -> tuple[str, int]:
+    """"127.0.0.1:9464" or "[::1]:9464"."""
+    host, sep, port = value.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ConfigError(f"{name}: expected HOST:PORT, e.g. 127.0.0.1:9464 (got {value!r})")
+    return host, int(port)
 
 
 def load(path: Path | str) -> Config:

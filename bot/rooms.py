@@ -22,6 +22,10 @@ class PowerLevels:
         self.client = client
         self._creators: dict[str, frozenset[str]] = {}
 
+    def forget(self, room_id: str) -> None:
+        """The bot left the room: nothing is kept for it (see Bot._forget_room)."""
+        self._creators.pop(room_id, None)
+
     async def _creators_of(self, room_id: str) -> frozenset[str]:
         if room_id not in self._creators:
             resp = await self.client.room_get_state(room_id)

@@ -33,10 +33,12 @@ from nio import (
 )
 from nio.exceptions import EncryptionError
 
+from bot.bounded import BoundedSet
 from bot.config import Config, exposed
 from bot.crypto.cross_signing import ensure_cross_signed
 from bot.crypto.device_trust import PLAINTEXT, PLAINTEXT_TEXT, DeviceTrust, Refusal
 from bot.message_text import command_text
+from bot.metrics import Metrics
 from bot.rooms import PowerLevels
 from bot.sending import Outgoing, SendQueues
 from bot.slow_work import SlowWork
@@ -44,6 +46,7 @@ from bot.witness import RoomHistory
 from commands import reply as replies
 from commands.context import Clock, Incoming, Reply
 from commands.dispatcher import Dispatcher
+from commands.ratelimit import RateLimiter
 from commands.visible import visible, visible_html
 from exports import pool
 from exports.files import discard_leftovers
@@ -57,6 +60,7 @@ UNENCRYPTED_WARNING = (
 )
 EDIT_NOTICE = ("Editing or deleting a command does not change any record. "
                "Use !undo to revert your last change, or send a new command.")
+REQUESTED_KEPT = 10_000  # room-key requests remembered; a forgotten one may be asked again
 UNDECRYPTABLE_NOTICE = ("⚠️ I could not decrypt your message, so nothing was recorded. "
                         "Please resend it (your client may need to share its keys with me).")
 
@@ -78,6 +82,19 @@ def _write_private(path: Path, data: dict[str, Any], *, durable: bool = False) -
             f.flush()
             os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def save_state(path: Path, data: dict[str, Any]) -> bool:
+    """Write the sync state; on a full or failing disk log it and go on (False). Not
+    saving it only means the next start fetches the batch again, which the event-id check
+    makes harmless; stopping the bot for it would leave every room unanswered."""
+    try:
+        _write_private(path, data)
+    except OSError as exc:
+        log.error("could not save the sync state to %s (%s); carrying on", path, exc)
+        path.with_suffix(path.suffix + ".tmp").unlink(missing_ok=True)
+        return False
+    return True
 
 
 def _secure_tree(path: Path) -> None:
@@ -102,13 +119,15 @@ class Bot:
         self.session_path = self.data_dir / "session.json"
         self.state: dict[str, Any] = {"next_batch": None, "joined_at": {}, "warned": []}
         self._stop = asyncio.Event()
+        # Bounded in time: each is dropped after undecryptable_timeout at the latest.
         self._pending: dict[str, tuple[MegolmEvent, str, float]] = {}
-        self._requested: set[str] = set()
+        self._requested = BoundedSet(REQUESTED_KEPT)  # room-key sessions asked for
         self.client: AsyncClient
         self.db: Database
         self.dispatcher: Dispatcher
         self.sender: SendQueues
         self.slow = SlowWork(config.slow_workers)
+        self.metrics = Metrics(config.max_sync_age)
         self.ready = asyncio.Event()  # set once the first sync has been handled
         self.started = asyncio.Event()  # set once services run, after the first sync
 
@@ -118,10 +137,13 @@ class Bot:
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(self.data_dir, 0o700)
         self.db = await Database.open(self.data_dir / "opsroom.db")
+        self.db.on_commit = self.metrics.commit
         discard_leftovers(self.db.path)
         pool.configure(self.config.slow_workers)
         self.dispatcher = Dispatcher(self.db, self.config.settings, self.clock,
-                                     room_members=self._members_of)
+                                     room_members=self._members_of,
+                                     limiter=RateLimiter(self.config.limits),
+                                     observe=self.metrics.command)
         if self.config.path is not None and exposed(self.config.path):
             log.warning("%s is readable by other users of this machine; it may hold the "
                         "bot's password: chmod 600 it", self.config.path)
@@ -132,7 +154,11 @@ class Bot:
         await self.trust.load()
         self.dispatcher.witness = RoomHistory(
             self.client, accept_plaintext=not self.config.settings.require_encryption)
-        self.sender = SendQueues(self.client, strict=self.strict, judge=self.trust.refresh)
+        self.sender = SendQueues(self.client, strict=self.strict, judge=self.trust.refresh,
+                                 on_reply_sent=self.metrics.reply_sent)
+        self.metrics.track_send_queue(self.sender.depth)
+        if self.config.metrics_listen is not None:
+            await self.metrics.serve(*self.config.metrics_listen)
         self.power = PowerLevels(self.client)
         # Taken now, before this run handles anything: only replies a previous run left
         # unsent, not the ones this run is about to queue itself.
@@ -187,6 +213,7 @@ class Bot:
         await self.sender.close()
         await self.client.close()
         await self.db.close()
+        await self.metrics.close()
 
     async def run(self) -> None:
         """Sync until asked to stop; the batch in hand is always finished first."""
@@ -225,6 +252,8 @@ class Bot:
                 backoff = 1.0
                 first = not self.ready.is_set()
                 await self._handle_sync(resp)
+                self.metrics.synced()
+                self.metrics.set_undecryptable(len(self._pending))
                 await self._after_sync()
                 if first:
                     await self._started()
@@ -266,10 +295,20 @@ class Bot:
                 if initial or event.server_timestamp < joined_at:
                     continue  # history from before the bot joined is not ours to act on
                 await self._on_event(room_id, event)
+        for room_id in resp.rooms.leave:
+            self._forget_room(room_id)
         await self._retry_pending()
         self.state["next_batch"] = resp.next_batch
-        _write_private(self.state_path, self.state)
+        save_state(self.state_path, self.state)
         self.ready.set()
+
+    def _forget_room(self, room_id: str) -> None:
+        """The bot left (or was removed from) the room: what was kept per room goes, so
+        those maps hold only the rooms the bot is in."""
+        self.state["joined_at"].pop(room_id, None)
+        if room_id in self.state["warned"]:
+            self.state["warned"].remove(room_id)
+        self.power.forget(room_id)
 
     async def _on_invite(self, room_id: str, invite_state: list[Any]) -> None:
         inviter = next((e.sender for e in invite_state if isinstance(e, InviteMemberEvent)
@@ -312,7 +351,7 @@ class Bot:
         if self.config.settings.require_encryption and not encrypted:
             if room_id not in self.state["warned"]:
                 self.state["warned"].append(room_id)
-                _write_private(self.state_path, self.state)
+                save_state(self.state_path, self.state)
                 self._notice(room_id, UNENCRYPTED_WARNING, reply_to=event.event_id)
             return
         refusal = await self._refusal(room_id, event, encrypted)
@@ -322,6 +361,7 @@ class Bot:
                 self._notice(room_id, refusal.text, reply_to=event.event_id)
             return
         level = await self.power.level(room, event.sender) if room else 0
+        await self.sender.room_for(room_id)  # back-pressure: see SendQueues
         msg = Incoming(
             room_id=room_id,
             sender=event.sender,
@@ -335,7 +375,8 @@ class Bot:
         if reply.trust_changed:
             await self.trust.confirmed(reply.trust_changed)
         if not reply.duplicate:
-            self.answer(room_id, event.event_id, reply)
+            self.answer(room_id, event.event_id, reply,
+                        sent_at=event.server_timestamp / 1000)
 
     async def _refusal(self, room_id: str, event: RoomMessageText, encrypted: bool
                        ) -> Refusal | None:
@@ -377,11 +418,12 @@ class Bot:
                 self._notice(room_id, UNDECRYPTABLE_NOTICE, reply_to=event_id)
 
     # -- sending ---------------------------------------------------------------------------
-    def answer(self, room_id: str, event_id: str, reply: Reply) -> None:
+    def answer(self, room_id: str, event_id: str, reply: Reply,
+               sent_at: float | None = None) -> None:
         """Send a committed reply; one with a slow part (an export's file) goes through the
         slow-work queue, told at once when it has to wait, so it holds up no one else."""
         if reply.after_commit is None:
-            self.send_reply(room_id, event_id, reply)
+            self.send_reply(room_id, event_id, reply, sent_at)
             return
 
         async def slow_part() -> None:
@@ -393,9 +435,11 @@ class Bot:
             self.sender.put(Outgoing(room_id, _notice_content(notice.text, notice.html,
                                                               event_id)))
 
-    def send_reply(self, room_id: str, event_id: str, reply: Reply) -> None:
+    def send_reply(self, room_id: str, event_id: str, reply: Reply,
+                   sent_at: float | None = None) -> None:
         """The answer first (what the officer waits for), then the ✅ on the command once
-        the room is quiet; marked delivered when the last of them is in the room."""
+        the bot is quiet; marked delivered when the last of them is in the room. `sent_at`
+        (the command's origin_server_ts, seconds) is for the reply latency metric."""
         content = _notice_content(reply.text, reply.html, event_id, reply.extra_content)
 
         async def delivered() -> None:
@@ -403,7 +447,8 @@ class Bot:
 
         if reply.attachment is not None:
             self.sender.put(Outgoing(room_id, content, attachment=reply.attachment))
-        self.sender.put(Outgoing(room_id, content, done=None if reply.ok else delivered))
+        self.sender.put(Outgoing(room_id, content, done=None if reply.ok else delivered,
+                                 answers_sent_at=sent_at))
         if reply.ok:
             self.sender.put_when_quiet(Outgoing(room_id, {"m.relates_to": {
                 "rel_type": "m.annotation", "event_id": event_id, "key": "✅"}},

@@ -1,4 +1,5 @@
-"""Background services the bot runs beside the sync loop (the sitrep scheduler).
+"""Background services the bot runs beside the sync loop (the sitrep scheduler, the
+pruning of old handled events).
 
 Kept in one place so `opsroom run`, `opsroom up` and the tests start the same set.
 """
@@ -10,6 +11,7 @@ from bot.runtime import Service
 
 
 def services_for(config: Config) -> list[Service]:
+    from bot.housekeeping import Housekeeping
     from bot.scheduler import SitrepScheduler
 
-    return [SitrepScheduler()]
+    return [SitrepScheduler(), Housekeeping()]

@@ -4,6 +4,11 @@ Everything for one event runs in one transaction: the idempotency check, the han
 record changes and their audit entries, and the row in `processed_events` holding the
 reply. A crash before COMMIT leaves nothing; after COMMIT a redelivered event gets the
 stored reply and changes nothing.
+
+When the disk is full (or failing) nothing can be committed, not even the row that says
+the event was seen. The command is then run again on a read-only connection: a command
+that only reads (`/task list`, `/op`) still answers; one that would write is answered
+that the storage is full, so the officer knows it was not recorded and why.
 """
 
 from __future__ import annotations
@@ -17,19 +22,30 @@ from zoneinfo import ZoneInfo
 
 from commands import audit, export, registry, reply, spec
 from commands.context import Clock, CommandError, Context, Incoming, Reply, Settings
+from commands.ratelimit import RateLimit, RateLimiter
 from commands.tokenizer import Token, is_command, tokenize
 from commands.witness import WitnessSource
 from storage.codec import from_db_time, to_db_time
 from storage.database import Database
+from storage.errors import StorageFailure, storage_failure
 from storage.tx import Actor, Tx
 
 log = logging.getLogger(__name__)
 
+# (command name, "ok" | "error" | "refused"), for metrics; "unknown" when not a command.
+CommandObserver = Callable[[str, str], None]
+
+STORAGE_FULL = "the bot's storage is full — nothing was recorded; tell the administrator"
+STORAGE_IO = ("the bot's storage failed (disk I/O error) — nothing was recorded; "
+              "tell the administrator")
+
 
 class Dispatcher:
-    def __init__(self, db: Database, settings: Settings, clock: Clock | None = None,
+    def __init__(self, db: Database, settings: Settings, clock: Clock | None = None, *,
                  room_members: Callable[[str], Collection[str]] | None = None,
-                 witness: WitnessSource | None = None) -> None:
+                 witness: WitnessSource | None = None,
+                 limiter: RateLimiter | None = None,
+                 observe: CommandObserver | None = None) -> None:
         registry.load()
         self.db = db
         self.settings = settings
@@ -37,6 +53,8 @@ class Dispatcher:
         self.room_members = room_members or (lambda room_id: ())
         # The room's history as /audit verify reads it; the runtime sets it after login.
         self.witness = witness
+        self.limiter = limiter
+        self.observe = observe
 
     @staticmethod
     def is_command(body: str) -> bool:
@@ -62,14 +80,21 @@ class Dispatcher:
             at=to_db_time(msg.timestamp),
         )
         try:
-            result = await self.db.write(lambda tx: self._handle(tx, msg), actor)
-        except Exception:
+            result, kind, outcome = await self.db.write(lambda tx: self._handle(tx, msg),
+                                                        actor)
+        except Exception as exc:
+            failure = storage_failure(exc)
+            if failure is not None:
+                return await self._unrecorded(msg, failure, exc)
             ref = uuid.uuid4().hex[:8]
             log.exception("command failed outside the handler (ref %s)", ref)
+            self._observe(_kind(msg.body), "error")
             return reply.error(
                 f"internal error (ref {ref}); nothing was recorded. Please try again; "
                 "if it persists, tell the bot administrator."
             )
+        if outcome != "redelivered":
+            self._observe(kind, outcome)
         return result
 
     async def finish(self, result: Reply) -> Reply:
@@ -78,12 +103,42 @@ class Dispatcher:
             return result
         try:
             return await result.after_commit()
-        except Exception:
+        except Exception as exc:
+            failure = storage_failure(exc)
+            if failure is not None:
+                log.error("could not write a file in %s: %s", self.db.path.parent, exc)
+                return reply.error(STORAGE_FULL if failure == "full" else STORAGE_IO)
             ref = uuid.uuid4().hex[:8]
             log.exception("command's follow-up failed (ref %s)", ref)
             return reply.error(
                 f"internal error (ref {ref}) while making the file; nothing was changed. "
                 "Please try again; if it persists, tell the bot administrator.")
+
+    async def _unrecorded(self, msg: Incoming, failure: StorageFailure, exc: Exception
+                          ) -> Reply:
+        """The write failed for the disk's sake: answer what can be answered without
+        writing (a read), else say the storage is full; nothing was recorded either way."""
+        log.error("storage %s: could not write to %s (%s); the command %s in %s was not "
+                  "recorded", "full" if failure == "full" else "I/O error", self.db.path,
+                  exc, msg.event_id, msg.room_id)
+        refusal = reply.error(STORAGE_FULL if failure == "full" else STORAGE_IO)
+        kind = _kind(msg.body)
+        try:
+            async with self.db.snapshot() as tx:  # read-only: any write raises
+                try:
+                    cmd, rest = _parse(msg)
+                    result = await self._run(tx, msg, cmd, rest)
+                except CommandError as mistake:  # a typo is still a typo
+                    result = reply.error(mistake.message, mistake.usage)
+        except Exception:
+            self._observe(kind, "error")
+            return refusal
+        self._observe(kind, "ok" if result.ok else "error")
+        return await self.finish(result)
+
+    def _observe(self, kind: str, outcome: str) -> None:
+        if self.observe is not None:
+            self.observe(kind, outcome)
 
     async def delivered(self, event_id: str) -> None:
         """Called by the runtime once the reply is in the room, so a redelivery stays quiet."""
@@ -126,21 +181,46 @@ class Dispatcher:
             previous.after_commit = audit.verifier(self.db, room_id, self.witness)
         return previous
 
-    async def _handle(self, tx: Tx, msg: Incoming) -> Reply:
+    async def _handle(self, tx: Tx, msg: Incoming) -> tuple[Reply, str, str]:
+        """The reply, and the command's name and outcome for metrics."""
         seen = await tx.one(
             "SELECT reply, delivered FROM processed_events WHERE event_id=?", (msg.event_id,)
         )
         if seen is not None:
             previous = self._stored_reply(seen["reply"], msg.room_id)
             previous.duplicate = bool(seen["delivered"])
-            return previous
+            return previous, "", "redelivered"
+        if self.limiter is not None and (
+                wait := self.limiter.take(msg.sender, msg.timestamp.timestamp())):
+            result = _refusal(self.limiter.limit, wait)
+            kind, outcome = _kind(msg.body), "refused"
+        else:
+            result, kind = await self._command(tx, msg)
+            outcome = "ok" if result.ok else "error"
+        await tx.execute(
+            "INSERT INTO processed_events (event_id, room_id, sender, reply, processed_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (msg.event_id, msg.room_id, msg.sender, json.dumps(result.to_json()),
+             to_db_time(self.clock.now())),
+        )
+        return result, kind, outcome
+
+    async def _command(self, tx: Tx, msg: Incoming) -> tuple[Reply, str]:
+        """The reply and the command's name ("unknown" when it names none)."""
         await tx.execute("SAVEPOINT command")
+        kind = "unknown"
         try:
-            result = await self._run(tx, msg)
+            cmd, rest = _parse(msg)
+            kind = cmd.name
+            result = await self._run(tx, msg, cmd, rest)
         except CommandError as exc:
             await tx.execute("ROLLBACK TO command")
             result = reply.error(exc.message, exc.usage)
-        except Exception:
+            if kind == "unknown":
+                kind = _kind(msg.body)
+        except Exception as exc:
+            if storage_failure(exc) is not None:
+                raise  # the whole batch fails; `handle` answers it
             await tx.execute("ROLLBACK TO command")
             ref = uuid.uuid4().hex[:8]
             log.exception("handler failed for %s (ref %s)", msg.body[:200], ref)
@@ -149,20 +229,10 @@ class Dispatcher:
                 "The bot administrator can find the details in the log."
             )
         await tx.execute("RELEASE command")
-        await tx.execute(
-            "INSERT INTO processed_events (event_id, room_id, sender, reply, processed_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (msg.event_id, msg.room_id, msg.sender, json.dumps(result.to_json()),
-             to_db_time(self.clock.now())),
-        )
-        return result
+        return result, kind
 
-    async def _run(self, tx: Tx, msg: Incoming) -> Reply:
-        try:
-            tokens = tokenize(msg.body)
-        except CommandError as exc:
-            raise _with_usage(exc, _guess_command(msg.body)) from None
-        cmd, used = _resolve(tokens)
+    async def _run(self, tx: Tx, msg: Incoming, cmd: spec.Command, rest: list[Token]
+                   ) -> Reply:
         op = await tx.one("SELECT * FROM operations WHERE room_id=?", (msg.room_id,))
         agency = None
         if op is not None:
@@ -195,9 +265,9 @@ class Dispatcher:
             env = spec.ParseEnv(now=msg.timestamp, zone=ctx.zone,
                                 hhour=from_db_time(op["hhour"]) if op else None)
             try:
-                args = cmd.bind(tokens[used:], env)
+                args = cmd.bind(rest, env)
             except CommandError as exc:
-                exc.message += _sibling_hint(cmd, tokens[used:])
+                exc.message += _sibling_hint(cmd, rest)
                 raise
             if op is None or op["phase"] != "closed":
                 result = await cmd.handler(ctx, args)
@@ -210,6 +280,31 @@ class Dispatcher:
             return result
         except CommandError as exc:
             raise _with_usage(exc, cmd) from None
+
+
+def _refusal(limit: RateLimit, wait: float) -> Reply:
+    return reply.error(
+        f"too many commands: at most {limit.per_minute} a minute ({limit.burst} in a "
+        f"row) per member. Nothing was recorded for this one; send it again in "
+        f"{max(1, round(wait))} s.")
+
+
+def _parse(msg: Incoming) -> tuple[spec.Command, list[Token]]:
+    try:
+        tokens = tokenize(msg.body)
+    except CommandError as exc:
+        raise _with_usage(exc, _guess_command(msg.body)) from None
+    cmd, used = _resolve(tokens)
+    return cmd, tokens[used:]
+
+
+def _kind(body: str) -> str:
+    """The command's name for metrics: a declared command or "unknown" (bounded)."""
+    try:
+        return _resolve(tokenize(body))[0].name
+    except CommandError:
+        command = _guess_command(body)
+        return command.name if command is not None else "unknown"
 
 
 def _resolve(tokens: list[Token]) -> tuple[spec.Command, int]:

@@ -10,8 +10,10 @@ future resolves before that COMMIT returns, so nothing is acknowledged before it
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from pathlib import Path
@@ -19,10 +21,12 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from storage.errors import storage_failure
 from storage.migrations import MIGRATIONS
 from storage.tx import Actor, AsyncRunner, InlineRunner, Tx
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 MAX_BATCH = 256
 
@@ -59,6 +63,8 @@ class Database:
         self._closed = False
         # Test hook: raise between the mutation and the commit to prove atomicity.
         self.before_commit: Callable[[], None] | None = None
+        # Told each COMMIT's duration (s) and how many writes it made durable (metrics).
+        self.on_commit: Callable[[float, int], None] | None = None
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -117,12 +123,16 @@ class Database:
         raw = self._raw
         outcomes: list[tuple[asyncio.Future, Any, BaseException | None]] = []
         try:
+            if raw.in_transaction:  # a ROLLBACK the disk refused last time
+                raw.execute("ROLLBACK")
             raw.execute("BEGIN IMMEDIATE")
             for fn, actor, fut in batch:
                 raw.execute("SAVEPOINT job")
                 try:
                     result = await fn(Tx(self._inline, actor))
                 except Exception as exc:
+                    if storage_failure(exc) is not None:
+                        raise  # SQLite may have rolled it all back: every job fails with it
                     raw.execute("ROLLBACK TO job")
                     raw.execute("RELEASE job")
                     outcomes.append((fut, None, exc))
@@ -132,10 +142,16 @@ class Database:
             if self.before_commit is not None:
                 self.before_commit()
             # The fsync happens here, on aiosqlite's thread, so the loop keeps serving.
+            started = time.perf_counter()
             await self._conn.execute("COMMIT")
+            if self.on_commit is not None:
+                self.on_commit(time.perf_counter() - started, len(batch))
         except BaseException as exc:
             if raw.in_transaction:
-                await self._conn.execute("ROLLBACK")
+                try:
+                    await self._conn.execute("ROLLBACK")
+                except sqlite3.Error as rollback_error:  # the disk may refuse this too
+                    log.error("rollback after a failed batch failed: %s", rollback_error)
             for _fn, _actor, fut in batch:
                 if not fut.done():
                     fut.set_exception(exc if isinstance(exc, Exception) else RuntimeError(str(exc)))

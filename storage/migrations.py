@@ -304,4 +304,8 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX audit_by_event ON audit_log (room_id, event_id);
     """,
+    # 5: pruning handled events by age (bot/housekeeping.py)
+    """
+    CREATE INDEX processed_events_by_age ON processed_events (processed_at) WHERE delivered = 1;
+    """,
 ]

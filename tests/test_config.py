@@ -50,11 +50,48 @@ def test_example_config_is_valid() -> None:
     (with_("runtime", slow_workers=0), "runtime.slow_workers"),
     (with_("runtime", slow_workers=1000), "runtime.slow_workers"),
     (with_("runtime", slow_workers="two"), "runtime.slow_workers"),
+    (with_("limits", commands_per_minute=-1), "limits.commands_per_minute"),
+    (with_("limits", commands_per_minute="30/min"), "limits.commands_per_minute"),
+    (with_("limits", burst=0), "limits.burst"),
+    (with_("limits", bursts=5), "limits.bursts"),
+    (with_("runtime", processed_retention_days=0), "runtime.processed_retention_days"),
+    (with_("runtime", processed_retention_days=1.5), "runtime.processed_retention_days"),
+    (with_("metrics", listen="9464"), "metrics.listen"),
+    (with_("metrics", listen="127.0.0.1:http"), "metrics.listen"),
+    (with_("metrics", listen="127.0.0.1:70000"), "metrics.listen"),
+    (with_("metrics", listen=":9464"), "metrics.listen"),
+    (with_("metrics", listen=9464), "metrics.listen"),
+    (with_("metrics", max_sync_age=0), "metrics.max_sync_age"),
 ])
 def test_bad_config_names_the_key(data: dict, key: str) -> None:
     with pytest.raises(ConfigError) as exc:
         parse(data)
     assert str(exc.value).startswith(key), exc.value
+
+
+def test_limits_retention_and_metrics_are_read_with_defaults_when_absent() -> None:
+    config = parse(GOOD)
+    assert (config.limits.per_minute, config.limits.burst) == (30, 20)
+    assert config.processed_retention_days == 90
+    assert config.metrics_listen is None
+    config = parse(with_("limits", commands_per_minute=0, burst=3)
+                   | {"metrics": {"listen": "[::1]:9100", "max_sync_age": 30},
+                      "runtime": {"processed_retention_days": 7}})
+    assert (config.limits.per_minute, config.limits.burst) == (0, 3)
+    assert config.metrics_listen == ("::1", 9100) and config.max_sync_age == 30.0
+    assert config.processed_retention_days == 7
+
+
+def test_check_config_accepts_every_documented_key(tmp_path: Path) -> None:
+    text = (ROOT / "config.example.toml").read_text().replace(
+        '# listen = "127.0.0.1:9464"', 'listen = "127.0.0.1:9464"')
+    assert 'listen = "127.0.0.1:9464"' in text
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "check-config", "-c", str(path)],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "metrics on 127.0.0.1:9464" in result.stdout
 
 
 def test_check_config_exits_2_with_the_key_and_no_traceback(tmp_path: Path) -> None:

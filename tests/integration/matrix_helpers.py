@@ -152,11 +152,13 @@ async def make_client(synapse: LocalSynapse, localpart: str, tmp: Path, *,
 
 
 def bot_config(synapse: LocalSynapse, user_id: str, password: str, data_dir: Path,
-               **access: Any) -> Config:
+               sections: dict[str, dict[str, Any]] | None = None, **access: Any) -> Config:
+    """`access` goes into [access]; `sections` adds other tables ({"limits": {...}})."""
     return parse({
         "matrix": {"homeserver": synapse.base_url, "user_id": user_id, "password": password},
         "storage": {"data_dir": str(data_dir)},
         "access": {"allowed_inviters": ["@*:localhost"], **access},
+        **(sections or {}),
     })
 
 
@@ -174,8 +176,9 @@ async def running_bot(config: Config, services: list | None = None,
         await asyncio.wait_for(task, 30)
 
 
-async def register_bot(synapse: LocalSynapse, unique: str, data_dir: Path, **access: Any
+async def register_bot(synapse: LocalSynapse, unique: str, data_dir: Path,
+                       sections: dict[str, dict[str, Any]] | None = None, **access: Any
                        ) -> Config:
     password = f"pw-bot-{unique}"
     user_id = await synapse.register_user(f"opsroom-{unique}", password)
-    return bot_config(synapse, user_id, password, data_dir, **access)
+    return bot_config(synapse, user_id, password, data_dir, sections, **access)

@@ -12,7 +12,7 @@ import sys
 import traceback
 from pathlib import Path
 
-MODULES = ("dispatch", "roundtrip", "sitrep", "export", "trust")
+MODULES = ("dispatch", "roundtrip", "sitrep", "export", "trust", "scale")
 
 
 def main() -> int:

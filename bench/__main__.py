@@ -12,7 +12,7 @@ import sys
 import traceback
 from pathlib import Path
 
-MODULES = ("dispatch", "roundtrip", "sitrep", "export", "trust", "witness")
+MODULES = ("dispatch", "roundtrip", "sitrep", "export", "trust", "witness", "scale")
 
 
 def main() -> int:

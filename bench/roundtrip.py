@@ -48,6 +48,10 @@ class EchoBot:
 
     async def start(self) -> None:
         await self.client.login(self.password)
+        await self.begin_syncing()
+
+    async def begin_syncing(self) -> None:
+        """After login: the first full sync (its texts echoed), then sync and join."""
         self.client.add_event_callback(self._on_text, RoomMessageText)  # type: ignore[arg-type]
         await self.client.sync(timeout=0, full_state=True)
 

@@ -33,6 +33,9 @@ class Outgoing:
     event_type: str = "m.room.message"
     attachment: Attachment | None = None
     done: Callable[[], Awaitable[None]] | None = None
+    # Same id, same event: the homeserver keeps a device's transaction ids (Synapse for a
+    # day), so a reply re-sent after a restart or a lost response is not posted twice.
+    txn_id: str | None = None
 
 
 class _Room:
@@ -105,8 +108,17 @@ class SendQueues:
             room.wake.set()
         await asyncio.gather(*(room.settled.wait() for room in self._rooms.values()))
 
-    async def close(self) -> None:
-        await self.drain()
+    async def close(self, deadline: float | None = None) -> None:
+        """Drain for at most `deadline` seconds (the homeserver may be gone); what is left
+        unsent is still owed in the database (an undelivered reply, an outbox post) and
+        goes out at the next start."""
+        try:
+            await asyncio.wait_for(self.drain(), deadline)
+        except TimeoutError:
+            left = sum(len(r.urgent) + len(r.later) + (not r.settled.is_set())
+                       for r in self._rooms.values())
+            log.warning("stopping with about %d events unsent; they are sent at the next "
+                        "start", left)
         for task in self._workers.values():
             task.cancel()
         await asyncio.gather(*self._workers.values(), return_exceptions=True)
@@ -138,6 +150,7 @@ class SendQueues:
                 content = await self._upload(item.room_id, item.attachment, content)
             await self._with_retries(
                 lambda: self.client.room_send(item.room_id, item.event_type, content,
+                                              tx_id=item.txn_id,
                                               ignore_unverified_devices=True),
                 RoomSendResponse,
             )

@@ -14,13 +14,21 @@ nio gotchas these helpers take care of:
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from nio import AsyncClient, AsyncClientConfig, LoginResponse, RoomCreateResponse, SyncResponse
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    LoginResponse,
+    RoomCreateResponse,
+    RoomMessagesResponse,
+    SyncResponse,
+)
 
 from bot.config import Config, parse
 from bot.homeserver import LocalSynapse
@@ -100,6 +108,20 @@ class TestClient:
                                         ignore_unverified_devices=True)
         return resp.event_id
 
+    async def history(self, room_id: str) -> list[Any]:
+        """The room's whole timeline, oldest first, decrypted where the keys are known.
+        A sync shows only a room's latest events when many arrived at once (its timeline
+        is `limited`), so counting replies after a backlog needs this."""
+        events: list[Any] = []
+        token = None
+        while True:
+            resp = await self.nio.room_messages(room_id, start=token, limit=100)
+            assert isinstance(resp, RoomMessagesResponse), resp
+            events.extend(resp.chunk)
+            if not resp.chunk or not resp.end:
+                return events[::-1]
+            token = resp.end
+
     def replies_to(self, event_id: str) -> list[Any]:
         return self.seen(lambda r, e: is_reply_to(e, event_id))
 
@@ -169,3 +191,28 @@ async def register_bot(synapse: LocalSynapse, unique: str, data_dir: Path, **acc
     password = f"pw-bot-{unique}"
     user_id = await synapse.register_user(f"opsroom-{unique}", password)
     return bot_config(synapse, user_id, password, data_dir, **access)
+
+
+def write_config_file(config: Config, path: Path) -> Path:
+    """`config` as the TOML file an administrator would write, for `opsroom run -c`."""
+    path.write_text(
+        f'[matrix]\nhomeserver = "{config.matrix.homeserver}"\n'
+        f'user_id = "{config.matrix.user_id}"\npassword = "{config.matrix.password}"\n\n'
+        f'[storage]\ndata_dir = "{config.data_dir}"\n\n'
+        '[access]\nallowed_inviters = ["@*:localhost"]\n')
+    return path
+
+
+async def start_bot_process(config_file: Path, log: Path) -> asyncio.subprocess.Process:
+    """`opsroom run -c config_file` as a child process, returned once it says it runs. Its
+    output goes to `log` (a pipe nobody reads would fill up and freeze the bot)."""
+    with log.open("ab") as out:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", "-c", str(config_file),
+            stdout=out, stderr=asyncio.subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while b"running as" not in log.read_bytes():
+        if proc.returncode is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the bot did not start: {log.read_text()[-2000:]}")
+        await asyncio.sleep(0.1)
+    return proc

@@ -45,6 +45,7 @@ class Cursor:
         if self.skip_through is not None:
             if getattr(event, "event_id", None) == self.skip_through:
                 self.skip_through = None
+                self.floor_ts = float("-inf")  # past the mark, even a skewed clock is new
             return False
         return getattr(event, "server_timestamp", 0) >= self.floor_ts
 

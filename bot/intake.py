@@ -176,12 +176,11 @@ class BoundedTasks:
             except Exception:
                 log.exception("background task failed")
                 return False
-            finally:
-                coro.close()  # cancelled before its turn: never started, no warning
 
         task = asyncio.create_task(bounded())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(lambda _: coro.close())  # cancelled before it ever ran
         return task
 
     async def cancel(self) -> None:

@@ -3,9 +3,11 @@ integration tests show the ✅ arriving for real)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from bot.sending import MAX_DEFER_S, QUIET_S, Outgoing, _Room
+from bot.sending import MAX_DEFER_S, QUIET_S, Outgoing, SendQueues, _Room
 
 ROOM = "!r:localhost"
 
@@ -67,3 +69,27 @@ def test_on_shutdown_nothing_is_held_back() -> None:
     room.flush = True
     assert room.next(0.0).content == {"key": "✅ 1"}
     assert room.wait_for(0.0) is None
+
+
+class UnreachableHomeserver:
+    """A client whose requests never come back, as with a homeserver that is unreachable."""
+
+    async def room_send(self, *args: object, **kwargs: object) -> None:
+        await asyncio.Event().wait()
+
+
+async def test_closing_stops_waiting_for_an_unreachable_homeserver_and_marks_nothing_sent(
+) -> None:
+    queues = SendQueues(UnreachableHomeserver())  # type: ignore[arg-type]
+    delivered: list[str] = []
+
+    async def done() -> None:
+        delivered.append("reply")
+
+    queues.put(Outgoing(ROOM, {"body": "reply"}, done=done))
+    await asyncio.sleep(0)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await queues.close(deadline=0.2)
+    assert loop.time() - started < 1
+    assert delivered == [], "still owed: sent at the next start"

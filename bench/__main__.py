@@ -12,7 +12,7 @@ import sys
 import traceback
 from pathlib import Path
 
-MODULES = ("dispatch", "roundtrip", "sitrep", "export")
+MODULES = ("dispatch", "roundtrip", "sitrep", "export", "intake")
 
 
 def main() -> int:

@@ -51,8 +51,9 @@ class TestClient:
     def user_id(self) -> str:
         return self.nio.user_id
 
-    async def sync(self, timeout_ms: int = 500) -> None:
-        resp = await self.nio.sync(timeout=timeout_ms, full_state=not self.nio.next_batch)
+    async def sync(self, timeout_ms: int = 500, sync_filter: dict | None = None) -> None:
+        resp = await self.nio.sync(timeout=timeout_ms, full_state=not self.nio.next_batch,
+                                   sync_filter=sync_filter)
         if isinstance(resp, SyncResponse):
             for room_id, info in resp.rooms.join.items():
                 for event in info.timeline.events:

@@ -87,3 +87,31 @@ async def test_sigterm_exits_in_time_without_the_homeserver_and_nothing_is_lost(
         if gone == "unreachable":
             hs.send_signal(signal.SIGCONT)
         await hs.stop()
+
+
+async def test_a_sitrep_the_outage_kept_from_the_room_is_posted_once_after_restart(
+        tmp_path: Path) -> None:
+    hs = LocalSynapse(tmp_path / "synapse")
+    await hs.start()
+    try:
+        config = await register_bot(hs, "outbox", tmp_path / "bot")
+        lead = await make_client(hs, "lead", tmp_path)
+        async with running_bot(config) as bot:
+            room = await lead.create_room(invite=[config.matrix.user_id])
+            await lead.wait_joined(room, config.matrix.user_id)
+            await lead.command(room, '!op init "Operation Outbox" code=OUTBOX')
+            hs.send_signal(signal.SIGSTOP)
+            # What the sitrep scheduler does when a sitrep is due.
+            await bot.post(room, "SITREP 1 — Operation Outbox", "<b>SITREP 1</b>")
+            stopping = time.monotonic()
+        assert time.monotonic() - stopping < EXIT_WITHIN_S
+        hs.send_signal(signal.SIGCONT)
+        async with running_bot(config):
+            await lead.wait_for(lambda r, e: "SITREP 1" in getattr(e, "body", ""), timeout=30)
+            await asyncio.sleep(2)  # a second copy would be in by now
+            history = await lead.history(room)
+        assert len([e for e in history if "SITREP 1" in getattr(e, "body", "")]) == 1
+        await lead.close()
+    finally:
+        hs.send_signal(signal.SIGCONT)
+        await hs.stop()

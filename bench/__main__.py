@@ -12,7 +12,8 @@ import sys
 import traceback
 from pathlib import Path
 
-MODULES = ("dispatch", "roundtrip", "sitrep", "export", "trust", "witness", "scale")
+MODULES = ("dispatch", "roundtrip", "sitrep", "export", "trust", "witness", "scale",
+           "intake")
 
 
 def main() -> int:

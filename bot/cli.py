@@ -42,7 +42,17 @@ async def run_bot(config: Config) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, bot.request_stop)
-    await bot.start()
+    # A SIGTERM while logging in (the homeserver may be down) must not wait for it either.
+    starting = asyncio.create_task(bot.start())
+    stopping = asyncio.create_task(bot.stopped())
+    await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not starting.done():
+        starting.cancel()
+        await asyncio.gather(starting, return_exceptions=True)
+        await bot.close()
+        return
+    starting.result()
     print(f"opsroom: running as {bot.client.user_id} (device {bot.client.device_id})",
           flush=True)
     await bot.run()

@@ -242,6 +242,12 @@ class LocalSynapse:
             proc.kill()
             await asyncio.to_thread(proc.wait)
 
+    def send_signal(self, sig: int) -> None:
+        """For tests that take the homeserver away: SIGKILL (down), SIGSTOP (unreachable:
+        connections are accepted and never answered) and SIGCONT (back)."""
+        assert self._proc is not None, "not running"
+        self._proc.send_signal(sig)
+
     async def __aenter__(self) -> LocalSynapse:
         await self.start()
         return self

@@ -1,20 +1,32 @@
 """The bot process: log in, cross-sign, sync, hand commands to the dispatcher, reply.
 
-The sync token is saved only after every event of a batch has been handled, and each
-command's effect and reply are committed before that, so a crash at any point means
-either the batch is fetched again (and the dispatcher's event-id check makes the repeat
-harmless) or its replies are in the database waiting to be sent at the next start.
+Crash model. Each command's effect and reply are committed before anything depends on
+them, and a sync token is saved only once every event of its batch (and of every batch
+before it) has been handled (bot.intake.Checkpoints). So a crash at any point means either
+the events are fetched again (the dispatcher's event-id check makes the repeat harmless)
+or their replies wait in the database to be sent at the next start; posts that are not
+replies wait in the outbox (storage.outbox).
+
+Intake (bot.intake, bot.backfill). Every event reaches `_on_event`, from a sync, from the
+history a limited sync left out, or decrypted late; rooms are handled in parallel, each in
+timeline order. Invites are joined in the background so a join never holds up commands.
+
+Shutdown is bounded (SIGTERM while the homeserver is down or unreachable): running room
+batches get STOP_HANDLING_S, the send queues STOP_SENDING_S; then the rest is cancelled.
+nio retries a request forever while the server cannot be reached, which is what a reply
+should do during an outage, so it is the shutdown that cuts them, not a retry limit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import fnmatch
+import functools
 import json
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,17 +43,19 @@ from nio import (
     SyncError,
     SyncResponse,
 )
-from nio.exceptions import EncryptionError
+from nio.responses import Timeline
 
-from bot.bounded import BoundedSet
+from bot.backfill import Cursor, GapFetcher
 from bot.config import Config, exposed
 from bot.crypto.cross_signing import ensure_cross_signed
 from bot.crypto.device_trust import PLAINTEXT, PLAINTEXT_TEXT, DeviceTrust, Refusal
+from bot.intake import BoundedTasks, Checkpoints, RoomLanes
 from bot.message_text import command_text
 from bot.metrics import Metrics
 from bot.rooms import PowerLevels
 from bot.sending import Outgoing, SendQueues
 from bot.slow_work import SlowWork
+from bot.undecryptable import Undecryptables
 from bot.witness import RoomHistory
 from commands import reply as replies
 from commands.context import Clock, Incoming, Reply
@@ -51,6 +65,8 @@ from commands.visible import visible, visible_html
 from exports import pool
 from exports.files import discard_leftovers
 from storage.database import Database
+from storage.intake import IntakeStore, RoomMark
+from storage.outbox import Outbox, Post
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +76,18 @@ UNENCRYPTED_WARNING = (
 )
 EDIT_NOTICE = ("Editing or deleting a command does not change any record. "
                "Use !undo to revert your last change, or send a new command.")
-REQUESTED_KEPT = 10_000  # room-key requests remembered; a forgotten one may be asked again
 UNDECRYPTABLE_NOTICE = ("⚠️ I could not decrypt your message, so nothing was recorded. "
                         "Please resend it (your client may need to share its keys with me).")
+
+TIMELINE_LIMIT = 50  # per room and sync; what a limited sync leaves out is fetched (backfill)
+# Members are loaded lazily: the bot needs a room's member list only to encrypt, and nio
+# fetches it then (joined_members); a full list per room makes start-up slow with many rooms.
+SYNC_FILTER = {"room": {"state": {"lazy_load_members": True},
+                        "timeline": {"limit": TIMELINE_LIMIT, "lazy_load_members": True}}}
+QUEUED_BATCHES = 256  # room batches waiting to be handled before the bot stops fetching more
+JOINS_AT_ONCE = 8
+STOP_HANDLING_S = 2.0
+STOP_SENDING_S = 4.0
 
 
 class Service(Protocol):
@@ -105,6 +130,10 @@ def _secure_tree(path: Path) -> None:
             os.chmod(Path(root) / f, 0o600)
 
 
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
 class Bot:
     def __init__(self, config: Config, services: Sequence[Service] = (),
                  clock: Clock | None = None, *, cross_sign: bool = True) -> None:
@@ -117,18 +146,22 @@ class Bot:
         self.state_path = self.data_dir / "runtime_state.json"
         self.strict = config.settings.require_cross_signed
         self.session_path = self.data_dir / "session.json"
+        # next_batch: the token saved behind handled batches (see Checkpoints); joined_at:
+        # per room, ms before which events are history from before the bot joined.
         self.state: dict[str, Any] = {"next_batch": None, "joined_at": {}, "warned": []}
+        self._since: str | None = None  # the token the next sync starts from
         self._stop = asyncio.Event()
-        # Bounded in time: each is dropped after undecryptable_timeout at the latest.
-        self._pending: dict[str, tuple[MegolmEvent, str, float]] = {}
-        self._requested = BoundedSet(REQUESTED_KEPT)  # room-key sessions asked for
+        self._joining: set[str] = set()
+        self.lanes = RoomLanes()
+        self.joins = BoundedTasks(JOINS_AT_ONCE)
+        self.checkpoints = Checkpoints(self._save_token)
         self.client: AsyncClient
         self.db: Database
         self.dispatcher: Dispatcher
         self.sender: SendQueues
         self.slow = SlowWork(config.slow_workers)
         self.metrics = Metrics(config.max_sync_age)
-        self.ready = asyncio.Event()  # set once the first sync has been handled
+        self.ready = asyncio.Event()  # set once the first sync has been taken in
         self.started = asyncio.Event()  # set once services run, after the first sync
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -147,8 +180,11 @@ class Bot:
         if self.config.path is not None and exposed(self.config.path):
             log.warning("%s is readable by other users of this machine; it may hold the "
                         "bot's password: chmod 600 it", self.config.path)
+        self.intake = IntakeStore(self.db)
+        self.outbox = Outbox(self.db)
         if self.state_path.exists():
             self.state.update(json.loads(self.state_path.read_text()))
+        self._since = self.state["next_batch"]
         await self._login()
         self.trust = DeviceTrust(self.client, self.db, now=self.clock.now, notify=self._notice)
         await self.trust.load()
@@ -160,6 +196,9 @@ class Bot:
         if self.config.metrics_listen is not None:
             await self.metrics.serve(*self.config.metrics_listen)
         self.power = PowerLevels(self.client)
+        self.gaps = GapFetcher(self.client)
+        self.undecryptable = Undecryptables(self.client, self.intake,
+                                            self.config.undecryptable_timeout, self.clock.now)
         # Taken now, before this run handles anything: only replies a previous run left
         # unsent, not the ones this run is about to queue itself.
         self._unsent = await self.dispatcher.undelivered()
@@ -204,65 +243,93 @@ class Bot:
     def request_stop(self) -> None:
         self._stop.set()
 
+    async def stopped(self) -> None:
+        """Returns once a stop was requested (SIGTERM)."""
+        await self._stop.wait()
+
     async def close(self) -> None:
+        """Within about STOP_HANDLING_S + STOP_SENDING_S, whatever the homeserver does; also
+        after a start that was cut short. What is cut off is owed in the database."""
         if self.started.is_set():
             for service in self.services:
                 await service.stop()
+        await self.lanes.stop(STOP_HANDLING_S)
+        await self.joins.cancel()
+        try:  # batches handled in time still get their token saved
+            await asyncio.wait_for(self.checkpoints.settled(), 0.5)
+        except TimeoutError:
+            pass
+        await self.checkpoints.cancel()
         await self.slow.close()
         pool.stop()
-        await self.sender.close()
-        await self.client.close()
-        await self.db.close()
+        if hasattr(self, "sender"):
+            await self.sender.close(STOP_SENDING_S)
+        if hasattr(self, "client"):
+            await self.client.close()
+        if hasattr(self, "db"):
+            await self.db.close()
         await self.metrics.close()
 
     async def run(self) -> None:
-        """Sync until asked to stop; the batch in hand is always finished first."""
-        backoff = 1.0
+        """Sync until asked to stop, then close (bounded, see close)."""
+        syncing = asyncio.create_task(self._sync_loop())
+        stop = asyncio.create_task(self._stop.wait())
         try:
-            while not self._stop.is_set():
-                # Short polls while messages wait for keys, so the give-up notice is timely.
-                # The first sync of a run returns at once, so start-up is not a long-poll.
-                poll = 2000 if self._pending else 30000
-                sync = asyncio.create_task(self.client.sync(
-                    timeout=0 if not self.ready.is_set() else poll,
-                    since=self.state["next_batch"],
+            await asyncio.wait({syncing, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (syncing, stop):
+                task.cancel()
+            await asyncio.gather(syncing, stop, return_exceptions=True)
+            await self.close()
+        if not syncing.cancelled() and syncing.exception() is not None:
+            raise syncing.exception()  # type: ignore[misc]
+
+    async def _sync_loop(self) -> None:
+        backoff = 1.0
+        while True:
+            await self.lanes.below(QUEUED_BATCHES)
+            first = not self.ready.is_set()
+            # Short polls while messages wait for keys, so the give-up notice is timely.
+            # The first sync of a run returns at once, so start-up is not a long-poll.
+            poll = 2000 if self.undecryptable.waiting else 30000
+            since = self._since
+            try:
+                resp = await self.client.sync(
+                    timeout=0 if first else poll, since=since, sync_filter=SYNC_FILTER,
                     # Full state on the first sync of every run: nio keeps no room list
                     # across restarts, and sending into a room it does not know fails.
-                    full_state=not self.ready.is_set(),
-                ))
-                stop = asyncio.create_task(self._stop.wait())
-                done, _ = await asyncio.wait({sync, stop}, return_when=asyncio.FIRST_COMPLETED)
-                if sync not in done:
-                    sync.cancel()
-                    await asyncio.gather(sync, return_exceptions=True)
-                    break
-                stop.cancel()
-                try:
-                    resp = sync.result()
-                except Exception as exc:  # network trouble: back off and try again
-                    resp = SyncError(str(exc))
-                if not isinstance(resp, SyncResponse):
-                    log.warning("sync failed (%s); retrying in %.0f s", resp, backoff)
-                    try:
-                        await asyncio.wait_for(self._stop.wait(), backoff)
-                    except TimeoutError:
-                        pass
-                    backoff = min(backoff * 2, 60)
-                    continue
-                backoff = 1.0
-                first = not self.ready.is_set()
-                await self._handle_sync(resp)
-                self.metrics.synced()
-                self.metrics.set_undecryptable(len(self._pending))
-                await self._after_sync()
-                if first:
-                    await self._started()
-        finally:
-            await self.close()
+                    full_state=first)
+            except Exception as exc:  # network trouble: back off and try again
+                resp = SyncError(str(exc))
+            if not isinstance(resp, SyncResponse):
+                log.warning("sync failed (%s); retrying in %.0f s", resp, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 60)
+                continue
+            backoff = 1.0
+            if first:
+                await self._resume()
+            self._take(resp, since)
+            self._since = resp.next_batch
+            self.metrics.synced()
+            await self._after_sync()
+            await self.undecryptable.retry(self._decrypted_late, _undecryptable_notice,
+                                           self._send_post)
+            self.metrics.set_undecryptable(self.undecryptable.count)
+            if first:
+                self.ready.set()
+                await self._started()
+
+    async def _resume(self) -> None:
+        """What a previous run owed, queued before anything new (the rooms are known now)."""
+        for room_id, event_id, reply in self._unsent:
+            self.lanes.put(room_id, functools.partial(self._resend, room_id, event_id, reply))
+        self._unsent = []
+        for post in await self.outbox.unsent():
+            self._send_post(post)
+        await self.undecryptable.load()
 
     async def _started(self) -> None:
-        """Once the rooms are known: send replies a crash left unsent, start services."""
-        await self._resend_undelivered()
         for service in self.services:
             await service.start(self)
         self.started.set()
@@ -280,27 +347,73 @@ class Bot:
             await c.keys_claim(c.get_users_for_key_claiming())
         await c.send_to_device_messages()
 
+    def _save_token(self, token: str) -> None:
+        self.state["next_batch"] = token
+        save_state(self.state_path, self.state)
+
     # -- events ----------------------------------------------------------------------------
-    async def _handle_sync(self, resp: SyncResponse) -> None:
-        initial = self.state["next_batch"] is None
-        for room_id, info in resp.rooms.invite.items():
-            await self._on_invite(room_id, info.invite_state)
+    def _take(self, resp: SyncResponse, since: str | None) -> None:
+        """Hand the batch to the room lanes and the joiner; returns at once."""
+        handled: list[Awaitable[bool]] = []
+        for room_id, invite in resp.rooms.invite.items():
+            if room_id not in self._joining:
+                self._joining.add(room_id)
+                handled.append(self.joins.spawn(self._on_invite(room_id, invite.invite_state)))
         for room_id, info in resp.rooms.join.items():
-            joined_at = self.state["joined_at"].setdefault(
-                room_id, int(time.time() * 1000) if initial else 0)
-            for event in info.timeline.events:
-                if (isinstance(event, RoomMemberEvent) and event.state_key == self.client.user_id
-                        and event.membership == "join" and not joined_at):
-                    joined_at = self.state["joined_at"][room_id] = event.server_timestamp
-                if initial or event.server_timestamp < joined_at:
-                    continue  # history from before the bot joined is not ours to act on
-                await self._on_event(room_id, event)
+            if info.timeline.events or info.timeline.limited:
+                handled.append(self.lanes.put(room_id, functools.partial(
+                    self._take_room, room_id, info.timeline, since)))
         for room_id in resp.rooms.leave:
             self._forget_room(room_id)
-        await self._retry_pending()
-        self.state["next_batch"] = resp.next_batch
-        save_state(self.state_path, self.state)
-        self.ready.set()
+        self.checkpoints.add(resp.next_batch, handled)
+
+    async def _take_room(self, room_id: str, timeline: Timeline, since: str | None) -> None:
+        """One room's part of a sync, in order: first what the sync left out, if anything."""
+        joined_at = self.state["joined_at"].setdefault(room_id, 0 if since else _now_ms())
+        gap = bool(timeline.limited and timeline.prev_batch)
+        start: str | None = since
+        if since is not None:
+            cursor = Cursor(joined_at)
+        else:  # no token (first run, or the state file was lost): resume at the room's mark
+            mark = await self.intake.room_mark(room_id)
+            if mark is None:
+                cursor, gap = Cursor.nothing(), False  # history from before the bot came
+            elif gap:
+                start, found = await self.gaps.start_at_mark(room_id, timeline.prev_batch,
+                                                             mark)
+                cursor = Cursor.after_mark(mark, found)
+            else:
+                cursor = Cursor.after_mark(mark, any(
+                    getattr(e, "event_id", None) == mark.event_id for e in timeline.events))
+        if gap:
+            fetched = 0
+            async for event in self.gaps.events(room_id, start, timeline.prev_batch):
+                fetched += 1
+                await self._consider(room_id, event, cursor)
+            log.info("%s: %d events the sync left out were fetched", room_id, fetched)
+        for event in timeline.events:
+            await self._consider(room_id, event, cursor)
+        last = next((e for e in reversed(timeline.events) if getattr(e, "event_id", None)),
+                    None)
+        if last is not None:
+            await self.intake.set_room_mark(
+                room_id, RoomMark(last.event_id, last.server_timestamp), self.clock.now())
+
+    async def _consider(self, room_id: str, event: Any, cursor: Cursor) -> None:
+        if (isinstance(event, RoomMemberEvent) and event.state_key == self.client.user_id
+                and event.membership == "join" and not self.state["joined_at"].get(room_id)):
+            self.state["joined_at"][room_id] = event.server_timestamp
+            cursor.floor_ts = max(cursor.floor_ts, event.server_timestamp)
+        if cursor.admits(event):  # else history from before the bot joined, or handled
+            await self._on_event(room_id, event)
+
+    def _decrypted_late(self, room_id: str, event: Any,
+                        release: Callable[[], Awaitable[None]]) -> None:
+        async def handle() -> None:
+            await self._on_event(room_id, event)
+            await release()
+
+        self.lanes.put(room_id, handle)
 
     def _forget_room(self, room_id: str) -> None:
         """The bot left (or was removed from) the room: what was kept per room goes, so
@@ -311,23 +424,29 @@ class Bot:
         self.power.forget(room_id)
 
     async def _on_invite(self, room_id: str, invite_state: list[Any]) -> None:
-        inviter = next((e.sender for e in invite_state if isinstance(e, InviteMemberEvent)
-                        and e.state_key == self.client.user_id), None)
-        if inviter and any(fnmatch.fnmatchcase(inviter, p) for p in self.config.allowed_inviters):
-            result = await self.client.join(room_id)
-            log.info("joined %s on invite from %s: %s", room_id, inviter, type(result).__name__)
-            self.state["joined_at"][room_id] = int(time.time() * 1000)
-        else:
-            log.warning("refusing invite to %s from %s (not in allowed_inviters)", room_id,
-                        inviter)
-            await self.client.room_leave(room_id)
+        try:
+            inviter = next((e.sender for e in invite_state if isinstance(e, InviteMemberEvent)
+                            and e.state_key == self.client.user_id), None)
+            if inviter and any(fnmatch.fnmatchcase(inviter, p)
+                               for p in self.config.allowed_inviters):
+                # Taken before the request: whatever is older came before the bot joined.
+                self.state["joined_at"][room_id] = _now_ms()
+                result = await self.client.join(room_id)
+                log.info("joined %s on invite from %s: %s", room_id, inviter,
+                         type(result).__name__)
+            else:
+                log.warning("refusing invite to %s from %s (not in allowed_inviters)",
+                            room_id, inviter)
+                await self.client.room_leave(room_id)
+        finally:
+            self._joining.discard(room_id)
 
     async def _on_event(self, room_id: str, event: Any) -> None:
+        """Every event the bot acts on comes through here, whichever way it arrived."""
         if getattr(event, "sender", None) == self.client.user_id:
             return
         if isinstance(event, MegolmEvent):
-            self._pending[event.event_id] = (event, room_id, time.monotonic())
-            await self._request_keys(event)
+            await self.undecryptable.hold(room_id, event)
         elif isinstance(event, RoomMessageText):
             await self._on_text(room_id, event)
         elif isinstance(event, RedactionEvent) and event.redacts:
@@ -393,30 +512,6 @@ class Bot:
         room = self.client.rooms.get(room_id)
         return list(room.users) if room else []
 
-    # -- undecryptable events --------------------------------------------------------------
-    async def _request_keys(self, event: MegolmEvent) -> None:
-        if event.session_id in self._requested:
-            return
-        self._requested.add(event.session_id)
-        try:
-            await self.client.request_room_key(event)
-        except Exception as exc:  # a duplicate request is not worth failing over
-            log.info("room key request for %s not sent: %s", event.session_id, exc)
-
-    async def _retry_pending(self) -> None:
-        for event_id, (event, room_id, first_seen) in list(self._pending.items()):
-            try:
-                decrypted = self.client.decrypt_event(event)
-            except EncryptionError:
-                decrypted = None
-            if decrypted is not None and not isinstance(decrypted, MegolmEvent):
-                del self._pending[event_id]
-                decrypted.room_id = room_id
-                await self._on_event(room_id, decrypted)
-            elif time.monotonic() - first_seen > self.config.undecryptable_timeout:
-                del self._pending[event_id]
-                self._notice(room_id, UNDECRYPTABLE_NOTICE, reply_to=event_id)
-
     # -- sending ---------------------------------------------------------------------------
     def answer(self, room_id: str, event_id: str, reply: Reply,
                sent_at: float | None = None) -> None:
@@ -439,33 +534,47 @@ class Bot:
                    sent_at: float | None = None) -> None:
         """The answer first (what the officer waits for), then the ✅ on the command once
         the bot is quiet; marked delivered when the last of them is in the room. `sent_at`
-        (the command's origin_server_ts, seconds) is for the reply latency metric."""
+        (the command's origin_server_ts, seconds) is for the reply latency metric. The
+        transaction ids derive from the command, so sending again (after a restart, or a
+        resend racing a redelivery) never posts twice."""
         content = _notice_content(reply.text, reply.html, event_id, reply.extra_content)
 
         async def delivered() -> None:
             await self.dispatcher.delivered(event_id)
 
         if reply.attachment is not None:
-            self.sender.put(Outgoing(room_id, content, attachment=reply.attachment))
+            self.sender.put(Outgoing(room_id, content, attachment=reply.attachment,
+                                     txn_id=f"opsroom-file-{event_id}"))
         self.sender.put(Outgoing(room_id, content, done=None if reply.ok else delivered,
-                                 answers_sent_at=sent_at))
+                                 answers_sent_at=sent_at, txn_id=f"opsroom-reply-{event_id}"))
         if reply.ok:
             self.sender.put_when_quiet(Outgoing(room_id, {"m.relates_to": {
                 "rel_type": "m.annotation", "event_id": event_id, "key": "✅"}},
-                event_type="m.reaction", done=delivered))
+                event_type="m.reaction", done=delivered, txn_id=f"opsroom-check-{event_id}"))
 
     def _notice(self, room_id: str, text: str, reply_to: str | None = None) -> None:
         self.sender.put(Outgoing(room_id, _notice_content(text, None, reply_to)))
 
     async def post(self, room_id: str, text: str, html: str,
                    extra: dict[str, Any] | None = None) -> None:
-        """For scheduled posts (sitreps, reminders): queued behind replies to that room."""
-        self.sender.put(Outgoing(room_id, _notice_content(text, html, None, extra)))
+        """For scheduled posts (sitreps, reminders): queued behind replies to that room, and
+        kept in the outbox until sent, so a shutdown or an outage does not lose it."""
+        self._send_post(await self.outbox.add(
+            room_id, _notice_content(text, html, None, extra), self.clock.now()))
 
-    async def _resend_undelivered(self) -> None:
-        for room_id, event_id, reply in self._unsent:
-            log.info("re-sending the reply to %s that was committed but not sent", event_id)
-            self.answer(room_id, event_id, reply)  # an export's file is built again
+    def _send_post(self, post: Post) -> None:
+        async def sent() -> None:
+            await self.outbox.sent(post.id)
+
+        self.sender.put(Outgoing(post.room_id, post.content, done=sent, txn_id=post.txn_id))
+
+    async def _resend(self, room_id: str, event_id: str, reply: Reply) -> None:
+        log.info("re-sending the reply to %s that was committed but not sent", event_id)
+        self.answer(room_id, event_id, reply)  # an export's file is built again
+
+
+def _undecryptable_notice(event_id: str) -> dict[str, Any]:
+    return _notice_content(UNDECRYPTABLE_NOTICE, None, event_id)
 
 
 def _notice_content(text: str, html: str | None, reply_to: str | None,

@@ -42,6 +42,10 @@ class Outgoing:
     # When the command this answers was sent (origin_server_ts, seconds): reply latency.
     answers_sent_at: float | None = None
 
+    # Same id, same event: the homeserver keeps a device's transaction ids (Synapse for a
+    # day), so a reply re-sent after a restart or a lost response is not posted twice.
+    txn_id: str | None = None
+
 
 class _Quiet:
     """When a reply was last queued in any room. The homeserver is one writer for all
@@ -164,8 +168,17 @@ class SendQueues:
             room.wake.set()
         await asyncio.gather(*(room.settled.wait() for room in list(self._rooms.values())))
 
-    async def close(self) -> None:
-        await self.drain()
+    async def close(self, deadline: float | None = None) -> None:
+        """Drain for at most `deadline` seconds (the homeserver may be gone); what is left
+        unsent is still owed in the database (an undelivered reply, an outbox post) and
+        goes out at the next start."""
+        try:
+            await asyncio.wait_for(self.drain(), deadline)
+        except TimeoutError:
+            left = sum(len(r.urgent) + len(r.later) + (not r.settled.is_set())
+                       for r in self._rooms.values())
+            log.warning("stopping with about %d events unsent; they are sent at the next "
+                        "start", left)
         for task in self._workers.values():
             task.cancel()
         await asyncio.gather(*self._workers.values(), return_exceptions=True)
@@ -222,6 +235,7 @@ class SendQueues:
         for _ in range(MAX_ATTEMPTS):
             try:
                 return await self.client.room_send(item.room_id, item.event_type, content,
+                                                   tx_id=item.txn_id,
                                                    ignore_unverified_devices=not self.strict)
             except OlmUnverifiedDeviceError as exc:
                 # A device nio learnt of before it was judged: judge it, then send again

@@ -308,4 +308,27 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX processed_events_by_age ON processed_events (processed_at) WHERE delivered = 1;
     """,
+    # 6: intake bookkeeping (not records, so not audited): where each room's handled events
+    # end, commands waiting for their room key, and posts not yet in the room
+    """
+    CREATE TABLE room_marks (
+        room_id TEXT PRIMARY KEY,
+        event_id TEXT NOT NULL,
+        origin_ts INTEGER NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE undecryptable_events (
+        event_id TEXT PRIMARY KEY,
+        room_id TEXT NOT NULL,
+        event TEXT NOT NULL,
+        first_seen TEXT NOT NULL
+    );
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        room_id TEXT NOT NULL,
+        content TEXT NOT NULL,
+        txn_id TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+    );
+    """,
 ]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from bot.bounded import BoundedSet
 from bot.config import ConfigError
 from bot.metrics import Metrics
 from commands.context import Settings
@@ -76,9 +75,3 @@ async def test_an_address_in_use_is_a_config_error_naming_the_key() -> None:
     finally:
         await first.close()
 
-
-def test_a_bounded_set_forgets_the_oldest() -> None:
-    seen = BoundedSet(3)
-    for n in range(10):
-        seen.add(n)
-    assert len(seen) == 3 and 9 in seen and 0 not in seen

@@ -194,3 +194,27 @@ async def test_other_errors_still_give_up_after_the_attempts() -> None:
     await wait_until(lambda: len(client.sent) == 1, timeout=10)
     assert client.sent == [(ROOM, {"body": "reply 2"})]  # the first was given up on
     await queues.close()
+
+
+class UnreachableHomeserver:
+    """A client whose requests never come back, as with a homeserver that is unreachable."""
+
+    async def room_send(self, *args: object, **kwargs: object) -> None:
+        await asyncio.Event().wait()
+
+
+async def test_closing_stops_waiting_for_an_unreachable_homeserver_and_marks_nothing_sent(
+) -> None:
+    queues = SendQueues(UnreachableHomeserver())  # type: ignore[arg-type]
+    delivered: list[str] = []
+
+    async def done() -> None:
+        delivered.append("reply")
+
+    queues.put(Outgoing(ROOM, {"body": "reply"}, done=done))
+    await asyncio.sleep(0)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await queues.close(deadline=0.2)
+    assert loop.time() - started < 1
+    assert delivered == [], "still owed: sent at the next start"

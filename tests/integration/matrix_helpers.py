@@ -14,13 +14,21 @@ nio gotchas these helpers take care of:
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from nio import AsyncClient, AsyncClientConfig, LoginResponse, RoomCreateResponse, SyncResponse
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    LoginResponse,
+    RoomCreateResponse,
+    RoomMessagesResponse,
+    SyncResponse,
+)
 
 from bot.config import Config, parse
 from bot.crypto.cross_signing import ensure_cross_signed
@@ -44,8 +52,9 @@ class TestClient:
     def user_id(self) -> str:
         return self.nio.user_id
 
-    async def sync(self, timeout_ms: int = 500) -> None:
-        resp = await self.nio.sync(timeout=timeout_ms, full_state=not self.nio.next_batch)
+    async def sync(self, timeout_ms: int = 500, sync_filter: dict | None = None) -> None:
+        resp = await self.nio.sync(timeout=timeout_ms, full_state=not self.nio.next_batch,
+                                   sync_filter=sync_filter)
         if isinstance(resp, SyncResponse):
             for room_id, info in resp.rooms.join.items():
                 for event in info.timeline.events:
@@ -100,6 +109,20 @@ class TestClient:
         resp = await self.nio.room_send(room_id, "m.room.message", content,
                                         ignore_unverified_devices=True)
         return resp.event_id
+
+    async def history(self, room_id: str) -> list[Any]:
+        """The room's whole timeline, oldest first, decrypted where the keys are known.
+        A sync shows only a room's latest events when many arrived at once (its timeline
+        is `limited`), so counting replies after a backlog needs this."""
+        events: list[Any] = []
+        token = None
+        while True:
+            resp = await self.nio.room_messages(room_id, start=token, limit=100)
+            assert isinstance(resp, RoomMessagesResponse), resp
+            events.extend(resp.chunk)
+            if not resp.chunk or not resp.end:
+                return events[::-1]
+            token = resp.end
 
     def replies_to(self, event_id: str) -> list[Any]:
         return self.seen(lambda r, e: is_reply_to(e, event_id))
@@ -182,3 +205,32 @@ async def register_bot(synapse: LocalSynapse, unique: str, data_dir: Path,
     password = f"pw-bot-{unique}"
     user_id = await synapse.register_user(f"opsroom-{unique}", password)
     return bot_config(synapse, user_id, password, data_dir, sections, **access)
+
+
+
+def write_config_file(config: Config, path: Path, homeserver: str | None = None) -> Path:
+    """`config` as the TOML file an administrator would write, for `opsroom run -c` and the
+    other commands; `homeserver` points it elsewhere (e.g. at a closed port)."""
+    path.write_text(
+        f'[matrix]\nhomeserver = "{homeserver or config.matrix.homeserver}"\n'
+        f'user_id = "{config.matrix.user_id}"\npassword = "{config.matrix.password}"\n\n'
+        f'[storage]\ndata_dir = "{config.data_dir}"\n\n'
+        '[access]\nallowed_inviters = ["@*:localhost"]\n\n'
+        f'[limits]\ncommands_per_minute = {config.limits.per_minute}\n'
+        f'burst = {config.limits.burst}\n')
+    return path
+
+
+async def start_bot_process(config_file: Path, log: Path) -> asyncio.subprocess.Process:
+    """`opsroom run -c config_file` as a child process, returned once it says it runs. Its
+    output goes to `log` (a pipe nobody reads would fill up and freeze the bot)."""
+    with log.open("ab") as out:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", "-c", str(config_file),
+            stdout=out, stderr=asyncio.subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while b"running as" not in log.read_bytes():
+        if proc.returncode is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the bot did not start: {log.read_text()[-2000:]}")
+        await asyncio.sleep(0.1)
+    return proc

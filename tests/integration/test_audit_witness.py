@@ -19,7 +19,6 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.config import Config
 from bot.homeserver import LocalSynapse
 from bot.scheduler import SitrepScheduler
 from commands.context import FixedClock
@@ -27,19 +26,15 @@ from commands.timeparse import format_dtg
 from storage import audit
 from storage.database import read_snapshot
 from tests.audit_tamper import rewrite_entry
-from tests.integration.matrix_helpers import make_client, register_bot, running_bot
+from tests.integration.matrix_helpers import (
+    make_client,
+    register_bot,
+    running_bot,
+    write_config_file,
+)
 
 pytestmark = pytest.mark.integration
 KEY = "org.opsroom.audit_head"
-
-
-def write_config(config: Config, path: Path, homeserver: str | None = None) -> Path:
-    path.write_text(
-        f'[matrix]\nhomeserver = "{homeserver or config.matrix.homeserver}"\n'
-        f'user_id = "{config.matrix.user_id}"\npassword = "{config.matrix.password}"\n\n'
-        f'[storage]\ndata_dir = "{config.data_dir}"\n\n'
-        '[access]\nallowed_inviters = ["@*:localhost"]\n')
-    return path
 
 
 async def cli_audit_verify(config_file: Path) -> tuple[int, str]:
@@ -87,7 +82,7 @@ async def test_rewrite_with_recomputed_hashes_is_reported_after_a_restart(
     expected = (f"entries #{posted['n'] + 1}..#{head.n} rewritten after they were witnessed "
                 f"in the room at {witnessed_at(reply)} / {reply.event_id}")
 
-    config_file = write_config(config, tmp_path / "config.toml")
+    config_file = write_config_file(config, tmp_path / "config.toml")
     async with running_bot(config):
         after, _ = await lead.command(room, "!audit verify")
         assert "FAILED" in after.body and expected in after.body, after.body
@@ -95,7 +90,7 @@ async def test_rewrite_with_recomputed_hashes_is_reported_after_a_restart(
         code, out = await cli_audit_verify(config_file)  # while the bot runs
         assert code == 1 and f"{room}: FAILED" in out and expected in out, out
 
-    unreachable = write_config(config, tmp_path / "down.toml", "http://127.0.0.1:9")
+    unreachable = write_config_file(config, tmp_path / "down.toml", "http://127.0.0.1:9")
     code, out = await cli_audit_verify(unreachable)
     assert code == 3, out
     assert "could not be reached" in out and f"{room}: intact" in out, out
@@ -123,7 +118,7 @@ async def test_intact_log_passes_against_the_room_from_the_cli(
                   KEY: {"n": 1, "hash": "0" * 64}},
             headers={"Authorization": f"Bearer {session['access_token']}"}) as resp:
         assert resp.status == 200
-    code, out = await cli_audit_verify(write_config(config, tmp_path / "config.toml"))
+    code, out = await cli_audit_verify(write_config_file(config, tmp_path / "config.toml"))
     assert code == 0, out
     witnessed = sitrep.source["content"][KEY]["n"]  # the sitrep's head (pins come first)
     entries = witnessed + 1  # and the task after it

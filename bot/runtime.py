@@ -65,6 +65,7 @@ from commands.visible import visible, visible_html
 from exports import pool
 from exports.files import discard_leftovers
 from storage.database import Database
+from storage.errors import storage_failure
 from storage.intake import IntakeStore, RoomMark
 from storage.outbox import Outbox, Post
 
@@ -396,8 +397,16 @@ class Bot:
         last = next((e for e in reversed(timeline.events) if getattr(e, "event_id", None)),
                     None)
         if last is not None:
-            await self.intake.set_room_mark(
-                room_id, RoomMark(last.event_id, last.server_timestamp), self.clock.now())
+            try:
+                await self.intake.set_room_mark(
+                    room_id, RoomMark(last.event_id, last.server_timestamp), self.clock.now())
+            except Exception as exc:
+                # Bookkeeping, needed only if the sync token is lost too: a full disk must
+                # not hold the room's next commands up (they get the storage answer).
+                if storage_failure(exc) is None:
+                    raise
+                log.error("could not save %s's mark in %s (%s); carrying on", room_id,
+                          self.db.path, exc)
 
     async def _consider(self, room_id: str, event: Any, cursor: Cursor) -> None:
         if (isinstance(event, RoomMemberEvent) and event.state_key == self.client.user_id

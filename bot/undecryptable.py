@@ -17,6 +17,7 @@ from typing import Any
 from nio import AsyncClient, MegolmEvent
 from nio.exceptions import EncryptionError
 
+from storage.errors import storage_failure
 from storage.intake import IntakeStore
 from storage.outbox import Post
 
@@ -59,7 +60,12 @@ class Undecryptables:
 
     async def hold(self, room_id: str, event: MegolmEvent) -> None:
         event.room_id = room_id
-        await self.store.hold(room_id, event.event_id, event.source, self.now())
+        try:
+            await self.store.hold(room_id, event.event_id, event.source, self.now())
+        except Exception as exc:  # a full disk: held in memory only, until a restart
+            if storage_failure(exc) is None:
+                raise
+            log.error("could not keep undecryptable %s on disk (%s)", event.event_id, exc)
         if event.event_id not in self._held:
             self._held[event.event_id] = (room_id, event, time.time() + self.timeout)
         await self._request_keys(event)

@@ -186,7 +186,7 @@ async def _joined_everywhere(user: TestClient, rooms: list[str], members: list[s
     deadline = time.monotonic() + 600
     while True:
         await user.sync(1000)
-        if all(m in user.nio.rooms[r].users for r in rooms for m in members):
+        if all(user.has_joined(r, m) for r in rooms for m in members):
             return
         if time.monotonic() > deadline:
             raise TimeoutError("the bots did not join every room")

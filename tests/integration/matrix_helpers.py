@@ -94,10 +94,14 @@ class TestClient:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             await self.sync()
-            room = self.nio.rooms.get(room_id)
-            if room and user_id in room.users:
+            if self.has_joined(room_id, user_id):
                 return
         raise TimeoutError(f"{user_id} did not join {room_id}")
+
+    def has_joined(self, room_id: str, user_id: str) -> bool:
+        """Joined, not only invited (nio lists invited users among a room's users)."""
+        room = self.nio.rooms.get(room_id)
+        return bool(room and user_id in room.users and user_id not in room.invited_users)
 
     async def send_text(self, room_id: str, body: str, html: str | None = None) -> str:
         await self.nio.joined_members(room_id)

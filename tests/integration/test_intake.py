@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from nio import RoomMessageNotice
 
+from bot import runtime
 from bot.homeserver import LocalSynapse
 from bot.runtime import Bot
 from tests.integration.matrix_helpers import (
@@ -98,6 +99,35 @@ async def test_commands_sent_while_the_bot_was_down_are_each_answered_once_in_or
         assert task_numbers(histories[room], ids) == list(range(1, len(ids) + 1))
         texts = [t["text"] for t in tasks if t["room_id"] == room]
         assert texts == [f"backlog {rooms.index(room) + 3 * k}" for k in range(len(ids))]
+    await lead.close()
+
+
+@pytest.mark.parametrize("first_sync", ["replayed", "fresh"])
+async def test_without_its_sync_state_the_bot_resumes_each_room_where_it_stopped(
+        synapse: LocalSynapse, unique: str, tmp_path: Path, first_sync: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sync token file lost (a restore from backup, a disk problem): the rooms' marks
+    in the database say where each room was left, so nothing is missed or redone.
+
+    Synapse answers a first sync repeated within two minutes from its cache, so the
+    restarted bot is first replayed the old run's syncs ("replayed"); with another filter
+    it gets a fresh first sync and pages back to the mark ("fresh")."""
+    config = await register_bot(synapse, unique, tmp_path / "bot")
+    lead = await make_client(synapse, f"lead-{unique}", tmp_path)
+    async with running_bot(config):
+        [room] = await operation_rooms(lead, config.matrix.user_id, 1)
+        _, before = await lead.command(room, '!task add "before the loss"')
+    (config.data_dir / "runtime_state.json").unlink()
+    missed = [await lead.send_text(room, f'!task add "while down {i}"') for i in range(70)]
+    if first_sync == "fresh":
+        fresh = {"room": {**runtime.SYNC_FILTER["room"], "timeline": {"limit": 20}}}
+        monkeypatch.setattr(runtime, "SYNC_FILTER", fresh)
+    async with running_bot(config) as bot:
+        histories = await answered_histories(lead, [room], missed)
+        tasks = await bot.db.read(lambda tx: tx.all("SELECT text FROM tasks ORDER BY seq"))
+    assert answered_in_order(histories[room], [before, *missed]) == [before, *missed]
+    assert [t["text"] for t in tasks] == ["before the loss"] + [
+        f"while down {i}" for i in range(70)]
     await lead.close()
 
 

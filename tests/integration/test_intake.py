@@ -112,7 +112,7 @@ async def test_without_its_sync_state_the_bot_resumes_each_room_where_it_stopped
     Synapse answers a first sync repeated within two minutes from its cache, so the
     restarted bot is first replayed the old run's syncs ("replayed"); with another filter
     it gets a fresh first sync and pages back to the mark ("fresh")."""
-    config = await register_bot(synapse, unique, tmp_path / "bot")
+    config = await register_bot(synapse, unique, tmp_path / "bot", sections=UNLIMITED)
     lead = await make_client(synapse, f"lead-{unique}", tmp_path)
     async with running_bot(config):
         [room] = await operation_rooms(lead, config.matrix.user_id, 1)

@@ -25,15 +25,13 @@ from bot.homeserver import LocalSynapse
 from bot.runtime import Bot
 from tests.integration.matrix_helpers import (
     ENCRYPTION,
+    NO_RATE_LIMIT,
     TestClient,
     is_reply_to,
     make_client,
     register_bot,
     running_bot,
 )
-
-# One officer sends far more than a person types: the per-member rate limit is off.
-UNLIMITED = {"limits": {"commands_per_minute": 0}}
 
 BACKLOG = 1000
 BACKLOG_ROOMS = 10
@@ -75,7 +73,7 @@ async def backlog(tmp: Path) -> dict[str, Any]:
     async with LocalSynapse(tmp / "synapse") as hs:
         user = await make_client(hs, "bench-lead", tmp)
         config = await register_bot(hs, "backlog", tmp / "bot",
-                                    sections=UNLIMITED)
+                                    sections=NO_RATE_LIMIT)
         echo = await make_client(hs, "bench-echo", tmp)
         rooms = []
         async with running_bot(config):
@@ -200,7 +198,7 @@ async def restart_many_rooms(tmp: Path) -> dict[str, Any]:
     async with LocalSynapse(tmp / "synapse") as hs:
         user = await make_client(hs, "bench-lead", tmp)
         config = await register_bot(hs, "restart", tmp / "bot",
-                                    sections=UNLIMITED)
+                                    sections=NO_RATE_LIMIT)
         await hs.register_user("echo", "pw-echo")
         echo = RestartableEcho(hs, "@echo:localhost", "pw-echo", tmp / "echo")
         await echo.start()

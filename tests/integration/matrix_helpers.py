@@ -35,6 +35,9 @@ from bot.crypto.cross_signing import ensure_cross_signed
 from bot.homeserver import LocalSynapse
 from bot.runtime import Bot
 
+# For tests and benchmarks where one client sends far more than a person types: the
+# per-member rate limit off (register_bot's `sections`).
+NO_RATE_LIMIT = {"limits": {"commands_per_minute": 0}}
 ENCRYPTION = {"type": "m.room.encryption", "state_key": "",
               "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
 

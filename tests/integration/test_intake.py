@@ -16,15 +16,13 @@ from bot import runtime
 from bot.homeserver import LocalSynapse
 from bot.runtime import Bot
 from tests.integration.matrix_helpers import (
+    NO_RATE_LIMIT,
     TestClient,
     is_reply_to,
     make_client,
     register_bot,
     running_bot,
 )
-
-# One officer sends far more than a person types: the per-member rate limit is off.
-UNLIMITED = {"limits": {"commands_per_minute": 0}}
 
 pytestmark = pytest.mark.integration
 
@@ -78,7 +76,7 @@ def task_numbers(events: list[Any], commands: list[str]) -> list[int]:
 async def test_commands_sent_while_the_bot_was_down_are_each_answered_once_in_order(
         synapse: LocalSynapse, unique: str, tmp_path: Path) -> None:
     config = await register_bot(synapse, unique, tmp_path / "bot",
-                                sections=UNLIMITED)
+                                sections=NO_RATE_LIMIT)
     lead = await make_client(synapse, f"lead-{unique}", tmp_path)
     async with running_bot(config):
         rooms = await operation_rooms(lead, config.matrix.user_id, 3)
@@ -112,7 +110,7 @@ async def test_without_its_sync_state_the_bot_resumes_each_room_where_it_stopped
     Synapse answers a first sync repeated within two minutes from its cache, so the
     restarted bot is first replayed the old run's syncs ("replayed"); with another filter
     it gets a fresh first sync and pages back to the mark ("fresh")."""
-    config = await register_bot(synapse, unique, tmp_path / "bot", sections=UNLIMITED)
+    config = await register_bot(synapse, unique, tmp_path / "bot", sections=NO_RATE_LIMIT)
     lead = await make_client(synapse, f"lead-{unique}", tmp_path)
     async with running_bot(config):
         [room] = await operation_rooms(lead, config.matrix.user_id, 1)
@@ -145,7 +143,7 @@ class BusyBot(Bot):
 async def test_a_burst_bigger_than_one_sync_is_all_answered(
         synapse: LocalSynapse, unique: str, tmp_path: Path) -> None:
     config = await register_bot(synapse, unique, tmp_path / "bot",
-                                sections=UNLIMITED)
+                                sections=NO_RATE_LIMIT)
     lead = await make_client(synapse, f"lead-{unique}", tmp_path)
     BusyBot.free = asyncio.Event()
     BusyBot.free.set()
@@ -165,7 +163,7 @@ async def test_a_burst_bigger_than_one_sync_is_all_answered(
 async def test_a_command_the_bot_cannot_decrypt_is_answered_after_a_restart(
         synapse: LocalSynapse, unique: str, tmp_path: Path) -> None:
     config = await register_bot(synapse, unique, tmp_path / "bot",
-                                sections=UNLIMITED)
+                                sections=NO_RATE_LIMIT)
     config = dataclasses.replace(config, undecryptable_timeout=6.0)
     lead = await make_client(synapse, f"lead-{unique}", tmp_path)
     officer = await make_client(synapse, f"officer-{unique}", tmp_path)

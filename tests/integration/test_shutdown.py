@@ -15,6 +15,7 @@ import pytest
 
 from bot.homeserver import LocalSynapse
 from tests.integration.matrix_helpers import (
+    NO_RATE_LIMIT,
     is_reaction_to,
     is_reply_to,
     make_client,
@@ -23,9 +24,6 @@ from tests.integration.matrix_helpers import (
     start_bot_process,
     write_config_file,
 )
-
-# 30 commands in a second from one officer: the per-member rate limit is off.
-UNLIMITED = {"limits": {"commands_per_minute": 0}}
 
 pytestmark = pytest.mark.integration
 EXIT_WITHIN_S = 10.0
@@ -42,7 +40,7 @@ async def test_sigterm_exits_in_time_without_the_homeserver_and_nothing_is_lost(
     hs = LocalSynapse(tmp_path / "synapse")
     await hs.start()
     try:
-        config = await register_bot(hs, "shutdown", tmp_path / "bot", sections=UNLIMITED)
+        config = await register_bot(hs, "shutdown", tmp_path / "bot", sections=NO_RATE_LIMIT)
         lead = await make_client(hs, "lead", tmp_path)
         proc = await start_bot_process(write_config_file(config, tmp_path / "config.toml"),
                                        tmp_path / "bot.log")

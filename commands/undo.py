@@ -40,10 +40,15 @@ async def _last_change(ctx: Context) -> str | None:
     )
 
 
+# What one row of a table is called in a reply ("agency DE-BKA removed").
+SINGULAR = {"agencies": "agency", "identities": "identity", "members": "member"}
+
+
 def _name(table: str, row: dict[str, Any]) -> str:
     if table in PREFIX and "seq" in row:
         return label(table, row["seq"])
-    return f"{table.rstrip('s')} {row.get('code') or row.get('user_id') or row['id']}"
+    noun = SINGULAR.get(table, table.rstrip("s"))
+    return f"{noun} {row.get('code') or row.get('user_id') or row['id']}"
 
 
 async def _why_lead_needed(ctx: Context, event_id: str, entries: list[dict[str, Any]]

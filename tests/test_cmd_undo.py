@@ -132,3 +132,9 @@ async def test_an_officer_still_undoes_their_own_ordinary_change(h: Harness) -> 
     await h.ok('!task add "mine" tlp=GREEN', sender=OFFICER)
     await h.ok("!task done T-1", sender=OFFICER)
     assert "T-1 restored" in (await h.ok("!undo", sender=OFFICER)).text
+
+
+async def test_undo_names_an_agency_in_the_singular(h: Harness) -> None:
+    await h.ok("!agency add NL-POL country=NL tz=Europe/Amsterdam")
+    undone = await h.ok("!undo")
+    assert "agency NL-POL removed" in undone.text, undone.text

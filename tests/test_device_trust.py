@@ -95,6 +95,7 @@ async def test_pins_are_first_sight_audited_and_a_change_waits(h: Harness) -> No
     assert "no changed identity" in nothing.text
     undone = await h.ok("!undo")
     assert undone.trust_changed == (OFFICER,)
+    assert f"identity {OFFICER} restored" in undone.text
     assert (await h.db.read(identities.pins))[OFFICER].state == identities.CHANGED
 
 

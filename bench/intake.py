@@ -21,6 +21,7 @@ from typing import Any
 
 from nio import AsyncClient, AsyncClientConfig, LoginResponse, MatrixRoom, RoomMessageText
 
+from bench.roundtrip import EchoBot
 from bot.homeserver import LocalSynapse
 from bot.runtime import Bot
 from tests.integration.matrix_helpers import (
@@ -136,16 +137,16 @@ async def _all_handled(bot: Bot, commands: set[str], started: float) -> float:
         await asyncio.sleep(0.1)
 
 
-class RestartableEcho:
-    """The baseline: a bare nio client answering "ping" with an encrypted notice, keeping
-    its device and sync token across restarts as opsroom does."""
+class RestartableEcho(EchoBot):
+    """The baseline: the bare echo bot answering "ping", keeping its device and sync token
+    across restarts as opsroom does (a new client each start, the same session)."""
 
     def __init__(self, hs: LocalSynapse, user_id: str, password: str, store: Path) -> None:
         store.mkdir(parents=True, exist_ok=True)
         self.hs, self.user_id, self.password, self.store = hs, user_id, password, store
         self.session: tuple[str, str] | None = None
         self.client: AsyncClient
-        self.task: asyncio.Future | None = None
+        self.task: asyncio.Task | None = None
 
     async def start(self) -> None:
         self.client = AsyncClient(
@@ -158,30 +159,11 @@ class RestartableEcho:
             resp = await self.client.login(self.password)
             assert isinstance(resp, LoginResponse), resp
             self.session = (resp.device_id, resp.access_token)
-        self.client.add_event_callback(self._on_text, RoomMessageText)  # type: ignore[arg-type]
-        await self.client.sync(timeout=0, full_state=True)
-
-        async def invites() -> None:
-            while True:
-                for room_id in list(self.client.invited_rooms):
-                    await self.client.join(room_id)
-                await asyncio.sleep(0.1)
-
-        self.task = asyncio.gather(self.client.sync_forever(timeout=30000), invites())
+        await self.begin_syncing()
 
     async def _on_text(self, room: MatrixRoom, event: RoomMessageText) -> None:
-        if event.sender == self.client.user_id or not event.body.startswith("ping"):
-            return
-        await self.client.room_send(room.room_id, "m.room.message", {
-            "msgtype": "m.notice", "body": f"echo: {event.body}",
-            "m.relates_to": {"m.in_reply_to": {"event_id": event.event_id}}},
-            ignore_unverified_devices=True)
-
-    async def stop(self) -> None:
-        if self.task:
-            self.task.cancel()
-            await asyncio.gather(self.task, return_exceptions=True)
-        await self.client.close()
+        if event.body.startswith("ping"):
+            await super()._on_text(room, event)
 
 
 async def _joined_everywhere(user: TestClient, rooms: list[str], members: list[str]) -> None:

@@ -21,8 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.bigop import ROOM, build
-from commands.context import Incoming, Settings
-from commands.dispatcher import Dispatcher
+from commands import Dispatcher, Incoming, Settings
 from exports.build import FORMATS, _make, build_export
 from storage.database import Database
 

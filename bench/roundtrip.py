@@ -24,7 +24,7 @@ from nio import AsyncClient, AsyncClientConfig, MatrixRoom, RoomMessageText
 
 from bot.homeserver import LocalSynapse
 from bot.runtime import Bot
-from commands.context import Reply
+from commands import Reply
 from tests.integration.matrix_helpers import (
     TestClient,
     is_reaction_to,

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from bench.bigop import ROOM, build
 from bot.scheduler import SitrepScheduler
-from commands.context import Clock
-from commands.sitrep import produce
+from commands import Clock
+from commands import produce_sitrep as produce
 from storage.database import Database
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bot import witness
 from bot.homeserver import LocalSynapse
-from commands.witness import WITNESS_KEY
+from commands import WITNESS_KEY
 from tests.integration.matrix_helpers import make_client, register_bot, running_bot
 
 EVENTS = 1000

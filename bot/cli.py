@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from bot.config import Config, ConfigError, load
 
 if TYPE_CHECKING:
-    from commands.witness import RoomHeads
+    from commands import RoomHeads
     from storage.audit import Head, VerifyResult
 
     RoomAudit = tuple[VerifyResult, Head | None, RoomHeads | None, str]
@@ -91,14 +91,13 @@ def _database_path(config: Config) -> Path:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from commands import witness
-    from commands.audit import findings
+    from commands import audit_findings, witness_summary
 
     config = _config(args)
     rooms = asyncio.run(_audit_rooms(config, _database_path(config), args.room, args.local))
     bad = unwitnessed = 0
     for result, head, heads, why in rooms:
-        check, problems = findings(result, heads)
+        check, problems = audit_findings(result, heads)
         if problems:
             bad += 1
             print(f"{result.room_id}: FAILED ({result.entries} entries)")
@@ -107,7 +106,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         else:
             print(f"{result.room_id}: intact ({result.entries} entries)")
             if check is not None:
-                print(f"  {witness.summary(check)}")
+                print(f"  {witness_summary(check)}")
             else:
                 unwitnessed += 1
                 print(f"  not compared with the room's history: {why}")
@@ -126,7 +125,7 @@ async def _audit_rooms(config: Config, path: Path, only: str | None, local: bool
     why they could not be read). The history is read first and the chain after, so every
     head seen in the room was committed before the snapshot."""
     from bot.witness import stored_session
-    from commands.witness import WitnessUnavailable
+    from commands import WitnessUnavailable
     from storage import audit
     from storage.database import Database
 

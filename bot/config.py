@@ -13,9 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from commands import validate
-from commands.context import Settings
-from commands.ratelimit import RateLimit
+from commands import RateLimit, Settings, validate
 
 
 class ConfigError(ValueError):

@@ -17,9 +17,14 @@ from typing import TYPE_CHECKING
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from commands import reminders, schedule
-from commands.context import Reply
-from commands.sitrep import produce
+from commands import (
+    Reply,
+    due_reminders,
+    latest_due_slot,
+    produce_sitrep,
+    record_reminder,
+    trigger_for,
+)
 from storage.codec import from_db_time
 from storage.tx import Tx
 
@@ -65,7 +70,7 @@ class SitrepScheduler:
         for op_id, row in wanted.items():
             signature = (row["kind"], row["spec"], row["tz"], row["anchor"])
             if self._jobs.get(op_id) != signature:
-                trigger = schedule.trigger_for(*signature)
+                trigger = trigger_for(*signature)
                 self.scheduler.add_job(self.post_due_sitrep, trigger, args=[op_id],
                                        id=f"sitrep-{op_id}", replace_existing=True,
                                        coalesce=True, misfire_grace_time=None)
@@ -84,12 +89,12 @@ class SitrepScheduler:
             last = await tx.scalar("SELECT MAX(slot) FROM sitreps WHERE op_id=?", (op_id,))
             anchor = from_db_time(row["anchor"])
             after = max(anchor, from_db_time(last)) if last else anchor  # type: ignore[type-var]
-            trigger = schedule.trigger_for(row["kind"], row["spec"], row["tz"], row["anchor"])
-            slot = schedule.latest_due_slot(trigger, after, now)  # type: ignore[arg-type]
+            trigger = trigger_for(row["kind"], row["spec"], row["tz"], row["anchor"])
+            slot = latest_due_slot(trigger, after, now)  # type: ignore[arg-type]
             if slot is None:
                 return None
             op = await tx.one("SELECT * FROM operations WHERE id=?", (op_id,))
-            reply = await produce(tx, op, now, slot=slot, late=now - slot > ON_TIME)
+            reply = await produce_sitrep(tx, op, now, slot=slot, late=now - slot > ON_TIME)
             return (row["room_id"], reply) if reply else None
 
         result = await self.bot.db.write(decide)
@@ -103,8 +108,8 @@ class SitrepScheduler:
         async def decide(tx: Tx) -> list[tuple[str, Reply]]:
             posts: list[tuple[str, Reply]] = []
             for op in await tx.all("SELECT * FROM operations WHERE phase != 'closed'"):
-                for item in await reminders.due(tx, op, now):
-                    if await reminders.record(tx, op["id"], item, now) and item.reply:
+                for item in await due_reminders(tx, op, now):
+                    if await record_reminder(tx, op["id"], item, now) and item.reply:
                         posts.append((op["room_id"], item.reply))
             return posts
 

@@ -35,7 +35,7 @@ from nio import AsyncClient, AsyncClientConfig
 from nio.api import Api
 
 from bot.config import Config
-from commands.witness import RoomHeads, WitnessedHead, WitnessUnavailable, parse_head
+from commands import RoomHeads, WitnessedHead, WitnessUnavailable, parse_head
 
 log = logging.getLogger(__name__)
 

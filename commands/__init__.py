@@ -1,2 +1,65 @@
-"""Command grammar and handlers. Never imports nio: the bot hands in `Incoming` and
-sends the `Reply` it gets back."""
+"""Command grammar and handlers. Never imports nio: the bot hands in `Incoming` and sends
+the `Reply` it gets back.
+
+This module is the package's public surface: `bot/`, `exports/` and the benchmarks import
+from here only, so the framework (`commands/core/`) and the handlers can be rearranged
+without touching them. Inside the package, modules import each other directly.
+"""
+
+from commands.audit import findings as audit_findings
+from commands.core import validate
+from commands.core.dispatcher import CommandObserver, Dispatcher
+from commands.core.ratelimit import RateLimit, RateLimiter
+from commands.core.records import PREFIX, dtg
+from commands.core.reply import queued
+from commands.core.types import (
+    Attachment,
+    Clock,
+    CommandError,
+    Incoming,
+    Reply,
+    RoomHeads,
+    Settings,
+    WitnessedHead,
+    WitnessSource,
+    WitnessUnavailable,
+)
+from commands.core.visible import visible, visible_html
+from commands.reminders import due as due_reminders
+from commands.reminders import record as record_reminder
+from commands.schedule import latest_due_slot, trigger_for
+from commands.sitrep import produce as produce_sitrep
+from commands.witness import WITNESS_KEY, parse_head
+from commands.witness import summary as witness_summary
+
+__all__ = [
+    "PREFIX",
+    "WITNESS_KEY",
+    "Attachment",
+    "Clock",
+    "CommandError",
+    "CommandObserver",
+    "Dispatcher",
+    "Incoming",
+    "RateLimit",
+    "RateLimiter",
+    "Reply",
+    "RoomHeads",
+    "Settings",
+    "WitnessSource",
+    "WitnessUnavailable",
+    "WitnessedHead",
+    "audit_findings",
+    "dtg",
+    "due_reminders",
+    "latest_due_slot",
+    "parse_head",
+    "produce_sitrep",
+    "queued",
+    "record_reminder",
+    "trigger_for",
+    "validate",
+    "visible",
+    "visible_html",
+    "witness_summary",
+]

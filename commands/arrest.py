@@ -7,14 +7,15 @@ a case reference (e.g. FR-2026-0142) and the agency that holds the identity.
 from __future__ import annotations
 
 import re
-from typing import Any
+from dataclasses import dataclass
 
-from commands import args as A
-from commands import records
-from commands.context import Context, Reply
-from commands.records import dtg, label
-from commands.reply import B, ReplyBuilder, ok
-from commands.spec import Fn, command, key, pos
+from commands.core import argtypes, records
+from commands.core.context import Context
+from commands.core.records import dtg, label
+from commands.core.reply import Bold, ReplyBuilder, ok
+from commands.core.spec import Fn, command, key, pos
+from commands.core.timeparse import ParsedTime
+from commands.core.types import Reply
 from storage.codec import to_db_time
 
 _REF_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./#-]{0,39}$")
@@ -30,48 +31,67 @@ def suspect_ref(raw: str) -> str:
     return value
 
 
+@dataclass(frozen=True)
+class ArrestAddArgs:
+    ref: str
+    country: str
+    agency: str
+    at: ParsedTime | None
+    charge: str | None
+    role: str | None
+    tlp: str | None
+
+
 @command(
     "arrest", "add",
     params=[
         pos("ref", Fn(suspect_ref, "REF")),
-        key("country", A.COUNTRY, required=True),
-        key("agency", A.AGENCY, required=True),
-        key("at", A.TIME, help="when; default now"),
-        key("charge", A.text("charge", max_len=200)),
-        key("role", A.text("role", max_len=100), help="e.g. administrator, money mule"),
-        key("tlp", A.TLP),
+        key("country", argtypes.COUNTRY, required=True),
+        key("agency", argtypes.AGENCY, required=True),
+        key("at", argtypes.TIME, help="when; default now"),
+        key("charge", argtypes.text("charge", max_len=200)),
+        key("role", argtypes.text("role", max_len=100), help="e.g. administrator, money mule"),
+        key("tlp", argtypes.TLP),
     ],
     summary="record an arrest (REF is a suspect reference, not a name)",
     examples=['!arrest add FR-2026-0142 country=FR agency=FR-OFAC charge="fraud" role=admin'],
 )
-async def arrest_add(ctx: Context, a: dict[str, Any]) -> Reply:
-    await records.require_agency(ctx, a["agency"])
+async def arrest_add(ctx: Context, args: ArrestAddArgs) -> Reply:
+    await records.require_agency(ctx, args.agency)
     row = await records.create(ctx, "arrests", {
-        "ref": a["ref"], "country": a["country"], "agency": a["agency"],
-        "at": to_db_time(a["at"].at) if a["at"] else ctx.stamp,
-        "charge": a["charge"], "role": a["role"], "tlp": a["tlp"],
+        "ref": args.ref, "country": args.country, "agency": args.agency,
+        "at": to_db_time(args.at.at) if args.at else ctx.stamp,
+        "charge": args.charge, "role": args.role, "tlp": args.tlp,
     })
     total = await ctx.tx.scalar("SELECT COUNT(*) FROM arrests WHERE op_id=?", (row["op_id"],))
-    return ok(B(label("arrests", row["seq"])), f" {row['ref']} arrested in {row['country']} by "
+    return ok(Bold(label("arrests", row["seq"])), f" {row['ref']} arrested in {row['country']} by "
               f"{row['agency']} at {dtg(row['at'])} · arrests in total: {total}")
+
+
+@dataclass(frozen=True)
+class ArrestListArgs:
+    country: str | None
+    agency: str | None
+    page: int | None
 
 
 @command(
     "arrest", "list",
-    params=[key("country", A.COUNTRY), key("agency", A.AGENCY), key("page", A.PAGE)],
+    params=[key("country", argtypes.COUNTRY), key("agency", argtypes.AGENCY),
+            key("page", argtypes.PAGE)],
     summary="list arrests",
 )
-async def arrest_list(ctx: Context, a: dict[str, Any]) -> Reply:
+async def arrest_list(ctx: Context, args: ArrestListArgs) -> Reply:
     op = ctx.require_op()
     where, params = ["op_id=?"], [op["id"]]
-    for col in ("country", "agency"):
-        if a[col]:
+    for col, value in (("country", args.country), ("agency", args.agency)):
+        if value:
             where.append(f"{col}=?")
-            params.append(a[col])
+            params.append(value)
     rows = await ctx.tx.all(f"SELECT * FROM arrests WHERE {' AND '.join(where)} ORDER BY seq",
                             params)
     r = ReplyBuilder().heading(f"Arrests: {len(rows)}")
-    r.bullets([[B(label("arrests", x["seq"])), f" {x['ref']} · {x['country']} · {x['agency']}"
+    r.bullets([[Bold(label("arrests", x["seq"])), f" {x['ref']} · {x['country']} · {x['agency']}"
                 f" · {dtg(x['at'])}", f" · {x['charge']}" if x["charge"] else ""]
-               for x in rows], page=a["page"] or 1, more_hint="/arrest list")
+               for x in rows], page=args.page or 1, more_hint="/arrest list")
     return r.build()

@@ -10,18 +10,18 @@ was posted after its entry committed, so the snapshot taken afterwards always ho
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from commands import witness
-from commands.context import Context, Reply
-from commands.reply import ReplyBuilder
-from commands.spec import command
+from commands.core.context import Context
+from commands.core.reply import ReplyBuilder
+from commands.core.spec import NoArgs, command
+from commands.core.types import Reply, RoomHeads, WitnessSource, WitnessUnavailable
 from storage import audit
 from storage.database import Database
 
 
 @command("audit", "verify", summary="check the operation's tamper-evident log", needs_op=False)
-async def audit_verify(ctx: Context, a: dict[str, Any]) -> Reply:
+async def audit_verify(ctx: Context, args: NoArgs) -> Reply:
     assert ctx.db is not None
     placeholder = ReplyBuilder().line("Checking the audit log against the room").build()
     placeholder.redo = {"audit": "verify"}
@@ -29,7 +29,7 @@ async def audit_verify(ctx: Context, a: dict[str, Any]) -> Reply:
     return placeholder
 
 
-def verifier(db: Database, room_id: str, source: witness.WitnessSource | None
+def verifier(db: Database, room_id: str, source: WitnessSource | None
              ) -> Callable[[], Awaitable[Reply]]:
     """The slow part of /audit verify, run after the command committed — or again, from
     the stored `redo`, when the bot restarted before the reply was sent."""
@@ -44,18 +44,18 @@ def verifier(db: Database, room_id: str, source: witness.WitnessSource | None
     return check
 
 
-async def read_witnesses(source: witness.WitnessSource | None, room_id: str
-                         ) -> tuple[witness.RoomHeads | None, str | None]:
+async def read_witnesses(source: WitnessSource | None, room_id: str
+                         ) -> tuple[RoomHeads | None, str | None]:
     """The room's witnessed heads, or why they could not be read."""
     if source is None:
         return None, "no access to the room's history"
     try:
         return await source.heads(room_id), None
-    except witness.WitnessUnavailable as exc:
+    except WitnessUnavailable as exc:
         return None, str(exc)
 
 
-def findings(result: audit.VerifyResult, heads: witness.RoomHeads | None
+def findings(result: audit.VerifyResult, heads: RoomHeads | None
              ) -> tuple[witness.WitnessCheck | None, list[str]]:
     """The chain's own breaks, then what the room's heads contradict (None: not read)."""
     if heads is None:
@@ -65,7 +65,7 @@ def findings(result: audit.VerifyResult, heads: witness.RoomHeads | None
 
 
 def render(result: audit.VerifyResult, head: audit.Head | None,
-           heads: witness.RoomHeads | None, unavailable: str | None) -> Reply:
+           heads: RoomHeads | None, unavailable: str | None) -> Reply:
     check, problems = findings(result, heads)
     r = ReplyBuilder()
     if problems:

@@ -7,31 +7,38 @@ worker process (exports.build), so a 100,000-record export does not stall other 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from commands import args as A
-from commands.context import Context, Reply
-from commands.reply import B, C, ReplyBuilder
-from commands.spec import Choice, command, key, pos
+from commands.core import argtypes
+from commands.core.context import Context
+from commands.core.reply import Bold, Code, ReplyBuilder
+from commands.core.spec import Choice, command, key, pos
+from commands.core.types import Reply
 from storage.database import Database
 
 FORMATS = ("md", "json", "csv", "stix", "pdf")
 
 
+@dataclass(frozen=True)
+class ExportArgs:
+    format: str | None
+    tlp: str | None
+
+
 @command(
     "export",
     params=[pos("format", Choice(FORMATS), required=False),
-            key("tlp", A.TLP, help="export only records at or below this level")],
+            key("tlp", argtypes.TLP, help="export only records at or below this level")],
     summary="export the operation as an encrypted file in the room",
     examples=["!export pdf tlp=GREEN", "!export stix"],
 )
-async def export(ctx: Context, a: dict[str, Any]) -> Reply:
+async def export(ctx: Context, args: ExportArgs) -> Reply:
     op = ctx.require_op()
-    fmt = a["format"] or "md"
-    level = a["tlp"] or op["tlp"]
+    fmt = args.format or "md"
+    level = args.tlp or op["tlp"]
     assert ctx.db is not None
-    placeholder = ReplyBuilder().line("Export ", C(fmt), f" at TLP:{level} requested").build()
+    placeholder = ReplyBuilder().line("Export ", Code(fmt), f" at TLP:{level} requested").build()
     placeholder.redo = {"export": fmt, "tlp": level}
     placeholder.after_commit = builder(ctx.db, ctx.msg.room_id, fmt, level, lambda: ctx.now)
     return placeholder
@@ -46,7 +53,7 @@ def builder(db: Database, room_id: str, fmt: str, level: str,
         from exports.build import build_export
 
         attachment, snap = await build_export(db, room_id, fmt, level, now())
-        r = ReplyBuilder().line(B(attachment.filename), f" · {snap.total} records at or below "
+        r = ReplyBuilder().line(Bold(attachment.filename), f" · {snap.total} records at or below "
                                 f"TLP:{snap.tlp}")
         if snap.audit_withheld:
             r.line(f"{snap.audit_withheld} audit entries are left out: they hold records "

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
-from commands import spec
-from commands.context import CommandError, Context, Reply
-from commands.reply import B, C, ReplyBuilder
-from commands.spec import Fn, command, pos
+from commands.core import spec
+from commands.core.context import Context
+from commands.core.reply import Bold, Code, ReplyBuilder
+from commands.core.spec import Fn, command, pos
+from commands.core.types import CommandError, Reply
 
 
 def _topic(raw: str) -> str:
@@ -17,21 +18,26 @@ def _topic(raw: str) -> str:
     return word
 
 
+@dataclass(frozen=True)
+class HelpArgs:
+    command: str | None
+
+
 @command(
     "help",
     params=[pos("command", Fn(_topic, "command"), required=False)],
     summary="show usage",
     needs_op=False,
 )
-async def help_command(ctx: Context, a: dict[str, Any]) -> Reply:
-    topic = a["command"]
+async def help_command(ctx: Context, args: HelpArgs) -> Reply:
+    topic = args.command
     r = ReplyBuilder()
     if topic is None:
         r.heading("opsroom commands (start with ! or /)")
         for name in spec.top_level_names():
             cmds = spec.subcommands(name)
-            r.line(C(f"!{name}"), " — ", "; ".join(c.summary for c in cmds))
-        r.line("Details: ", C("!help task"), ". Times: 2026-11-25T04:00Z, "
+            r.line(Code(f"!{name}"), " — ", "; ".join(c.summary for c in cmds))
+        r.line("Details: ", Code("!help task"), ". Times: 2026-11-25T04:00Z, "
                "\"2026-11-25 05:00 Europe/Paris\", 250400ZNOV26, now, in 2h, +30m, H-1h, H+30m.")
         return r.build()
     cmds = spec.subcommands(topic)
@@ -41,11 +47,11 @@ async def help_command(ctx: Context, a: dict[str, Any]) -> Reply:
         raise CommandError(f"no command /{topic}.{did}", show_usage=False)
     r.heading(f"/{topic}")
     for cmd in cmds:
-        r.line(C(cmd.usage), " — ", cmd.summary,
+        r.line(Code(cmd.usage), " — ", cmd.summary,
                " (lead)" if cmd.role is spec.Role.LEAD else "")
         for p in cmd.params:
             if p.help:
-                r.line("   ", B(p.usage().strip("[]")), ": ", p.help)
+                r.line("   ", Bold(p.usage().strip("[]")), ": ", p.help)
         for example in cmd.examples:
-            r.line("   e.g. ", C(example))
+            r.line("   e.g. ", Code(example))
     return r.build()

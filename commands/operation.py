@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
-from commands import args as A
-from commands import validate
-from commands.context import CommandError, Context, Reply
-from commands.records import dtg
-from commands.reply import B, C, ReplyBuilder, count, ok
+from commands.core import argtypes, validate
+from commands.core.context import Context
+from commands.core.records import dtg
+from commands.core.reply import Bold, Code, ReplyBuilder, count, ok
+from commands.core.spec import Choice, Fn, NoArgs, Role, command, key, pos
+from commands.core.types import CommandError, Reply
 from commands.sitrep import produce
-from commands.spec import Choice, Fn, Role, command, key, pos
 
 PHASES = ("planning", "action", "follow-up", "closed")
 
@@ -19,51 +19,59 @@ def _op_name(raw: str) -> str:
     return validate.text(raw, field="operation name", max_len=120)
 
 
+@dataclass(frozen=True)
+class OpInitArgs:
+    name: str
+    code: str
+    tz: str | None
+    tlp: str | None
+
+
 @command(
     "op", "init",
     params=[
         pos("name", Fn(_op_name, '"Operation NAME"')),
-        key("code", A.AGENCY, required=True, help="short operation code, e.g. FIREBREAK"),
-        key("tz", A.ZONE, help="the operation's time zone (IANA), default from config"),
-        key("tlp", A.TLP, help="default TLP 2.0 label of its records"),
+        key("code", argtypes.AGENCY, required=True, help="short operation code, e.g. FIREBREAK"),
+        key("tz", argtypes.ZONE, help="the operation's time zone (IANA), default from config"),
+        key("tlp", argtypes.TLP, help="default TLP 2.0 label of its records"),
     ],
     role=Role.LEAD,
     summary="bind this room to a new operation",
     needs_op=False,
     examples=['/op init "Operation Firebreak" code=FIREBREAK tz=Europe/Paris tlp=AMBER'],
 )
-async def op_init(ctx: Context, a: dict[str, Any]) -> Reply:
+async def op_init(ctx: Context, args: OpInitArgs) -> Reply:
     if ctx.op is not None:
         raise CommandError(
             f"this room is already operation {ctx.op['name']} ({ctx.op['code']}); "
             "one room = one operation", show_usage=False)
-    name = a["name"]
+    name = args.name
     if not name.lower().startswith("operation "):
         name = f"Operation {name}"
     row = await ctx.tx.insert("operations", {
         "room_id": ctx.msg.room_id,
         "name": name,
-        "code": a["code"],
-        "tz": a["tz"] or ctx.settings.default_timezone,
-        "tlp": a["tlp"] or ctx.settings.default_tlp,
+        "code": args.code,
+        "tz": args.tz or ctx.settings.default_timezone,
+        "tlp": args.tlp or ctx.settings.default_tlp,
         "phase": "planning",
         "created_by": ctx.sender,
         "created_at": ctx.stamp,
         "updated_at": ctx.stamp,
     })
-    return ok(B(row["name"]), f" ({row['code']}) opened in this room · phase planning · ",
+    return ok(Bold(row["name"]), f" ({row['code']}) opened in this room · phase planning · ",
               f"zone {row['tz']} · TLP:{row['tlp']}. Next: /agency add, /member, /hhour.")
 
 
 @command("op", summary="show this room's operation")
-async def op_show(ctx: Context, a: dict[str, Any]) -> Reply:
+async def op_show(ctx: Context, args: NoArgs) -> Reply:
     op = ctx.require_op()
     counts = {}
     for table in ("agencies", "tasks", "arrests", "seizures", "takedowns", "preservations"):
         counts[table] = await ctx.tx.scalar(f"SELECT COUNT(*) FROM {table} WHERE op_id=?",
                                             (op["id"],))
     r = ReplyBuilder()
-    r.line(B(op["name"]), f" ({op['code']}) · phase {op['phase']} · TLP:{op['tlp']}")
+    r.line(Bold(op["name"]), f" ({op['code']}) · phase {op['phase']} · TLP:{op['tlp']}")
     r.line(f"Zone {op['tz']} · H-hour {dtg(op['hhour'])}")
     r.line(" · ".join([
         count(counts["agencies"], "agency", "agencies"), count(counts["tasks"], "task"),
@@ -73,25 +81,30 @@ async def op_show(ctx: Context, a: dict[str, Any]) -> Reply:
     return r.build()
 
 
+@dataclass(frozen=True)
+class OpPhaseArgs:
+    phase: str
+
+
 @command(
     "op", "phase",
     params=[pos("phase", Choice(PHASES))],
     role=Role.LEAD,
     summary="change the operation's phase",
 )
-async def op_phase(ctx: Context, a: dict[str, Any]) -> Reply:
+async def op_phase(ctx: Context, args: OpPhaseArgs) -> Reply:
     op = ctx.require_op()
-    if op["phase"] == a["phase"]:
+    if op["phase"] == args.phase:
         raise CommandError(f"the operation is already in phase {op['phase']}", show_usage=False)
     if op["phase"] == "closed":
         raise CommandError("the operation is closed; its record is final", show_usage=False)
     _, after = await ctx.tx.update("operations", op["id"],
-                                   {"phase": a["phase"], "updated_at": ctx.stamp})
+                                   {"phase": args.phase, "updated_at": ctx.stamp})
     ctx.op = after
-    r = ReplyBuilder().line(f"{op['code']}: phase {op['phase']} → ", B(after["phase"]))
+    r = ReplyBuilder().line(f"{op['code']}: phase {op['phase']} → ", Bold(after["phase"]))
     if after["phase"] != "closed":
         return r.build()
-    r.line("The operation is closed: ", C("/export"), " to hand over its summary.")
+    r.line("The operation is closed: ", Code("/export"), " to hand over its summary.")
     head = r.build()
     final = await produce(ctx.tx, after, ctx.now, final=True)
     assert final is not None

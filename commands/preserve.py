@@ -8,15 +8,17 @@ scheduler's job (bot/scheduler.py).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from commands import args as A
-from commands import records, timeparse
-from commands.context import CommandError, Context, Reply
-from commands.records import dtg, label
-from commands.reply import B, ReplyBuilder, ok
-from commands.spec import Choice, EnvFn, ParseEnv, command, key, pos
+from commands.core import argtypes, records, timeparse
+from commands.core.context import Context
+from commands.core.records import dtg, label
+from commands.core.reply import Bold, ReplyBuilder, ok
+from commands.core.spec import Choice, EnvFn, ParseEnv, command, key, pos
+from commands.core.timeparse import ParsedTime
+from commands.core.types import CommandError, Reply
 from storage.codec import from_db_time, to_db_time
 
 DEFAULT_DAYS = 60
@@ -40,27 +42,38 @@ EXPIRES = EnvFn(_expiry, "TIME|+90d")
 
 def _line(row: dict) -> list[Any]:
     ref = f" ref {row['ref']}" if row["ref"] else ""
-    return [B(label("preservations", row["seq"])), f" {row['kind']} {row['provider']} "
+    return [Bold(label("preservations", row["seq"])), f" {row['kind']} {row['provider']} "
             f"({row['country']}){ref} [{row['status']}] · expires {dtg(row['expires_at'])}"]
+
+
+@dataclass(frozen=True)
+class PreserveAddArgs:
+    provider: str
+    country: str
+    ref: str | None
+    sent: ParsedTime | None
+    expires: ParsedTime | timedelta | None
+    kind: str | None
+    tlp: str | None
 
 
 @command(
     "preserve", "add",
     params=[
-        pos("provider", A.text("provider", max_len=120, metavar="PROVIDER")),
-        key("country", A.COUNTRY, required=True),
-        key("ref", A.text("ref", max_len=80)),
-        key("sent", A.TIME, help="when the request was sent; default now"),
+        pos("provider", argtypes.text("provider", max_len=120, metavar="PROVIDER")),
+        key("country", argtypes.COUNTRY, required=True),
+        key("ref", argtypes.text("ref", max_len=80)),
+        key("sent", argtypes.TIME, help="when the request was sent; default now"),
         key("expires", EXPIRES, help="expiry time or duration after sent; default 60 days"),
         key("kind", Choice(("preservation", "mla"))),
-        key("tlp", A.TLP),
+        key("tlp", argtypes.TLP),
     ],
     summary="track an expedited-preservation or MLA request",
     examples=["!preserve add ExampleHost country=US ref=2026-PR-17 expires=+90d"],
 )
-async def preserve_add(ctx: Context, a: dict[str, Any]) -> Reply:
-    sent = a["sent"].at if a["sent"] else ctx.now
-    expires = a["expires"]
+async def preserve_add(ctx: Context, args: PreserveAddArgs) -> Reply:
+    sent = args.sent.at if args.sent else ctx.now
+    expires = args.expires
     defaulted = expires is None
     if expires is None:
         expires_at = sent + timedelta(days=DEFAULT_DAYS)
@@ -71,9 +84,9 @@ async def preserve_add(ctx: Context, a: dict[str, Any]) -> Reply:
     if expires_at <= sent:
         raise CommandError("expires= is not after sent=")
     row = await records.create(ctx, "preservations", {
-        "kind": a["kind"] or "preservation", "provider": a["provider"], "country": a["country"],
-        "ref": a["ref"], "sent_at": to_db_time(sent), "expires_at": to_db_time(expires_at),
-        "status": "sent", "tlp": a["tlp"],
+        "kind": args.kind or "preservation", "provider": args.provider, "country": args.country,
+        "ref": args.ref, "sent_at": to_db_time(sent), "expires_at": to_db_time(expires_at),
+        "status": "sent", "tlp": args.tlp,
     })
     r = ReplyBuilder().line(*_line(row))
     if defaulted:
@@ -82,39 +95,52 @@ async def preserve_add(ctx: Context, a: dict[str, Any]) -> Reply:
     return r.build()
 
 
+@dataclass(frozen=True)
+class PreserveListArgs:
+    which: str | None
+    page: int | None
+
+
 @command(
     "preserve", "list",
-    params=[pos("which", Choice(("open", "all")), required=False), key("page", A.PAGE)],
+    params=[pos("which", Choice(("open", "all")), required=False), key("page", argtypes.PAGE)],
     summary="list preservation / MLA requests",
 )
-async def preserve_list(ctx: Context, a: dict[str, Any]) -> Reply:
+async def preserve_list(ctx: Context, args: PreserveListArgs) -> Reply:
     op = ctx.require_op()
-    which = a["which"] or "open"
+    which = args.which or "open"
     sql = "SELECT * FROM preservations WHERE op_id=?"
     if which == "open":
         sql += f" AND status IN ({', '.join(repr(s) for s in OPEN)})"
     rows = await ctx.tx.all(sql + " ORDER BY expires_at, seq", (op["id"],))
     r = ReplyBuilder().heading(f"Preservation / MLA requests ({which}): {len(rows)}")
-    r.bullets([_line(x) for x in rows], page=a["page"] or 1, more_hint=f"/preserve list {which}")
+    r.bullets([_line(x) for x in rows], page=args.page or 1, more_hint=f"/preserve list {which}")
     return r.build()
+
+
+@dataclass(frozen=True)
+class PreserveStatusArgs:
+    request: int
+    status: str
+    expires: ParsedTime | timedelta | None
 
 
 @command(
     "preserve", "status",
-    params=[pos("request", A.ref("P")), pos("status", Choice(STATUSES)),
+    params=[pos("request", argtypes.ref("P")), pos("status", Choice(STATUSES)),
             key("expires", EXPIRES, help="new expiry when extended")],
     summary="update a preservation / MLA request",
 )
-async def preserve_status(ctx: Context, a: dict[str, Any]) -> Reply:
-    row = await records.get(ctx, "preservations", a["request"])
+async def preserve_status(ctx: Context, args: PreserveStatusArgs) -> Reply:
+    row = await records.get(ctx, "preservations", args.request)
     ctx.require_owner(row, label("preservations", row["seq"]))
-    changes: dict[str, Any] = {"status": a["status"]}
-    if a["expires"] is not None:
-        if a["status"] != "extended":
+    changes: dict[str, Any] = {"status": args.status}
+    if args.expires is not None:
+        if args.status != "extended":
             raise CommandError("expires= goes with the status extended")
         sent = from_db_time(row["sent_at"])
         assert sent is not None
-        new = sent + a["expires"] if isinstance(a["expires"], timedelta) else a["expires"].at
+        new = sent + args.expires if isinstance(args.expires, timedelta) else args.expires.at
         if new <= from_db_time(row["expires_at"]):  # type: ignore[operator]
             raise CommandError("the new expiry is not later than the current one")
         changes["expires_at"] = to_db_time(new)

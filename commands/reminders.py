@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from commands import timeparse
-from commands.context import Reply
-from commands.records import dtg
-from commands.reply import B, Ping, ReplyBuilder
+from commands.core import timeparse
+from commands.core.records import dtg
+from commands.core.reply import Bold, Ping, ReplyBuilder
+from commands.core.types import Reply
 from storage.codec import from_db_time, to_db_time
 from storage.tx import Row, Tx
 
@@ -109,7 +109,7 @@ def _t_minus(op: Row, label: str, hhour: datetime, now: datetime, late: bool) ->
 
 def _overdue(task: Row) -> Reply:
     r = ReplyBuilder()
-    parts: list = [B(f"⏰ T-{task['seq']} is overdue"), f" (due {dtg(task['due'])}): ",
+    parts: list = [Bold(f"⏰ T-{task['seq']} is overdue"), f" (due {dtg(task['due'])}): ",
                    task["text"]]
     if task["assignee"]:
         parts += [" → ", Ping(task["assignee"])]
@@ -119,7 +119,7 @@ def _overdue(task: Row) -> Reply:
 
 def _expiring(req: Row, left: timedelta) -> Reply:
     return ReplyBuilder().line(
-        B(f"⌛ P-{req['seq']} {req['kind']} request to {req['provider']} ({req['country']})"),
+        Bold(f"⌛ P-{req['seq']} {req['kind']} request to {req['provider']} ({req['country']})"),
         f" expires {dtg(req['expires_at'])} (in {timeparse.format_offset(left)[1:]}). "
         "Extend it or mark it fulfilled: /preserve status "
         f"P-{req['seq']} extended expires=+90d").build()

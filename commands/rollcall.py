@@ -6,13 +6,13 @@ speaks for their agency; a member without an agency is told how to get mapped.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
-from commands import args as A
-from commands import records
-from commands.context import CommandError, Context, Reply
-from commands.reply import B, ReplyBuilder
-from commands.spec import Choice, Role, command, pos
+from commands.core import argtypes, records
+from commands.core.context import Context
+from commands.core.reply import Bold, ReplyBuilder
+from commands.core.spec import Choice, NoArgs, Role, command, pos
+from commands.core.types import CommandError, Reply
 from storage import queries
 
 
@@ -23,21 +23,26 @@ def _state_lines(r: ReplyBuilder, state: dict) -> None:
         mark = {True: "✅ GO", False: "⛔ NO-GO", None: "… waiting"}[a["ready"]]
         reason = f" — {a['reason']}" if a["reason"] else ""
         by = f" ({a['by']})" if a["by"] else ""
-        r.line(B(a["code"]), f": {mark}{reason}{by}")
+        r.line(Bold(a["code"]), f": {mark}{reason}{by}")
     if state["agencies"] and not missing and not nogo:
-        r.line(B("ALL GO"))
+        r.line(Bold("ALL GO"))
     if nogo:
         r.line("NO-GO: " + ", ".join(nogo))
     if missing:
         r.line("Missing: " + ", ".join(missing))
 
 
+@dataclass(frozen=True)
+class RollcallArgs:
+    action: str | None
+
+
 @command("rollcall", params=[pos("action", Choice(("close",)), required=False)],
          summary="show the go/no-go roll call; a lead opens and closes it")
-async def rollcall(ctx: Context, a: dict[str, Any]) -> Reply:
+async def rollcall(ctx: Context, args: RollcallArgs) -> Reply:
     op = ctx.require_op()
     state = await queries.rollcall_state(ctx.tx, op["id"])
-    if a["action"] == "close":
+    if args.action == "close":
         ctx.require_lead("close the roll call")
         if not state["open"]:
             raise CommandError("no roll call is open", show_usage=False)
@@ -88,17 +93,23 @@ async def _answer(ctx: Context, ready: bool, reason: str | None) -> Reply:
         await ctx.tx.insert("rollcall_answers", {"rollcall_id": call["id"], "agency": code,
                                                  **values})
     state = await queries.rollcall_state(ctx.tx, op["id"])
-    r = ReplyBuilder().line(B(code), " GO" if ready else f" NO-GO — {reason}")
+    r = ReplyBuilder().line(Bold(code), " GO" if ready else f" NO-GO — {reason}")
     _state_lines(r, state)
     return r.build()
 
 
 @command("ready", summary="answer GO for your agency in the open roll call", role=Role.OFFICER)
-async def ready(ctx: Context, a: dict[str, Any]) -> Reply:
+async def ready(ctx: Context, args: NoArgs) -> Reply:
     return await _answer(ctx, True, None)
 
 
-@command("notready", params=[pos("reason", A.text("reason", max_len=300, metavar='"reason"'))],
+@dataclass(frozen=True)
+class NotreadyArgs:
+    reason: str
+
+
+@command("notready",
+         params=[pos("reason", argtypes.text("reason", max_len=300, metavar='"reason"'))],
          summary="answer NO-GO for your agency, with the reason")
-async def notready(ctx: Context, a: dict[str, Any]) -> Reply:
-    return await _answer(ctx, False, a["reason"])
+async def notready(ctx: Context, args: NotreadyArgs) -> Reply:
+    return await _answer(ctx, False, args.reason)

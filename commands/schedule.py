@@ -17,7 +17,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from commands import timeparse
+from commands.core import timeparse
 from storage.codec import from_db_time
 
 FLOOR = timedelta(minutes=5)

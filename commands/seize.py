@@ -8,14 +8,15 @@ recorded as a duplicate of, `apple.com`; chat shows the Unicode form beside it, 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from commands import args as A
-from commands import records, validate
-from commands.context import CommandError, Context, Reply
-from commands.records import label
-from commands.reply import B, ReplyBuilder, ok
-from commands.spec import Choice, Fn, command, key, pos
+from commands.core import argtypes, records, validate
+from commands.core.context import Context
+from commands.core.records import label
+from commands.core.reply import Bold, ReplyBuilder, ok
+from commands.core.spec import Choice, Fn, command, key, pos
+from commands.core.types import CommandError, Reply
 
 STATUSES = ("identified", "requested", "seized", "sinkholed", "offline", "released")
 TYPE = Choice(validate.SEIZURE_TYPES)
@@ -24,8 +25,18 @@ TYPE = Choice(validate.SEIZURE_TYPES)
 def _line(row: dict) -> list[Any]:
     where = f" · {row['country']}" if row["country"] else ""
     provider = f" · {row['provider']}" if row["provider"] else ""
-    return [B(label("seizures", row["seq"])), f" {row['type']} ",
+    return [Bold(label("seizures", row["seq"])), f" {row['type']} ",
             validate.shown(row["type"], row["value"]), f" [{row['status']}]{where}{provider}"]
+
+
+@dataclass(frozen=True)
+class SeizeArgs:
+    type: str
+    value: str
+    country: str | None
+    provider: str | None
+    status: str | None
+    tlp: str | None
 
 
 @command(
@@ -33,66 +44,79 @@ def _line(row: dict) -> list[Any]:
     params=[
         pos("type", TYPE),
         pos("value", Fn(str, "VALUE")),
-        key("country", A.COUNTRY),
-        key("provider", A.text("provider", max_len=120)),
+        key("country", argtypes.COUNTRY),
+        key("provider", argtypes.text("provider", max_len=120)),
         key("status", Choice(STATUSES)),
-        key("tlp", A.TLP),
+        key("tlp", argtypes.TLP),
     ],
     summary="record seized or targeted infrastructure",
     examples=['!seize domain evil[.]example country=NL provider="Example Registrar"'],
 )
-async def seize(ctx: Context, a: dict[str, Any]) -> Reply:
+async def seize(ctx: Context, args: SeizeArgs) -> Reply:
     op = ctx.require_op()
     try:
-        value = validate.indicator(a["type"], a["value"])
+        value = validate.indicator(args.type, args.value)
     except ValueError as exc:
         raise CommandError(f"VALUE: {exc}") from None
     existing = await ctx.tx.one(
         "SELECT seq FROM seizures WHERE op_id=? AND type=? AND value IN (?, ?)",
-        (op["id"], a["type"], value, validate.legacy_spelling(a["type"], value)))
+        (op["id"], args.type, value, validate.legacy_spelling(args.type, value)))
     if existing:
-        raise CommandError(f"{validate.shown(a['type'], value)} is already recorded as "
+        raise CommandError(f"{validate.shown(args.type, value)} is already recorded as "
                            f"{label('seizures', existing['seq'])}", show_usage=False)
     row = await records.create(ctx, "seizures", {
-        "type": a["type"], "value": value, "country": a["country"], "provider": a["provider"],
-        "status": a["status"] or "identified", "tlp": a["tlp"],
+        "type": args.type, "value": value, "country": args.country, "provider": args.provider,
+        "status": args.status or "identified", "tlp": args.tlp,
     })
     return ok(*_line(row))
+
+
+@dataclass(frozen=True)
+class SeizeListArgs:
+    type: str | None
+    status: str | None
+    page: int | None
 
 
 @command(
     "seize", "list",
     params=[pos("type", TYPE, required=False), key("status", Choice(STATUSES)),
-            key("page", A.PAGE)],
+            key("page", argtypes.PAGE)],
     summary="list seized or targeted infrastructure",
 )
-async def seize_list(ctx: Context, a: dict[str, Any]) -> Reply:
+async def seize_list(ctx: Context, args: SeizeListArgs) -> Reply:
     op = ctx.require_op()
     where, params = ["op_id=?"], [op["id"]]
-    if a["type"]:
+    if args.type:
         where.append("type=?")
-        params.append(a["type"])
-    if a["status"]:
+        params.append(args.type)
+    if args.status:
         where.append("status=?")
-        params.append(a["status"])
+        params.append(args.status)
     rows = await ctx.tx.all(f"SELECT * FROM seizures WHERE {' AND '.join(where)} ORDER BY seq",
                             params)
     r = ReplyBuilder().heading(f"Seized infrastructure: {len(rows)}")
-    r.bullets([_line(x) for x in rows], page=a["page"] or 1, more_hint="/seize list")
+    r.bullets([_line(x) for x in rows], page=args.page or 1, more_hint="/seize list")
     return r.build()
+
+
+@dataclass(frozen=True)
+class SeizeStatusArgs:
+    item: int
+    status: str
 
 
 @command(
     "seize", "status",
-    params=[pos("item", A.ref("S")), pos("status", Choice(STATUSES))],
+    params=[pos("item", argtypes.ref("S")), pos("status", Choice(STATUSES))],
     summary="update a seized item's status",
 )
-async def seize_status(ctx: Context, a: dict[str, Any]) -> Reply:
-    row = await records.get(ctx, "seizures", a["item"])
+async def seize_status(ctx: Context, args: SeizeStatusArgs) -> Reply:
+    row = await records.get(ctx, "seizures", args.item)
     ctx.require_owner(row, label("seizures", row["seq"]))
-    if row["status"] == a["status"]:
-        raise CommandError(f"{label('seizures', row['seq'])} is already {a['status']}",
+    if row["status"] == args.status:
+        raise CommandError(f"{label('seizures', row['seq'])} is already {args.status}",
                            show_usage=False)
-    after = await records.change(ctx, "seizures", row, {"status": a["status"]})
-    return ok(B(label("seizures", after["seq"])), f" {row['status']} → {after['status']}: ",
+    after = await records.change(ctx, "seizures", row, {"status": args.status})
+    return ok(Bold(label("seizures", after["seq"])), f" {row['status']} → {after['status']}: ",
               validate.shown(after["type"], after["value"]))

@@ -8,15 +8,17 @@ and the record of posted slots never diverge.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from commands import args as A
 from commands import schedule
-from commands.context import CommandError, Context, Reply
-from commands.reply import B, ok
+from commands.core import argtypes
+from commands.core.context import Context
+from commands.core.reply import Bold, ok
+from commands.core.spec import Fn, NoArgs, Role, command, key, pos
+from commands.core.types import CommandError, Reply
 from commands.sitrep_render import render
-from commands.spec import Fn, Role, command, key, pos
 from storage import sitrep_queries
 from storage.codec import to_db_time
 from storage.tx import Row, Tx
@@ -42,7 +44,7 @@ async def produce(tx: Tx, op: Row, now: datetime, *, slot: datetime | None = Non
 
 
 @command("sitrep", summary="post a situation report now")
-async def sitrep_now(ctx: Context, a: dict[str, Any]) -> Reply:
+async def sitrep_now(ctx: Context, args: NoArgs) -> Reply:
     reply = await produce(ctx.tx, ctx.require_op(), ctx.now)
     assert reply is not None
     return reply
@@ -65,9 +67,9 @@ async def _set_schedule(ctx: Context, kind: str, spec: str, tz: str | None) -> R
         await ctx.tx.insert("sitrep_schedules", {"op_id": op["id"], **values})
     trigger = schedule.trigger_for(kind, spec, zone, ctx.stamp)
     upcoming = schedule.next_slot(trigger, ctx.now)
-    from commands.records import dtg
+    from commands.core.records import dtg
 
-    return ok("Sitreps ", B(schedule.describe(kind, spec, zone)), " · next ",
+    return ok("Sitreps ", Bold(schedule.describe(kind, spec, zone)), " · next ",
               dtg(to_db_time(upcoming)) if upcoming else "—")
 
 
@@ -81,28 +83,46 @@ def _checked(parse: Any, metavar: str) -> Fn:
     return Fn(run, metavar)
 
 
+@dataclass(frozen=True)
+class SitrepEveryArgs:
+    interval: str
+    tz: str | None
+
+
 @command("sitrep", "every", params=[pos("interval", _checked(schedule.parse_every, "6h")),
-                                    key("tz", A.ZONE)],
+                                    key("tz", argtypes.ZONE)],
          role=Role.LEAD, summary="post sitreps at a fixed interval (5m or more)")
-async def sitrep_every(ctx: Context, a: dict[str, Any]) -> Reply:
-    return await _set_schedule(ctx, "every", a["interval"], a["tz"])
+async def sitrep_every(ctx: Context, args: SitrepEveryArgs) -> Reply:
+    return await _set_schedule(ctx, "every", args.interval, args.tz)
+
+
+@dataclass(frozen=True)
+class SitrepAtArgs:
+    times: str
+    tz: str | None
 
 
 @command("sitrep", "at", params=[pos("times", _checked(schedule.parse_at, "08:00,20:00")),
-                                 key("tz", A.ZONE)],
+                                 key("tz", argtypes.ZONE)],
          role=Role.LEAD, summary="post sitreps at times of day")
-async def sitrep_at(ctx: Context, a: dict[str, Any]) -> Reply:
-    return await _set_schedule(ctx, "at", a["times"], a["tz"])
+async def sitrep_at(ctx: Context, args: SitrepAtArgs) -> Reply:
+    return await _set_schedule(ctx, "at", args.times, args.tz)
 
 
-@command("sitrep", "cron", params=[pos("expr", Fn(str, '"0 */6 * * *"')), key("tz", A.ZONE)],
+@dataclass(frozen=True)
+class SitrepCronArgs:
+    expr: str
+    tz: str | None
+
+
+@command("sitrep", "cron", params=[pos("expr", Fn(str, '"0 */6 * * *"')), key("tz", argtypes.ZONE)],
          role=Role.LEAD, summary="post sitreps on a cron schedule")
-async def sitrep_cron(ctx: Context, a: dict[str, Any]) -> Reply:
-    return await _set_schedule(ctx, "cron", a["expr"], a["tz"])
+async def sitrep_cron(ctx: Context, args: SitrepCronArgs) -> Reply:
+    return await _set_schedule(ctx, "cron", args.expr, args.tz)
 
 
 @command("sitrep", "off", role=Role.LEAD, summary="stop scheduled sitreps")
-async def sitrep_off(ctx: Context, a: dict[str, Any]) -> Reply:
+async def sitrep_off(ctx: Context, args: NoArgs) -> Reply:
     op = ctx.require_op()
     existing = await ctx.tx.one("SELECT * FROM sitrep_schedules WHERE op_id=?", (op["id"],))
     if existing is None:
@@ -113,20 +133,26 @@ async def sitrep_off(ctx: Context, a: dict[str, Any]) -> Reply:
 
 
 @command("sitrep", "schedule", summary="show the sitrep schedule")
-async def sitrep_schedule(ctx: Context, a: dict[str, Any]) -> Reply:
+async def sitrep_schedule(ctx: Context, args: NoArgs) -> Reply:
     op = ctx.require_op()
     row = await ctx.tx.one("SELECT * FROM sitrep_schedules WHERE op_id=?", (op["id"],))
     if row is None:
         return ok("No sitrep schedule. A lead sets one with /sitrep every 6h")
-    return ok("Sitreps ", B(schedule.describe(row["kind"], row["spec"], row["tz"])))
+    return ok("Sitreps ", Bold(schedule.describe(row["kind"], row["spec"], row["tz"])))
 
 
-@command("sitrep", "note", params=[pos("note", A.text("note", max_len=1000, metavar='"..."'))],
+@dataclass(frozen=True)
+class SitrepNoteArgs:
+    note: str
+
+
+@command("sitrep", "note",
+         params=[pos("note", argtypes.text("note", max_len=1000, metavar='"..."'))],
          role=Role.LEAD, summary="set the assessment and next steps carried into sitreps")
-async def sitrep_note(ctx: Context, a: dict[str, Any]) -> Reply:
+async def sitrep_note(ctx: Context, args: SitrepNoteArgs) -> Reply:
     op = ctx.require_op()
     existing = await ctx.tx.one("SELECT * FROM sitrep_notes WHERE op_id=?", (op["id"],))
-    values = {"note": a["note"], "created_by": ctx.sender, "created_at": ctx.stamp}
+    values = {"note": args.note, "created_by": ctx.sender, "created_at": ctx.stamp}
     if existing:
         await ctx.tx.update("sitrep_notes", existing["id"], values)
     else:

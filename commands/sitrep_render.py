@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from commands import timeparse, witness
-from commands.context import Reply
-from commands.records import dtg
-from commands.reply import B, ReplyBuilder
+from commands import witness
+from commands.core import timeparse
+from commands.core.records import dtg
+from commands.core.reply import Bold, ReplyBuilder
+from commands.core.types import Reply
 from storage.codec import from_db_time
 
 
@@ -45,42 +46,42 @@ def render(data: dict[str, Any], number: int, *, late_slot: str | None = None,
     r.heading(f"{title} · {op['name']} ({op['code']}) · TLP:{op['tlp']}")
     r.line(f"{dtg(now)} · phase {op['phase']} · {_hhour_line(op, now)}")
     if late_slot:
-        r.line(B(f"LATE (slot {dtg(late_slot)}): the bot was down at the scheduled time"))
+        r.line(Bold(f"LATE (slot {dtg(late_slot)}): the bot was down at the scheduled time"))
 
     previous = data["previous"]
     prev_counters = json.loads(previous["snapshot"]) if previous else None
     diff = changes(prev_counters, data["counters"])
     if previous is None:
-        r.line(B("Changes: "), "first sitrep")
+        r.line(Bold("Changes: "), "first sitrep")
     elif diff:
-        r.line(B(f"Changes since #{previous['number']}: "), "; ".join(diff))
+        r.line(Bold(f"Changes since #{previous['number']}: "), "; ".join(diff))
     else:
-        r.line(B(f"Changes since #{previous['number']}: "), "NO CHANGE")
+        r.line(Bold(f"Changes since #{previous['number']}: "), "NO CHANGE")
     if data["note"]:
-        r.line(B("Assessment / next steps: "), data["note"])
+        r.line(Bold("Assessment / next steps: "), data["note"])
 
     tasks = data["tasks_by_agency"]
     if tasks:
-        r.line(B("Tasks: "), " · ".join(
+        r.line(Bold("Tasks: "), " · ".join(
             f"{t['agency']} {t['open'] or 0} open/{t['done'] or 0} done"
             + (f"/{t['overdue']} OVERDUE" if t["overdue"] else "") for t in tasks))
     else:
-        r.line(B("Tasks: "), "none")
+        r.line(Bold("Tasks: "), "none")
 
     countries = ", ".join(f"{c['country']} {c['n']}" for c in data["arrests_by_country"])
-    r.line(B("Arrests: "), f"{data['arrests_total']} ({data['arrests_since']:+d} since last)"
+    r.line(Bold("Arrests: "), f"{data['arrests_total']} ({data['arrests_since']:+d} since last)"
            + (f" · {countries}" if countries else ""))
 
     by_type: dict[str, list[str]] = {}
     for s in data["seizures_by_type_status"]:
         by_type.setdefault(s["type"], []).append(f"{s['n']} {s['status']}")
-    r.line(B("Seized infrastructure: "), f"{data['seizures_total']} "
+    r.line(Bold("Seized infrastructure: "), f"{data['seizures_total']} "
            f"({data['seizures_since']:+d} since last)"
            + "".join(f" · {t}: {', '.join(v)}" for t, v in by_type.items()))
 
     td = data["takedowns_by_status"]
     planned = td.get("planned", 0) + td.get("go", 0)
-    r.line(B("Takedowns: "), f"{planned} planned · {td.get('done', 0)} executed · "
+    r.line(Bold("Takedowns: "), f"{planned} planned · {td.get('done', 0)} executed · "
            f"{td.get('failed', 0)} failed · {td.get('aborted', 0)} aborted")
     for k in data["executed"][:10]:
         offset = (f" ({timeparse.format_offset(timedelta(seconds=k['offset_s']))} vs plan)"
@@ -95,20 +96,20 @@ def render(data: dict[str, Any], number: int, *, late_slot: str | None = None,
                f"({timeparse.format_offset(span)[1:]})")
 
     if data["assets"]:
-        r.line(B("Assets: "), " · ".join(f"{total} {cur} {action}"
+        r.line(Bold("Assets: "), " · ".join(f"{total} {cur} {action}"
                                          for (action, cur), total in data["assets"]))
     if data["tallies"]:
-        r.line(B("Tallies: "), " · ".join(f"{t['kind']} {t['total']}" for t in data["tallies"]))
+        r.line(Bold("Tallies: "), " · ".join(f"{t['kind']} {t['total']}" for t in data["tallies"]))
 
     expiring = data["preservations_expiring"]
-    r.line(B("Preservation/MLA: "), f"{data['preservations_open']} open"
+    r.line(Bold("Preservation/MLA: "), f"{data['preservations_open']} open"
            + (" · expiring ≤7d: " + ", ".join(
                f"P-{p['seq']} {p['provider']} {dtg(p['expires_at'])}" for p in expiring)
               if expiring else ""))
 
     rc = data["rollcall"]
     if rc["seq"] is None:
-        r.line(B("Go/no-go: "), "no roll call yet")
+        r.line(Bold("Go/no-go: "), "no roll call yet")
     else:
         answered = {True: [], False: [], None: []}  # type: dict[Any, list[str]]
         for a in rc["agencies"]:
@@ -119,7 +120,7 @@ def render(data: dict[str, Any], number: int, *, late_slot: str | None = None,
         verdict = ("ALL GO" if not answered[False] and not answered[None]
                    else f"GO {len(answered[True])} · NO-GO {', '.join(answered[False]) or 0}"
                         f" · waiting {', '.join(answered[None]) or 0}")
-        r.line(B("Go/no-go: "), f"R-{rc['seq']} ({state}) {verdict}")
+        r.line(Bold("Go/no-go: "), f"R-{rc['seq']} ({state}) {verdict}")
     head = data.get("audit_head")
     witness.head_line(r, head)
     reply = r.build()

@@ -19,15 +19,17 @@ Decisions:
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from commands import args as A
-from commands import records, timeparse, validate
-from commands.context import CommandError, Context, Reply
-from commands.records import dtg, label
-from commands.reply import B, ReplyBuilder, ok
-from commands.spec import Choice, Fn, Role, command, key, pos, rest
+from commands.core import argtypes, records, timeparse, validate
+from commands.core.context import Context
+from commands.core.records import dtg, label
+from commands.core.reply import Bold, ReplyBuilder, ok
+from commands.core.spec import Choice, Fn, Role, command, key, pos, rest
+from commands.core.timeparse import ParsedTime
+from commands.core.types import CommandError, Reply
 from storage.codec import from_db_time, to_db_time
 
 TRANSITIONS = {
@@ -73,22 +75,27 @@ def _t_minus(hhour: datetime, now: datetime) -> str:
     return f"T+{timeparse.format_offset(-delta)[1:]}"
 
 
-@command("hhour", params=[rest("time", A.TIME, required=False)], role=Role.OFFICER,
+@dataclass(frozen=True)
+class HhourArgs:
+    time: ParsedTime | None
+
+
+@command("hhour", params=[rest("time", argtypes.TIME, required=False)], role=Role.OFFICER,
          summary="show or (lead) set H-hour of the action day",
          examples=['!hhour 2026-11-25 05:00 Europe/Paris', "!hhour 250400ZNOV26"])
-async def hhour(ctx: Context, a: dict[str, Any]) -> Reply:
+async def hhour(ctx: Context, args: HhourArgs) -> Reply:
     op = ctx.require_op()
-    if a["time"] is None:
+    if args.time is None:
         if not op["hhour"]:
             raise CommandError("H-hour is not set; a lead sets it with /hhour TIME",
                                show_usage=False)
         when = _t_minus(from_db_time(op["hhour"]), ctx.now)  # type: ignore[arg-type]
-        return ok("H-hour ", B(dtg(op["hhour"])), f" ({when}) · ",
+        return ok("H-hour ", Bold(dtg(op["hhour"])), f" ({when}) · ",
                   await _local_times(ctx, op["hhour"]))
     ctx.require_lead("set H-hour")
-    if a["time"].h_offset is not None:
+    if args.time.h_offset is not None:
         raise CommandError("H-hour cannot be set relative to itself; give a time")
-    new = a["time"].at
+    new = args.time.at
     if new <= ctx.now:
         raise CommandError(f"H-hour {timeparse.format_dtg(new)} is in the past")
     _, after = await ctx.tx.update("operations", op["id"],
@@ -100,7 +107,7 @@ async def hhour(ctx: Context, a: dict[str, Any]) -> Reply:
         planned = new + timedelta(seconds=row["h_offset"])
         await records.change(ctx, "takedowns", row, {"planned_at": to_db_time(planned)})
         moved += 1
-    r = ReplyBuilder().line("H-hour set: ", B(dtg(after["hhour"])),
+    r = ReplyBuilder().line("H-hour set: ", Bold(dtg(after["hhour"])),
                             f" ({_t_minus(new, ctx.now)}) · ",
                             await _local_times(ctx, after["hhour"]))
     if op["hhour"]:
@@ -142,7 +149,7 @@ def _line(row: dict, zones: Zones | None = None) -> list[Any]:
     if row["h_offset"] is not None and row["planned_at"]:
         plan += (f" (H{timeparse.format_offset(timedelta(seconds=row['h_offset']))})"
                  if row["h_offset"] else " (H)")
-    parts: list[Any] = [B(label("takedowns", row["seq"])), f" {row['target']} · {row['agency']}"
+    parts: list[Any] = [Bold(label("takedowns", row["seq"])), f" {row['target']} · {row['agency']}"
                         f" [{row['status']}] · plan {plan}"]
     if zones and row["planned_at"]:
         parts.append(f" · {_local(row['planned_at'], zones)}")
@@ -153,35 +160,43 @@ def _line(row: dict, zones: Zones | None = None) -> list[Any]:
     return parts
 
 
+@dataclass(frozen=True)
+class TakedownAddArgs:
+    target: tuple[str, int | None]
+    agency: str
+    at: ParsedTime | None
+    tlp: str | None
+
+
 @command(
     "takedown", "add",
     params=[
         pos("target", Fn(_target, "TARGET")),
-        key("agency", A.AGENCY, required=True),
-        key("at", A.TIME, help="planned time, e.g. H+30m; default H"),
-        key("tlp", A.TLP),
+        key("agency", argtypes.AGENCY, required=True),
+        key("at", argtypes.TIME, help="planned time, e.g. H+30m; default H"),
+        key("tlp", argtypes.TLP),
     ],
     summary="plan a takedown (TARGET = S-n or free text)",
     examples=["!takedown add S-4 agency=DE-BKA at=H+30m"],
 )
-async def takedown_add(ctx: Context, a: dict[str, Any]) -> Reply:
+async def takedown_add(ctx: Context, args: TakedownAddArgs) -> Reply:
     op = ctx.require_op()
-    await records.require_agency(ctx, a["agency"])
-    _owner_agency(ctx, a["agency"])
-    target, seizure_seq = a["target"]
+    await records.require_agency(ctx, args.agency)
+    _owner_agency(ctx, args.agency)
+    target, seizure_seq = args.target
     if seizure_seq is not None:
         seizure = await records.get(ctx, "seizures", seizure_seq)
         target = (f"{label('seizures', seizure_seq)} "
                   f"{validate.shown(seizure['type'], seizure['value'])}")
-    at = a["at"]
+    at = args.at
     if at is None:
         planned_at, h_offset = op["hhour"], 0
     else:
         planned_at = to_db_time(at.at)
         h_offset = int(at.h_offset.total_seconds()) if at.h_offset is not None else None
     row = await records.create(ctx, "takedowns", {
-        "target": target, "seizure_seq": seizure_seq, "agency": a["agency"],
-        "planned_at": planned_at, "h_offset": h_offset, "status": "planned", "tlp": a["tlp"],
+        "target": target, "seizure_seq": seizure_seq, "agency": args.agency,
+        "planned_at": planned_at, "h_offset": h_offset, "status": "planned", "tlp": args.tlp,
     })
     r = ReplyBuilder().line(*_line(row))
     if row["planned_at"]:
@@ -189,15 +204,21 @@ async def takedown_add(ctx: Context, a: dict[str, Any]) -> Reply:
     return r.build()
 
 
+@dataclass(frozen=True)
+class TakedownListArgs:
+    which: str | None
+    page: int | None
+
+
 @command(
     "takedown", "list",
     params=[pos("which", Choice(("planned", "executed", "failed", "all")), required=False),
-            key("page", A.PAGE)],
+            key("page", argtypes.PAGE)],
     summary="list takedowns",
 )
-async def takedown_list(ctx: Context, a: dict[str, Any]) -> Reply:
+async def takedown_list(ctx: Context, args: TakedownListArgs) -> Reply:
     op = ctx.require_op()
-    which = a["which"] or "all"
+    which = args.which or "all"
     statuses = {"planned": ("planned", "go"), "executed": ("done",),
                 "failed": ("failed", "aborted")}.get(which)
     sql = "SELECT * FROM takedowns WHERE op_id=?"
@@ -206,31 +227,38 @@ async def takedown_list(ctx: Context, a: dict[str, Any]) -> Reply:
     rows = await ctx.tx.all(sql + " ORDER BY planned_at IS NULL, planned_at, seq", (op["id"],))
     r = ReplyBuilder().heading(f"Takedowns ({which}): {len(rows)}")
     zones = await _zones(ctx)
-    r.bullets([_line(x, zones) for x in rows], page=a["page"] or 1,
+    r.bullets([_line(x, zones) for x in rows], page=args.page or 1,
               more_hint=f"/takedown list {which}")
     return r.build()
 
 
+@dataclass(frozen=True)
+class TakedownArgs:
+    action: str
+    takedown: int
+    note: str | None
+
+
 @command(
     "takedown",
-    params=[pos("action", Choice(tuple(TRANSITIONS))), pos("takedown", A.ref("K")),
-            pos("note", A.text("note", max_len=300, metavar='"note"'), required=False)],
+    params=[pos("action", Choice(tuple(TRANSITIONS))), pos("takedown", argtypes.ref("K")),
+            pos("note", argtypes.text("note", max_len=300, metavar='"note"'), required=False)],
     summary="report a takedown's execution (done stamps the actual time)",
 )
-async def takedown_report(ctx: Context, a: dict[str, Any]) -> Reply:
-    row = await records.get(ctx, "takedowns", a["takedown"])
+async def takedown_report(ctx: Context, args: TakedownArgs) -> Reply:
+    row = await records.get(ctx, "takedowns", args.takedown)
     _owner_agency(ctx, row["agency"])
-    action = a["action"]
+    action = args.action
     if row["status"] not in TRANSITIONS[action]:
         raise CommandError(f"{label('takedowns', row['seq'])} is {row['status']}; "
                            f"{action} is not possible now", show_usage=False)
     changes: dict[str, Any] = {"status": RESULT[action]}
-    if a["note"]:
-        changes["note"] = a["note"]
+    if args.note:
+        changes["note"] = args.note
     if action == "done":
         changes["executed_at"] = ctx.stamp
     after = await records.change(ctx, "takedowns", row, changes)
-    r = ReplyBuilder().line(B(label("takedowns", after["seq"])),
+    r = ReplyBuilder().line(Bold(label("takedowns", after["seq"])),
                             f" {after['target']} → {after['status'].upper()}")
     if action == "done":
         planned = from_db_time(after["planned_at"])
@@ -238,6 +266,6 @@ async def takedown_report(ctx: Context, a: dict[str, Any]) -> Reply:
                   if planned else "")
         r.line(f"Executed {dtg(after['executed_at'])}{offset} · ",
                await _local_times(ctx, after["executed_at"]))
-    if a["note"]:
-        r.line("Note: ", a["note"])
+    if args.note:
+        r.line("Note: ", args.note)
     return r.build()

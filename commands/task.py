@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from commands import args as A
-from commands import records
-from commands.context import CommandError, Context, Reply
-from commands.records import dtg, label
-from commands.reply import B, Ping, ReplyBuilder, ok
-from commands.spec import Choice, command, key, mention, pos
+from commands.core import argtypes, records
+from commands.core.context import Context
+from commands.core.records import dtg, label
+from commands.core.reply import Bold, Ping, ReplyBuilder, ok
+from commands.core.spec import Choice, command, key, mention, pos
+from commands.core.timeparse import ParsedTime
+from commands.core.types import CommandError, Reply
 from storage.codec import to_db_time
 
 PRIORITIES = ("low", "normal", "high", "critical")
 STATUSES = ("open", "in-progress", "blocked", "done")
-TASK_REF = A.ref("T")
+TASK_REF = argtypes.ref("T")
 
 
 async def _assignee_agency(ctx: Context, user: str | None) -> str | None:
@@ -26,29 +28,38 @@ async def _assignee_agency(ctx: Context, user: str | None) -> str | None:
     return row["agency"] if row else None
 
 
+@dataclass(frozen=True)
+class TaskAddArgs:
+    text: str
+    assignee: str | None
+    due: ParsedTime | None
+    priority: str | None
+    tlp: str | None
+
+
 @command(
     "task", "add",
     params=[
-        pos("text", A.text("task text")),
+        pos("text", argtypes.text("task text")),
         mention("assignee"),
-        key("due", A.TIME),
+        key("due", argtypes.TIME),
         key("priority", Choice(PRIORITIES)),
-        key("tlp", A.TLP),
+        key("tlp", argtypes.TLP),
     ],
     summary="create a task",
     examples=['!task add "Image server fra-2" @anna:police.example due=H+2h priority=high'],
 )
-async def task_add(ctx: Context, a: dict[str, Any]) -> Reply:
+async def task_add(ctx: Context, args: TaskAddArgs) -> Reply:
     row = await records.create(ctx, "tasks", {
-        "text": a["text"],
-        "assignee": a["assignee"],
-        "agency": await _assignee_agency(ctx, a["assignee"]),
-        "due": to_db_time(a["due"].at) if a["due"] else None,
-        "priority": a["priority"] or "normal",
+        "text": args.text,
+        "assignee": args.assignee,
+        "agency": await _assignee_agency(ctx, args.assignee),
+        "due": to_db_time(args.due.at) if args.due else None,
+        "priority": args.priority or "normal",
         "status": "open",
-        "tlp": a["tlp"],
+        "tlp": args.tlp,
     })
-    parts: list[Any] = [B(label("tasks", row["seq"])), " created: ", row["text"]]
+    parts: list[Any] = [Bold(label("tasks", row["seq"])), " created: ", row["text"]]
     if row["assignee"]:
         parts += [" → ", Ping(row["assignee"])]
     if row["due"]:
@@ -60,7 +71,7 @@ async def task_add(ctx: Context, a: dict[str, Any]) -> Reply:
 
 def _task_line(row: dict, now_iso: str) -> list[Any]:
     overdue = row["due"] and row["status"] != "done" and row["due"] < now_iso
-    parts: list[Any] = [B(label("tasks", row["seq"])), f" [{row['status']}] ", row["text"]]
+    parts: list[Any] = [Bold(label("tasks", row["seq"])), f" [{row['status']}] ", row["text"]]
     if row["assignee"]:
         parts.append(f" → {row['assignee']}")
     if row["due"]:
@@ -70,18 +81,25 @@ def _task_line(row: dict, now_iso: str) -> list[Any]:
     return parts
 
 
+@dataclass(frozen=True)
+class TaskListArgs:
+    filter: str | None
+    agency: str | None
+    page: int | None
+
+
 @command(
     "task", "list",
     params=[
         pos("filter", Choice(("open", "mine", "overdue", "all")), required=False),
-        key("agency", A.AGENCY),
-        key("page", A.PAGE),
+        key("agency", argtypes.AGENCY),
+        key("page", argtypes.PAGE),
     ],
     summary="list tasks",
 )
-async def task_list(ctx: Context, a: dict[str, Any]) -> Reply:
+async def task_list(ctx: Context, args: TaskListArgs) -> Reply:
     op = ctx.require_op()
-    which = a["filter"] or "open"
+    which = args.filter or "open"
     now_iso = to_db_time(ctx.clock.now())
     where, params = ["op_id=?"], [op["id"]]
     if which != "all":
@@ -92,15 +110,15 @@ async def task_list(ctx: Context, a: dict[str, Any]) -> Reply:
     if which == "overdue":
         where.append("due IS NOT NULL AND due < ?")
         params.append(now_iso)
-    if a["agency"]:
-        await records.require_agency(ctx, a["agency"])
+    if args.agency:
+        await records.require_agency(ctx, args.agency)
         where.append("agency=?")
-        params.append(a["agency"])
+        params.append(args.agency)
     rows = await ctx.tx.all(f"SELECT * FROM tasks WHERE {' AND '.join(where)} ORDER BY seq",
                             params)
-    r = ReplyBuilder().heading(f"Tasks ({which}{', ' + a['agency'] if a['agency'] else ''}): "
+    r = ReplyBuilder().heading(f"Tasks ({which}{', ' + args.agency if args.agency else ''}): "
                                f"{len(rows)}")
-    r.bullets([_task_line(t, now_iso) for t in rows], page=a["page"] or 1,
+    r.bullets([_task_line(t, now_iso) for t in rows], page=args.page or 1,
               more_hint=f"/task list {which}")
     return r.build()
 
@@ -111,29 +129,56 @@ async def _owned_task(ctx: Context, seq: int) -> dict:
     return row
 
 
-def _status_command(verb: str, status: str, summary: str, reason_required: bool) -> None:
-    @command(
-        "task", verb,
-        params=[pos("task", TASK_REF),
-                pos("reason", A.text("reason", metavar='"reason"'), required=reason_required)],
-        summary=summary,
-    )
-    async def handler(ctx: Context, a: dict[str, Any]) -> Reply:
-        row = await _owned_task(ctx, a["task"])
-        if row["status"] == status:
-            raise CommandError(f"{label('tasks', row['seq'])} is already {status}",
-                               show_usage=False)
-        changes: dict[str, Any] = {"status": status, "reason": a["reason"]}
-        changes["done_at"] = ctx.stamp if status == "done" else None
-        after = await records.change(ctx, "tasks", row, changes)
-        note = f" ({after['reason']})" if after["reason"] else ""
-        return ok(B(label("tasks", after["seq"])), f" {row['status']} → {status}{note}: ",
-                  after["text"])
+REASON = argtypes.text("reason", metavar='"reason"')
 
 
-_status_command("done", "done", "mark a task done", False)
-_status_command("start", "in-progress", "mark a task started", False)
-_status_command("block", "blocked", "mark a task blocked (say why)", False)
+@dataclass(frozen=True)
+class TaskStatusArgs:
+    task: int
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class TaskBlockArgs:
+    task: int
+    reason: str
+
+
+async def _set_status(ctx: Context, seq: int, status: str, reason: str | None) -> Reply:
+    """The one path for /task done, start and block: who may, what is kept, what is said."""
+    row = await _owned_task(ctx, seq)
+    if row["status"] == status:
+        raise CommandError(f"{label('tasks', row['seq'])} is already {status}", show_usage=False)
+    after = await records.change(ctx, "tasks", row, {
+        "status": status, "reason": reason,
+        "done_at": ctx.stamp if status == "done" else None})
+    note = f" ({after['reason']})" if after["reason"] else ""
+    return ok(Bold(label("tasks", after["seq"])), f" {row['status']} → {status}{note}: ",
+              after["text"])
+
+
+@command("task", "done", params=[pos("task", TASK_REF), pos("reason", REASON, required=False)],
+         summary="mark a task done")
+async def task_done(ctx: Context, args: TaskStatusArgs) -> Reply:
+    return await _set_status(ctx, args.task, "done", args.reason)
+
+
+@command("task", "start", params=[pos("task", TASK_REF), pos("reason", REASON, required=False)],
+         summary="mark a task started")
+async def task_start(ctx: Context, args: TaskStatusArgs) -> Reply:
+    return await _set_status(ctx, args.task, "in-progress", args.reason)
+
+
+@command("task", "block", params=[pos("task", TASK_REF), pos("reason", REASON)],
+         summary="mark a task blocked (say why)")
+async def task_block(ctx: Context, args: TaskBlockArgs) -> Reply:
+    return await _set_status(ctx, args.task, "blocked", args.reason)
+
+
+@dataclass(frozen=True)
+class TaskAssignArgs:
+    task: int
+    assignee: str
 
 
 @command(
@@ -141,39 +186,48 @@ _status_command("block", "blocked", "mark a task blocked (say why)", False)
     params=[pos("task", TASK_REF), mention("assignee", required=True)],
     summary="assign a task to someone",
 )
-async def task_assign(ctx: Context, a: dict[str, Any]) -> Reply:
-    row = await _owned_task(ctx, a["task"])
+async def task_assign(ctx: Context, args: TaskAssignArgs) -> Reply:
+    row = await _owned_task(ctx, args.task)
     after = await records.change(ctx, "tasks", row, {
-        "assignee": a["assignee"], "agency": await _assignee_agency(ctx, a["assignee"])})
-    return ok(B(label("tasks", after["seq"])), " → ", Ping(after["assignee"]), ": ",
+        "assignee": args.assignee, "agency": await _assignee_agency(ctx, args.assignee)})
+    return ok(Bold(label("tasks", after["seq"])), " → ", Ping(after["assignee"]), ": ",
               after["text"])
+
+
+@dataclass(frozen=True)
+class TaskEditArgs:
+    task: int
+    text: str | None
+    due: ParsedTime | None
+    priority: str | None
+    tlp: str | None
 
 
 @command(
     "task", "edit",
     params=[
         pos("task", TASK_REF),
-        key("text", A.text("task text")),
-        key("due", A.TIME),
+        key("text", argtypes.text("task text")),
+        key("due", argtypes.TIME),
         key("priority", Choice(PRIORITIES)),
-        key("tlp", A.TLP),
+        key("tlp", argtypes.TLP),
     ],
     summary="change a task's text, due time, priority or TLP",
 )
-async def task_edit(ctx: Context, a: dict[str, Any]) -> Reply:
-    row = await _owned_task(ctx, a["task"])
+async def task_edit(ctx: Context, args: TaskEditArgs) -> Reply:
+    row = await _owned_task(ctx, args.task)
     changes: dict[str, Any] = {}
-    if a["text"] is not None:
-        changes["text"] = a["text"]
-    if a["due"] is not None:
-        changes["due"] = to_db_time(a["due"].at)
-    if a["priority"] is not None:
-        changes["priority"] = a["priority"]
-    if a["tlp"] is not None:
-        changes["tlp"] = a["tlp"]
+    if args.text is not None:
+        changes["text"] = args.text
+    if args.due is not None:
+        changes["due"] = to_db_time(args.due.at)
+    if args.priority is not None:
+        changes["priority"] = args.priority
+    if args.tlp is not None:
+        changes["tlp"] = args.tlp
     if not changes:
         raise CommandError("nothing to change: give at least one of text=, due=, priority=, tlp=")
     after = await records.change(ctx, "tasks", row, changes)
     what = ", ".join(f"{k}={after[k] if k != 'due' else dtg(after[k])}" for k in changes)
-    return ok(B(label("tasks", after["seq"])), f" updated: {what}")
+    return ok(Bold(label("tasks", after["seq"])), f" updated: {what}")
 

@@ -8,12 +8,18 @@ which members' devices are unverified, so a lead knows whom to call.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
-from commands.context import CommandError, Context, Reply
-from commands.reply import B, C, Ping, ReplyBuilder
-from commands.spec import command, mention
+from commands.core.context import Context
+from commands.core.reply import Bold, Code, Ping, ReplyBuilder
+from commands.core.spec import command, mention
+from commands.core.types import CommandError, Reply
 from storage import identities
+
+
+@dataclass(frozen=True)
+class TrustArgs:
+    user: str | None
 
 
 @command(
@@ -24,21 +30,21 @@ from storage import identities
     needs_op=False,
     examples=["/trust", "/trust @anna:police.example"],
 )
-async def trust(ctx: Context, a: dict[str, Any]) -> Reply:
+async def trust(ctx: Context, args: TrustArgs) -> Reply:
     if not ctx.settings.require_cross_signed:
         raise CommandError("device verification is switched off in this bot's configuration "
                            "(access.require_cross_signed = false): every device is obeyed",
                            show_usage=False)
-    if a["user"] is None:
+    if args.user is None:
         return await _listing(ctx)
     ctx.require_lead("confirm a member's new identity")
-    user = a["user"]
+    user = args.user
     pin = await identities.confirm(ctx.tx, user, ctx.sender)
     if pin is None:
         raise CommandError(f"{user} has no changed identity to confirm", show_usage=False)
     reply = ReplyBuilder().line(
         "✅ ", Ping(user), "'s new identity is confirmed (master key ",
-        C(pin.master_key[:12] + "…"), "); their cross-signed devices are obeyed again and "
+        Code(pin.master_key[:12] + "…"), "); their cross-signed devices are obeyed again and "
         "get the room keys.").build()
     reply.trust_changed = (user,)
     return reply
@@ -54,11 +60,11 @@ async def _listing(ctx: Context) -> Reply:
                       ).build()
     if changed:
         r.heading(f"Identity changed, waiting for a lead's /trust: {len(changed)}")
-        r.bullets([[Ping(p.user_id), " new master key ", C((p.new_master_key or "")[:12] + "…")]
+        r.bullets([[Ping(p.user_id), " new master key ", Code((p.new_master_key or "")[:12] + "…")]
                    for p in changed])
     if unverified:
         r.heading(f"Members with unverified devices: {len(unverified)}")
-        r.bullets([[Ping(user), " ", B(", ".join(devices))]
+        r.bullets([[Ping(user), " ", Bold(", ".join(devices))]
                    for user, devices in sorted(unverified.items())])
         r.line("They verify a device from another of their sessions (Element: Settings → "
                "Sessions); it is then obeyed without anyone's /trust.")

@@ -17,11 +17,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from commands import spec, validate
-from commands.context import CommandError, Context, Reply
-from commands.records import PREFIX, label
-from commands.reply import B, C, ReplyBuilder
-from commands.spec import command
+from commands.core import spec, validate
+from commands.core.context import Context
+from commands.core.records import PREFIX, label
+from commands.core.reply import Bold, Code, ReplyBuilder
+from commands.core.spec import NoArgs, command
+from commands.core.types import CommandError, Reply
 from storage.audit import canonical
 
 NO_UNDO_TABLES = {"operations"}
@@ -84,7 +85,7 @@ def _describe(entry: dict[str, Any], row: dict[str, Any]) -> str:
 
 @command("undo", summary="revert your own last change in this room (needs the role the change "
                          "needed)")
-async def undo(ctx: Context, a: dict[str, Any]) -> Reply:
+async def undo(ctx: Context, args: NoArgs) -> Reply:
     event_id = await _last_change(ctx)
     if event_id is None:
         raise CommandError("you have no change in this room to undo", show_usage=False)
@@ -125,8 +126,8 @@ async def undo(ctx: Context, a: dict[str, Any]) -> Reply:
             await ctx.tx.insert(table, before, undoes=event_id)
             done.append(_describe(entry, before))
     command_text = entries[0]["command"]
-    r = ReplyBuilder().line("Undone: ", C(command_text[:120]))
-    r.line(B("; ".join(done)))
+    r = ReplyBuilder().line("Undone: ", Code(command_text[:120]))
+    r.line(Bold("; ".join(done)))
     reply = r.build()
     # An undone /trust puts the identity back to "changed": the runtime must act on it.
     reply.trust_changed = tuple(json.loads(e["after"])["user_id"] for e in entries

@@ -16,44 +16,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
-from commands.reply import C, ReplyBuilder
-from commands.timeparse import format_dtg
+from commands.core.reply import Code, ReplyBuilder
+from commands.core.timeparse import format_dtg
+from commands.core.types import WitnessedHead
 from storage.audit import Head
 
 WITNESS_KEY = "org.opsroom.audit_head"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-
-
-@dataclass(frozen=True)
-class WitnessedHead:
-    """A head the bot posted: entry `n` had `hash` when event `event_id` was sent at `at`."""
-
-    n: int
-    hash: str
-    event_id: str
-    at: datetime
-
-
-@dataclass
-class RoomHeads:
-    heads: list[WitnessedHead]
-    # False when reading stopped at the source's bound before the room's first event:
-    # older witnesses were not compared.
-    complete: bool = True
-
-
-class WitnessUnavailable(Exception):
-    """The room's history could not be read (homeserver down, no session): the message
-    says why, and the local chain check still runs."""
-
-
-class WitnessSource(Protocol):
-    async def heads(self, room_id: str) -> RoomHeads:
-        """Every head the bot's own user posted in the room, as far back as it reads."""
-        ...
 
 
 def head_content(head: Head | None) -> dict[str, Any] | None:
@@ -81,7 +52,7 @@ def head_line(r: ReplyBuilder, head: Head | None, *, label: str = "Audit head",
     if head is None:
         r.line(f"{label}: the audit log is empty{note}")
         return
-    r.line(f"{label} #{head.n} · ", C(head.hash), note)
+    r.line(f"{label} #{head.n} · ", Code(head.hash), note)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from commands.context import Attachment
+from commands import Attachment
 from exports import csv_export, json_export, markdown, pdf, pool, stix
 from exports.files import export_dir
 from exports.snapshot import Snapshot, load

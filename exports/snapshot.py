@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from commands.validate import TLP_LEVELS
+from commands import validate
 from storage.audit import canonical
 from storage.tx import Row
 
@@ -152,9 +152,9 @@ class Snapshot:
 
 
 def allowed_levels(tlp: str) -> tuple[str, ...]:
-    if tlp not in TLP_LEVELS:
-        raise ExportError(f"{tlp!r} is not a TLP 2.0 level ({', '.join(TLP_LEVELS)})")
-    return TLP_LEVELS[: TLP_LEVELS.index(tlp) + 1]
+    if tlp not in validate.TLP_LEVELS:
+        raise ExportError(f"{tlp!r} is not a TLP 2.0 level ({', '.join(validate.TLP_LEVELS)})")
+    return validate.TLP_LEVELS[: validate.TLP_LEVELS.index(tlp) + 1]
 
 
 def load(conn: sqlite3.Connection, room_id: str, tlp: str | None, generated_at: str, *,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from commands import validate
-from commands.records import PREFIX, dtg
+from commands import PREFIX, dtg, validate
 from exports.snapshot import Snapshot
 
 TITLES = {

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from commands.context import FixedClock, Incoming, Reply, Settings
-from commands.dispatcher import Dispatcher
+from commands.core.dispatcher import Dispatcher
+from commands.core.types import Incoming, Reply, Settings
 from storage.database import Database
+from tests.clock import FixedClock
 
 ROOM = "!op:localhost"
 LEAD = "@lead:localhost"

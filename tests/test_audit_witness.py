@@ -16,18 +16,9 @@ from pathlib import Path
 import pytest
 
 from bot import cli
-from commands.context import Reply
-from commands.timeparse import format_dtg
-from commands.witness import (
-    WITNESS_KEY,
-    Missing,
-    Rewritten,
-    RoomHeads,
-    WitnessedHead,
-    WitnessUnavailable,
-    compare,
-    parse_head,
-)
+from commands.core.timeparse import format_dtg
+from commands.core.types import Reply, RoomHeads, WitnessedHead, WitnessUnavailable
+from commands.witness import WITNESS_KEY, Missing, Rewritten, compare, parse_head
 from storage import audit
 from tests.audit_tamper import rewrite_entry, truncate_after
 from tests.harness import OFFICER, ROOM, Harness

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from commands import registry, spec
+from commands.core import registry, spec
 from tests.harness import LEAD, OFFICER, OTHER, Harness
 
 

@@ -109,10 +109,17 @@ async def test_status_validation(h: Harness, line: str, fragment: str) -> None:
     assert fragment in (await h.fails(line)).text
 
 
+async def test_blocking_a_task_needs_the_reason(h: Harness) -> None:
+    await h.ok('!task add "x"')
+    refused = await h.fails("!task block T-1")
+    assert 'missing "reason"' in refused.text and 'Usage: /task block T-N "reason"' in refused.text
+    assert (await h.rows("SELECT status FROM tasks"))[0]["status"] == "open"
+
+
 async def test_ids_may_be_typed_loosely(h: Harness) -> None:
     await h.ok('!task add "x"')
     await h.ok("!task start t1")
-    await h.ok("!task block #1")
+    await h.ok('!task block #1 "no warrant"')
     await h.ok("!task done 1")
     assert (await h.rows("SELECT status FROM tasks"))[0]["status"] == "done"
 

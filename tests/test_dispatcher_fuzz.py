@@ -14,7 +14,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from commands import registry, spec
+from commands.core import registry, spec
 from storage import audit
 from tests.harness import LEAD, OFFICER, Harness
 

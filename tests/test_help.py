@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from commands import registry, spec
+from commands.core import registry, spec
 from tests.harness import OFFICER, Harness
 
 registry.load()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from commands import idn, validate
+from commands.core import idn, validate
 from exports.text import cells
 from tests.harness import OFFICER, Harness
 

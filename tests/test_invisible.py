@@ -8,9 +8,10 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from commands.context import Reply
-from commands.reply import B, C, ReplyBuilder, error
-from commands.visible import first_invisible, visible
+from bot.sending import notice_content
+from commands.core.reply import Bold, Code, ReplyBuilder, error
+from commands.core.types import Reply
+from commands.core.visible import first_invisible, visible
 from tests.harness import OFFICER, Harness
 from tests.test_dispatcher_fuzz import SEEDS, World
 
@@ -46,11 +47,13 @@ def test_emoji_keep_their_joiners_and_variation_selectors() -> None:
 @settings(max_examples=300, deadline=None, derandomize=True, database=None)
 @given(st.lists(st.one_of(st.text(max_size=8), DANGEROUS), max_size=12).map("".join))
 def test_no_reply_built_from_any_text_carries_one(text: str) -> None:
-    built = (ReplyBuilder().heading(text).line("⚠️ ", text, B(text), C(text))
-             .bullets([[text, B(text)]]).build())
+    built = (ReplyBuilder().heading(text).line("⚠️ ", text, Bold(text), Code(text))
+             .bullets([[text, Bold(text)]]).build())
     assert raw_in(built) == []
     assert raw_in(error(text, usage=text)) == []
-    assert raw_in(Reply(ok=True, text=text, html=text)) == []
+    # A reply made without the builder (a stored one sent again) is cleaned where it is sent.
+    sent = notice_content(text, text, None)
+    assert raw_in(Reply(ok=True, text=sent["body"], html=sent["formatted_body"])) == []
 
 
 @st.composite

@@ -8,8 +8,8 @@ import pytest
 
 from bot.config import ConfigError
 from bot.metrics import Metrics
-from commands.context import Settings
-from commands.dispatcher import Dispatcher
+from commands.core.dispatcher import Dispatcher
+from commands.core.types import Settings
 from tests.harness import Harness
 
 

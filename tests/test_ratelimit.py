@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from commands.context import Settings
-from commands.dispatcher import Dispatcher
-from commands.ratelimit import FORGET_AT, RateLimit, RateLimiter
+from commands.core.dispatcher import Dispatcher
+from commands.core.ratelimit import FORGET_AT, RateLimit, RateLimiter
+from commands.core.types import Settings
 from tests.harness import LEAD, OFFICER, OTHER, Harness
 
 LIMIT = RateLimit(per_minute=30, burst=5)  # a token every 2 s

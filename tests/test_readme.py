@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from commands.reference import BEGIN, END, render
+from commands.core.reference import BEGIN, END, render
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -12,4 +12,4 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 def test_readme_command_reference_is_current() -> None:
     text = README.read_text()
     section = text[text.index(BEGIN): text.index(END) + len(END)]
-    assert section == render(), "run: python -m commands.reference, paste into README.md"
+    assert section == render(), "run: python -m commands.core.reference, paste into README.md"

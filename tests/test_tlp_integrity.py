@@ -22,7 +22,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from commands.validate import TLP_LEVELS, tlp_rank
+from commands.core.validate import TLP_LEVELS, tlp_rank
 from exports.build import FORMATS, _make
 from tests.export_text import export_text
 from tests.harness import LEAD, OFFICER, Harness

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from commands.context import CommandError
-from commands.tokenizer import MAX_LINE, is_command, tokenize
+from commands.core.tokenizer import MAX_LINE, is_command, tokenize
+from commands.core.types import CommandError
 from tests.harness import Harness
 
 

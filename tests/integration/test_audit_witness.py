@@ -21,11 +21,11 @@ import pytest
 
 from bot.homeserver import LocalSynapse
 from bot.scheduler import SitrepScheduler
-from commands.context import FixedClock
-from commands.timeparse import format_dtg
+from commands.core.timeparse import format_dtg
 from storage import audit
 from storage.database import read_snapshot
 from tests.audit_tamper import rewrite_entry
+from tests.clock import FixedClock
 from tests.integration.matrix_helpers import (
     make_client,
     register_bot,

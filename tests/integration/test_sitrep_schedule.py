@@ -13,7 +13,7 @@ import pytest
 
 from bot.homeserver import LocalSynapse
 from bot.scheduler import SitrepScheduler
-from commands.context import FixedClock
+from tests.clock import FixedClock
 from tests.integration.matrix_helpers import make_client, register_bot, running_bot
 
 pytestmark = pytest.mark.integration

@@ -16,7 +16,7 @@ import pytest
 
 from bot.homeserver import LocalSynapse
 from commands import export
-from commands.context import Reply
+from commands.core.types import Reply
 from tests.integration.matrix_helpers import (
     TestClient,
     is_reply_to,

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pycountry
 
-from commands import idn
+from commands.core import idn
 
 
 class ValidationError(ValueError):
@@ -203,7 +203,7 @@ _IP_LIKE = re.compile(r"^[0-9.]+$|:")
 
 
 def _domain(value: str) -> str:
-    """The domain as its IDNA A-label (`commands.idn`): one spelling to store and compare."""
+    """The domain as its IDNA A-label (`commands.core.idn`): one spelling to store and compare."""
     name = value.strip().rstrip(".")
     if not name or any(ch.isspace() for ch in name):
         raise ValidationError(f"{value!r} is not a domain name")

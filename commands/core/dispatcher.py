@@ -20,11 +20,12 @@ import uuid
 from collections.abc import Awaitable, Callable, Collection
 from zoneinfo import ZoneInfo
 
-from commands import audit, export, registry, reply, spec
-from commands.context import Clock, CommandError, Context, Incoming, Reply, Settings
-from commands.ratelimit import RateLimit, RateLimiter
-from commands.tokenizer import Token, is_command, tokenize
-from commands.witness import WitnessSource
+from commands import audit, export
+from commands.core import registry, reply, spec
+from commands.core.context import Context
+from commands.core.ratelimit import RateLimit, RateLimiter
+from commands.core.tokenizer import Token, is_command, tokenize
+from commands.core.types import Clock, CommandError, Incoming, Reply, Settings, WitnessSource
 from storage.codec import from_db_time, to_db_time
 from storage.database import Database
 from storage.errors import StorageFailure, storage_failure
@@ -247,7 +248,6 @@ class Dispatcher:
             msg=msg,
             settings=self.settings,
             tx=tx,
-            command=cmd,
             op=op,
             agency=agency,
             zone=ZoneInfo(zone_name),

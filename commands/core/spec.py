@@ -2,21 +2,25 @@
 "did you mean" suggestions and argument checking all come from that declaration.
 
 Handler modules declare commands with the `command(...)` decorator at import time;
-`commands.registry` imports them all so the registry is complete before dispatch.
+`commands.core.registry` imports them all so the registry is complete before dispatch.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, Generic, Optional, TypeVar, get_type_hints
 from zoneinfo import ZoneInfo
 
-from commands.context import CommandError, Context, Reply
-from commands.tokenizer import Token, tokenize
+from commands.core import validate
+from commands.core.context import Context
+from commands.core.tokenizer import Token, tokenize
+from commands.core.types import CommandError, Reply
 
 
 class Role(Enum):
@@ -33,45 +37,75 @@ class ParseEnv:
     hhour: datetime | None
 
 
-class ArgType:
+T = TypeVar("T")
+
+
+class ArgType(Generic[T]):
     """An argument type: turns the typed string into a value or raises ValueError with a
     message the user can act on (the validators' own error classes subclass ValueError)."""
 
-    metavar: str = "VALUE"
+    @property
+    def metavar(self) -> str:
+        return "VALUE"
 
-    def parse(self, raw: str, env: ParseEnv) -> Any:
+    def parse(self, raw: str, env: ParseEnv) -> T:
+        raise NotImplementedError
+
+    def produces(self) -> Any:
+        """The type `parse` returns, which the handler's field must declare."""
         raise NotImplementedError
 
 
+def _returns(fn: Callable[..., Any]) -> Any:
+    return fn if isinstance(fn, type) else get_type_hints(fn)["return"]
+
+
 @dataclass(frozen=True)
-class Fn(ArgType):
+class Fn(ArgType[T]):
     """Adapts a plain `str -> value` validator."""
 
-    fn: Callable[[str], Any]
-    metavar: str = "VALUE"
+    fn: Callable[[str], T]
+    label: str = "VALUE"
 
-    def parse(self, raw: str, env: ParseEnv) -> Any:
+    @property
+    def metavar(self) -> str:
+        return self.label
+
+    def parse(self, raw: str, env: ParseEnv) -> T:
         return self.fn(raw)
 
+    def produces(self) -> Any:
+        return _returns(self.fn)
+
 
 @dataclass(frozen=True)
-class EnvFn(ArgType):
+class EnvFn(ArgType[T]):
     """Adapts a validator that needs the parse environment (times)."""
 
-    fn: Callable[[str, ParseEnv], Any]
-    metavar: str = "VALUE"
+    fn: Callable[[str, ParseEnv], T]
+    label: str = "VALUE"
 
-    def parse(self, raw: str, env: ParseEnv) -> Any:
+    @property
+    def metavar(self) -> str:
+        return self.label
+
+    def parse(self, raw: str, env: ParseEnv) -> T:
         return self.fn(raw, env)
+
+    def produces(self) -> Any:
+        return _returns(self.fn)
 
 
 @dataclass(frozen=True)
-class Choice(ArgType):
+class Choice(ArgType[str]):
     options: tuple[str, ...]
 
     @property
-    def metavar(self) -> str:  # type: ignore[override]
+    def metavar(self) -> str:
         return "|".join(self.options)
+
+    def produces(self) -> Any:
+        return str
 
     def parse(self, raw: str, env: ParseEnv) -> str:
         value = raw.strip().lower()
@@ -85,7 +119,7 @@ class Choice(ArgType):
 @dataclass(frozen=True)
 class Param:
     name: str
-    type: ArgType
+    type: ArgType[Any]
     kind: str = "positional"  # "positional" | "rest" | "mention" | "key"
     required: bool = True
     help: str = ""
@@ -100,26 +134,50 @@ class Param:
         return text if self.required else f"[{text}]"
 
 
-def pos(name: str, type: ArgType, *, required: bool = True, help: str = "") -> Param:
+def pos(name: str, type: ArgType[Any], *, required: bool = True, help: str = "") -> Param:
     return Param(name, type, "positional", required, help)
 
 
-def rest(name: str, type: ArgType, *, required: bool = True, help: str = "") -> Param:
+def rest(name: str, type: ArgType[Any], *, required: bool = True, help: str = "") -> Param:
     """The remaining positional words joined by spaces (e.g. a time with a zone)."""
     return Param(name, type, "rest", required, help)
 
 
 def mention(name: str, *, required: bool = False, help: str = "") -> Param:
-    from commands import validate
-
     return Param(name, Fn(validate.mxid, "@user:server"), "mention", required, help)
 
 
-def key(name: str, type: ArgType, *, required: bool = False, help: str = "") -> Param:
+def key(name: str, type: ArgType[Any], *, required: bool = False, help: str = "") -> Param:
     return Param(name, type, "key", required, help)
 
 
-Handler = Callable[[Context, dict[str, Any]], Awaitable[Reply]]
+@dataclass(frozen=True)
+class NoArgs:
+    """The arguments of a command that takes none."""
+
+
+Handler = Callable[[Context, Any], Awaitable[Reply]]
+H = TypeVar("H", bound=Handler)
+
+
+def args_class(path: Sequence[str], params: Sequence[Param], handler: Handler) -> type:
+    """The dataclass `handler` takes its arguments as, checked against the declaration."""
+    name = "/" + " ".join(path)
+    second = list(inspect.signature(handler).parameters)[1]
+    cls = get_type_hints(handler).get(second)
+    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+        raise TypeError(f"{name}: the handler's arguments must be a dataclass, not {cls!r}")
+    fields = get_type_hints(cls)
+    declared = {p.name: p for p in params}
+    if set(fields) != set(declared):
+        raise TypeError(f"{name}: {cls.__name__} has fields {sorted(fields)}, the declaration "
+                        f"has parameters {sorted(declared)}")
+    for p in params:
+        want = p.type.produces() if p.required else Optional[p.type.produces()]  # noqa: UP045
+        if fields[p.name] != want:
+            raise TypeError(f"{name}: {cls.__name__}.{p.name} is {fields[p.name]}, but "
+                            f"{p.usage()} gives {want}")
+    return cls
 
 
 @dataclass
@@ -129,6 +187,7 @@ class Command:
     role: Role
     summary: str
     handler: Handler
+    args: type
     needs_op: bool = True
     usage_override: str | None = None
     examples: list[str] = field(default_factory=list)
@@ -143,7 +202,7 @@ class Command:
             return self.usage_override
         return " ".join(["/" + self.name, *(p.usage() for p in self.params)])
 
-    def bind(self, tokens: Sequence[Token], env: ParseEnv) -> dict[str, Any]:
+    def bind(self, tokens: Sequence[Token], env: ParseEnv) -> Any:
         """Assign tokens to parameters; unknown keys, extra words and bad values are errors."""
         positional = [p for p in self.params if p.kind in ("positional", "rest")]
         mentions = [p for p in self.params if p.kind == "mention"]
@@ -192,7 +251,7 @@ class Command:
             except ValueError as exc:
                 label = f"{p.name}=" if p.kind == "key" else p.name
                 raise CommandError(f"{label}: {exc}") from None
-        return values
+        return self.args(**values)
 
 
 REGISTRY: dict[tuple[str, ...], Command] = {}
@@ -206,8 +265,8 @@ def command(
     needs_op: bool = True,
     usage: str | None = None,
     examples: Sequence[str] = (),
-) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
+) -> Callable[[H], H]:
+    def register(fn: H) -> H:
         if path in REGISTRY:
             raise RuntimeError(f"command /{' '.join(path)} declared twice")
         REGISTRY[path] = Command(
@@ -216,6 +275,7 @@ def command(
             role=role,
             summary=summary,
             handler=fn,
+            args=args_class(path, params, fn),
             needs_op=needs_op,
             usage_override=usage,
             examples=list(examples),

@@ -26,7 +26,7 @@ import unicodedata
 
 import idna
 
-from commands.lookalikes import LOOKALIKE
+from commands.core.lookalikes import LOOKALIKE
 
 # Scripts a single language mixes in one word (UTS #39 highly restrictive).
 _WRITTEN_TOGETHER = (

@@ -1,7 +1,7 @@
 """Build replies as plain text and HTML at once, escaping everything users typed.
 
-Handlers compose lines from parts: a plain `str` is text (escaped in HTML), `B()` is bold,
-`C()` is code, `Ping()` mentions a user (a link, so their client notifies them). Keeping
+Handlers compose lines from parts: a plain `str` is text (escaped in HTML), `Bold()` is bold,
+`Code()` is code, `Ping()` mentions a user (a link, so their client notifies them). Keeping
 both renderings in one builder means the plain body and the HTML never drift apart.
 """
 
@@ -11,18 +11,19 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from commands.context import Attachment, Reply
+from commands.core.types import Attachment, Reply
+from commands.core.visible import visible, visible_html
 
 PAGE_SIZE = 20
 
 
 @dataclass(frozen=True)
-class B:
+class Bold:
     text: str
 
 
 @dataclass(frozen=True)
-class C:
+class Code:
     text: str
 
 
@@ -31,7 +32,7 @@ class Ping:
     user_id: str
 
 
-Part = str | B | C | Ping
+Part = str | Bold | Code | Ping
 
 
 def _plain(part: Part) -> str:
@@ -50,9 +51,9 @@ def _escape(text: str) -> str:
 def _html(part: Part) -> str:
     if isinstance(part, str):
         return _escape(part)
-    if isinstance(part, B):
+    if isinstance(part, Bold):
         return f"<b>{_escape(part.text)}</b>"
-    if isinstance(part, C):
+    if isinstance(part, Code):
         return f"<code>{_escape(part.text)}</code>"
     uid = html.escape(part.user_id)
     return f'<a href="https://matrix.to/#/{uid}">{uid}</a>'
@@ -93,8 +94,10 @@ class ReplyBuilder:
         return self
 
     def build(self, ok: bool = True, attachment: Attachment | None = None) -> Reply:
-        text = "\n".join(self._plain)
-        body_html = "<br>".join(h for h in self._html)
+        # Whatever a handler echoes, the reply never shows a bidi control or an invisible
+        # character (the runtime checks again where it sends, for replies built elsewhere).
+        text = visible("\n".join(self._plain))
+        body_html = visible_html("<br>".join(self._html))
         return Reply(ok=ok, text=text, html=body_html, attachment=attachment)
 
 
@@ -118,5 +121,5 @@ def queued(request: Reply, ahead: int) -> Reply:
 def error(message: str, usage: str | None = None) -> Reply:
     r = ReplyBuilder().line("⚠️ ", message)
     if usage:
-        r.line("Usage: ", C(usage))
+        r.line("Usage: ", Code(usage))
     return r.build(ok=False)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from commands import timeparse, validate
-from commands.context import CommandError, Context
+from commands.core import timeparse, validate
+from commands.core.context import Context
+from commands.core.types import CommandError
 from storage.codec import from_db_time
 from storage.tx import Row
 

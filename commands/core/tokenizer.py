@@ -14,8 +14,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from commands.context import CommandError
-from commands.visible import BIDI_CONTROLS, first_invisible
+from commands.core.types import CommandError
+from commands.core.visible import BIDI_CONTROLS, first_invisible
 
 OPENING_QUOTES = {'"', "“", "”", "„", "«", "»", "‟", "＂"}
 CLOSING_QUOTES = {'"', "“", "”", "«", "»", "‟", "＂"}

@@ -85,7 +85,7 @@ def _dtg(raw: str, now: datetime) -> datetime:
 
 
 def _zone(name: str) -> ZoneInfo:
-    from commands import validate
+    from commands.core import validate
 
     try:
         return ZoneInfo(validate.timezone(name))

@@ -4,7 +4,7 @@ Greek `ο` like `o`, Cherokee `Ꭺ` like `A`, Latin `ɑ` like `a`.
 Derived from Unicode's confusables.txt (UTS #39, version 14.0, the Unicode version of
 Python 3.11's unicodedata): every single code point whose confusable prototype is one
 ASCII letter or digit, kept if it can stand in a domain name (UTS #46 maps it to itself
-and IDNA 2008 allows it). Regenerate with `python -m commands.lookalikes confusables.txt`.
+and IDNA 2008 allows it). Regenerate with `python -m commands.core.lookalikes confusables.txt`.
 """
 
 from __future__ import annotations

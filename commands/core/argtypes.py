@@ -1,21 +1,30 @@
-"""Argument types shared by the command declarations (one definition each)."""
+"""Argument types shared by the command declarations (one definition each), with the
+usage placeholder each shows (`TIME`, `CC`, …)."""
 
 from __future__ import annotations
 
-from commands import timeparse, validate
-from commands.spec import EnvFn, Fn, ParseEnv
+from commands.core import timeparse, validate
+from commands.core.spec import EnvFn, Fn, ParseEnv
 
 
 def _time(raw: str, env: ParseEnv) -> timeparse.ParsedTime:
     return timeparse.parse_time(raw, now=env.now, zone=env.zone, hhour=env.hhour)
 
 
-def text(field: str, max_len: int = 500, metavar: str = '"text"') -> Fn:
-    return Fn(lambda raw: validate.text(raw, field=field, max_len=max_len), metavar)
+def text(field: str, max_len: int = 500, metavar: str = '"text"') -> Fn[str]:
+    def parse(raw: str) -> str:
+        return validate.text(raw, field=field, max_len=max_len)
+
+    return Fn(parse, metavar)
 
 
-def ref(prefix: str) -> Fn:
-    return Fn(lambda raw: validate.record_ref(raw, prefix), f"{prefix}-N")
+def ref(prefix: str) -> Fn[int]:
+    """A record number typed as `T-4`, `t4` or `4`."""
+
+    def parse(raw: str) -> int:
+        return validate.record_ref(raw, prefix)
+
+    return Fn(parse, f"{prefix}-N")
 
 
 def _positive_int(raw: str) -> int:

@@ -1,0 +1,94 @@
+"""What flows between the Matrix runtime and the command handlers.
+
+The bot builds an `Incoming` from a decrypted event and gets a `Reply` back; handlers get
+a `Context` holding the open transaction. Nothing here knows about nio, so handlers can be
+tested without a homeserver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from commands.core.types import Clock, CommandError, Incoming, Settings, WitnessSource
+from storage.codec import to_db_time
+from storage.database import Database
+from storage.tx import Actor, Row, Tx
+
+
+@dataclass
+class Context:
+    msg: Incoming
+    settings: Settings
+    tx: Tx
+    op: Row | None
+    agency: Row | None  # the sender's agency in this operation, if mapped
+    zone: ZoneInfo
+    now: datetime  # the command's own time (origin_server_ts), so late processing stamps truly
+    clock: Clock
+    db: Database | None = None
+    # The room's joined members, as the runtime knows them (commands never see nio).
+    room_members: Callable[[], Collection[str]] = tuple
+    # The heads the bot posted in this room's history (bot/witness.py); None without a room.
+    witness: WitnessSource | None = None
+    # What this command needed a lead for; kept with its changes so that /undo of them
+    # needs a lead too, even when the command's declaration does not say so (/hhour TIME,
+    # a lead changing an officer's record).
+    lead_powers: list[str] = field(default_factory=list)
+
+    @property
+    def sender(self) -> str:
+        return self.msg.sender
+
+    @property
+    def is_lead(self) -> bool:
+        return self.msg.power_level >= self.settings.lead_level
+
+    @property
+    def stamp(self) -> str:
+        return to_db_time(self.now)
+
+    @property
+    def actor(self) -> Actor:
+        assert self.tx.actor is not None
+        return self.tx.actor
+
+    def require_op(self) -> Row:
+        if self.op is None:
+            raise CommandError(
+                "this room is not bound to an operation yet: a lead runs "
+                '/op init "Operation NAME" code=CODE',
+                show_usage=False,
+            )
+        return self.op
+
+    def require_lead(self, what: str, *, note: str = "") -> None:
+        if not self.lead_override(what):
+            raise CommandError(
+                f"only a lead (power level {self.settings.lead_level} or more) can {what}"
+                + note,
+                show_usage=False,
+            )
+
+    def lead_override(self, what: str) -> bool:
+        """Whether the sender is a lead, who may `what`; remembered when they are."""
+        if self.is_lead:
+            self.lead_powers.append(what)
+        return self.is_lead
+
+    def require_owner(self, record: Row, label: str, *, also: str | None = None) -> None:
+        """Officers may change only their own records; `also` names another column that
+        makes someone an owner (a task's assignee)."""
+        if record.get("created_by") == self.sender:
+            return
+        if also and record.get(also) == self.sender:
+            return
+        if self.lead_override(f"change {label}, recorded by {record.get('created_by')}"):
+            return
+        raise CommandError(
+            f"{label} was recorded by {record.get('created_by')}: "
+            "only they or a lead can change it",
+            show_usage=False,
+        )

@@ -1,0 +1,138 @@
+"""The values that cross between the Matrix runtime, the command handlers and the exports.
+
+Leaf module: it imports nothing of the project, so every package can depend on it without
+an import cycle, and a reader sees the whole contract between the bot and its commands in
+one place. Nothing here knows about nio, so handlers can be tested without a homeserver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Incoming:
+    room_id: str
+    sender: str
+    event_id: str
+    body: str
+    timestamp: datetime
+    power_level: int
+    encrypted: bool = True
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a reply. Exports can be large, so it stays on disk (0600, in the
+    data dir) and is streamed to the homeserver; whoever sends it discards it after."""
+
+    filename: str
+    mimetype: str
+    path: Path
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+    def read(self) -> bytes:
+        return self.path.read_bytes()
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+@dataclass
+class Reply:
+    ok: bool
+    text: str
+    html: str
+    attachment: Attachment | None = None
+    # True when this event was handled before and its reply already delivered: don't resend.
+    duplicate: bool = False
+    # Slow work (exports) run by the dispatcher after the command's transaction committed,
+    # so it never holds up other commands; it returns the final reply.
+    after_commit: Callable[[], Awaitable[Reply]] | None = None
+    # Stored with the reply: how to make `after_commit` again if the reply has to be sent
+    # after a restart (the file of an export is not stored, it is built anew).
+    redo: dict[str, str] | None = None
+    # Users whose pinned identity the command changed (/trust): the runtime judges their
+    # devices again at once, so keys and obedience follow the lead's decision.
+    trust_changed: tuple[str, ...] = ()
+    # Keys the runtime adds to the event's content beside body and HTML: machine-readable
+    # facts for clients, such as the audit chain head a sitrep witnesses (commands.witness).
+    extra_content: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"ok": self.ok, "text": self.text, "html": self.html}
+        if self.redo:
+            data["redo"] = self.redo
+        if self.extra_content:
+            data["extra_content"] = self.extra_content
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Reply:
+        return cls(ok=bool(data["ok"]), text=data["text"], html=data["html"],
+                   redo=data.get("redo"), extra_content=data.get("extra_content"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    lead_level: int = 50
+    default_timezone: str = "UTC"
+    default_tlp: str = "AMBER"
+    require_encryption: bool = True
+    require_cross_signed: bool = True
+
+
+class Clock:
+    """Wall clock; tests inject a subclass that they move by hand."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class CommandError(Exception):
+    """A user mistake: the reply states the message and the command's usage."""
+
+    def __init__(self, message: str, *, show_usage: bool = True) -> None:
+        super().__init__(message)
+        self.message = message
+        self.show_usage = show_usage
+        self.usage: str | None = None  # filled in by the dispatcher from the declaration
+
+
+@dataclass(frozen=True)
+class WitnessedHead:
+    """A head the bot posted: entry `n` had `hash` when event `event_id` was sent at `at`."""
+
+    n: int
+    hash: str
+    event_id: str
+    at: datetime
+
+
+@dataclass
+class RoomHeads:
+    heads: list[WitnessedHead]
+    # False when reading stopped at the source's bound before the room's first event:
+    # older witnesses were not compared.
+    complete: bool = True
+
+
+class WitnessUnavailable(Exception):
+    """The room's history could not be read (homeserver down, no session): the message
+    says why, and the local chain check still runs."""
+
+
+class WitnessSource(Protocol):
+    """The room's history as the bot posted it (bot/witness.py reads it from Matrix;
+    tests use a list): what /audit verify compares the database with."""
+
+    async def heads(self, room_id: str) -> RoomHeads:
+        """Every head the bot's own user posted in the room, as far back as it reads."""
+        ...

@@ -12,6 +12,7 @@ from commands.core.reply import Bold, Ping, ReplyBuilder, ok
 from commands.core.spec import Choice, command, key, mention, pos
 from commands.core.timeparse import ParsedTime
 from commands.core.types import CommandError, Reply
+from storage import agencies, tasks
 from storage.codec import to_db_time
 
 PRIORITIES = ("low", "normal", "high", "critical")
@@ -22,10 +23,7 @@ TASK_REF = argtypes.ref("T")
 async def _assignee_agency(ctx: Context, user: str | None) -> str | None:
     if user is None:
         return ctx.agency["code"] if ctx.agency else None
-    row = await ctx.tx.one(
-        "SELECT agency FROM members WHERE op_id=? AND user_id=?", (ctx.require_op()["id"], user)
-    )
-    return row["agency"] if row else None
+    return await agencies.code_of_member(ctx.tx, ctx.require_op()["id"], user)
 
 
 @dataclass(frozen=True)
@@ -101,21 +99,12 @@ async def task_list(ctx: Context, args: TaskListArgs) -> Reply:
     op = ctx.require_op()
     which = args.filter or "open"
     now_iso = to_db_time(ctx.clock.now())
-    where, params = ["op_id=?"], [op["id"]]
-    if which != "all":
-        where.append("status != 'done'")
-    if which == "mine":
-        where.append("assignee=?")
-        params.append(ctx.sender)
-    if which == "overdue":
-        where.append("due IS NOT NULL AND due < ?")
-        params.append(now_iso)
     if args.agency:
         await records.require_agency(ctx, args.agency)
-        where.append("agency=?")
-        params.append(args.agency)
-    rows = await ctx.tx.all(f"SELECT * FROM tasks WHERE {' AND '.join(where)} ORDER BY seq",
-                            params)
+    rows = await tasks.listing(ctx.tx, op["id"], include_done=which == "all",
+                               assignee=ctx.sender if which == "mine" else None,
+                               due_before=now_iso if which == "overdue" else None,
+                               agency=args.agency)
     r = ReplyBuilder().heading(f"Tasks ({which}{', ' + args.agency if args.agency else ''}): "
                                f"{len(rows)}")
     r.bullets([_task_line(t, now_iso) for t in rows], page=args.page or 1,

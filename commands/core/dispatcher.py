@@ -26,6 +26,8 @@ from commands.core.context import Context
 from commands.core.ratelimit import RateLimit, RateLimiter
 from commands.core.tokenizer import Token, is_command, tokenize
 from commands.core.types import Clock, CommandError, Incoming, Reply, Settings, WitnessSource
+from storage import agencies, operations, processed
+from storage import audit as audit_log
 from storage.codec import from_db_time, to_db_time
 from storage.database import Database
 from storage.errors import StorageFailure, storage_failure
@@ -144,18 +146,13 @@ class Dispatcher:
     async def delivered(self, event_id: str) -> None:
         """Called by the runtime once the reply is in the room, so a redelivery stays quiet."""
 
-        async def mark(tx: Tx) -> None:
-            await tx.execute("UPDATE processed_events SET delivered=1 WHERE event_id=?",
-                             (event_id,))
-
-        await self.db.write(mark)
+        await self.db.write(lambda tx: processed.mark_delivered(tx, event_id))
 
     async def was_command(self, event_id: str) -> bool:
         """Whether this event was handled as a command (to answer edits and redactions)."""
 
         async def q(tx: Tx) -> bool:
-            return bool(await tx.scalar("SELECT 1 FROM processed_events WHERE event_id=?",
-                                        (event_id,)))
+            return await processed.seen(tx, event_id) is not None
 
         return await self.db.read(q)
 
@@ -163,11 +160,7 @@ class Dispatcher:
         """Replies committed but not confirmed sent (the bot died in between): the runtime
         sends them at start-up so no acknowledged command goes unanswered."""
 
-        async def q(tx: Tx) -> list[dict]:
-            return await tx.all("SELECT room_id, event_id, reply FROM processed_events "
-                                "WHERE delivered=0 ORDER BY rowid")
-
-        rows = await self.db.read(q)
+        rows = await self.db.read(processed.undelivered)
         return [(r["room_id"], r["event_id"], self._stored_reply(r["reply"], r["room_id"]))
                 for r in rows]
 
@@ -184,9 +177,7 @@ class Dispatcher:
 
     async def _handle(self, tx: Tx, msg: Incoming) -> tuple[Reply, str, str]:
         """The reply, and the command's name and outcome for metrics."""
-        seen = await tx.one(
-            "SELECT reply, delivered FROM processed_events WHERE event_id=?", (msg.event_id,)
-        )
+        seen = await processed.seen(tx, msg.event_id)
         if seen is not None:
             previous = self._stored_reply(seen["reply"], msg.room_id)
             previous.duplicate = bool(seen["delivered"])
@@ -198,12 +189,8 @@ class Dispatcher:
         else:
             result, kind = await self._command(tx, msg)
             outcome = "ok" if result.ok else "error"
-        await tx.execute(
-            "INSERT INTO processed_events (event_id, room_id, sender, reply, processed_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (msg.event_id, msg.room_id, msg.sender, json.dumps(result.to_json()),
-             to_db_time(self.clock.now())),
-        )
+        await processed.record(tx, msg.event_id, msg.room_id, msg.sender,
+                               json.dumps(result.to_json()), to_db_time(self.clock.now()))
         return result, kind, outcome
 
     async def _command(self, tx: Tx, msg: Incoming) -> tuple[Reply, str]:
@@ -234,14 +221,8 @@ class Dispatcher:
 
     async def _run(self, tx: Tx, msg: Incoming, cmd: spec.Command, rest: list[Token]
                    ) -> Reply:
-        op = await tx.one("SELECT * FROM operations WHERE room_id=?", (msg.room_id,))
-        agency = None
-        if op is not None:
-            agency = await tx.one(
-                "SELECT a.* FROM members m JOIN agencies a ON a.op_id=m.op_id AND a.code=m.agency "
-                "WHERE m.op_id=? AND m.user_id=?",
-                (op["id"], msg.sender),
-            )
+        op = await operations.for_room(tx, msg.room_id)
+        agency = await agencies.of_member(tx, op["id"], msg.sender) if op else None
         zone_name = ((agency or {}).get("tz") or (op or {}).get("tz")
                      or self.settings.default_timezone)
         ctx = Context(
@@ -274,9 +255,8 @@ class Dispatcher:
             else:
                 result = await _read_only(tx, msg.room_id, op, cmd.handler(ctx, args))
             if ctx.lead_powers:
-                await tx.execute("INSERT INTO lead_changes (event_id, room_id, what) "
-                                 "VALUES (?, ?, ?)",
-                                 (msg.event_id, msg.room_id, "; ".join(ctx.lead_powers)))
+                await processed.lead_powers(tx, msg.event_id, msg.room_id,
+                                            "; ".join(ctx.lead_powers))
             return result
         except CommandError as exc:
             raise _with_usage(exc, cmd) from None
@@ -336,10 +316,9 @@ def _resolve(tokens: list[Token]) -> tuple[spec.Command, int]:
 async def _read_only(tx: Tx, room_id: str, op: dict, handling: Awaitable[Reply]) -> Reply:
     """A closed operation's record is final (its final report is out): commands that only
     read still answer, any that would change a record is refused and rolled back."""
-    head = "SELECT n FROM audit_heads WHERE room_id=?"
-    before = await tx.scalar(head, (room_id,))
+    before = await audit_log.head(tx, room_id)
     result = await handling
-    if await tx.scalar(head, (room_id,)) != before:
+    if await audit_log.head(tx, room_id) != before:
         raise CommandError(f"{op['name']} is closed and its record is final: nothing was "
                            "recorded", show_usage=False)
     return result

@@ -5,7 +5,9 @@ from __future__ import annotations
 from commands.core import timeparse, validate
 from commands.core.context import Context
 from commands.core.types import CommandError
+from storage import agencies
 from storage.codec import from_db_time
+from storage.records import by_seq
 from storage.tx import Row
 
 PREFIX = {
@@ -36,7 +38,7 @@ def label(table: str, seq: int) -> str:
 
 async def get(ctx: Context, table: str, seq: int) -> Row:
     op = ctx.require_op()
-    row = await ctx.tx.one(f"SELECT * FROM {table} WHERE op_id=? AND seq=?", (op["id"], seq))
+    row = await by_seq(ctx.tx, table, op["id"], seq)
     if row is None:
         raise CommandError(f"there is no {NOUN[table]} {label(table, seq)} in this operation",
                            show_usage=False)
@@ -79,13 +81,12 @@ def dtg(iso: str | None) -> str:
 
 async def agency_codes(ctx: Context) -> list[str]:
     op = ctx.require_op()
-    rows = await ctx.tx.all("SELECT code FROM agencies WHERE op_id=? ORDER BY code", (op["id"],))
-    return [r["code"] for r in rows]
+    return await agencies.codes(ctx.tx, op["id"])
 
 
 async def require_agency(ctx: Context, code: str) -> Row:
     op = ctx.require_op()
-    row = await ctx.tx.one("SELECT * FROM agencies WHERE op_id=? AND code=?", (op["id"], code))
+    row = await agencies.get(ctx.tx, op["id"], code)
     if row is None:
         known = ", ".join(await agency_codes(ctx)) or "none yet"
         raise CommandError(

@@ -1,0 +1,34 @@
+"""Events already handled, each with the reply it got: the guard that nothing is applied
+twice, and the record of replies still owed after a crash."""
+
+from __future__ import annotations
+
+from storage.tx import Row, Tx
+
+
+async def seen(tx: Tx, event_id: str) -> Row | None:
+    """The stored reply (JSON text) and whether it was delivered, if the event was handled."""
+    return await tx.one("SELECT reply, delivered FROM processed_events WHERE event_id=?",
+                        (event_id,))
+
+
+async def record(tx: Tx, event_id: str, room_id: str, sender: str, reply: str, at: str
+                 ) -> None:
+    await tx.execute(
+        "INSERT INTO processed_events (event_id, room_id, sender, reply, processed_at) "
+        "VALUES (?, ?, ?, ?, ?)", (event_id, room_id, sender, reply, at))
+
+
+async def mark_delivered(tx: Tx, event_id: str) -> None:
+    await tx.execute("UPDATE processed_events SET delivered=1 WHERE event_id=?", (event_id,))
+
+
+async def undelivered(tx: Tx) -> list[Row]:
+    return await tx.all("SELECT room_id, event_id, reply FROM processed_events "
+                        "WHERE delivered=0 ORDER BY rowid")
+
+
+async def lead_powers(tx: Tx, event_id: str, room_id: str, what: str) -> None:
+    """What the command needed a lead for, so its /undo needs one too."""
+    await tx.execute("INSERT INTO lead_changes (event_id, room_id, what) VALUES (?, ?, ?)",
+                     (event_id, room_id, what))

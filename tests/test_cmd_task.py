@@ -63,6 +63,8 @@ async def test_numbers_are_per_operation_and_never_reused(h: Harness) -> None:
     ('!task add "x" @a:b.example @c:d.example', "unexpected '@c:d.example'"),
     ('!task add "x" owner=@a:b.example', "unknown key owner="),
     ('!task add "x" "y"', "unexpected '\"y\"'"),
+    ('!task add "x" due=in 2h', "unexpected '2h'; quote it: due=\"in 2h\""),
+    ('!task add "x" due=in 2 h priority=high', "quote it: due=\"in 2 h\""),
 ])
 async def test_add_validation_names_the_problem_and_shows_usage(
         h: Harness, line: str, fragment: str) -> None:

@@ -236,7 +236,7 @@ class Command:
                 raw[p.name] = loose.pop(0).value
         if loose:
             extra = " ".join(t.display() for t in loose)
-            raise CommandError(f"unexpected {extra!r}")
+            raise CommandError(f"unexpected {extra!r}{_quote_hint(tokens, loose)}")
         values: dict[str, Any] = {}
         for p in self.params:
             if p.name not in raw:
@@ -252,6 +252,22 @@ class Command:
                 label = f"{p.name}=" if p.kind == "key" else p.name
                 raise CommandError(f"{label}: {exc}") from None
         return self.args(**values)
+
+
+def _quote_hint(tokens: Sequence[Token], loose: list[Token]) -> str:
+    """`due=in 2h` reads as due=in plus a stray word: when the stray words follow a key=value
+    directly, the officer meant one value with a space in it, so show it quoted."""
+    for i, tok in enumerate(tokens):
+        if tok.kind != "kv" or i + 1 >= len(tokens) or tokens[i + 1] not in loose:
+            continue
+        words = [tok.value]
+        for after in tokens[i + 1:]:
+            if after not in loose or after.kind != "word":
+                break
+            words.append(after.value)
+        if len(words) > 1:
+            return f'; quote it: {tok.key}="{" ".join(words)}"'
+    return ""
 
 
 REGISTRY: dict[tuple[str, ...], Command] = {}

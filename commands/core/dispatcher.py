@@ -31,7 +31,7 @@ from storage import audit as audit_log
 from storage.codec import from_db_time, to_db_time
 from storage.database import Database
 from storage.errors import StorageFailure, storage_failure
-from storage.tx import Actor, Tx
+from storage.tx import Actor, Row, Tx
 
 log = logging.getLogger(__name__)
 
@@ -313,7 +313,7 @@ def _resolve(tokens: list[Token]) -> tuple[spec.Command, int]:
                        show_usage=False)
 
 
-async def _read_only(tx: Tx, room_id: str, op: dict, handling: Awaitable[Reply]) -> Reply:
+async def _read_only(tx: Tx, room_id: str, op: Row, handling: Awaitable[Reply]) -> Reply:
     """A closed operation's record is final (its final report is out): commands that only
     read still answer, any that would change a record is refused and rolled back."""
     before = await audit_log.head(tx, room_id)

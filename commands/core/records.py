@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from commands.core import timeparse, validate
 from commands.core.context import Context
 from commands.core.types import CommandError
@@ -45,7 +47,7 @@ async def get(ctx: Context, table: str, seq: int) -> Row:
     return row
 
 
-async def create(ctx: Context, table: str, values: dict) -> Row:
+async def create(ctx: Context, table: str, values: dict[str, Any]) -> Row:
     """Insert a numbered record with the bookkeeping columns every record table has."""
     op = ctx.require_op()
     seq = await ctx.tx.next_seq(op["id"], PREFIX[table])
@@ -62,7 +64,7 @@ async def create(ctx: Context, table: str, values: dict) -> Row:
     return await ctx.tx.insert(table, row)
 
 
-async def change(ctx: Context, table: str, row: Row, changes: dict) -> Row:
+async def change(ctx: Context, table: str, row: Row, changes: dict[str, Any]) -> Row:
     """Every command that updates a record comes here, so lowering a TLP is lead-only
     whichever command does it (raising it is anyone's right: it only protects more)."""
     new_tlp = changes.get("tlp")

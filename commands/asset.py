@@ -15,6 +15,7 @@ from commands.core.records import label
 from commands.core.reply import Bold, ReplyBuilder, ok
 from commands.core.spec import Choice, Fn, NoArgs, command, key, pos
 from commands.core.types import CommandError, Reply
+from storage import assets, tallies
 
 TALLY_KINDS = ("searches", "suspects", "victims-identified", "victims-notified",
                "accounts-blocked", "warrants", "notices", "intel-reports", "decryption-keys")
@@ -53,9 +54,7 @@ async def asset(ctx: Context, args: AssetArgs) -> Reply:
         "action": args.action, "amount": str(args.amount), "currency": args.currency,
         "country": args.country, "agency": agency, "note": args.note, "tlp": args.tlp,
     })
-    amounts = await ctx.tx.all("SELECT amount FROM assets WHERE op_id=? AND action=? AND "
-                               "currency=?", (row["op_id"], row["action"], row["currency"]))
-    total = sum((Decimal(x["amount"]) for x in amounts), Decimal(0))
+    total = await assets.total(ctx.tx, row["op_id"], row["action"], row["currency"])
     return ok(Bold(label("assets", row["seq"])),
               f" {row['amount']} {row['currency']} {row['action']}"
               f" · {row['action']} in total: {total} {row['currency']}")
@@ -70,27 +69,29 @@ class AssetListArgs:
          summary="list frozen and seized assets")
 async def asset_list(ctx: Context, args: AssetListArgs) -> Reply:
     op = ctx.require_op()
-    rows = await ctx.tx.all("SELECT * FROM assets WHERE op_id=? ORDER BY seq", (op["id"],))
+    rows = await assets.listing(ctx.tx, op["id"])
     totals: dict[tuple[str, str], Decimal] = {}
-    for x in rows:
-        k = (x["action"], x["currency"])
-        totals[k] = totals.get(k, Decimal(0)) + Decimal(x["amount"])
-    r = ReplyBuilder().heading("Assets: " + (", ".join(
-        f"{v} {c} {act}" for (act, c), v in sorted(totals.items())) or "none"))
-    r.bullets([[Bold(label("assets", x["seq"])), f" {x['action']} {x['amount']} {x['currency']}",
-                f" · {x['country']}" if x["country"] else "",
-                f" · {x['agency']}" if x["agency"] else "",
-                f" · {x['note']}" if x["note"] else ""] for x in rows],
-              page=args.page or 1, more_hint="/asset list")
-    return r.build()
+    for item in rows:
+        action_currency = (item["action"], item["currency"])
+        totals[action_currency] = totals.get(action_currency, Decimal(0)) + Decimal(item["amount"])
+    reply = ReplyBuilder().heading("Assets: " + (", ".join(
+        f"{amount} {currency} {action}"
+        for (action, currency), amount in sorted(totals.items())) or "none"))
+    reply.bullets([[Bold(label("assets", item["seq"])),
+                    f" {item['action']} {item['amount']} {item['currency']}",
+                    f" · {item['country']}" if item["country"] else "",
+                    f" · {item['agency']}" if item["agency"] else "",
+                    f" · {item['note']}" if item["note"] else ""] for item in rows],
+                  page=args.page or 1, more_hint="/asset list")
+    return reply.build()
 
 
 def _delta(raw: str) -> int:
-    s = raw.strip()
-    body = s[1:] if s[:1] in "+-" else s
+    text = raw.strip()
+    body = text[1:] if text[:1] in "+-" else text
     if not body.isdigit() or len(body) > 7:
         raise ValueError(f"{raw!r} is not a count like +3 (or -1 to correct)")
-    value = int(body) * (-1 if s.startswith("-") else 1)
+    value = int(body) * (-1 if text.startswith("-") else 1)
     if value == 0:
         raise ValueError("a tally change of 0 changes nothing")
     return value
@@ -119,8 +120,7 @@ class TallyArgs:
 )
 async def tally(ctx: Context, args: TallyArgs) -> Reply:
     op = ctx.require_op()
-    current = await ctx.tx.scalar("SELECT COALESCE(SUM(delta), 0) FROM tallies WHERE op_id=? "
-                                  "AND kind=?", (op["id"], args.kind))
+    current = await tallies.total(ctx.tx, op["id"], args.kind)
     if current + args.delta < 0:
         raise CommandError(f"{args.kind} would drop below zero (it is {current})",
                            show_usage=False)
@@ -133,8 +133,7 @@ async def tally(ctx: Context, args: TallyArgs) -> Reply:
 @command("tally", "list", summary="show the tallies")
 async def tally_list(ctx: Context, args: NoArgs) -> Reply:
     op = ctx.require_op()
-    rows = await ctx.tx.all("SELECT kind, SUM(delta) AS total FROM tallies WHERE op_id=? "
-                            "GROUP BY kind ORDER BY kind", (op["id"],))
-    r = ReplyBuilder().heading("Tallies")
-    r.bullets([[Bold(x["kind"]), f" {x['total']}"] for x in rows])
-    return r.build()
+    rows = await tallies.totals(ctx.tx, op["id"])
+    reply = ReplyBuilder().heading("Tallies")
+    reply.bullets([[Bold(row["kind"]), f" {row['total']}"] for row in rows])
+    return reply.build()

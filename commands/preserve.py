@@ -19,28 +19,29 @@ from commands.core.reply import Bold, ReplyBuilder, ok
 from commands.core.spec import Choice, EnvFn, ParseEnv, command, key, pos
 from commands.core.timeparse import ParsedTime
 from commands.core.types import CommandError, Reply
+from storage import preservations
 from storage.codec import from_db_time, to_db_time
+from storage.tx import Row
 
 DEFAULT_DAYS = 60
 STATUSES = ("sent", "acknowledged", "extended", "fulfilled", "expired", "withdrawn")
-OPEN = ("sent", "acknowledged", "extended")
 
 
 def _expiry(raw: str, env: ParseEnv) -> timeparse.ParsedTime | timedelta:
     """A duration (`+90d`, `90d`) is kept as such until `sent` is known."""
-    s = raw.strip()
+    text = raw.strip()
     try:
-        return timeparse.parse_duration(s.lstrip("+"))
+        return timeparse.parse_duration(text.lstrip("+"))
     except timeparse.TimeError:
-        if s.startswith("+"):
+        if text.startswith("+"):
             raise
-    return timeparse.parse_time(s, now=env.now, zone=env.zone, hhour=env.hhour)
+    return timeparse.parse_time(text, now=env.now, zone=env.zone, hhour=env.hhour)
 
 
 EXPIRES = EnvFn(_expiry, "TIME|+90d")
 
 
-def _line(row: dict) -> list[Any]:
+def _line(row: Row) -> list[Any]:
     ref = f" ref {row['ref']}" if row["ref"] else ""
     return [Bold(label("preservations", row["seq"])), f" {row['kind']} {row['provider']} "
             f"({row['country']}){ref} [{row['status']}] · expires {dtg(row['expires_at'])}"]
@@ -88,11 +89,11 @@ async def preserve_add(ctx: Context, args: PreserveAddArgs) -> Reply:
         "ref": args.ref, "sent_at": to_db_time(sent), "expires_at": to_db_time(expires_at),
         "status": "sent", "tlp": args.tlp,
     })
-    r = ReplyBuilder().line(*_line(row))
+    reply = ReplyBuilder().line(*_line(row))
     if defaulted:
-        r.line(f"No expires= given: {DEFAULT_DAYS} days from sending (Budapest Convention "
-               "art. 29 minimum). Reminders 7 days and 1 day before.")
-    return r.build()
+        reply.line(f"No expires= given: {DEFAULT_DAYS} days from sending (Budapest Convention "
+                   "art. 29 minimum). Reminders 7 days and 1 day before.")
+    return reply.build()
 
 
 @dataclass(frozen=True)
@@ -109,13 +110,11 @@ class PreserveListArgs:
 async def preserve_list(ctx: Context, args: PreserveListArgs) -> Reply:
     op = ctx.require_op()
     which = args.which or "open"
-    sql = "SELECT * FROM preservations WHERE op_id=?"
-    if which == "open":
-        sql += f" AND status IN ({', '.join(repr(s) for s in OPEN)})"
-    rows = await ctx.tx.all(sql + " ORDER BY expires_at, seq", (op["id"],))
-    r = ReplyBuilder().heading(f"Preservation / MLA requests ({which}): {len(rows)}")
-    r.bullets([_line(x) for x in rows], page=args.page or 1, more_hint=f"/preserve list {which}")
-    return r.build()
+    rows = await preservations.listing(ctx.tx, op["id"], open_only=which == "open")
+    reply = ReplyBuilder().heading(f"Preservation / MLA requests ({which}): {len(rows)}")
+    reply.bullets([_line(request) for request in rows], page=args.page or 1,
+                  more_hint=f"/preserve list {which}")
+    return reply.build()
 
 
 @dataclass(frozen=True)
@@ -138,10 +137,10 @@ async def preserve_status(ctx: Context, args: PreserveStatusArgs) -> Reply:
     if args.expires is not None:
         if args.status != "extended":
             raise CommandError("expires= goes with the status extended")
-        sent = from_db_time(row["sent_at"])
-        assert sent is not None
+        sent, current = from_db_time(row["sent_at"]), from_db_time(row["expires_at"])
+        assert sent is not None and current is not None
         new = sent + args.expires if isinstance(args.expires, timedelta) else args.expires.at
-        if new <= from_db_time(row["expires_at"]):  # type: ignore[operator]
+        if new <= current:
             raise CommandError("the new expiry is not later than the current one")
         changes["expires_at"] = to_db_time(new)
     after = await records.change(ctx, "preservations", row, changes)

@@ -17,12 +17,14 @@ from commands.core.records import label
 from commands.core.reply import Bold, ReplyBuilder, ok
 from commands.core.spec import Choice, Fn, command, key, pos
 from commands.core.types import CommandError, Reply
+from storage import seizures
+from storage.tx import Row
 
 STATUSES = ("identified", "requested", "seized", "sinkholed", "offline", "released")
 TYPE = Choice(validate.SEIZURE_TYPES)
 
 
-def _line(row: dict) -> list[Any]:
+def _line(row: Row) -> list[Any]:
     where = f" · {row['country']}" if row["country"] else ""
     provider = f" · {row['provider']}" if row["provider"] else ""
     return [Bold(label("seizures", row["seq"])), f" {row['type']} ",
@@ -58,12 +60,11 @@ async def seize(ctx: Context, args: SeizeArgs) -> Reply:
         value = validate.indicator(args.type, args.value)
     except ValueError as exc:
         raise CommandError(f"VALUE: {exc}") from None
-    existing = await ctx.tx.one(
-        "SELECT seq FROM seizures WHERE op_id=? AND type=? AND value IN (?, ?)",
-        (op["id"], args.type, value, validate.legacy_spelling(args.type, value)))
-    if existing:
+    existing = await seizures.seq_recorded(
+        ctx.tx, op["id"], args.type, (value, validate.legacy_spelling(args.type, value)))
+    if existing is not None:
         raise CommandError(f"{validate.shown(args.type, value)} is already recorded as "
-                           f"{label('seizures', existing['seq'])}", show_usage=False)
+                           f"{label('seizures', existing)}", show_usage=False)
     row = await records.create(ctx, "seizures", {
         "type": args.type, "value": value, "country": args.country, "provider": args.provider,
         "status": args.status or "identified", "tlp": args.tlp,
@@ -86,18 +87,10 @@ class SeizeListArgs:
 )
 async def seize_list(ctx: Context, args: SeizeListArgs) -> Reply:
     op = ctx.require_op()
-    where, params = ["op_id=?"], [op["id"]]
-    if args.type:
-        where.append("type=?")
-        params.append(args.type)
-    if args.status:
-        where.append("status=?")
-        params.append(args.status)
-    rows = await ctx.tx.all(f"SELECT * FROM seizures WHERE {' AND '.join(where)} ORDER BY seq",
-                            params)
-    r = ReplyBuilder().heading(f"Seized infrastructure: {len(rows)}")
-    r.bullets([_line(x) for x in rows], page=args.page or 1, more_hint="/seize list")
-    return r.build()
+    rows = await seizures.listing(ctx.tx, op["id"], kind=args.type, status=args.status)
+    reply = ReplyBuilder().heading(f"Seized infrastructure: {len(rows)}")
+    reply.bullets([_line(item) for item in rows], page=args.page or 1, more_hint="/seize list")
+    return reply.build()
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,9 @@ from commands.core.reply import Bold, ReplyBuilder, ok
 from commands.core.spec import Choice, Fn, Role, command, key, pos, rest
 from commands.core.timeparse import ParsedTime
 from commands.core.types import CommandError, Reply
+from storage import agencies, takedowns
 from storage.codec import from_db_time, to_db_time
+from storage.tx import Row
 
 TRANSITIONS = {
     "go": ("planned",),
@@ -48,9 +50,7 @@ Zones = list[tuple[str, str]]
 async def _zones(ctx: Context) -> Zones:
     """(agency code, zone) pairs; the operation's own zone when no agency is registered yet."""
     op = ctx.require_op()
-    rows = await ctx.tx.all("SELECT code, tz FROM agencies WHERE op_id=? ORDER BY code",
-                            (op["id"],))
-    return [(r["code"], r["tz"]) for r in rows] or [(op["code"], op["tz"])]
+    return await agencies.zones(ctx.tx, op["id"]) or [(op["code"], op["tz"])]
 
 
 def _local(iso: str | None, zones: Zones) -> str:
@@ -86,10 +86,11 @@ class HhourArgs:
 async def hhour(ctx: Context, args: HhourArgs) -> Reply:
     op = ctx.require_op()
     if args.time is None:
-        if not op["hhour"]:
+        hhour_at = from_db_time(op["hhour"])
+        if hhour_at is None:
             raise CommandError("H-hour is not set; a lead sets it with /hhour TIME",
                                show_usage=False)
-        when = _t_minus(from_db_time(op["hhour"]), ctx.now)  # type: ignore[arg-type]
+        when = _t_minus(hhour_at, ctx.now)
         return ok("H-hour ", Bold(dtg(op["hhour"])), f" ({when}) · ",
                   await _local_times(ctx, op["hhour"]))
     ctx.require_lead("set H-hour")
@@ -102,19 +103,18 @@ async def hhour(ctx: Context, args: HhourArgs) -> Reply:
                                    {"hhour": to_db_time(new), "updated_at": ctx.stamp})
     ctx.op = after
     moved = 0
-    for row in await ctx.tx.all("SELECT * FROM takedowns WHERE op_id=? AND h_offset IS NOT NULL "
-                                "AND status IN ('planned', 'go')", (op["id"],)):
+    for row in await takedowns.moving_with_hhour(ctx.tx, op["id"]):
         planned = new + timedelta(seconds=row["h_offset"])
         await records.change(ctx, "takedowns", row, {"planned_at": to_db_time(planned)})
         moved += 1
-    r = ReplyBuilder().line("H-hour set: ", Bold(dtg(after["hhour"])),
-                            f" ({_t_minus(new, ctx.now)}) · ",
-                            await _local_times(ctx, after["hhour"]))
+    reply = ReplyBuilder().line("H-hour set: ", Bold(dtg(after["hhour"])),
+                                f" ({_t_minus(new, ctx.now)}) · ",
+                                await _local_times(ctx, after["hhour"]))
     if op["hhour"]:
-        r.line(f"(was {dtg(op['hhour'])})")
-    r.line(f"{moved} takedown(s) planned relative to H moved with it." if moved
-           else "No takedown is planned relative to H, so none moved.")
-    return r.build()
+        reply.line(f"(was {dtg(op['hhour'])})")
+    reply.line(f"{moved} takedown(s) planned relative to H moved with it." if moved
+               else "No takedown is planned relative to H, so none moved.")
+    return reply.build()
 
 
 _SEIZURE_REF_RE = re.compile(r"^#?S-?\d+$", re.I)
@@ -143,7 +143,7 @@ def _owner_agency(ctx: Context, agency: str) -> None:
             show_usage=False)
 
 
-def _line(row: dict, zones: Zones | None = None) -> list[Any]:
+def _line(row: Row, zones: Zones | None = None) -> list[Any]:
     plan = dtg(row["planned_at"]) if row["planned_at"] else (
         "at H (H-hour not set)" if row["h_offset"] == 0 else "—")
     if row["h_offset"] is not None and row["planned_at"]:
@@ -189,6 +189,7 @@ async def takedown_add(ctx: Context, args: TakedownAddArgs) -> Reply:
         target = (f"{label('seizures', seizure_seq)} "
                   f"{validate.shown(seizure['type'], seizure['value'])}")
     at = args.at
+    h_offset: int | None
     if at is None:
         planned_at, h_offset = op["hhour"], 0
     else:
@@ -198,10 +199,10 @@ async def takedown_add(ctx: Context, args: TakedownAddArgs) -> Reply:
         "target": target, "seizure_seq": seizure_seq, "agency": args.agency,
         "planned_at": planned_at, "h_offset": h_offset, "status": "planned", "tlp": args.tlp,
     })
-    r = ReplyBuilder().line(*_line(row))
+    reply = ReplyBuilder().line(*_line(row))
     if row["planned_at"]:
-        r.line(await _local_times(ctx, row["planned_at"]))
-    return r.build()
+        reply.line(await _local_times(ctx, row["planned_at"]))
+    return reply.build()
 
 
 @dataclass(frozen=True)
@@ -221,15 +222,12 @@ async def takedown_list(ctx: Context, args: TakedownListArgs) -> Reply:
     which = args.which or "all"
     statuses = {"planned": ("planned", "go"), "executed": ("done",),
                 "failed": ("failed", "aborted")}.get(which)
-    sql = "SELECT * FROM takedowns WHERE op_id=?"
-    if statuses:
-        sql += f" AND status IN ({', '.join(repr(s) for s in statuses)})"
-    rows = await ctx.tx.all(sql + " ORDER BY planned_at IS NULL, planned_at, seq", (op["id"],))
-    r = ReplyBuilder().heading(f"Takedowns ({which}): {len(rows)}")
+    rows = await takedowns.listing(ctx.tx, op["id"], statuses=statuses)
+    reply = ReplyBuilder().heading(f"Takedowns ({which}): {len(rows)}")
     zones = await _zones(ctx)
-    r.bullets([_line(x, zones) for x in rows], page=args.page or 1,
-              more_hint=f"/takedown list {which}")
-    return r.build()
+    reply.bullets([_line(takedown, zones) for takedown in rows], page=args.page or 1,
+                  more_hint=f"/takedown list {which}")
+    return reply.build()
 
 
 @dataclass(frozen=True)
@@ -258,14 +256,14 @@ async def takedown_report(ctx: Context, args: TakedownArgs) -> Reply:
     if action == "done":
         changes["executed_at"] = ctx.stamp
     after = await records.change(ctx, "takedowns", row, changes)
-    r = ReplyBuilder().line(Bold(label("takedowns", after["seq"])),
-                            f" {after['target']} → {after['status'].upper()}")
+    reply = ReplyBuilder().line(Bold(label("takedowns", after["seq"])),
+                                f" {after['target']} → {after['status'].upper()}")
     if action == "done":
         planned = from_db_time(after["planned_at"])
         offset = (f" ({timeparse.format_offset(ctx.now - planned)} vs plan)"
                   if planned else "")
-        r.line(f"Executed {dtg(after['executed_at'])}{offset} · ",
-               await _local_times(ctx, after["executed_at"]))
+        reply.line(f"Executed {dtg(after['executed_at'])}{offset} · ",
+                   await _local_times(ctx, after["executed_at"]))
     if args.note:
-        r.line("Note: ", args.note)
-    return r.build()
+        reply.line("Note: ", args.note)
+    return reply.build()

@@ -26,3 +26,8 @@ async def code_of_member(tx: Tx, op_id: int, user_id: str) -> str | None:
     code = await tx.scalar("SELECT agency FROM members WHERE op_id=? AND user_id=?",
                            (op_id, user_id))
     return str(code) if code is not None else None
+
+
+async def zones(tx: Tx, op_id: int) -> list[tuple[str, str]]:
+    rows = await tx.all("SELECT code, tz FROM agencies WHERE op_id=? ORDER BY code", (op_id,))
+    return [(row["code"], row["tz"]) for row in rows]

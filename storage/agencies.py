@@ -26,3 +26,14 @@ async def code_of_member(tx: Tx, op_id: int, user_id: str) -> str | None:
     code = await tx.scalar("SELECT agency FROM members WHERE op_id=? AND user_id=?",
                            (op_id, user_id))
     return str(code) if code is not None else None
+
+
+async def with_member_counts(tx: Tx, op_id: int) -> list[Row]:
+    """Agencies by code, each with `members`: how many members are mapped to it."""
+    return await tx.all(
+        "SELECT a.*, (SELECT COUNT(*) FROM members m WHERE m.op_id=a.op_id AND m.agency=a.code)"
+        " AS members FROM agencies a WHERE a.op_id=? ORDER BY a.code", (op_id,))
+
+
+async def membership(tx: Tx, op_id: int, user_id: str) -> Row | None:
+    return await tx.one("SELECT * FROM members WHERE op_id=? AND user_id=?", (op_id, user_id))

@@ -13,6 +13,7 @@ from commands.core.context import Context
 from commands.core.reply import Bold, ReplyBuilder, count, ok
 from commands.core.spec import Role, command, key, mention, pos
 from commands.core.types import CommandError, Reply
+from storage import agencies
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,7 @@ class AgencyAddArgs:
 )
 async def agency_add(ctx: Context, args: AgencyAddArgs) -> Reply:
     op = ctx.require_op()
-    existing = await ctx.tx.one("SELECT * FROM agencies WHERE op_id=? AND code=?",
-                                (op["id"], args.code))
-    if existing is not None:
+    if await agencies.get(ctx.tx, op["id"], args.code) is not None:
         raise CommandError(f"agency {args.code} is already registered", show_usage=False)
     row = await ctx.tx.insert("agencies", {
         "op_id": op["id"],
@@ -63,20 +62,16 @@ class AgencyListArgs:
          summary="list participating agencies")
 async def agency_list(ctx: Context, args: AgencyListArgs) -> Reply:
     op = ctx.require_op()
-    rows = await ctx.tx.all(
-        "SELECT a.*, (SELECT COUNT(*) FROM members m WHERE m.op_id=a.op_id AND m.agency=a.code)"
-        " AS members FROM agencies a WHERE a.op_id=? ORDER BY a.code",
-        (op["id"],),
-    )
-    r = ReplyBuilder().heading(f"Agencies: {len(rows)}")
-    r.bullets(
+    rows = await agencies.with_member_counts(ctx.tx, op["id"])
+    reply = ReplyBuilder().heading(f"Agencies: {len(rows)}")
+    reply.bullets(
         [[Bold(row["code"]), f" {row['country']} · {row['tz']}",
           f" · {row['name']}" if row["name"] else "",
           f" · {count(row['members'], 'member')}"]
          for row in rows],
         page=args.page or 1, more_hint="/agency list",
     )
-    return r.build()
+    return reply.build()
 
 
 @dataclass(frozen=True)
@@ -94,8 +89,7 @@ class MemberArgs:
 async def member(ctx: Context, args: MemberArgs) -> Reply:
     op = ctx.require_op()
     await records.require_agency(ctx, args.agency)
-    existing = await ctx.tx.one("SELECT * FROM members WHERE op_id=? AND user_id=?",
-                                (op["id"], args.user))
+    existing = await agencies.membership(ctx.tx, op["id"], args.user)
     if existing is None:
         await ctx.tx.insert("members", {
             "op_id": op["id"], "user_id": args.user, "agency": args.agency,

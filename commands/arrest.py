@@ -16,6 +16,7 @@ from commands.core.reply import Bold, ReplyBuilder, ok
 from commands.core.spec import Fn, command, key, pos
 from commands.core.timeparse import ParsedTime
 from commands.core.types import Reply
+from storage import arrests
 from storage.codec import to_db_time
 
 _REF_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./#-]{0,39}$")
@@ -63,7 +64,7 @@ async def arrest_add(ctx: Context, args: ArrestAddArgs) -> Reply:
         "at": to_db_time(args.at.at) if args.at else ctx.stamp,
         "charge": args.charge, "role": args.role, "tlp": args.tlp,
     })
-    total = await ctx.tx.scalar("SELECT COUNT(*) FROM arrests WHERE op_id=?", (row["op_id"],))
+    total = await arrests.total(ctx.tx, row["op_id"])
     return ok(Bold(label("arrests", row["seq"])), f" {row['ref']} arrested in {row['country']} by "
               f"{row['agency']} at {dtg(row['at'])} · arrests in total: {total}")
 
@@ -83,15 +84,10 @@ class ArrestListArgs:
 )
 async def arrest_list(ctx: Context, args: ArrestListArgs) -> Reply:
     op = ctx.require_op()
-    where, params = ["op_id=?"], [op["id"]]
-    for col, value in (("country", args.country), ("agency", args.agency)):
-        if value:
-            where.append(f"{col}=?")
-            params.append(value)
-    rows = await ctx.tx.all(f"SELECT * FROM arrests WHERE {' AND '.join(where)} ORDER BY seq",
-                            params)
-    r = ReplyBuilder().heading(f"Arrests: {len(rows)}")
-    r.bullets([[Bold(label("arrests", x["seq"])), f" {x['ref']} · {x['country']} · {x['agency']}"
-                f" · {dtg(x['at'])}", f" · {x['charge']}" if x["charge"] else ""]
-               for x in rows], page=args.page or 1, more_hint="/arrest list")
-    return r.build()
+    rows = await arrests.listing(ctx.tx, op["id"], country=args.country, agency=args.agency)
+    reply = ReplyBuilder().heading(f"Arrests: {len(rows)}")
+    reply.bullets([[Bold(label("arrests", arrest["seq"])),
+                    f" {arrest['ref']} · {arrest['country']} · {arrest['agency']}"
+                    f" · {dtg(arrest['at'])}", f" · {arrest['charge']}" if arrest["charge"] else ""]
+                   for arrest in rows], page=args.page or 1, more_hint="/arrest list")
+    return reply.build()

@@ -31,27 +31,28 @@ class HelpArgs:
 )
 async def help_command(ctx: Context, args: HelpArgs) -> Reply:
     topic = args.command
-    r = ReplyBuilder()
+    reply = ReplyBuilder()
     if topic is None:
-        r.heading("opsroom commands (start with ! or /)")
+        reply.heading("opsroom commands (start with ! or /)")
         for name in spec.top_level_names():
             cmds = spec.subcommands(name)
-            r.line(Code(f"!{name}"), " — ", "; ".join(c.summary for c in cmds))
-        r.line("Details: ", Code("!help task"), ". Times: 2026-11-25T04:00Z, "
-               "\"2026-11-25 05:00 Europe/Paris\", 250400ZNOV26, now, in 2h, +30m, H-1h, H+30m.")
-        return r.build()
+            reply.line(Code(f"!{name}"), " — ", "; ".join(cmd.summary for cmd in cmds))
+        reply.line("Details: ", Code("!help task"), ". Times: 2026-11-25T04:00Z, "
+                   "\"2026-11-25 05:00 Europe/Paris\", 250400ZNOV26, now, in 2h, +30m, H-1h, "
+                   "H+30m.")
+        return reply.build()
     cmds = spec.subcommands(topic)
     if not cmds:
         hint = spec.suggest(topic)
         did = f" Did you mean {hint}?" if hint else ""
         raise CommandError(f"no command /{topic}.{did}", show_usage=False)
-    r.heading(f"/{topic}")
+    reply.heading(f"/{topic}")
     for cmd in cmds:
-        r.line(Code(cmd.usage), " — ", cmd.summary,
-               " (lead)" if cmd.role is spec.Role.LEAD else "")
-        for p in cmd.params:
-            if p.help:
-                r.line("   ", Bold(p.usage().strip("[]")), ": ", p.help)
+        reply.line(Code(cmd.usage), " — ", cmd.summary,
+                   " (lead)" if cmd.role is spec.Role.LEAD else "")
+        for param in cmd.params:
+            if param.help:
+                reply.line("   ", Bold(param.usage().strip("[]")), ": ", param.help)
         for example in cmd.examples:
-            r.line("   e.g. ", Code(example))
-    return r.build()
+            reply.line("   e.g. ", Code(example))
+    return reply.build()

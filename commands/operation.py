@@ -11,6 +11,7 @@ from commands.core.reply import Bold, Code, ReplyBuilder, count, ok
 from commands.core.spec import Choice, Fn, NoArgs, Role, command, key, pos
 from commands.core.types import CommandError, Reply
 from commands.sitrep import produce
+from storage import operations
 
 PHASES = ("planning", "action", "follow-up", "closed")
 
@@ -66,19 +67,16 @@ async def op_init(ctx: Context, args: OpInitArgs) -> Reply:
 @command("op", summary="show this room's operation")
 async def op_show(ctx: Context, args: NoArgs) -> Reply:
     op = ctx.require_op()
-    counts = {}
-    for table in ("agencies", "tasks", "arrests", "seizures", "takedowns", "preservations"):
-        counts[table] = await ctx.tx.scalar(f"SELECT COUNT(*) FROM {table} WHERE op_id=?",
-                                            (op["id"],))
-    r = ReplyBuilder()
-    r.line(Bold(op["name"]), f" ({op['code']}) · phase {op['phase']} · TLP:{op['tlp']}")
-    r.line(f"Zone {op['tz']} · H-hour {dtg(op['hhour'])}")
-    r.line(" · ".join([
+    counts = await operations.record_counts(ctx.tx, op["id"])
+    reply = ReplyBuilder()
+    reply.line(Bold(op["name"]), f" ({op['code']}) · phase {op['phase']} · TLP:{op['tlp']}")
+    reply.line(f"Zone {op['tz']} · H-hour {dtg(op['hhour'])}")
+    reply.line(" · ".join([
         count(counts["agencies"], "agency", "agencies"), count(counts["tasks"], "task"),
         count(counts["arrests"], "arrest"), count(counts["seizures"], "seized item"),
         count(counts["takedowns"], "takedown"),
         count(counts["preservations"], "preservation/MLA request")]))
-    return r.build()
+    return reply.build()
 
 
 @dataclass(frozen=True)
@@ -101,11 +99,12 @@ async def op_phase(ctx: Context, args: OpPhaseArgs) -> Reply:
     _, after = await ctx.tx.update("operations", op["id"],
                                    {"phase": args.phase, "updated_at": ctx.stamp})
     ctx.op = after
-    r = ReplyBuilder().line(f"{op['code']}: phase {op['phase']} → ", Bold(after["phase"]))
+    reply = ReplyBuilder().line(f"{op['code']}: phase {op['phase']} → ",
+                                Bold(after["phase"]))
     if after["phase"] != "closed":
-        return r.build()
-    r.line("The operation is closed: ", Code("/export"), " to hand over its summary.")
-    head = r.build()
+        return reply.build()
+    reply.line("The operation is closed: ", Code("/export"), " to hand over its summary.")
+    head = reply.build()
     final = await produce(ctx.tx, after, ctx.now, final=True)
     assert final is not None
     return Reply(ok=True, text=f"{head.text}\n\n{final.text}",

@@ -13,23 +13,24 @@ from commands.core.context import Context
 from commands.core.reply import Bold, ReplyBuilder
 from commands.core.spec import Choice, NoArgs, Role, command, pos
 from commands.core.types import CommandError, Reply
-from storage import queries
+from storage import rollcalls
+from storage.rollcalls import RollcallState
 
 
-def _state_lines(r: ReplyBuilder, state: dict) -> None:
-    missing = [a["code"] for a in state["agencies"] if a["ready"] is None]
-    nogo = [a["code"] for a in state["agencies"] if a["ready"] is False]
-    for a in state["agencies"]:
-        mark = {True: "✅ GO", False: "⛔ NO-GO", None: "… waiting"}[a["ready"]]
-        reason = f" — {a['reason']}" if a["reason"] else ""
-        by = f" ({a['by']})" if a["by"] else ""
-        r.line(Bold(a["code"]), f": {mark}{reason}{by}")
+def _state_lines(reply: ReplyBuilder, state: RollcallState) -> None:
+    missing = [agency["code"] for agency in state["agencies"] if agency["ready"] is None]
+    nogo = [agency["code"] for agency in state["agencies"] if agency["ready"] is False]
+    for agency in state["agencies"]:
+        mark = {True: "✅ GO", False: "⛔ NO-GO", None: "… waiting"}[agency["ready"]]
+        reason = f" — {agency['reason']}" if agency["reason"] else ""
+        by = f" ({agency['by']})" if agency["by"] else ""
+        reply.line(Bold(agency["code"]), f": {mark}{reason}{by}")
     if state["agencies"] and not missing and not nogo:
-        r.line(Bold("ALL GO"))
+        reply.line(Bold("ALL GO"))
     if nogo:
-        r.line("NO-GO: " + ", ".join(nogo))
+        reply.line("NO-GO: " + ", ".join(nogo))
     if missing:
-        r.line("Missing: " + ", ".join(missing))
+        reply.line("Missing: " + ", ".join(missing))
 
 
 @dataclass(frozen=True)
@@ -41,23 +42,22 @@ class RollcallArgs:
          summary="show the go/no-go roll call; a lead opens and closes it")
 async def rollcall(ctx: Context, args: RollcallArgs) -> Reply:
     op = ctx.require_op()
-    state = await queries.rollcall_state(ctx.tx, op["id"])
+    state = await rollcalls.rollcall_state(ctx.tx, op["id"])
     if args.action == "close":
         ctx.require_lead("close the roll call")
-        if not state["open"]:
+        call = await rollcalls.open_call(ctx.tx, op["id"]) if state["open"] else None
+        if call is None:
             raise CommandError("no roll call is open", show_usage=False)
-        row = await ctx.tx.one("SELECT * FROM rollcalls WHERE op_id=? AND status='open'",
-                               (op["id"],))
-        await ctx.tx.update("rollcalls", row["id"], {"status": "closed", "closed_at": ctx.stamp})
-        r = ReplyBuilder().heading(f"Roll call R-{row['seq']} closed")
-        _state_lines(r, state)
-        return r.build()
+        await ctx.tx.update("rollcalls", call["id"], {"status": "closed", "closed_at": ctx.stamp})
+        reply = ReplyBuilder().heading(f"Roll call R-{call['seq']} closed")
+        _state_lines(reply, state)
+        return reply.build()
     if state["open"]:
-        r = ReplyBuilder().heading(f"Roll call R-{state['seq']} (open)")
-        _state_lines(r, state)
+        reply = ReplyBuilder().heading(f"Roll call R-{state['seq']} (open)")
+        _state_lines(reply, state)
         if ctx.is_lead:
-            r.line("A lead closes it with /rollcall close before opening a new one.")
-        return r.build()
+            reply.line("A lead closes it with /rollcall close before opening a new one.")
+        return reply.build()
     if not ctx.lead_override("open a roll call"):
         raise CommandError(f"no roll call is open; only a lead (power level "
                            f"{ctx.settings.lead_level} or more) can open one", show_usage=False)
@@ -67,16 +67,15 @@ async def rollcall(ctx: Context, args: RollcallArgs) -> Reply:
     seq = await ctx.tx.next_seq(op["id"], "R")
     await ctx.tx.insert("rollcalls", {"op_id": op["id"], "seq": seq, "status": "open",
                                       "opened_by": ctx.sender, "opened_at": ctx.stamp})
-    r = ReplyBuilder().heading(f"GO / NO-GO roll call R-{seq}: each agency answers "
-                               "!ready or !notready \"reason\"")
-    r.line("Waiting for: " + ", ".join(codes))
-    return r.build()
+    reply = ReplyBuilder().heading(f"GO / NO-GO roll call R-{seq}: each agency answers "
+                                   "!ready or !notready \"reason\"")
+    reply.line("Waiting for: " + ", ".join(codes))
+    return reply.build()
 
 
 async def _answer(ctx: Context, ready: bool, reason: str | None) -> Reply:
     op = ctx.require_op()
-    call = await ctx.tx.one("SELECT * FROM rollcalls WHERE op_id=? AND status='open'",
-                            (op["id"],))
+    call = await rollcalls.open_call(ctx.tx, op["id"])
     if call is None:
         raise CommandError("no roll call is open; a lead opens one with /rollcall",
                            show_usage=False)
@@ -84,18 +83,17 @@ async def _answer(ctx: Context, ready: bool, reason: str | None) -> Reply:
         raise CommandError("you are not mapped to an agency; a lead maps you with "
                            f"/member {ctx.sender} agency=CODE", show_usage=False)
     code = ctx.agency["code"]
-    existing = await ctx.tx.one("SELECT * FROM rollcall_answers WHERE rollcall_id=? AND "
-                                "agency=?", (call["id"], code))
+    existing = await rollcalls.answer_of(ctx.tx, call["id"], code)
     values = {"ready": int(ready), "reason": reason, "user_id": ctx.sender, "at": ctx.stamp}
     if existing:
         await ctx.tx.update("rollcall_answers", existing["id"], values)
     else:
         await ctx.tx.insert("rollcall_answers", {"rollcall_id": call["id"], "agency": code,
                                                  **values})
-    state = await queries.rollcall_state(ctx.tx, op["id"])
-    r = ReplyBuilder().line(Bold(code), " GO" if ready else f" NO-GO — {reason}")
-    _state_lines(r, state)
-    return r.build()
+    state = await rollcalls.rollcall_state(ctx.tx, op["id"])
+    reply = ReplyBuilder().line(Bold(code), " GO" if ready else f" NO-GO — {reason}")
+    _state_lines(reply, state)
+    return reply.build()
 
 
 @command("ready", summary="answer GO for your agency in the open roll call", role=Role.OFFICER)

@@ -54,18 +54,18 @@ async def _listing(ctx: Context) -> Reply:
     members = ctx.room_members()
     changed = await identities.changed_identities(ctx.tx, members)
     unverified = await identities.untrusted_devices(ctx.tx, members)
-    r = ReplyBuilder()
+    reply = ReplyBuilder()
     if not changed and not unverified:
-        return r.line("✅ every member's identity is confirmed and every device verified"
-                      ).build()
+        return reply.line("✅ every member's identity is confirmed and every device verified"
+                          ).build()
     if changed:
-        r.heading(f"Identity changed, waiting for a lead's /trust: {len(changed)}")
-        r.bullets([[Ping(p.user_id), " new master key ", Code((p.new_master_key or "")[:12] + "…")]
-                   for p in changed])
+        reply.heading(f"Identity changed, waiting for a lead's /trust: {len(changed)}")
+        reply.bullets([[Ping(pin.user_id), " new master key ",
+                        Code((pin.new_master_key or "")[:12] + "…")] for pin in changed])
     if unverified:
-        r.heading(f"Members with unverified devices: {len(unverified)}")
-        r.bullets([[Ping(user), " ", Bold(", ".join(devices))]
-                   for user, devices in sorted(unverified.items())])
-        r.line("They verify a device from another of their sessions (Element: Settings → "
-               "Sessions); it is then obeyed without anyone's /trust.")
-    return r.build()
+        reply.heading(f"Members with unverified devices: {len(unverified)}")
+        reply.bullets([[Ping(user), " ", Bold(", ".join(devices))]
+                       for user, devices in sorted(unverified.items())])
+        reply.line("They verify a device from another of their sessions (Element: Settings → "
+                   "Sessions); it is then obeyed without anyone's /trust.")
+    return reply.build()

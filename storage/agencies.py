@@ -31,3 +31,14 @@ async def code_of_member(tx: Tx, op_id: int, user_id: str) -> str | None:
 async def zones(tx: Tx, op_id: int) -> list[tuple[str, str]]:
     rows = await tx.all("SELECT code, tz FROM agencies WHERE op_id=? ORDER BY code", (op_id,))
     return [(row["code"], row["tz"]) for row in rows]
+
+
+async def with_member_counts(tx: Tx, op_id: int) -> list[Row]:
+    """Agencies by code, each with `members`: how many members are mapped to it."""
+    return await tx.all(
+        "SELECT a.*, (SELECT COUNT(*) FROM members m WHERE m.op_id=a.op_id AND m.agency=a.code)"
+        " AS members FROM agencies a WHERE a.op_id=? ORDER BY a.code", (op_id,))
+
+
+async def membership(tx: Tx, op_id: int, user_id: str) -> Row | None:
+    return await tx.one("SELECT * FROM members WHERE op_id=? AND user_id=?", (op_id, user_id))

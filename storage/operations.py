@@ -7,3 +7,15 @@ from storage.tx import Row, Tx
 
 async def for_room(tx: Tx, room_id: str) -> Row | None:
     return await tx.one("SELECT * FROM operations WHERE room_id=?", (room_id,))
+
+
+# The kinds /op counts; the SQL takes table names from here, never from what a user typed.
+COUNTED = ("agencies", "tasks", "arrests", "seizures", "takedowns", "preservations")
+
+
+async def record_counts(tx: Tx, op_id: int) -> dict[str, int]:
+    counts = ", ".join(f"(SELECT COUNT(*) FROM {table} WHERE op_id=?) AS {table}"
+                       for table in COUNTED)
+    row = await tx.one(f"SELECT {counts}", (op_id,) * len(COUNTED))
+    assert row is not None
+    return {table: int(row[table]) for table in COUNTED}

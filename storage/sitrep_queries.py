@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from storage import audit, queries
+from storage import audit, rollcalls
 from storage.codec import from_db_time, to_db_time
 from storage.tx import Row, Tx
 
@@ -73,7 +73,7 @@ async def gather(tx: Tx, op: Row, now_iso: str) -> dict[str, Any]:
         f"SELECT seq, provider, country, expires_at FROM preservations WHERE op_id=? "
         f"AND status IN ({marks}) AND expires_at <= ? ORDER BY expires_at",
         (op_id, *OPEN_PRESERVATION, to_db_time(from_db_time(now_iso) + timedelta(days=7))))
-    data["rollcall"] = await queries.rollcall_state(tx, op_id)
+    data["rollcall"] = await rollcalls.rollcall_state(tx, op_id)
     note = await tx.one("SELECT * FROM sitrep_notes WHERE op_id=?", (op_id,))
     data["note"] = note["note"] if note else None
     data["counters"] = counters(data)

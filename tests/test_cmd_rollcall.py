@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from storage import queries
+from storage import rollcalls
 from tests.harness import LEAD, OFFICER, OTHER, Harness
 
 
 async def state(h: Harness) -> dict[str, Any]:
     async def q(tx):  # type: ignore[no-untyped-def]
         op_id = await tx.scalar("SELECT id FROM operations WHERE room_id=?", (h.room,))
-        return await queries.rollcall_state(tx, op_id)
+        return await rollcalls.rollcall_state(tx, op_id)
 
     return await h.db.read(q)
 

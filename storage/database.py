@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from storage.errors import storage_failure
-from storage.migrations import MIGRATIONS
+from storage.migrations import LATEST, MIGRATIONS, DatabaseTooNew
 from storage.tx import Actor, AsyncRunner, InlineRunner, Tx
 
 T = TypeVar("T")
@@ -77,24 +77,31 @@ class Database:
         conn.row_factory = aiosqlite.Row
         await _configure(conn)
         db = cls(conn, path)
-        await db._migrate()
+        try:
+            await db._migrate()
+        except BaseException:
+            await conn.close()  # its thread would keep the process alive
+            raise
         _secure_side_files(path)
         return db
 
     async def _migrate(self) -> None:
-        await self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
-        )
-        async with self._conn.execute("SELECT MAX(version) FROM schema_version") as cur:
-            row = await cur.fetchone()
-        current = row[0] or 0
-        for version, script in enumerate(MIGRATIONS, start=1):
-            if version <= current:
-                continue
+        conn = self._conn
+        await conn.execute("CREATE TABLE IF NOT EXISTS schema_version "
+                           "(version INTEGER NOT NULL, description TEXT)")
+        current, description = _stored_version(self._raw)
+        if current > LATEST:
+            raise DatabaseTooNew(self.path, current, description, LATEST)
+        if "description" not in _columns(self._raw, "schema_version"):
+            # A database from before descriptions were kept; older code still inserts
+            # `(version)` alone, so the extra column does not lock it out.
+            await conn.execute("ALTER TABLE schema_version ADD COLUMN description TEXT")
+        for migration in MIGRATIONS[current:]:
             # executescript commits implicitly; wrap so a failed migration leaves no half schema.
-            await self._conn.executescript(
-                f"BEGIN IMMEDIATE;\n{script}\n"
-                f"INSERT INTO schema_version (version) VALUES ({version});\nCOMMIT;"
+            await conn.executescript(
+                f"BEGIN IMMEDIATE;\n{migration.statements}\n"
+                "INSERT INTO schema_version (version, description) VALUES "
+                f"({migration.version}, {_sql_text(migration.description)});\nCOMMIT;"
             )
 
     async def schema_version(self) -> int:
@@ -225,3 +232,38 @@ async def _configure(conn: aiosqlite.Connection) -> None:
     await conn.execute("PRAGMA synchronous=FULL")
     await conn.execute("PRAGMA foreign_keys=ON")
     await conn.execute("PRAGMA busy_timeout=10000")
+
+
+
+def check_version(path: Path) -> int:
+    """The database's schema version, read without migrating it (`opsroom check-config`);
+    DatabaseTooNew if a newer opsroom migrated it."""
+    with read_only_sync(path) as conn:
+        version, description = _stored_version(conn)
+    if version > LATEST:
+        raise DatabaseTooNew(path, version, description, LATEST)
+    return version
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    cur = conn.cursor()
+    cur.row_factory = None
+    return {row[1] for row in cur.execute(f"PRAGMA table_info({table})")}
+
+
+def _stored_version(conn: sqlite3.Connection) -> tuple[int, str | None]:
+    """The newest migration the database has run, and its description if it kept one."""
+    columns = _columns(conn, "schema_version")
+    if not columns:
+        return 0, None
+    cur = conn.cursor()
+    cur.row_factory = None
+    row = cur.execute(
+        f"SELECT version, {'description' if 'description' in columns else 'NULL'} "
+        "FROM schema_version ORDER BY version DESC LIMIT 1").fetchone()
+    return (int(row[0]), row[1]) if row else (0, None)
+
+
+def _sql_text(value: str) -> str:
+    """A string literal for a script (executescript takes no parameters)."""
+    return "'" + value.replace("'", "''") + "'"

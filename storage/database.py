@@ -21,9 +21,11 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from storage.audit import Actor
 from storage.errors import storage_failure
 from storage.migrations import LATEST, MIGRATIONS, DatabaseTooNew
-from storage.tx import Actor, AsyncRunner, InlineRunner, Tx
+from storage.statements import AsyncRunner, InlineRunner
+from storage.tx import Tx
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -72,7 +74,7 @@ class Database:
         _secure_dir(path.parent)
         _secure_file(path)
         # check_same_thread=False: statements of the writer run inline on the loop (see
-        # storage.tx.InlineRunner) while COMMIT goes through aiosqlite's thread.
+        # storage.statements.InlineRunner) while COMMIT goes through aiosqlite's thread.
         conn = await aiosqlite.connect(path, isolation_level=None, check_same_thread=False)
         conn.row_factory = aiosqlite.Row
         await _configure(conn)

@@ -63,8 +63,6 @@ class Database:
         self._queue: list[tuple[Callable[[Tx], Awaitable[Any]], Actor | None, asyncio.Future]] = []
         self._writer: asyncio.Task | None = None
         self._closed = False
-        # Test hook: raise between the mutation and the commit to prove atomicity.
-        self.before_commit: Callable[[], None] | None = None
         # Told each COMMIT's duration (s) and how many writes it made durable (metrics).
         self.on_commit: Callable[[float, int], None] | None = None
 
@@ -148,13 +146,7 @@ class Database:
                 else:
                     raw.execute("RELEASE job")
                     outcomes.append((fut, result, None))
-            if self.before_commit is not None:
-                self.before_commit()
-            # The fsync happens here, on aiosqlite's thread, so the loop keeps serving.
-            started = time.perf_counter()
-            await self._conn.execute("COMMIT")
-            if self.on_commit is not None:
-                self.on_commit(time.perf_counter() - started, len(batch))
+            await self._commit(len(batch))
         except BaseException as exc:
             if raw.in_transaction:
                 try:
@@ -174,6 +166,14 @@ class Database:
                 fut.set_result(result)
             else:
                 fut.set_exception(exc)
+
+    async def _commit(self, writes: int) -> None:
+        """Makes a batch durable. The fsync happens here, on aiosqlite's thread, so the loop
+        keeps serving; if this raises, the batch is rolled back and every write fails."""
+        started = time.perf_counter()
+        await self._conn.execute("COMMIT")
+        if self.on_commit is not None:
+            self.on_commit(time.perf_counter() - started, writes)
 
     async def read(self, fn: Callable[[Tx], Awaitable[T]]) -> T:
         """A consistent read on the writer connection, ordered after queued writes."""

@@ -13,6 +13,7 @@ from storage import audit
 from storage.database import Database, check_version
 from storage.migrations import MIGRATIONS, DatabaseTooNew
 from storage.tx import Actor, Tx
+from tests.failing_commit import commit_fails
 
 ROOM = "!room:localhost"
 
@@ -84,18 +85,12 @@ async def test_a_failing_write_rolls_back_alone_in_a_batch(db: Database) -> None
 async def test_nothing_is_acknowledged_when_the_commit_fails(db: Database) -> None:
     await db.write(make_op, actor(0))
 
-    def fail() -> None:
-        raise OSError("disk gone")
-
-    db.before_commit = fail
-
     async def add(tx: Tx) -> None:
         await tx.insert("agencies", {"op_id": 1, "code": "FR-A", "country": "FR", "tz": "UTC",
                                      "created_by": "@a:x", "created_at": "t"})
 
-    with pytest.raises(OSError):
+    with commit_fails(db, OSError("disk gone")), pytest.raises(OSError):
         await db.write(add, actor(1))
-    db.before_commit = None
     assert await db.read(lambda tx: tx.scalar("SELECT COUNT(*) FROM agencies")) == 0
 
 

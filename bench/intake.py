@@ -22,7 +22,7 @@ from typing import Any
 from nio import AsyncClient, AsyncClientConfig, LoginResponse, MatrixRoom, RoomMessageText
 
 from bench.roundtrip import EchoBot
-from bot.homeserver import LocalSynapse
+from bot.dev_homeserver import LocalSynapse
 from bot.runtime import Bot
 from tests.integration.matrix_helpers import (
     ENCRYPTION,

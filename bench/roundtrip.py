@@ -22,7 +22,7 @@ from typing import Any
 
 from nio import AsyncClient, AsyncClientConfig, MatrixRoom, RoomMessageText
 
-from bot.homeserver import LocalSynapse
+from bot.dev_homeserver import LocalSynapse
 from bot.runtime import Bot
 from commands.context import Reply
 from tests.integration.matrix_helpers import (

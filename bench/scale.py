@@ -57,7 +57,7 @@ from nio import (
 
 from bench.roundtrip import EchoBot, _stats
 from bot.config import Config
-from bot.homeserver import LocalSynapse
+from bot.dev_homeserver import LocalSynapse
 from bot.runtime import Bot
 from tests.integration.matrix_helpers import (
     ENCRYPTION,

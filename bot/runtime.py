@@ -141,9 +141,7 @@ def _now_ms() -> int:
 
 class Bot:
     def __init__(self, config: Config, services: Sequence[Service] = (),
-                 clock: Clock | None = None, *, cross_sign: bool = True) -> None:
-        # cross_sign=False exists only so a test can prove strict clients need it.
-        self.cross_sign = cross_sign
+                 clock: Clock | None = None) -> None:
         self.config = config
         self.services = list(services)
         self.clock = clock or Clock()
@@ -240,10 +238,15 @@ class Bot:
                            durable=True)
         if self.client.should_upload_keys:
             await self.client.keys_upload()
-        if self.cross_sign:
-            await ensure_cross_signed(self.client, m.password, self.data_dir / "keys")
+        await self._cross_sign()
         _secure_tree(self.data_dir)
         log.info("logged in as %s, device %s", self.client.user_id, self.client.device_id)
+
+    async def _cross_sign(self) -> None:
+        """The bot's device signed by its master key: strict clients (Element with
+        "only cross-signed devices") send it no room keys otherwise."""
+        await ensure_cross_signed(self.client, self.config.matrix.password,
+                                  self.data_dir / "keys")
 
     def request_stop(self) -> None:
         self._stop.set()

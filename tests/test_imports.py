@@ -1,6 +1,7 @@
 """No import cycles between the project's modules, `TYPE_CHECKING` and function-level
 imports included: a cycle hidden behind either still means neither module can be read,
-tested or moved without the other.
+tested or moved without the other. And the running bot never loads the development
+homeserver (bot/dev_homeserver.py), which only `opsroom up`, tests and benchmarks use.
 
 `commands` joins PACKAGES once the command framework has moved to `commands/core/`
 (issue 10); until then its known cycles would fail this test.
@@ -9,10 +10,16 @@ tested or moved without the other.
 from __future__ import annotations
 
 import ast
+import json
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("storage", "bot", "exports")
+EVERY_PACKAGE = ("storage", "bot", "exports", "commands")
+DEV_ONLY = "bot.dev_homeserver"
 
 
 def module_name(path: Path) -> str:
@@ -100,3 +107,47 @@ def test_the_graph_sees_type_checking_and_function_level_imports() -> None:
 def test_no_import_cycles() -> None:
     found = cycles(import_graph(PACKAGES))
     assert not found, "import cycles: " + "; ".join(" ↔ ".join(c) for c in found)
+
+
+def reachable(graph: dict[str, set[str]], start: set[str]) -> set[str]:
+    seen: set[str] = set()
+    todo = list(start)
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo.extend(graph[module])
+    return seen
+
+
+def test_nothing_the_bot_runs_imports_the_dev_homeserver() -> None:
+    graph = import_graph(EVERY_PACKAGE)
+    # What `opsroom run` loads (bot.cli's other commands load their own modules lazily;
+    # `opsroom up` is the one meant to start a homeserver).
+    run = reachable(graph, {"bot.runtime", "bot.services", "bot.crypto.cross_signing"})
+    assert "bot.scheduler" in run and "commands.dispatcher" in run
+    assert DEV_ONLY not in run
+    assert DEV_ONLY in graph["bot.up"]
+
+
+def test_opsroom_run_leaves_the_dev_homeserver_unloaded(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    # A database from a far newer opsroom stops the run right after the bot is built and
+    # before any network request, so no homeserver is needed to walk the path.
+    with sqlite3.connect(data / "opsroom.db") as raw:
+        raw.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        raw.execute("INSERT INTO schema_version VALUES (1000000)")
+    config = tmp_path / "config.toml"
+    config.write_text('[matrix]\nhomeserver = "http://127.0.0.1:9"\nuser_id = "@b:localhost"\n'
+                      f'password = "x"\n[storage]\ndata_dir = "{data}"\n'
+                      '[access]\nallowed_inviters = ["@*:localhost"]\n')
+    script = ("import json, sys\nfrom bot.cli import main\n"
+              f"code = main(['run', '-c', {str(config)!r}])\n"
+              "print(json.dumps([code, sorted(sys.modules)]))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            cwd=ROOT, timeout=60)
+    code, modules = json.loads(result.stdout.splitlines()[-1])
+    assert code == 2 and "is at version 1000000" in result.stderr
+    assert {"bot.runtime", "bot.services", "storage.database"} <= set(modules)
+    assert DEV_ONLY not in modules

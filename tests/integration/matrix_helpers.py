@@ -32,7 +32,7 @@ from nio import (
 
 from bot.config import Config, parse
 from bot.crypto.cross_signing import ensure_cross_signed
-from bot.homeserver import LocalSynapse
+from bot.dev_homeserver import LocalSynapse
 from bot.runtime import Bot
 
 # For tests and benchmarks where one client sends far more than a person types: the

@@ -50,6 +50,7 @@ from bot.backfill import Cursor, GapFetcher
 from bot.config import Config, exposed
 from bot.crypto.cross_signing import ensure_cross_signed
 from bot.crypto.device_trust import PLAINTEXT, PLAINTEXT_TEXT, DeviceTrust, Refusal
+from bot.crypto.key_exchange import exchange_keys
 from bot.intake import BoundedTasks, Checkpoints, RoomLanes
 from bot.message_text import command_text
 from bot.metrics import Metrics
@@ -343,17 +344,7 @@ class Bot:
         self.started.set()
 
     async def _after_sync(self) -> None:
-        c = self.client
-        if c.should_upload_keys:
-            await c.keys_upload()
-        if c.should_query_keys:
-            if self.strict:
-                await self.trust.refresh(c.users_for_key_query)
-            else:
-                await c.keys_query()
-        if c.should_claim_keys:
-            await c.keys_claim(c.get_users_for_key_claiming())
-        await c.send_to_device_messages()
+        await exchange_keys(self.client, self.trust.refresh if self.strict else None)
 
     def _save_token(self, token: str) -> None:
         self.state["next_batch"] = token

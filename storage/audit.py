@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from storage.statements import Statements
+from storage.statements import Row, Statements
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def entry_hash(entry: dict[str, Any]) -> str:
 
 
 async def append(tx: Statements, actor: Actor, action: str, table: str, row_id: int,
-                 before: dict | None, after: dict | None, *, undoes: str | None = None) -> None:
+                 before: Row | None, after: Row | None, *, undoes: str | None = None) -> None:
     head = await tx.one("SELECT n, hash FROM audit_heads WHERE room_id=?", (actor.room_id,))
     n = (head["n"] if head else 0) + 1
     entry = {

@@ -28,6 +28,8 @@ from storage.statements import AsyncRunner, InlineRunner
 from storage.tx import Tx
 
 T = TypeVar("T")
+# A queued write: what to run, for whom (the audit log's actor), and who waits for it.
+Job = tuple[Callable[[Tx], Awaitable[Any]], Actor | None, "asyncio.Future[Any]"]
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 256
@@ -60,8 +62,8 @@ class Database:
         self._raw = conn._conn  # the sqlite3 connection aiosqlite owns
         self._inline = InlineRunner(self._raw)
         self.path = path
-        self._queue: list[tuple[Callable[[Tx], Awaitable[Any]], Actor | None, asyncio.Future]] = []
-        self._writer: asyncio.Task | None = None
+        self._queue: list[Job] = []
+        self._writer: asyncio.Task[None] | None = None
         self._closed = False
         # Told each COMMIT's duration (s) and how many writes it made durable (metrics).
         self.on_commit: Callable[[float, int], None] | None = None
@@ -107,13 +109,13 @@ class Database:
     async def schema_version(self) -> int:
         async with self._conn.execute("SELECT MAX(version) FROM schema_version") as cur:
             row = await cur.fetchone()
-        return int(row[0] or 0)
+        return int(row[0] or 0) if row else 0
 
     async def write(self, fn: Callable[[Tx], Awaitable[T]], actor: Actor | None = None) -> T:
         """Run `fn` in a transaction; returns only after its changes are durably committed."""
         if self._closed:
             raise RuntimeError("database is closed")
-        fut: asyncio.Future = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.append((fn, actor, fut))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain())
@@ -124,11 +126,9 @@ class Database:
             batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
             await self._run_batch(batch)
 
-    async def _run_batch(
-        self, batch: list[tuple[Callable[[Tx], Awaitable[Any]], Actor | None, asyncio.Future]]
-    ) -> None:
+    async def _run_batch(self, batch: list[Job]) -> None:
         raw = self._raw
-        outcomes: list[tuple[asyncio.Future, Any, BaseException | None]] = []
+        outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         try:
             if raw.in_transaction:  # a ROLLBACK the disk refused last time
                 raw.execute("ROLLBACK")
@@ -159,13 +159,13 @@ class Database:
             if not isinstance(exc, Exception):
                 raise
             return
-        for fut, result, exc in outcomes:
+        for fut, result, error in outcomes:
             if fut.done():
                 continue
-            if exc is None:
+            if error is None:
                 fut.set_result(result)
             else:
-                fut.set_exception(exc)
+                fut.set_exception(error)
 
     async def _commit(self, writes: int) -> None:
         """Makes a batch durable. The fsync happens here, on aiosqlite's thread, so the loop
@@ -229,8 +229,9 @@ async def read_snapshot(path: Path) -> AsyncIterator[Tx]:
 async def _configure(conn: aiosqlite.Connection) -> None:
     async with conn.execute("PRAGMA journal_mode=WAL") as cur:
         row = await cur.fetchone()
-    if row[0].lower() != "wal":
-        raise RuntimeError(f"could not switch the database to WAL mode (got {row[0]})")
+    mode = row[0] if row else None
+    if not isinstance(mode, str) or mode.lower() != "wal":
+        raise RuntimeError(f"could not switch the database to WAL mode (got {mode})")
     await conn.execute("PRAGMA synchronous=FULL")
     await conn.execute("PRAGMA foreign_keys=ON")
     await conn.execute("PRAGMA busy_timeout=10000")

@@ -368,10 +368,10 @@ class Bot:
 
     async def _take_room(self, room_id: str, timeline: Timeline, since: str | None) -> None:
         """One room's part of a sync, in order: first what the sync left out, if anything."""
-        cursor, start, gap = await self._resume_point(room_id, timeline, since)
-        if gap:
+        cursor, start, gap_end = await self._resume_point(room_id, timeline, since)
+        if gap_end is not None:
             fetched = 0
-            async for event in self.gaps.events(room_id, start, timeline.prev_batch):
+            async for event in self.gaps.events(room_id, start, gap_end):
                 fetched += 1
                 await self._consider(room_id, event, cursor)
             if fetched:
@@ -393,25 +393,25 @@ class Bot:
                           self.db.path, exc)
 
     async def _resume_point(self, room_id: str, timeline: Timeline, since: str | None
-                            ) -> tuple[Cursor, str | None, bool]:
-        """Which events to act on, where the gap a limited timeline left starts, and
-        whether there is one to fetch."""
+                            ) -> tuple[Cursor, str | None, str | None]:
+        """Which events to act on, and where the gap a limited timeline left starts and
+        ends (None: no gap to fetch)."""
         joined_at = self.state["joined_at"].setdefault(room_id, 0 if since else _now_ms())
         # A timeline that shows the bot joining has nothing of ours before it to fetch.
-        gap = bool(timeline.limited and timeline.prev_batch) and not any(
+        gap_end = timeline.prev_batch if timeline.limited and timeline.prev_batch and not any(
             isinstance(e, RoomMemberEvent) and e.state_key == self.client.user_id
-            and e.membership == "join" for e in timeline.events)
+            and e.membership == "join" for e in timeline.events) else None
         if since is not None:
-            return Cursor(joined_at), since, gap
+            return Cursor(joined_at), since, gap_end
         # No token (first run, or the state file was lost): resume at the room's mark.
         mark = await self.intake.room_mark(room_id)
         if mark is None:
-            return Cursor.nothing(), None, False  # history from before the bot came
-        if gap:
-            start, found = await self.gaps.start_at_mark(room_id, timeline.prev_batch, mark)
-            return Cursor.after_mark(mark, found), start, True
+            return Cursor.nothing(), None, None  # history from before the bot came
+        if gap_end is not None:
+            start, found = await self.gaps.start_at_mark(room_id, gap_end, mark)
+            return Cursor.after_mark(mark, found), start, gap_end
         in_view = any(getattr(e, "event_id", None) == mark.event_id for e in timeline.events)
-        return Cursor.after_mark(mark, in_view), None, False
+        return Cursor.after_mark(mark, in_view), None, None
 
     async def _consider(self, room_id: str, event: Any, cursor: Cursor) -> None:
         if (isinstance(event, RoomMemberEvent) and event.state_key == self.client.user_id

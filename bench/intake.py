@@ -19,10 +19,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from nio import AsyncClient, AsyncClientConfig, LoginResponse, MatrixRoom, RoomMessageText
-
-from bench.roundtrip import EchoBot
-from bot.homeserver import LocalSynapse
+from bench.echo import ResumableEcho
+from bot.dev_homeserver import LocalSynapse
 from bot.runtime import Bot
 from tests.integration.matrix_helpers import (
     ENCRYPTION,
@@ -137,35 +135,6 @@ async def _all_handled(bot: Bot, commands: set[str], started: float) -> float:
         await asyncio.sleep(0.1)
 
 
-class RestartableEcho(EchoBot):
-    """The baseline: the bare echo bot answering "ping", keeping its device and sync token
-    across restarts as opsroom does (a new client each start, the same session)."""
-
-    def __init__(self, hs: LocalSynapse, user_id: str, password: str, store: Path) -> None:
-        store.mkdir(parents=True, exist_ok=True)
-        self.hs, self.user_id, self.password, self.store = hs, user_id, password, store
-        self.session: tuple[str, str] | None = None
-        self.client: AsyncClient
-        self.task: asyncio.Task | None = None
-
-    async def start(self) -> None:
-        self.client = AsyncClient(
-            self.hs.base_url, self.user_id, store_path=str(self.store),
-            device_id=self.session[0] if self.session else None,
-            config=AsyncClientConfig(encryption_enabled=True, store_sync_tokens=True))
-        if self.session:
-            self.client.restore_login(self.user_id, *self.session)
-        else:
-            resp = await self.client.login(self.password)
-            assert isinstance(resp, LoginResponse), resp
-            self.session = (resp.device_id, resp.access_token)
-        await self.begin_syncing()
-
-    async def _on_text(self, room: MatrixRoom, event: RoomMessageText) -> None:
-        if event.body.startswith("ping"):
-            await super()._on_text(room, event)
-
-
 async def _joined_everywhere(user: TestClient, rooms: list[str], members: list[str]) -> None:
     deadline = time.monotonic() + 600
     while True:
@@ -182,7 +151,8 @@ async def restart_many_rooms(tmp: Path) -> dict[str, Any]:
         config = await register_bot(hs, "restart", tmp / "bot",
                                     sections=NO_RATE_LIMIT)
         await hs.register_user("echo", "pw-echo")
-        echo = RestartableEcho(hs, "@echo:localhost", "pw-echo", tmp / "echo")
+        echo = ResumableEcho(hs.base_url, "@echo:localhost", "pw-echo", tmp / "echo",
+                             prefix="ping")
         await echo.start()
         bots = [config.matrix.user_id, "@echo:localhost"]
         # An officer in the first room only: what the lead's client sees is slowed by the

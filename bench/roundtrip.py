@@ -20,12 +20,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from nio import AsyncClient, AsyncClientConfig, MatrixRoom, RoomMessageText
-
-from bot.homeserver import LocalSynapse
+from bench.echo import EchoBot
+from bot.dev_homeserver import LocalSynapse
 from bot.runtime import Bot
 from commands import Reply
 from tests.integration.matrix_helpers import (
+    NO_RATE_LIMIT,
     TestClient,
     is_reaction_to,
     make_client,
@@ -33,54 +33,9 @@ from tests.integration.matrix_helpers import (
     running_bot,
 )
 
-COMMANDS = 60
-
-
-class EchoBot:
-    """The baseline: a bare nio client answering every text with an encrypted notice."""
-
-    def __init__(self, synapse: LocalSynapse, user_id: str, password: str, store: Path) -> None:
-        store.mkdir(parents=True, exist_ok=True)
-        self.client = AsyncClient(synapse.base_url, user_id, store_path=str(store),
-                                  config=AsyncClientConfig(encryption_enabled=True))
-        self.password = password
-        self.task: asyncio.Task | None = None
-
-    async def start(self) -> None:
-        await self.client.login(self.password)
-        await self.begin_syncing()
-
-    async def begin_syncing(self) -> None:
-        """After login: the first full sync (its texts echoed), then sync and join."""
-        self.client.add_event_callback(self._on_text, RoomMessageText)  # type: ignore[arg-type]
-        await self.client.sync(timeout=0, full_state=True)
-
-        async def invites() -> None:
-            while True:
-                for room_id in list(self.client.invited_rooms):
-                    await self.client.join(room_id)
-                await asyncio.sleep(0.1)
-
-        self.task = asyncio.gather(self.client.sync_forever(timeout=30000), invites())
-
-    async def _on_text(self, room: MatrixRoom, event: RoomMessageText) -> None:
-        if event.sender == self.client.user_id:
-            return
-        await self.client.room_send(room.room_id, "m.room.message", {
-            "msgtype": "m.notice", "body": f"echo: {event.body}",
-            "m.relates_to": {"m.in_reply_to": {"event_id": event.event_id}}},
-            ignore_unverified_devices=True)
-
-    async def stop(self) -> None:
-        if self.task:
-            self.task.cancel()
-            await asyncio.gather(self.task, return_exceptions=True)
-        await self.client.close()
-
-
 # One client fires 60 commands back to back here: that measures the bot, not the per-member
-# rate limit (which would refuse most of them, see commands/ratelimit.py).
-NO_RATE_LIMIT = {"limits": {"commands_per_minute": 0}}
+# rate limit (which would refuse most of them, see commands/ratelimit.py): NO_RATE_LIMIT.
+COMMANDS = 60
 
 
 class ReplyOnlyBot(Bot):

@@ -1,5 +1,5 @@
 """Many rooms at once (issue 12, "Numbers"): opsroom beside a bare nio echo bot (see
-bench/roundtrip.py), both on one local Synapse in the same run.
+bench/echo.py), both on one local Synapse in the same run.
 
 1. Burst: BURST_ROOMS officers, each in a room of their own, send a command at the same
    moment, ROUNDS times, with ROOMS rooms joined by each bot. Reply latency p50/p99 as the
@@ -46,18 +46,15 @@ from typing import Any, TypeVar
 import aiohttp
 from nio import (
     AsyncClient,
-    AsyncClientConfig,
-    LoginResponse,
-    MatrixRoom,
     RoomCreateResponse,
     RoomInviteResponse,
-    RoomMessageText,
     RoomSendResponse,
 )
 
-from bench.roundtrip import EchoBot, _stats
+from bench.echo import ResumableEcho
+from bench.roundtrip import _stats
 from bot.config import Config
-from bot.homeserver import LocalSynapse
+from bot.dev_homeserver import LocalSynapse
 from bot.runtime import Bot
 from tests.integration.matrix_helpers import (
     ENCRYPTION,
@@ -107,48 +104,6 @@ class Sizes:
         if not 1 <= sizes.burst_rooms <= sizes.rooms <= sizes.rss_rooms:
             raise ValueError(f"need 1 <= BURST_ROOMS <= ROOMS <= RSS_ROOMS: {sizes}")
         return sizes
-
-
-class ResumableEcho(EchoBot):
-    """The echo bot as a restarted process is: the stored session (same device and keys)
-    and the stored sync token, so a restart makes no new device and echoes no history."""
-
-    def __init__(self, base_url: str, user_id: str, password: str, store: Path) -> None:
-        store.mkdir(parents=True, exist_ok=True)
-        self.client = AsyncClient(base_url, user_id, store_path=str(store),
-                                  config=AsyncClientConfig(encryption_enabled=True,
-                                                           store_sync_tokens=True))
-        self.password = password
-        self.session = store / "session.json"
-        self.task: asyncio.Task | None = None
-        self.replying: set[asyncio.Task] = set()
-
-    async def start(self) -> None:
-        if self.session.exists():
-            s = json.loads(self.session.read_text())
-            self.client.restore_login(s["user_id"], s["device_id"], s["access_token"])
-        else:
-            resp = await self.client.login(self.password)
-            if not isinstance(resp, LoginResponse):
-                raise RuntimeError(f"echo login failed: {resp}")
-            self.session.write_text(json.dumps({"user_id": resp.user_id,
-                                                "device_id": resp.device_id,
-                                                "access_token": resp.access_token}))
-        await self.begin_syncing()
-
-    async def _on_text(self, room: MatrixRoom, event: RoomMessageText) -> None:
-        """Each answer in a task of its own. nio runs callbacks one after another, so a
-        plain echo bot answers twenty rooms one by one; this is the bare bot at its best,
-        sending to many rooms at once, the baseline "rooms in parallel" is held to."""
-        task = asyncio.create_task(super()._on_text(room, event))
-        self.replying.add(task)
-        task.add_done_callback(self.replying.discard)
-
-    async def stop(self) -> None:
-        for task in list(self.replying):
-            task.cancel()
-        await asyncio.gather(*self.replying, return_exceptions=True)
-        await super().stop()
 
 
 # -- plumbing --------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from bot.crypto.cross_signing import (
     signable,
 )
 from bot.crypto.device_trust import identities_of
-from bot.homeserver import LocalSynapse
+from bot.dev_homeserver import LocalSynapse
 from bot.runtime import Bot
 from tests.integration.matrix_helpers import register_bot
 

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from bot import witness
-from bot.homeserver import LocalSynapse
+from bot.dev_homeserver import LocalSynapse
 from commands import WITNESS_KEY
 from tests.integration.matrix_helpers import make_client, register_bot, running_bot
 

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from nio import AsyncClient, MessageDirection, RoomMessagesResponse
+from nio import AsyncClient, MessageDirection, RoomMessagesResponse, UnknownBadEvent
 
 from storage.intake import RoomMark
 
@@ -77,6 +77,8 @@ class GapFetcher:
         while True:
             resp = await self._page(room_id, token, MessageDirection.back)
             for event in resp.chunk:
+                if isinstance(event, UnknownBadEvent):
+                    continue  # no id or time to compare (a malformed event)
                 if event.event_id == mark.event_id:
                     return resp.end, True
                 if event.server_timestamp < mark.origin_ts - SKEW_MS:

@@ -1,7 +1,7 @@
 """The `opsroom` command: run, check-config, up, audit verify, export.
 
-Administrator mistakes (bad config, missing database) end with one line naming the
-problem and exit status 2, never a traceback.
+Administrator mistakes (bad config, missing database, a database a newer opsroom has
+migrated) end with one line naming the problem and exit status 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import Config, ConfigError, load
+from storage.migrations import DatabaseTooNew
 
 if TYPE_CHECKING:
     from commands import RoomHeads
@@ -74,7 +75,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
+    from storage.database import check_version
+
     config = _config(args)
+    database = config.data_dir / "opsroom.db"
+    if database.exists():
+        check_version(database)  # a newer database stops `run`; say so now
     metrics = ("metrics on {}:{}".format(*config.metrics_listen) if config.metrics_listen
                else "metrics off")
     print(f"{args.config}: OK — {config.matrix.user_id} on {config.matrix.homeserver}, "
@@ -217,7 +223,11 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("nio", "peewee", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
-    return int(args.fn(args) or 0)
+    try:
+        return int(args.fn(args) or 0)
+    except DatabaseTooNew as exc:  # any command that opens the database
+        print(f"opsroom: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

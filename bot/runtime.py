@@ -50,6 +50,7 @@ from bot.backfill import Cursor, GapFetcher
 from bot.config import Config, exposed
 from bot.crypto.cross_signing import ensure_cross_signed
 from bot.crypto.device_trust import PLAINTEXT, PLAINTEXT_TEXT, DeviceTrust, Refusal
+from bot.crypto.key_exchange import exchange_keys
 from bot.intake import BoundedTasks, Checkpoints, RoomLanes
 from bot.message_text import command_text
 from bot.metrics import Metrics
@@ -137,9 +138,7 @@ def _now_ms() -> int:
 
 class Bot:
     def __init__(self, config: Config, services: Sequence[Service] = (),
-                 clock: Clock | None = None, *, cross_sign: bool = True) -> None:
-        # cross_sign=False exists only so a test can prove strict clients need it.
-        self.cross_sign = cross_sign
+                 clock: Clock | None = None) -> None:
         self.config = config
         self.services = list(services)
         self.clock = clock or Clock()
@@ -236,10 +235,15 @@ class Bot:
                            durable=True)
         if self.client.should_upload_keys:
             await self.client.keys_upload()
-        if self.cross_sign:
-            await ensure_cross_signed(self.client, m.password, self.data_dir / "keys")
+        await self._cross_sign()
         _secure_tree(self.data_dir)
         log.info("logged in as %s, device %s", self.client.user_id, self.client.device_id)
+
+    async def _cross_sign(self) -> None:
+        """The bot's device signed by its master key: strict clients (Element with
+        "only cross-signed devices") send it no room keys otherwise."""
+        await ensure_cross_signed(self.client, self.config.matrix.password,
+                                  self.data_dir / "keys")
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -336,17 +340,7 @@ class Bot:
         self.started.set()
 
     async def _after_sync(self) -> None:
-        c = self.client
-        if c.should_upload_keys:
-            await c.keys_upload()
-        if c.should_query_keys:
-            if self.strict:
-                await self.trust.refresh(c.users_for_key_query)
-            else:
-                await c.keys_query()
-        if c.should_claim_keys:
-            await c.keys_claim(c.get_users_for_key_claiming())
-        await c.send_to_device_messages()
+        await exchange_keys(self.client, self.trust.refresh if self.strict else None)
 
     def _save_token(self, token: str) -> None:
         self.state["next_batch"] = token
@@ -370,10 +364,10 @@ class Bot:
 
     async def _take_room(self, room_id: str, timeline: Timeline, since: str | None) -> None:
         """One room's part of a sync, in order: first what the sync left out, if anything."""
-        cursor, start, gap = await self._resume_point(room_id, timeline, since)
-        if gap:
+        cursor, start, gap_end = await self._resume_point(room_id, timeline, since)
+        if gap_end is not None:
             fetched = 0
-            async for event in self.gaps.events(room_id, start, timeline.prev_batch):
+            async for event in self.gaps.events(room_id, start, gap_end):
                 fetched += 1
                 await self._consider(room_id, event, cursor)
             if fetched:
@@ -395,25 +389,25 @@ class Bot:
                           self.db.path, exc)
 
     async def _resume_point(self, room_id: str, timeline: Timeline, since: str | None
-                            ) -> tuple[Cursor, str | None, bool]:
-        """Which events to act on, where the gap a limited timeline left starts, and
-        whether there is one to fetch."""
+                            ) -> tuple[Cursor, str | None, str | None]:
+        """Which events to act on, and where the gap a limited timeline left starts and
+        ends (None: no gap to fetch)."""
         joined_at = self.state["joined_at"].setdefault(room_id, 0 if since else _now_ms())
         # A timeline that shows the bot joining has nothing of ours before it to fetch.
-        gap = bool(timeline.limited and timeline.prev_batch) and not any(
+        gap_end = timeline.prev_batch if timeline.limited and timeline.prev_batch and not any(
             isinstance(e, RoomMemberEvent) and e.state_key == self.client.user_id
-            and e.membership == "join" for e in timeline.events)
+            and e.membership == "join" for e in timeline.events) else None
         if since is not None:
-            return Cursor(joined_at), since, gap
+            return Cursor(joined_at), since, gap_end
         # No token (first run, or the state file was lost): resume at the room's mark.
         mark = await self.intake.room_mark(room_id)
         if mark is None:
-            return Cursor.nothing(), None, False  # history from before the bot came
-        if gap:
-            start, found = await self.gaps.start_at_mark(room_id, timeline.prev_batch, mark)
-            return Cursor.after_mark(mark, found), start, True
+            return Cursor.nothing(), None, None  # history from before the bot came
+        if gap_end is not None:
+            start, found = await self.gaps.start_at_mark(room_id, gap_end, mark)
+            return Cursor.after_mark(mark, found), start, gap_end
         in_view = any(getattr(e, "event_id", None) == mark.event_id for e in timeline.events)
-        return Cursor.after_mark(mark, in_view), None, False
+        return Cursor.after_mark(mark, in_view), None, None
 
     async def _consider(self, room_id: str, event: Any, cursor: Cursor) -> None:
         if (isinstance(event, RoomMemberEvent) and event.state_key == self.client.user_id

@@ -88,12 +88,13 @@ class SitrepScheduler:
                 return None
             last = await tx.scalar("SELECT MAX(slot) FROM sitreps WHERE op_id=?", (op_id,))
             anchor = from_db_time(row["anchor"])
-            after = max(anchor, from_db_time(last)) if last else anchor  # type: ignore[type-var]
+            after = max(anchor, from_db_time(last)) if last else anchor
             trigger = trigger_for(row["kind"], row["spec"], row["tz"], row["anchor"])
-            slot = latest_due_slot(trigger, after, now)  # type: ignore[arg-type]
+            slot = latest_due_slot(trigger, after, now)
             if slot is None:
                 return None
             op = await tx.one("SELECT * FROM operations WHERE id=?", (op_id,))
+            assert op is not None  # the schedule was joined to it in this transaction
             reply = await produce_sitrep(tx, op, now, slot=slot, late=now - slot > ON_TIME)
             return (row["room_id"], reply) if reply else None
 

@@ -35,7 +35,7 @@ class Undecryptables:
         self.timeout = timeout
         self.now = now
         self._held: dict[str, tuple[str, MegolmEvent, float]] = {}  # id → room, event, deadline
-        self._requested: set[str] = set()  # megolm sessions asked for in this run
+        self._requested: set[str | None] = set()  # megolm sessions asked for in this run
 
     @property
     def waiting(self) -> bool:
@@ -107,6 +107,7 @@ class Undecryptables:
         c = self.client
         try:
             if event.session_id in c.outgoing_key_requests:
+                assert c.device_id is not None  # logged in before any event arrives
                 await c.to_device(event.as_key_request(c.user_id, c.device_id))
             else:
                 await c.request_room_key(event)

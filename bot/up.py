@@ -14,7 +14,7 @@ import signal
 from pathlib import Path
 
 from bot.config import load
-from bot.homeserver import LocalSynapse, free_port
+from bot.dev_homeserver import LocalSynapse, free_port
 from bot.runtime import Bot
 from bot.services import services_for
 

@@ -5,7 +5,7 @@ footer of every page, as TLP 2.0 asks of printed material."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from xml.sax.saxutils import escape
 
 import reportlab
@@ -47,7 +47,7 @@ def build(snap: Snapshot, out: BinaryIO) -> None:
     sub = ParagraphStyle("sub", fontName="VeraBd", fontSize=10, leading=14, spaceBefore=6)
     label = f"TLP:{snap.tlp}"
 
-    def frame(canvas, doc) -> None:  # type: ignore[no-untyped-def]
+    def frame(canvas: Any, doc: Any) -> None:  # reportlab is untyped
         canvas.saveState()
         for y in (A4[1] - 12 * mm, 8 * mm):
             canvas.setFillColor(colors.black)

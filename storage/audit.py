@@ -11,10 +11,21 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from storage.tx import Actor, Tx
+from storage.statements import Row, Statements
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is changing the record, and through which Matrix event and command."""
+
+    room_id: str
+    sender: str
+    event_id: str
+    command: str
+    at: str  # ISO UTC text from storage.codec.to_db_time
+
 
 GENESIS = "0" * 64
 
@@ -33,8 +44,8 @@ def entry_hash(entry: dict[str, Any]) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-async def append(tx: Tx, actor: Actor, action: str, table: str, row_id: int,
-                 before: dict | None, after: dict | None, *, undoes: str | None = None) -> None:
+async def append(tx: Statements, actor: Actor, action: str, table: str, row_id: int,
+                 before: Row | None, after: Row | None, *, undoes: str | None = None) -> None:
     head = await tx.one("SELECT n, hash FROM audit_heads WHERE room_id=?", (actor.room_id,))
     n = (head["n"] if head else 0) + 1
     entry = {
@@ -73,7 +84,7 @@ class Head:
     hash: str
 
 
-async def head(tx: Tx, room_id: str) -> Head | None:
+async def head(tx: Statements, room_id: str) -> Head | None:
     row = await tx.one("SELECT n, hash FROM audit_heads WHERE room_id=?", (room_id,))
     return Head(row["n"], row["hash"]) if row else None
 
@@ -91,7 +102,7 @@ class VerifyResult:
         return not self.problems
 
 
-async def verify_room(tx: Tx, room_id: str) -> VerifyResult:
+async def verify_room(tx: Statements, room_id: str) -> VerifyResult:
     """Walk the room's chain in row order and report every break, naming the entry."""
     rows = await tx.all("SELECT * FROM audit_log WHERE room_id=? ORDER BY id", (room_id,))
     head = await tx.one("SELECT n, hash FROM audit_heads WHERE room_id=?", (room_id,))
@@ -129,7 +140,7 @@ async def verify_room(tx: Tx, room_id: str) -> VerifyResult:
     return VerifyResult(room_id=room_id, entries=len(rows), problems=problems, hashes=hashes)
 
 
-async def rooms(tx: Tx) -> list[str]:
+async def rooms(tx: Statements) -> list[str]:
     """Every room with an audit log (or the head record of one)."""
     rows = await tx.all(
         "SELECT room_id FROM audit_heads UNION SELECT DISTINCT room_id FROM audit_log "
@@ -138,5 +149,5 @@ async def rooms(tx: Tx) -> list[str]:
     return [r["room_id"] for r in rows]
 
 
-async def verify_all(tx: Tx) -> list[VerifyResult]:
+async def verify_all(tx: Statements) -> list[VerifyResult]:
     return [await verify_room(tx, room_id) for room_id in await rooms(tx)]

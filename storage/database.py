@@ -21,11 +21,15 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from storage.audit import Actor
 from storage.errors import storage_failure
-from storage.migrations import MIGRATIONS
-from storage.tx import Actor, AsyncRunner, InlineRunner, Tx
+from storage.migrations import LATEST, MIGRATIONS, DatabaseTooNew
+from storage.statements import AsyncRunner, InlineRunner
+from storage.tx import Tx
 
 T = TypeVar("T")
+# A queued write: what to run, for whom (the audit log's actor), and who waits for it.
+Job = tuple[Callable[[Tx], Awaitable[Any]], Actor | None, "asyncio.Future[Any]"]
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 256
@@ -58,11 +62,9 @@ class Database:
         self._raw = conn._conn  # the sqlite3 connection aiosqlite owns
         self._inline = InlineRunner(self._raw)
         self.path = path
-        self._queue: list[tuple[Callable[[Tx], Awaitable[Any]], Actor | None, asyncio.Future]] = []
-        self._writer: asyncio.Task | None = None
+        self._queue: list[Job] = []
+        self._writer: asyncio.Task[None] | None = None
         self._closed = False
-        # Test hook: raise between the mutation and the commit to prove atomicity.
-        self.before_commit: Callable[[], None] | None = None
         # Told each COMMIT's duration (s) and how many writes it made durable (metrics).
         self.on_commit: Callable[[float, int], None] | None = None
 
@@ -72,41 +74,48 @@ class Database:
         _secure_dir(path.parent)
         _secure_file(path)
         # check_same_thread=False: statements of the writer run inline on the loop (see
-        # storage.tx.InlineRunner) while COMMIT goes through aiosqlite's thread.
+        # storage.statements.InlineRunner) while COMMIT goes through aiosqlite's thread.
         conn = await aiosqlite.connect(path, isolation_level=None, check_same_thread=False)
         conn.row_factory = aiosqlite.Row
         await _configure(conn)
         db = cls(conn, path)
-        await db._migrate()
+        try:
+            await db._migrate()
+        except BaseException:
+            await conn.close()  # its thread would keep the process alive
+            raise
         _secure_side_files(path)
         return db
 
     async def _migrate(self) -> None:
-        await self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
-        )
-        async with self._conn.execute("SELECT MAX(version) FROM schema_version") as cur:
-            row = await cur.fetchone()
-        current = row[0] or 0
-        for version, script in enumerate(MIGRATIONS, start=1):
-            if version <= current:
-                continue
+        conn = self._conn
+        await conn.execute("CREATE TABLE IF NOT EXISTS schema_version "
+                           "(version INTEGER NOT NULL, description TEXT)")
+        current, description = _stored_version(self._raw)
+        if current > LATEST:
+            raise DatabaseTooNew(self.path, current, description, LATEST)
+        if "description" not in _columns(self._raw, "schema_version"):
+            # A database from before descriptions were kept; older code still inserts
+            # `(version)` alone, so the extra column does not lock it out.
+            await conn.execute("ALTER TABLE schema_version ADD COLUMN description TEXT")
+        for migration in MIGRATIONS[current:]:
             # executescript commits implicitly; wrap so a failed migration leaves no half schema.
-            await self._conn.executescript(
-                f"BEGIN IMMEDIATE;\n{script}\n"
-                f"INSERT INTO schema_version (version) VALUES ({version});\nCOMMIT;"
+            await conn.executescript(
+                f"BEGIN IMMEDIATE;\n{migration.statements}\n"
+                "INSERT INTO schema_version (version, description) VALUES "
+                f"({migration.version}, {_sql_text(migration.description)});\nCOMMIT;"
             )
 
     async def schema_version(self) -> int:
         async with self._conn.execute("SELECT MAX(version) FROM schema_version") as cur:
             row = await cur.fetchone()
-        return int(row[0] or 0)
+        return int(row[0] or 0) if row else 0
 
     async def write(self, fn: Callable[[Tx], Awaitable[T]], actor: Actor | None = None) -> T:
         """Run `fn` in a transaction; returns only after its changes are durably committed."""
         if self._closed:
             raise RuntimeError("database is closed")
-        fut: asyncio.Future = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.append((fn, actor, fut))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain())
@@ -117,11 +126,9 @@ class Database:
             batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
             await self._run_batch(batch)
 
-    async def _run_batch(
-        self, batch: list[tuple[Callable[[Tx], Awaitable[Any]], Actor | None, asyncio.Future]]
-    ) -> None:
+    async def _run_batch(self, batch: list[Job]) -> None:
         raw = self._raw
-        outcomes: list[tuple[asyncio.Future, Any, BaseException | None]] = []
+        outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         try:
             if raw.in_transaction:  # a ROLLBACK the disk refused last time
                 raw.execute("ROLLBACK")
@@ -139,13 +146,7 @@ class Database:
                 else:
                     raw.execute("RELEASE job")
                     outcomes.append((fut, result, None))
-            if self.before_commit is not None:
-                self.before_commit()
-            # The fsync happens here, on aiosqlite's thread, so the loop keeps serving.
-            started = time.perf_counter()
-            await self._conn.execute("COMMIT")
-            if self.on_commit is not None:
-                self.on_commit(time.perf_counter() - started, len(batch))
+            await self._commit(len(batch))
         except BaseException as exc:
             if raw.in_transaction:
                 try:
@@ -158,13 +159,21 @@ class Database:
             if not isinstance(exc, Exception):
                 raise
             return
-        for fut, result, exc in outcomes:
+        for fut, result, error in outcomes:
             if fut.done():
                 continue
-            if exc is None:
+            if error is None:
                 fut.set_result(result)
             else:
-                fut.set_exception(exc)
+                fut.set_exception(error)
+
+    async def _commit(self, writes: int) -> None:
+        """Makes a batch durable. The fsync happens here, on aiosqlite's thread, so the loop
+        keeps serving; if this raises, the batch is rolled back and every write fails."""
+        started = time.perf_counter()
+        await self._conn.execute("COMMIT")
+        if self.on_commit is not None:
+            self.on_commit(time.perf_counter() - started, writes)
 
     async def read(self, fn: Callable[[Tx], Awaitable[T]]) -> T:
         """A consistent read on the writer connection, ordered after queued writes."""
@@ -220,8 +229,44 @@ async def read_snapshot(path: Path) -> AsyncIterator[Tx]:
 async def _configure(conn: aiosqlite.Connection) -> None:
     async with conn.execute("PRAGMA journal_mode=WAL") as cur:
         row = await cur.fetchone()
-    if row[0].lower() != "wal":
-        raise RuntimeError(f"could not switch the database to WAL mode (got {row[0]})")
+    mode = row[0] if row else None
+    if not isinstance(mode, str) or mode.lower() != "wal":
+        raise RuntimeError(f"could not switch the database to WAL mode (got {mode})")
     await conn.execute("PRAGMA synchronous=FULL")
     await conn.execute("PRAGMA foreign_keys=ON")
     await conn.execute("PRAGMA busy_timeout=10000")
+
+
+
+def check_version(path: Path) -> int:
+    """The database's schema version, read without migrating it (`opsroom check-config`);
+    DatabaseTooNew if a newer opsroom migrated it."""
+    with read_only_sync(path) as conn:
+        version, description = _stored_version(conn)
+    if version > LATEST:
+        raise DatabaseTooNew(path, version, description, LATEST)
+    return version
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    cur = conn.cursor()
+    cur.row_factory = None
+    return {row[1] for row in cur.execute(f"PRAGMA table_info({table})")}
+
+
+def _stored_version(conn: sqlite3.Connection) -> tuple[int, str | None]:
+    """The newest migration the database has run, and its description if it kept one."""
+    columns = _columns(conn, "schema_version")
+    if not columns:
+        return 0, None
+    cur = conn.cursor()
+    cur.row_factory = None
+    row = cur.execute(
+        f"SELECT version, {'description' if 'description' in columns else 'NULL'} "
+        "FROM schema_version ORDER BY version DESC LIMIT 1").fetchone()
+    return (int(row[0]), row[1]) if row else (0, None)
+
+
+def _sql_text(value: str) -> str:
+    """A string literal for a script (executescript takes no parameters)."""
+    return "'" + value.replace("'", "''") + "'"

@@ -20,7 +20,7 @@ from typing import Any
 from storage.codec import from_db_time, to_db_time
 from storage.database import Database
 from storage.outbox import Post, add_post
-from storage.tx import Tx
+from storage.tx import Row, Tx
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class IntakeStore:
         self.db = db
 
     async def room_mark(self, room_id: str) -> RoomMark | None:
-        async def q(tx: Tx) -> dict | None:
+        async def q(tx: Tx) -> Row | None:
             return await tx.one("SELECT event_id, origin_ts FROM room_marks WHERE room_id=?",
                                 (room_id,))
 
@@ -73,11 +73,11 @@ class IntakeStore:
         await self.db.write(insert)
 
     async def held(self) -> list[HeldEvent]:
-        async def q(tx: Tx) -> list[dict]:
+        async def q(tx: Tx) -> list[Row]:
             return await tx.all("SELECT * FROM undecryptable_events ORDER BY rowid")
 
         return [HeldEvent(r["room_id"], r["event_id"], json.loads(r["event"]),
-                          from_db_time(r["first_seen"]))  # type: ignore[arg-type]
+                          from_db_time(r["first_seen"]))
                 for r in await self.db.read(q)]
 
     async def release(self, event_id: str) -> None:

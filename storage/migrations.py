@@ -5,11 +5,40 @@ Migrations are append-only: a deployed database has run every entry up to its
 entry. Times are stored as ISO 8601 UTC text (`2026-11-25T04:00:00Z`) so they sort and
 export without conversion. Every record table carries `op_id`, a per-operation `seq`
 (the number users see, e.g. T-12) and a TLP 2.0 `tlp` label.
+
+Each migration's description is stored beside its version in the database, so that an
+older opsroom opening a database a newer one has migrated can say what it is missing
+(see `DatabaseTooNew`), not only a number.
 """
 
-MIGRATIONS: list[str] = [
-    # 1: the operation record
-    """
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: str
+
+
+class DatabaseTooNew(Exception):
+    """The database was migrated by a newer opsroom. Running on would write rows the newer
+    schema may not expect, so opening stops here and the administrator decides."""
+
+    def __init__(self, path: Path, found: int, found_description: str | None,
+                 known: int) -> None:
+        self.path, self.found, self.known = path, found, known
+        what = f" ({found_description})" if found_description else ""
+        super().__init__(
+            f"database {path} is at version {found}{what}, this opsroom knows up to "
+            f"{known}: upgrade opsroom or restore a backup")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "operations, agencies, members, records, handled events and the audit log", """
     CREATE TABLE operations (
         id INTEGER PRIMARY KEY,
         room_id TEXT NOT NULL UNIQUE,
@@ -221,9 +250,8 @@ MIGRATIONS: list[str] = [
     CREATE INDEX takedowns_by_op ON takedowns (op_id, status);
     CREATE INDEX arrests_by_op ON arrests (op_id);
     CREATE INDEX preservations_by_op ON preservations (op_id, status);
-    """,
-    # 2: situation reports and reminders
-    """
+    """),
+    Migration(2, "situation reports and reminders", """
     CREATE TABLE sitrep_schedules (
         id INTEGER PRIMARY KEY,
         op_id INTEGER NOT NULL UNIQUE REFERENCES operations(id),
@@ -264,9 +292,8 @@ MIGRATIONS: list[str] = [
     CREATE INDEX tasks_due ON tasks (op_id, due) WHERE due IS NOT NULL;
     CREATE INDEX seizures_created ON seizures (op_id, created_at);
     CREATE INDEX arrests_created ON arrests (op_id, created_at);
-    """,
-    # 3: cross-signing identities pinned on first sight, and the runtime's view of devices
-    """
+    """),
+    Migration(3, "cross-signing identities pinned on first sight; devices judged", """
     CREATE TABLE identities (
         id INTEGER PRIMARY KEY,
         user_id TEXT NOT NULL UNIQUE,
@@ -292,25 +319,25 @@ MIGRATIONS: list[str] = [
         answered_at TEXT NOT NULL,
         PRIMARY KEY (room_id, user_id, device_id, reason)
     );
-    """,
-    # 4: which commands used a lead's power, so /undo can ask for the same power later;
+    """),
+    # Which commands used a lead's power, so /undo can ask for the same power later;
     # a command's audit entries found by its event (/undo, and exports checking whether a
     # command also changed a record they leave out)
-    """
+    Migration(4, "lead powers used per command (for /undo) and audit entries by event", """
     CREATE TABLE lead_changes (
         event_id TEXT PRIMARY KEY,
         room_id TEXT NOT NULL,
         what TEXT NOT NULL
     );
     CREATE INDEX audit_by_event ON audit_log (room_id, event_id);
-    """,
-    # 5: pruning handled events by age (bot/housekeeping.py)
-    """
+    """),
+    # Used by bot/housekeeping.py.
+    Migration(5, "pruning handled events by age", """
     CREATE INDEX processed_events_by_age ON processed_events (processed_at) WHERE delivered = 1;
-    """,
-    # 6: intake bookkeeping (not records, so not audited): where each room's handled events
+    """),
+    # Not records, so not audited: where each room's handled events
     # end, commands waiting for their room key, and posts not yet in the room
-    """
+    Migration(6, "intake bookkeeping: room marks, undecryptable commands, outbox", """
     CREATE TABLE room_marks (
         room_id TEXT PRIMARY KEY,
         event_id TEXT NOT NULL,
@@ -330,5 +357,7 @@ MIGRATIONS: list[str] = [
         txn_id TEXT NOT NULL UNIQUE,
         created_at TEXT NOT NULL
     );
-    """,
-]
+    """),
+)
+
+LATEST = MIGRATIONS[-1].version

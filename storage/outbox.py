@@ -16,7 +16,7 @@ from typing import Any
 
 from storage.codec import to_db_time
 from storage.database import Database
-from storage.tx import Tx
+from storage.tx import Row, Tx
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class Outbox:
         await self.db.write(delete)
 
     async def unsent(self) -> list[Post]:
-        async def q(tx: Tx) -> list[dict]:
+        async def q(tx: Tx) -> list[Row]:
             return await tx.all("SELECT * FROM outbox ORDER BY id")
 
         return [_post(r) for r in await self.db.read(q)]

@@ -6,14 +6,16 @@ path can change a record without leaving who/when/which-event/before/after behin
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
-
-import aiosqlite
+from collections.abc import Mapping
+from typing import Any
 
 from storage import audit
+from storage.audit import Actor
+from storage.statements import Row, Runner, Statements
+
+# Actor and Row are imported from here by the rest of the project; they live in
+# storage.audit and storage.statements so that the audit log needs nothing of this module.
+__all__ = ["RECORD_TABLES", "Actor", "Row", "Tx"]
 
 # Tables a command may change; anything else is refused so a typo cannot write elsewhere.
 RECORD_TABLES = frozenset(
@@ -37,78 +39,10 @@ RECORD_TABLES = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who is changing the record, and through which Matrix event and command."""
-
-    room_id: str
-    sender: str
-    event_id: str
-    command: str
-    at: str  # ISO UTC text from storage.codec.to_db_time
-
-
-Row = dict[str, Any]
-
-
-class Runner(Protocol):
-    async def fetchall(self, sql: str, params: tuple[Any, ...]) -> list[Any]: ...
-    async def execute(self, sql: str, params: tuple[Any, ...]) -> int: ...
-
-
-class InlineRunner:
-    """Runs statements directly on the writer's sqlite3 connection, on the event loop.
-
-    A statement inside an open transaction costs microseconds, far less than aiosqlite's
-    thread hop (~40 µs a call); only the COMMIT waits for the disk, and that one goes
-    through aiosqlite's thread (see storage.database)."""
-
-    def __init__(self, raw: sqlite3.Connection) -> None:
-        self.raw = raw
-
-    async def fetchall(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
-        return self.raw.execute(sql, params).fetchall()
-
-    async def execute(self, sql: str, params: tuple[Any, ...]) -> int:
-        return self.raw.execute(sql, params).lastrowid or 0
-
-
-class AsyncRunner:
-    """For reader connections (snapshots), whose big queries must not block the loop."""
-
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self.conn = conn
-
-    async def fetchall(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
-        return list(await self.conn.execute_fetchall(sql, params))
-
-    async def execute(self, sql: str, params: tuple[Any, ...]) -> int:
-        cur = await self.conn.execute(sql, params)
-        rowid = cur.lastrowid or 0
-        await cur.close()
-        return rowid
-
-
-class Tx:
+class Tx(Statements):
     def __init__(self, runner: Runner, actor: Actor | None) -> None:
-        self.runner = runner
+        super().__init__(runner)
         self.actor = actor
-
-    # -- reads ---------------------------------------------------------------------------
-    async def one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
-        rows = await self.runner.fetchall(sql, tuple(params))
-        return dict(rows[0]) if rows else None
-
-    async def all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
-        return [dict(r) for r in await self.runner.fetchall(sql, tuple(params))]
-
-    async def scalar(self, sql: str, params: Iterable[Any] = ()) -> Any:
-        rows = await self.runner.fetchall(sql, tuple(params))
-        return rows[0][0] if rows else None
-
-    async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
-        """Unaudited write, for bookkeeping tables (processed events, counters, schedules)."""
-        return await self.runner.execute(sql, tuple(params))
 
     # -- sequence numbers ---------------------------------------------------------------
     async def next_seq(self, op_id: int, kind: str) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.homeserver import LocalSynapse
+from bot.dev_homeserver import LocalSynapse
 from tests.harness import Harness
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from storage import audit
 from storage.database import Database
+from tests.failing_commit import commit_fails
 from tests.harness import OFFICER, Harness
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,13 +48,9 @@ async def test_redelivery_after_restart_changes_nothing(tmp_path: Path) -> None:
 
 
 async def test_failure_before_commit_leaves_neither_record_nor_event(h: Harness) -> None:
-    def crash() -> None:
-        raise OSError("power cut between the mutation and the commit")
-
-    h.db.before_commit = crash
-    reply = await h.send('!task add "lost?"', event_id="$crash")
+    with commit_fails(h.db, OSError("power cut between the mutation and the commit")):
+        reply = await h.send('!task add "lost?"', event_id="$crash")
     assert not reply.ok and "nothing was recorded" in reply.text
-    h.db.before_commit = None
     assert await h.rows("SELECT * FROM tasks") == []
     assert await h.rows("SELECT * FROM processed_events WHERE event_id='$crash'") == []
     retried = await h.send('!task add "lost?"', event_id="$crash")

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 from types import SimpleNamespace
 
-from bot.backfill import SKEW_MS, Cursor
+from nio import MessageDirection, RoomMessagesResponse, UnknownBadEvent
+
+from bot.backfill import SKEW_MS, Cursor, GapFetcher
 from bot.intake import BoundedTasks, Checkpoints, RoomLanes
 from storage.intake import RoomMark
 
@@ -171,3 +173,21 @@ def test_cursor_without_the_mark_in_view_resumes_a_little_before_its_time() -> N
 
 def test_a_room_without_a_mark_or_token_acts_on_nothing() -> None:
     assert not Cursor.nothing().admits(event("$x", 10**15))
+
+
+async def test_paging_back_to_the_mark_passes_over_a_malformed_event() -> None:
+    """A history event without an id or time (nio's UnknownBadEvent) between the gap and
+    the mark does not stop the room from resuming at its mark."""
+    page = [UnknownBadEvent({"type": "m.room.message"}), event("$newer", 2_000),
+            event("$mark", 1_000)]
+
+    class History:
+        async def room_messages(self, room_id: str, start: str | None, end: str | None,
+                                direction: MessageDirection, limit: int
+                                ) -> RoomMessagesResponse:
+            assert direction == MessageDirection.back and start == "gap-start"
+            return RoomMessagesResponse(room_id, page, "gap-start", "before-mark")
+
+    fetcher = GapFetcher(History())  # a stand-in for nio's AsyncClient
+    assert await fetcher.start_at_mark("!r", "gap-start", RoomMark("$mark", 1_000)) == (
+        "before-mark", True)

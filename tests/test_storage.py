@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from storage import audit
-from storage.database import Database
-from storage.migrations import MIGRATIONS
+from storage.database import Database, check_version
+from storage.migrations import MIGRATIONS, DatabaseTooNew
 from storage.tx import Actor, Tx
+from tests.failing_commit import commit_fails
 
 ROOM = "!room:localhost"
 
@@ -84,18 +85,12 @@ async def test_a_failing_write_rolls_back_alone_in_a_batch(db: Database) -> None
 async def test_nothing_is_acknowledged_when_the_commit_fails(db: Database) -> None:
     await db.write(make_op, actor(0))
 
-    def fail() -> None:
-        raise OSError("disk gone")
-
-    db.before_commit = fail
-
     async def add(tx: Tx) -> None:
         await tx.insert("agencies", {"op_id": 1, "code": "FR-A", "country": "FR", "tz": "UTC",
                                      "created_by": "@a:x", "created_at": "t"})
 
-    with pytest.raises(OSError):
+    with commit_fails(db, OSError("disk gone")), pytest.raises(OSError):
         await db.write(add, actor(1))
-    db.before_commit = None
     assert await db.read(lambda tx: tx.scalar("SELECT COUNT(*) FROM agencies")) == 0
 
 
@@ -170,3 +165,65 @@ async def test_rewritten_chain_without_head_is_detected(db: Database) -> None:
     with _raw(db) as raw:
         raw.execute("DELETE FROM audit_heads")
     assert await _problems(db) == ["the log's head record is missing"]
+
+
+def test_migrations_are_numbered_in_order_and_described() -> None:
+    assert [m.version for m in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
+    assert all(m.description.strip() for m in MIGRATIONS)
+
+
+async def test_each_migration_is_recorded_with_its_description(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "opsroom.db")
+    rows = await db.read(lambda tx: tx.all(
+        "SELECT version, description FROM schema_version ORDER BY version"))
+    await db.close()
+    assert rows == [{"version": m.version, "description": m.description} for m in MIGRATIONS]
+
+
+def _pretend_newer(path: Path, version: int, description: str | None) -> None:
+    """What a newer opsroom leaves behind: a migration this code does not know."""
+    with sqlite3.connect(path) as raw:
+        raw.execute("INSERT INTO schema_version (version, description) VALUES (?, ?)",
+                    (version, description))
+
+
+async def test_a_database_newer_than_the_code_is_not_opened(tmp_path: Path) -> None:
+    path = tmp_path / "opsroom.db"
+    await (await Database.open(path)).close()
+    known = len(MIGRATIONS)
+    _pretend_newer(path, known + 3, "deconfliction hits")
+    with pytest.raises(DatabaseTooNew) as raised:
+        await Database.open(path)
+    assert str(raised.value) == (
+        f"database {path} is at version {known + 3} (deconfliction hits), this opsroom knows "
+        f"up to {known}: upgrade opsroom or restore a backup")
+    with pytest.raises(DatabaseTooNew):
+        check_version(path)
+    with sqlite3.connect(path) as raw:  # and nothing was written to it
+        assert raw.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == known + 3
+
+
+async def test_a_newer_database_without_a_description_names_its_version(tmp_path: Path) -> None:
+    path = tmp_path / "opsroom.db"
+    await (await Database.open(path)).close()
+    _pretend_newer(path, len(MIGRATIONS) + 1, None)
+    with pytest.raises(DatabaseTooNew, match=rf"at version {len(MIGRATIONS) + 1}, this"):
+        await Database.open(path)
+
+
+async def test_a_database_from_before_descriptions_gets_them_from_then_on(
+        tmp_path: Path) -> None:
+    path = tmp_path / "opsroom.db"
+    with sqlite3.connect(path) as raw:  # as the code before descriptions left it, at 2
+        raw.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for m in MIGRATIONS[:2]:
+            raw.executescript(m.statements)
+            raw.execute("INSERT INTO schema_version (version) VALUES (?)", (m.version,))
+    assert check_version(path) == 2
+    db = await Database.open(path)
+    rows = await db.read(lambda tx: tx.all(
+        "SELECT version, description FROM schema_version ORDER BY version"))
+    await db.close()
+    assert rows == [{"version": 1, "description": None}, {"version": 2, "description": None},
+                    *({"version": m.version, "description": m.description}
+                      for m in MIGRATIONS[2:])]

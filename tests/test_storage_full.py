@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.runtime import save_state
+from tests.failing_commit import commit_fails
 from tests.full_disk import FullDisk
 from tests.harness import OFFICER, Harness
 
@@ -86,12 +87,8 @@ async def test_the_bot_recovers_by_itself_once_there_is_space(hf: Harness, disk:
 
 
 async def test_a_disk_io_error_is_named_as_such(h: Harness) -> None:
-    def failing_disk() -> None:
-        raise sqlite3.OperationalError("disk I/O error")
-
-    h.db.before_commit = failing_disk
-    answer = await h.send('!task add "x"')
-    h.db.before_commit = None
+    with commit_fails(h.db, sqlite3.OperationalError("disk I/O error")):
+        answer = await h.send('!task add "x"')
     assert not answer.ok
     assert "storage failed (disk I/O error) — nothing was recorded; tell the administrator" \
         in answer.text

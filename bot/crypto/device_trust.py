@@ -28,7 +28,7 @@ from typing import Any
 import aiohttp
 from nio import AsyncClient, KeysQueryResponse
 from nio.api import Api
-from nio.crypto import OlmDevice
+from nio.crypto import Olm, OlmDevice
 
 from bot.crypto.cross_signing import signed_by
 from storage import identities
@@ -73,7 +73,7 @@ def identities_of(raw: dict[str, Any]) -> dict[str, Identity]:
         signed: dict[str, str] = {}
         ssk_obj = self_signing.get(user_id)
         ssk = _single_key(ssk_obj, user_id, "self_signing")
-        if master and ssk and signed_by(ssk_obj, user_id, master):
+        if master and ssk and isinstance(ssk_obj, dict) and signed_by(ssk_obj, user_id, master):
             for device_id, device in (devices or {}).items():
                 ed25519 = (device.get("keys") or {}).get(f"ed25519:{device_id}")
                 if (device.get("user_id") == user_id and device.get("device_id") == device_id
@@ -175,10 +175,19 @@ class DeviceTrust:
             self._flag(device, ok)
         return trusted
 
+    @property
+    def _olm(self) -> Olm:
+        """nio's crypto state: there once the client has logged in with encryption on,
+        which the bot does before it judges anyone."""
+        olm = self.client.olm
+        if olm is None:
+            raise RuntimeError("the client's encryption is not loaded (log in first)")
+        return olm
+
     def _flag(self, device: OlmDevice, trusted: bool) -> None:
         """Only on a change: nio's trust files append a device again on every add and
         remove one entry per removal, so a repeated add would outlive the next removal."""
-        c, olm = self.client, self.client.olm
+        c, olm = self.client, self._olm
         if trusted:
             if not olm.is_device_verified(device):
                 c.verify_device(device)
@@ -259,7 +268,7 @@ class DeviceTrust:
         pin = self.pins.get(event.sender)
         if pin is not None and pin.state == identities.CHANGED:
             return Refusal(IDENTITY_CHANGED, device_id, changed_text(event.sender))
-        if device is None or not self.client.olm.is_device_verified(device):
+        if device is None or not self._olm.is_device_verified(device):
             return Refusal(UNVERIFIED, device_id, unverified_text(device_id))
         return None
 
@@ -267,7 +276,7 @@ class DeviceTrust:
         if event.sender in self.client.users_for_key_query:
             return True  # its device list changed and has not been fetched yet
         device = self.sending_device(room_id, event)
-        olm = self.client.olm
+        olm = self._olm
         return device is None or not (olm.is_device_verified(device)
                                       or olm.is_device_blacklisted(device))
 

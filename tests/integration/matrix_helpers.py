@@ -6,7 +6,7 @@ nio gotchas these helpers take care of:
   (nio knows nothing of cross-signing, so every device counts as unverified to it);
 - after each sync the client must upload/query/claim keys and flush to-device messages,
   or room keys never reach the other side (nio's `sync_forever` does this; a hand-written
-  sync loop must too);
+  sync loop must too: bot.crypto.key_exchange, shared with the bot);
 - decrypted events arrive as ordinary event classes (RoomMessageNotice, ReactionEvent …)
   with the decrypted payload in `.source`.
 """
@@ -32,7 +32,8 @@ from nio import (
 
 from bot.config import Config, parse
 from bot.crypto.cross_signing import ensure_cross_signed
-from bot.homeserver import LocalSynapse
+from bot.crypto.key_exchange import exchange_keys
+from bot.dev_homeserver import LocalSynapse
 from bot.runtime import Bot
 
 # For tests and benchmarks where one client sends far more than a person types: the
@@ -62,14 +63,7 @@ class TestClient:
             for room_id, info in resp.rooms.join.items():
                 for event in info.timeline.events:
                     self.events.append((room_id, event))
-        c = self.nio
-        if c.should_upload_keys:
-            await c.keys_upload()
-        if c.should_query_keys:
-            await c.keys_query()
-        if c.should_claim_keys:
-            await c.keys_claim(c.get_users_for_key_claiming())
-        await c.send_to_device_messages()
+        await exchange_keys(self.nio)
 
     async def wait_for(self, predicate: Callable[[str, Any], bool], timeout: float = 20.0
                        ) -> Any:

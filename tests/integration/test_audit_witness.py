@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.homeserver import LocalSynapse
+from bot.dev_homeserver import LocalSynapse
 from bot.scheduler import SitrepScheduler
 from commands.core.timeparse import format_dtg
 from storage import audit

@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bot.crypto.cross_signing import canonical_json, signable, unb64
-from bot.homeserver import LocalSynapse
+from bot.dev_homeserver import LocalSynapse
 from tests.integration.matrix_helpers import (
     is_reply_to,
     make_client,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.homeserver import LocalSynapse
+from bot.dev_homeserver import LocalSynapse
 from tests.integration.matrix_helpers import (
     is_reaction_to,
     is_reply_to,

@@ -21,7 +21,7 @@ from bot.crypto.cross_signing import (
     _upload_keys,
     ensure_cross_signed,
 )
-from bot.homeserver import LocalSynapse
+from bot.dev_homeserver import LocalSynapse
 from bot.runtime import Bot
 from tests.integration.matrix_helpers import (
     TestClient,

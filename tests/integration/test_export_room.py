@@ -10,7 +10,7 @@ import pytest
 import stix2
 from nio.crypto import decrypt_attachment
 
-from bot.homeserver import LocalSynapse
+from bot.dev_homeserver import LocalSynapse
 from tests.integration.matrix_helpers import is_reply_to, make_client, register_bot, running_bot
 
 pytestmark = pytest.mark.integration

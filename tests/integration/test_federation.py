@@ -1,6 +1,6 @@
 """An officer on another agency's homeserver works with the bot across federation.
 
-Two Synapses on loopback federate over TLS (self-signed, see bot.homeserver): the bot and
+Two Synapses on loopback federate over TLS (self-signed, see bot.dev_homeserver): the bot and
 the lead live on A, the officer on B. Everything the officer sees — the room, the bot's
 encrypted replies, the export file — reaches him through his own server.
 """
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from nio.crypto import decrypt_attachment
 
-from bot.homeserver import LocalSynapse
+from bot.dev_homeserver import LocalSynapse
 from tests.integration.matrix_helpers import (
     TestClient,
     is_reply_to,

@@ -13,7 +13,7 @@ import pytest
 from nio import RoomMessageNotice
 
 from bot import runtime
-from bot.homeserver import LocalSynapse
+from bot.dev_homeserver import LocalSynapse
 from bot.runtime import Bot
 from tests.integration.matrix_helpers import (
     NO_RATE_LIMIT,

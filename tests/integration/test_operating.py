@@ -11,7 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.homeserver import LocalSynapse
+from bot.dev_homeserver import LocalSynapse
 from tests.full_disk import FullDisk
 from tests.integration.matrix_helpers import make_client, register_bot, running_bot
 from tests.test_storage_full import LONG

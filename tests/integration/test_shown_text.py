@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.homeserver import LocalSynapse
+from bot.dev_homeserver import LocalSynapse
 from commands.core.visible import first_invisible
 from tests.integration.matrix_helpers import make_client, register_bot, running_bot
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.homeserver import LocalSynapse
+from bot.dev_homeserver import LocalSynapse
 from tests.integration.matrix_helpers import (
     NO_RATE_LIMIT,
     is_reaction_to,

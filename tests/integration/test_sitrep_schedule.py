@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.homeserver import LocalSynapse
+from bot.dev_homeserver import LocalSynapse
 from bot.scheduler import SitrepScheduler
 from tests.clock import FixedClock
 from tests.integration.matrix_helpers import make_client, register_bot, running_bot

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.homeserver import LocalSynapse
+from bot.dev_homeserver import LocalSynapse
 from commands import export
 from commands.core.types import Reply
 from tests.integration.matrix_helpers import (

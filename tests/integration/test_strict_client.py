@@ -8,11 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from bot.homeserver import LocalSynapse
+from bot.dev_homeserver import LocalSynapse
+from bot.runtime import Bot
 from tests.integration.matrix_helpers import register_bot, running_bot
 from tests.integration.strict_client import run_strict_client
 
 pytestmark = pytest.mark.integration
+
+
+class UnsignedBot(Bot):
+    """The bot as it would be without cross-signing its device."""
+
+    async def _cross_sign(self) -> None:
+        pass
 
 
 async def test_strict_client_talks_to_the_cross_signed_bot(
@@ -32,7 +40,7 @@ async def test_strict_client_cannot_talk_to_an_unsigned_bot(
     config = await register_bot(synapse, unique, tmp_path / "bot")
     config = dataclasses.replace(config, undecryptable_timeout=3.0)
     await synapse.register_user(f"element-{unique}", "pw-element")
-    async with running_bot(config, cross_sign=False) as bot:
+    async with running_bot(config, bot_class=UnsignedBot) as bot:
         result = await run_strict_client(
             synapse.base_url, f"element-{unique}", "pw-element", config.matrix.user_id,
             '!op init "Operation Strict" code=STRICT', expect="Operation Strict",

@@ -1,4 +1,7 @@
-"""A real Synapse on 127.0.0.1 for tests, benchmarks and `opsroom up`.
+"""A real Synapse on 127.0.0.1 for tests, benchmarks and `opsroom up` — development only.
+
+The bot itself never imports this module (tests/test_imports.py checks it): it talks to
+whatever homeserver its config names, and a production install needs none of this.
 
 Synapse lives in its own virtualenv (its dependency tree must not mix with the bot's),
 cached under `$OPSROOM_CACHE` (default `~/.cache/opsroom`) so only the first run pays

@@ -61,6 +61,7 @@ from bot.undecryptable import Undecryptables
 from bot.witness import RoomHistory
 from commands import Clock, Dispatcher, Incoming, RateLimiter, Reply, queued
 from exports import pool
+from exports.build import exporter
 from exports.files import discard_leftovers
 from storage.database import Database
 from storage.errors import storage_failure
@@ -175,6 +176,7 @@ class Bot:
         pool.configure(self.config.slow_workers)
         self.dispatcher = Dispatcher(self.db, self.config.settings, self.clock,
                                      room_members=self._members_of,
+                                     exporter=exporter(self.db),
                                      limiter=RateLimiter(self.config.limits),
                                      observe=self.metrics.command)
         if self.config.path is not None and exposed(self.config.path):

@@ -14,8 +14,7 @@ from commands.core import argtypes
 from commands.core.context import Context
 from commands.core.reply import Bold, Code, ReplyBuilder
 from commands.core.spec import Choice, command, key, pos
-from commands.core.types import Reply
-from storage.database import Database
+from commands.core.types import CommandError, Exporter, Reply
 
 FORMATS = ("md", "json", "csv", "stix", "pdf")
 
@@ -37,22 +36,23 @@ async def export(ctx: Context, args: ExportArgs) -> Reply:
     op = ctx.require_op()
     fmt = args.format or "md"
     level = args.tlp or op["tlp"]
-    assert ctx.db is not None
+    if ctx.exporter is None:
+        raise CommandError("this bot cannot build export files (no exporter configured)",
+                           show_usage=False)
     placeholder = ReplyBuilder().line("Export ", Code(fmt), f" at TLP:{level} requested").build()
     placeholder.redo = {"export": fmt, "tlp": level}
-    placeholder.after_commit = builder(ctx.db, ctx.msg.room_id, fmt, level, lambda: ctx.now)
+    placeholder.after_commit = builder(ctx.exporter, ctx.msg.room_id, fmt, level,
+                                       lambda: ctx.now)
     return placeholder
 
 
-def builder(db: Database, room_id: str, fmt: str, level: str,
+def builder(exporter: Exporter, room_id: str, fmt: str, level: str,
             now: Callable[[], datetime]) -> Callable[[], Awaitable[Reply]]:
     """The slow part of /export, run after the command committed — or again, from the
     stored `redo`, when the bot restarted before the file was sent."""
 
     async def build() -> Reply:
-        from exports.build import build_export
-
-        attachment, snap = await build_export(db, room_id, fmt, level, now())
+        attachment, snap = await exporter(room_id, fmt, level, now())
         r = ReplyBuilder().line(Bold(attachment.filename), f" · {snap.total} records at or below "
                                 f"TLP:{snap.tlp}")
         if snap.audit_withheld:

@@ -13,12 +13,11 @@ import asyncio
 import os
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from commands import Attachment
+from commands import Attachment, Exporter, ExportSummary
 from exports import csv_export, json_export, markdown, pdf, pool, stix
 from exports.files import export_dir
 from exports.snapshot import Snapshot, load
@@ -34,36 +33,24 @@ FORMATS: dict[str, tuple[Callable[[Snapshot, BinaryIO], None], str, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class Summary:
-    """What the reply says about an export, without shipping the records back."""
-
-    code: str
-    tlp: str
-    total: int
-    seizures: int
-    audit_included: bool
-    audit_withheld: int  # audit entries left out: they hold images above the export's level
-
-
 def filename(code: str, now: datetime, tlp: str, ext: str) -> str:
     return f"{code}-{to_db_time(now)[:16].replace('-', '').replace(':', '')}Z-{tlp}.{ext}"
 
 
 def _make(path: Path, room_id: str, fmt: str, tlp: str | None, generated_at: str,
-          out_path: Path) -> Summary:
+          out_path: Path) -> ExportSummary:
     with read_only_sync(path) as conn:
         snap = load(conn, room_id, tlp, generated_at, with_audit=fmt == "json")
         snap.workdir = out_path.parent
         fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
             FORMATS[fmt][0](snap, out)
-        return Summary(snap.op["code"], snap.tlp, snap.total, snap.counts["seizures"],
+        return ExportSummary(snap.op["code"], snap.tlp, snap.total, snap.counts["seizures"],
                        snap.audit_included, snap.audit_withheld)
 
 
 async def build_export(db: Database, room_id: str, fmt: str, tlp: str | None,
-                       now: datetime) -> tuple[Attachment, Summary]:
+                       now: datetime) -> tuple[Attachment, ExportSummary]:
     _, ext, mimetype = FORMATS[fmt]
     directory = export_dir(db.path)
     directory.mkdir(mode=0o700, exist_ok=True)
@@ -77,3 +64,13 @@ async def build_export(db: Database, room_id: str, fmt: str, tlp: str | None,
         raise
     name = filename(summary.code, now, summary.tlp, ext)
     return Attachment(filename=name, mimetype=mimetype, path=out_path), summary
+
+
+def exporter(db: Database) -> Exporter:
+    """The /export builder the runtime gives the dispatcher."""
+
+    async def export(room_id: str, fmt: str, tlp: str | None, at: datetime
+                     ) -> tuple[Attachment, ExportSummary]:
+        return await build_export(db, room_id, fmt, tlp, at)
+
+    return export

@@ -25,7 +25,15 @@ from commands.core import registry, reply, spec
 from commands.core.context import Context
 from commands.core.ratelimit import RateLimit, RateLimiter
 from commands.core.tokenizer import Token, is_command, tokenize
-from commands.core.types import Clock, CommandError, Incoming, Reply, Settings, WitnessSource
+from commands.core.types import (
+    Clock,
+    CommandError,
+    Exporter,
+    Incoming,
+    Reply,
+    Settings,
+    WitnessSource,
+)
 from storage import agencies, operations, processed
 from storage import audit as audit_log
 from storage.codec import from_db_time, to_db_time
@@ -47,6 +55,7 @@ class Dispatcher:
     def __init__(self, db: Database, settings: Settings, clock: Clock | None = None, *,
                  room_members: Callable[[str], Collection[str]] | None = None,
                  witness: WitnessSource | None = None,
+                 exporter: Exporter | None = None,
                  limiter: RateLimiter | None = None,
                  observe: CommandObserver | None = None) -> None:
         registry.load()
@@ -56,6 +65,7 @@ class Dispatcher:
         self.room_members = room_members or (lambda room_id: ())
         # The room's history as /audit verify reads it; the runtime sets it after login.
         self.witness = witness
+        self.exporter = exporter
         self.limiter = limiter
         self.observe = observe
 
@@ -168,9 +178,9 @@ class Dispatcher:
         """A reply as committed, with its slow part (an export's file) ready to run again,
         since only the text was stored."""
         previous = Reply.from_json(json.loads(stored))
-        if previous.redo and "export" in previous.redo:
-            previous.after_commit = export.builder(
-                self.db, room_id, previous.redo["export"], previous.redo["tlp"], self.clock.now)
+        if previous.redo and "export" in previous.redo and self.exporter is not None:
+            previous.after_commit = export.builder(self.exporter, room_id, previous.redo["export"],
+                                                   previous.redo["tlp"], self.clock.now)
         elif previous.redo and "audit" in previous.redo:
             previous.after_commit = audit.verifier(self.db, room_id, self.witness)
         return previous
@@ -237,6 +247,7 @@ class Dispatcher:
             db=self.db,
             room_members=lambda: self.room_members(msg.room_id),
             witness=self.witness,
+            exporter=self.exporter,
         )
         try:
             if cmd.needs_op:

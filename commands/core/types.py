@@ -136,3 +136,24 @@ class WitnessSource(Protocol):
     async def heads(self, room_id: str) -> RoomHeads:
         """Every head the bot's own user posted in the room, as far back as it reads."""
         ...
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    """What the reply says about an export, without shipping the records back."""
+
+    code: str
+    tlp: str
+    total: int
+    seizures: int
+    audit_included: bool
+    audit_withheld: int  # audit entries left out: they hold images above the export's level
+
+
+class Exporter(Protocol):
+    """Builds an operation's export file (exports/build.py). The runtime hands it to the
+    dispatcher, as it does the witness source: the exports package reads the commands
+    package's wording and types, so commands must not import it back."""
+
+    async def __call__(self, room_id: str, fmt: str, tlp: str | None, at: datetime
+                       ) -> tuple[Attachment, ExportSummary]: ...

@@ -8,12 +8,13 @@ from typing import Any
 from commands.core import argtypes, records
 from commands.core.context import Context
 from commands.core.records import dtg, label
-from commands.core.reply import Bold, Ping, ReplyBuilder, ok
+from commands.core.reply import Bold, Part, Ping, ReplyBuilder, ok
 from commands.core.spec import Choice, command, key, mention, pos
 from commands.core.timeparse import ParsedTime
 from commands.core.types import CommandError, Reply
 from storage import agencies, tasks
 from storage.codec import to_db_time
+from storage.tx import Row
 
 PRIORITIES = ("low", "normal", "high", "critical")
 STATUSES = ("open", "in-progress", "blocked", "done")
@@ -57,7 +58,7 @@ async def task_add(ctx: Context, args: TaskAddArgs) -> Reply:
         "status": "open",
         "tlp": args.tlp,
     })
-    parts: list[Any] = [Bold(label("tasks", row["seq"])), " created: ", row["text"]]
+    parts: list[Part] = [Bold(label("tasks", row["seq"])), " created: ", row["text"]]
     if row["assignee"]:
         parts += [" → ", Ping(row["assignee"])]
     if row["due"]:
@@ -67,9 +68,9 @@ async def task_add(ctx: Context, args: TaskAddArgs) -> Reply:
     return ok(*parts)
 
 
-def _task_line(row: dict, now_iso: str) -> list[Any]:
+def _task_line(row: Row, now_iso: str) -> list[Part]:
     overdue = row["due"] and row["status"] != "done" and row["due"] < now_iso
-    parts: list[Any] = [Bold(label("tasks", row["seq"])), f" [{row['status']}] ", row["text"]]
+    parts: list[Part] = [Bold(label("tasks", row["seq"])), f" [{row['status']}] ", row["text"]]
     if row["assignee"]:
         parts.append(f" → {row['assignee']}")
     if row["due"]:
@@ -112,7 +113,7 @@ async def task_list(ctx: Context, args: TaskListArgs) -> Reply:
     return r.build()
 
 
-async def _owned_task(ctx: Context, seq: int) -> dict:
+async def _owned_task(ctx: Context, seq: int) -> Row:
     row = await records.get(ctx, "tasks", seq)
     ctx.require_owner(row, label("tasks", seq), also="assignee")
     return row

@@ -67,23 +67,23 @@ def findings(result: audit.VerifyResult, heads: RoomHeads | None
 def render(result: audit.VerifyResult, head: audit.Head | None,
            heads: RoomHeads | None, unavailable: str | None) -> Reply:
     check, problems = findings(result, heads)
-    r = ReplyBuilder()
+    report = ReplyBuilder()
     if problems:
-        r.heading(f"❌ audit log FAILED verification ({result.entries} entries)")
-        r.bullets([[p] for p in problems])
-        r.line("Tell the operation lead and the bot administrator; keep the database file "
-               "as is.")
+        report.heading(f"❌ audit log FAILED verification ({result.entries} entries)")
+        report.bullets([[p] for p in problems])
+        report.line("Tell the operation lead and the bot administrator; keep the database "
+                    "file as is.")
         # A head that failed is stated, not posted as a witness: once the database is
         # restored it would stand in the room as a false witness.
-        witness.head_line(r, head, label="Database head",
+        witness.head_line(report, head, label="Database head",
                           note=" (not posted as a witness: verification failed)")
-        return r.build(ok=False)
-    r.line(f"✅ audit log intact: {result.entries} entries")
+        return report.build(ok=False)
+    report.line(f"✅ audit log intact: {result.entries} entries")
     if check is not None:
-        r.line(witness.summary(check))
+        report.line(witness.summary(check))
     else:
-        r.line(f"⚠️ Not compared with the room's history ({unavailable}): local chain only")
-    witness.head_line(r, head)
-    reply = r.build()
+        report.line(f"⚠️ Not compared with the room's history ({unavailable}): local chain only")
+    witness.head_line(report, head)
+    reply = report.build()
     reply.extra_content = witness.head_content(head)
     return reply

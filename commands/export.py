@@ -52,12 +52,12 @@ def builder(exporter: Exporter, room_id: str, fmt: str, level: str,
     stored `redo`, when the bot restarted before the file was sent."""
 
     async def build() -> Reply:
-        attachment, snap = await exporter(room_id, fmt, level, now())
-        r = ReplyBuilder().line(Bold(attachment.filename), f" · {snap.total} records at or below "
-                                f"TLP:{snap.tlp}")
-        if snap.audit_withheld:
-            r.line(f"{snap.audit_withheld} audit entries are left out: they hold records "
-                   f"above TLP:{snap.tlp}.")
-        return r.build(attachment=attachment)
+        attachment, summary = await exporter(room_id, fmt, level, now())
+        report = ReplyBuilder().line(Bold(attachment.filename), f" · {summary.total} records "
+                                     f"at or below TLP:{summary.tlp}")
+        if summary.audit_withheld:
+            report.line(f"{summary.audit_withheld} audit entries are left out: they hold records "
+                        f"above TLP:{summary.tlp}.")
+        return report.build(attachment=attachment)
 
     return build

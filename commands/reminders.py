@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 
 from commands.core import timeparse
 from commands.core.records import dtg
-from commands.core.reply import Bold, Ping, ReplyBuilder
+from commands.core.reply import Bold, Part, Ping, ReplyBuilder
 from commands.core.types import Reply
+from storage import reminders
 from storage.codec import from_db_time, to_db_time
 from storage.tx import Row, Tx
 
@@ -33,17 +34,7 @@ class Due:
     late: bool = False
 
 
-async def _unsent(tx: Tx, op_id: int, keys: list[str]) -> set[str]:
-    if not keys:
-        return set()
-    marks = ", ".join("?" for _ in keys)
-    sent = await tx.all(f"SELECT key FROM reminders_sent WHERE op_id=? AND key IN ({marks})",
-                        (op_id, *keys))
-    return set(keys) - {r["key"] for r in sent}
-
-
-def _latest_only(passed: list[tuple[str, datetime]], now: datetime) -> list[tuple[str, datetime,
-                                                                                   bool]]:
+def _latest_only(passed: list[tuple[str, datetime]]) -> list[tuple[str, datetime, bool]]:
     """(key, moment, post?) — the most recent passed reminder is posted, older ones skipped."""
     passed.sort(key=lambda p: p[1])
     return [(k, m, i == len(passed) - 1) for i, (k, m) in enumerate(passed)]
@@ -57,9 +48,9 @@ async def due(tx: Tx, op: Row, now: datetime) -> list[Due]:
     if hhour is not None:
         keys = {f"hhour:{label}:{op['hhour']}": (label, hhour - offset)
                 for label, offset in T_MINUS}
-        unsent = await _unsent(tx, op["id"], list(keys))
+        unsent = await reminders.unsent(tx, op["id"], list(keys))
         passed = [(k, keys[k][1]) for k in unsent if keys[k][1] <= now]
-        for key, moment, post in _latest_only(passed, now):
+        for key, moment, post in _latest_only(passed):
             label = keys[key][0]
             late = now - moment > GRACE
             if post and (not late or hhour > now):
@@ -67,32 +58,26 @@ async def due(tx: Tx, op: Row, now: datetime) -> list[Due]:
             else:
                 out.append(Due(key, None))
     now_iso = to_db_time(now)
-    for task in await tx.all("SELECT * FROM tasks WHERE op_id=? AND status != 'done' AND "
-                             "due IS NOT NULL AND due <= ?", (op["id"], now_iso)):
+    for task in await reminders.overdue_tasks(tx, op["id"], now_iso):
         key = f"task-overdue:{task['id']}:{task['due']}"
-        if await _unsent(tx, op["id"], [key]):
+        if await reminders.unsent(tx, op["id"], [key]):
             out.append(Due(key, _overdue(task)))
-    for req in await tx.all("SELECT * FROM preservations WHERE op_id=? AND status IN "
-                            "('sent', 'acknowledged', 'extended') AND expires_at > ?",
-                            (op["id"], now_iso)):
+    for req in await reminders.open_preservations(tx, op["id"], now_iso):
         expires = from_db_time(req["expires_at"])
         assert expires is not None
         keys = {f"preserve:{req['id']}:{label}:{req['expires_at']}": (label, expires - before)
                 for label, before in PRESERVE_BEFORE}
-        unsent = await _unsent(tx, op["id"], list(keys))
+        unsent = await reminders.unsent(tx, op["id"], list(keys))
         passed = [(k, keys[k][1]) for k in unsent if keys[k][1] <= now]
-        for key, _moment, post in _latest_only(passed, now):
+        for key, _moment, post in _latest_only(passed):
             out.append(Due(key, _expiring(req, expires - now) if post else None))
     return out
 
 
 async def record(tx: Tx, op_id: int, item: Due, now: datetime) -> bool:
     """Claim the reminder; False if another run already did (so it is sent once)."""
-    await tx.execute(
-        "INSERT OR IGNORE INTO reminders_sent (op_id, key, sent_at, late, skipped) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (op_id, item.key, to_db_time(now), int(item.late), int(item.reply is None)))
-    return await tx.scalar("SELECT changes()") == 1
+    return await reminders.claim(tx, op_id, item.key, to_db_time(now), late=item.late,
+                                 skipped=item.reply is None)
 
 
 def _t_minus(op: Row, label: str, hhour: datetime, now: datetime, late: bool) -> Reply:
@@ -109,7 +94,7 @@ def _t_minus(op: Row, label: str, hhour: datetime, now: datetime, late: bool) ->
 
 def _overdue(task: Row) -> Reply:
     r = ReplyBuilder()
-    parts: list = [Bold(f"⏰ T-{task['seq']} is overdue"), f" (due {dtg(task['due'])}): ",
+    parts: list[Part] = [Bold(f"⏰ T-{task['seq']} is overdue"), f" (due {dtg(task['due'])}): ",
                    task["text"]]
     if task["assignee"]:
         parts += [" → ", Ping(task["assignee"])]

@@ -13,9 +13,11 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
+# APScheduler 3 ships no type information (no py.typed, no stubs): its triggers are Any here.
+from apscheduler.triggers.base import BaseTrigger  # type: ignore[import-untyped]
+from apscheduler.triggers.combining import OrTrigger  # type: ignore[import-untyped]
+from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
+from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
 from commands.core import timeparse
 from storage.codec import from_db_time
@@ -67,16 +69,15 @@ def trigger_for(kind: str, spec: str, tz: str, anchor: str) -> BaseTrigger:
     if kind == "every":
         # The first sitrep comes one interval after the schedule was set, not at once.
         delta = timeparse.parse_duration(spec)
-        return IntervalTrigger(seconds=int(delta.total_seconds()),
-                               start_date=from_db_time(anchor) + delta,  # type: ignore[operator]
+        anchored = from_db_time(anchor)
+        assert anchored is not None
+        return IntervalTrigger(seconds=int(delta.total_seconds()), start_date=anchored + delta,
                                timezone=zone)
     if kind == "at":
         hours = sorted({int(t[:2]) for t in spec.split(",")})
         minutes = sorted({int(t[3:]) for t in spec.split(",")})
         if len(minutes) == 1:
             return CronTrigger(hour=",".join(map(str, hours)), minute=minutes[0], timezone=zone)
-        from apscheduler.triggers.combining import OrTrigger
-
         return OrTrigger([CronTrigger(hour=int(t[:2]), minute=int(t[3:]), timezone=zone)
                           for t in spec.split(",")])
     return CronTrigger.from_crontab(spec, timezone=zone)
@@ -100,4 +101,5 @@ def latest_due_slot(trigger: BaseTrigger, after: datetime, now: datetime) -> dat
 
 
 def next_slot(trigger: BaseTrigger, now: datetime) -> datetime | None:
-    return trigger.get_next_fire_time(None, now)
+    upcoming: datetime | None = trigger.get_next_fire_time(None, now)
+    return upcoming

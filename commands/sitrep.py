@@ -7,19 +7,19 @@ and the record of posted slots never diverge.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from commands import schedule
 from commands.core import argtypes
 from commands.core.context import Context
+from commands.core.records import dtg
 from commands.core.reply import Bold, ok
 from commands.core.spec import Fn, NoArgs, Role, command, key, pos
 from commands.core.types import CommandError, Reply
 from commands.sitrep_render import render
-from storage import sitrep_queries
+from storage import sitreps
 from storage.codec import to_db_time
 from storage.tx import Row, Tx
 
@@ -28,18 +28,14 @@ async def produce(tx: Tx, op: Row, now: datetime, *, slot: datetime | None = Non
                   late: bool = False, final: bool = False) -> Reply | None:
     """Render and record the next sitrep. Returns None if this slot was already posted."""
     slot_iso = to_db_time(slot) if slot else None
-    if slot_iso and await tx.scalar("SELECT 1 FROM sitreps WHERE op_id=? AND slot=?",
-                                    (op["id"], slot_iso)):
+    if slot_iso and await sitreps.slot_posted(tx, op["id"], slot_iso):
         return None
-    data = await sitrep_queries.gather(tx, op, to_db_time(now))
+    data = await sitreps.gather(tx, op, now)
     previous = data["previous"]
     number = (previous["number"] + 1) if previous else 1
     reply = render(data, number, late_slot=slot_iso if late else None, final=final)
-    await tx.execute(
-        "INSERT INTO sitreps (op_id, number, slot, posted_at, late, final, snapshot) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (op["id"], number, slot_iso, to_db_time(now), int(late), int(final),
-         json.dumps(data["counters"], sort_keys=True)))
+    await sitreps.record(tx, op["id"], number, slot=slot_iso, posted_at=to_db_time(now),
+                         late=late, final=final, counters=data["counters"])
     return reply
 
 
@@ -60,20 +56,18 @@ async def _set_schedule(ctx: Context, kind: str, spec: str, tz: str | None) -> R
             raise CommandError(str(exc)) from None
     values = {"kind": kind, "spec": spec, "tz": zone, "anchor": ctx.stamp,
               "created_by": ctx.sender, "created_at": ctx.stamp}
-    existing = await ctx.tx.one("SELECT * FROM sitrep_schedules WHERE op_id=?", (op["id"],))
+    existing = await sitreps.schedule(ctx.tx, op["id"])
     if existing:
         await ctx.tx.update("sitrep_schedules", existing["id"], values)
     else:
         await ctx.tx.insert("sitrep_schedules", {"op_id": op["id"], **values})
     trigger = schedule.trigger_for(kind, spec, zone, ctx.stamp)
     upcoming = schedule.next_slot(trigger, ctx.now)
-    from commands.core.records import dtg
-
     return ok("Sitreps ", Bold(schedule.describe(kind, spec, zone)), " · next ",
               dtg(to_db_time(upcoming)) if upcoming else "—")
 
 
-def _checked(parse: Any, metavar: str) -> Fn:
+def _checked(parse: Callable[[str], str], metavar: str) -> Fn[str]:
     def run(raw: str) -> str:
         try:
             return parse(raw)
@@ -124,7 +118,7 @@ async def sitrep_cron(ctx: Context, args: SitrepCronArgs) -> Reply:
 @command("sitrep", "off", role=Role.LEAD, summary="stop scheduled sitreps")
 async def sitrep_off(ctx: Context, args: NoArgs) -> Reply:
     op = ctx.require_op()
-    existing = await ctx.tx.one("SELECT * FROM sitrep_schedules WHERE op_id=?", (op["id"],))
+    existing = await sitreps.schedule(ctx.tx, op["id"])
     if existing is None:
         raise CommandError("no sitrep schedule is set", show_usage=False)
     await ctx.tx.delete("sitrep_schedules", existing["id"])
@@ -135,10 +129,11 @@ async def sitrep_off(ctx: Context, args: NoArgs) -> Reply:
 @command("sitrep", "schedule", summary="show the sitrep schedule")
 async def sitrep_schedule(ctx: Context, args: NoArgs) -> Reply:
     op = ctx.require_op()
-    row = await ctx.tx.one("SELECT * FROM sitrep_schedules WHERE op_id=?", (op["id"],))
-    if row is None:
+    current = await sitreps.schedule(ctx.tx, op["id"])
+    if current is None:
         return ok("No sitrep schedule. A lead sets one with /sitrep every 6h")
-    return ok("Sitreps ", Bold(schedule.describe(row["kind"], row["spec"], row["tz"])))
+    return ok("Sitreps ", Bold(schedule.describe(current["kind"], current["spec"],
+                                                 current["tz"])))
 
 
 @dataclass(frozen=True)
@@ -151,7 +146,7 @@ class SitrepNoteArgs:
          role=Role.LEAD, summary="set the assessment and next steps carried into sitreps")
 async def sitrep_note(ctx: Context, args: SitrepNoteArgs) -> Reply:
     op = ctx.require_op()
-    existing = await ctx.tx.one("SELECT * FROM sitrep_notes WHERE op_id=?", (op["id"],))
+    existing = await sitreps.note(ctx.tx, op["id"])
     values = {"note": args.note, "created_by": ctx.sender, "created_at": ctx.stamp}
     if existing:
         await ctx.tx.update("sitrep_notes", existing["id"], values)

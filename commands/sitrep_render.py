@@ -3,6 +3,7 @@ assessment, then one short section per record kind. Pure: data in, text and HTML
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -12,12 +13,15 @@ from commands.core.records import dtg
 from commands.core.reply import Bold, ReplyBuilder
 from commands.core.types import Reply
 from storage.codec import from_db_time
+from storage.tx import Row
 
 
-def _hhour_line(op: dict, now_iso: str) -> str:
+def _hhour_line(op: Row, now_iso: str) -> str:
     if not op["hhour"]:
         return "H-hour not set"
-    delta = from_db_time(op["hhour"]) - from_db_time(now_iso)  # type: ignore[operator]
+    hhour, now = from_db_time(op["hhour"]), from_db_time(now_iso)
+    assert hhour is not None and now is not None
+    delta = hhour - now
     if delta > timedelta(0):
         return f"H-hour {dtg(op['hhour'])} · T-{timeparse.format_offset(delta)[1:]}"
     return f"H-hour {dtg(op['hhour'])} · H+{timeparse.format_offset(-delta)[1:]}"
@@ -38,91 +42,95 @@ def changes(previous: dict[str, str] | None, current: dict[str, str]) -> list[st
 
 def render(data: dict[str, Any], number: int, *, late_slot: str | None = None,
            final: bool = False) -> Reply:
-    import json
-
     op, now = data["op"], data["now"]
-    r = ReplyBuilder()
+    report = ReplyBuilder()
     title = "FINAL REPORT" if final else f"SITREP #{number}"
-    r.heading(f"{title} · {op['name']} ({op['code']}) · TLP:{op['tlp']}")
-    r.line(f"{dtg(now)} · phase {op['phase']} · {_hhour_line(op, now)}")
+    report.heading(f"{title} · {op['name']} ({op['code']}) · TLP:{op['tlp']}")
+    report.line(f"{dtg(now)} · phase {op['phase']} · {_hhour_line(op, now)}")
     if late_slot:
-        r.line(Bold(f"LATE (slot {dtg(late_slot)}): the bot was down at the scheduled time"))
+        report.line(Bold(f"LATE (slot {dtg(late_slot)}): the bot was down at the scheduled time"))
 
     previous = data["previous"]
     prev_counters = json.loads(previous["snapshot"]) if previous else None
     diff = changes(prev_counters, data["counters"])
     if previous is None:
-        r.line(Bold("Changes: "), "first sitrep")
+        report.line(Bold("Changes: "), "first sitrep")
     elif diff:
-        r.line(Bold(f"Changes since #{previous['number']}: "), "; ".join(diff))
+        report.line(Bold(f"Changes since #{previous['number']}: "), "; ".join(diff))
     else:
-        r.line(Bold(f"Changes since #{previous['number']}: "), "NO CHANGE")
+        report.line(Bold(f"Changes since #{previous['number']}: "), "NO CHANGE")
     if data["note"]:
-        r.line(Bold("Assessment / next steps: "), data["note"])
+        report.line(Bold("Assessment / next steps: "), data["note"])
 
     tasks = data["tasks_by_agency"]
     if tasks:
-        r.line(Bold("Tasks: "), " · ".join(
+        report.line(Bold("Tasks: "), " · ".join(
             f"{t['agency']} {t['open'] or 0} open/{t['done'] or 0} done"
             + (f"/{t['overdue']} OVERDUE" if t["overdue"] else "") for t in tasks))
     else:
-        r.line(Bold("Tasks: "), "none")
+        report.line(Bold("Tasks: "), "none")
 
     countries = ", ".join(f"{c['country']} {c['n']}" for c in data["arrests_by_country"])
-    r.line(Bold("Arrests: "), f"{data['arrests_total']} ({data['arrests_since']:+d} since last)"
-           + (f" · {countries}" if countries else ""))
+    report.line(Bold("Arrests: "),
+                f"{data['arrests_total']} ({data['arrests_since']:+d} since last)"
+                + (f" · {countries}" if countries else ""))
 
     by_type: dict[str, list[str]] = {}
     for s in data["seizures_by_type_status"]:
         by_type.setdefault(s["type"], []).append(f"{s['n']} {s['status']}")
-    r.line(Bold("Seized infrastructure: "), f"{data['seizures_total']} "
-           f"({data['seizures_since']:+d} since last)"
-           + "".join(f" · {t}: {', '.join(v)}" for t, v in by_type.items()))
+    report.line(Bold("Seized infrastructure: "), f"{data['seizures_total']} "
+                f"({data['seizures_since']:+d} since last)"
+                + "".join(f" · {t}: {', '.join(v)}" for t, v in by_type.items()))
 
-    td = data["takedowns_by_status"]
-    planned = td.get("planned", 0) + td.get("go", 0)
-    r.line(Bold("Takedowns: "), f"{planned} planned · {td.get('done', 0)} executed · "
-           f"{td.get('failed', 0)} failed · {td.get('aborted', 0)} aborted")
-    for k in data["executed"][:10]:
-        offset = (f" ({timeparse.format_offset(timedelta(seconds=k['offset_s']))} vs plan)"
-                  if k["offset_s"] is not None else "")
-        r.line(f"   K-{k['seq']} {k['agency']} {dtg(k['executed_at'])}{offset}")
+    takedowns = data["takedowns_by_status"]
+    planned = takedowns.get("planned", 0) + takedowns.get("go", 0)
+    report.line(Bold("Takedowns: "), f"{planned} planned · {takedowns.get('done', 0)} executed · "
+                f"{takedowns.get('failed', 0)} failed · {takedowns.get('aborted', 0)} aborted")
+    for executed in data["executed"][:10]:
+        offset = (f" ({timeparse.format_offset(timedelta(seconds=executed['offset_s']))} vs plan)"
+                  if executed["offset_s"] is not None else "")
+        report.line(f"   K-{executed['seq']} {executed['agency']} "
+                    f"{dtg(executed['executed_at'])}{offset}")
     if len(data["executed"]) > 10:
-        r.line(f"   … {len(data['executed']) - 10} more executed")
+        report.line(f"   … {len(data['executed']) - 10} more executed")
     if data["spread"]:
         first, last = data["spread"]
-        span = from_db_time(last) - from_db_time(first)  # type: ignore[operator]
-        r.line(f"   Spread: {dtg(first)} → {dtg(last)} "
-               f"({timeparse.format_offset(span)[1:]})")
+        first_at, last_at = from_db_time(first), from_db_time(last)
+        assert first_at is not None and last_at is not None
+        span = last_at - first_at
+        report.line(f"   Spread: {dtg(first)} → {dtg(last)} "
+                    f"({timeparse.format_offset(span)[1:]})")
 
     if data["assets"]:
-        r.line(Bold("Assets: "), " · ".join(f"{total} {cur} {action}"
-                                         for (action, cur), total in data["assets"]))
+        report.line(Bold("Assets: "), " · ".join(f"{total} {cur} {action}"
+                                                 for (action, cur), total in data["assets"]))
     if data["tallies"]:
-        r.line(Bold("Tallies: "), " · ".join(f"{t['kind']} {t['total']}" for t in data["tallies"]))
+        report.line(Bold("Tallies: "),
+                    " · ".join(f"{t['kind']} {t['total']}" for t in data["tallies"]))
 
     expiring = data["preservations_expiring"]
-    r.line(Bold("Preservation/MLA: "), f"{data['preservations_open']} open"
-           + (" · expiring ≤7d: " + ", ".join(
-               f"P-{p['seq']} {p['provider']} {dtg(p['expires_at'])}" for p in expiring)
-              if expiring else ""))
+    report.line(Bold("Preservation/MLA: "), f"{data['preservations_open']} open"
+                + (" · expiring ≤7d: " + ", ".join(
+                    f"P-{p['seq']} {p['provider']} {dtg(p['expires_at'])}" for p in expiring)
+                   if expiring else ""))
 
-    rc = data["rollcall"]
-    if rc["seq"] is None:
-        r.line(Bold("Go/no-go: "), "no roll call yet")
+    rollcall = data["rollcall"]
+    if rollcall["seq"] is None:
+        report.line(Bold("Go/no-go: "), "no roll call yet")
     else:
-        answered = {True: [], False: [], None: []}  # type: dict[Any, list[str]]
-        for a in rc["agencies"]:
+        answered: dict[bool | None, list[str]] = {True: [], False: [], None: []}
+        for agency in rollcall["agencies"]:
             # A NO-GO is only actionable with its reason, so the lead sees it here.
-            reason = f" ({a['reason']})" if a["ready"] is False and a["reason"] else ""
-            answered[a["ready"]].append(a["code"] + reason)
-        state = "open" if rc["open"] else "closed"
+            reason = (f" ({agency['reason']})" if agency["ready"] is False and agency["reason"]
+                      else "")
+            answered[agency["ready"]].append(agency["code"] + reason)
+        state = "open" if rollcall["open"] else "closed"
         verdict = ("ALL GO" if not answered[False] and not answered[None]
                    else f"GO {len(answered[True])} · NO-GO {', '.join(answered[False]) or 0}"
                         f" · waiting {', '.join(answered[None]) or 0}")
-        r.line(Bold("Go/no-go: "), f"R-{rc['seq']} ({state}) {verdict}")
+        report.line(Bold("Go/no-go: "), f"R-{rollcall['seq']} ({state}) {verdict}")
     head = data.get("audit_head")
-    witness.head_line(r, head)
-    reply = r.build()
+    witness.head_line(report, head)
+    reply = report.build()
     reply.extra_content = witness.head_content(head)
     return reply

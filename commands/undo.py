@@ -23,6 +23,7 @@ from commands.core.records import PREFIX, label
 from commands.core.reply import Bold, Code, ReplyBuilder
 from commands.core.spec import NoArgs, command
 from commands.core.types import CommandError, Reply
+from storage import changes
 from storage.audit import canonical
 
 NO_UNDO_TABLES = {"operations"}
@@ -30,15 +31,6 @@ NO_UNDO_TABLES = {"operations"}
 # calls are opened and closed by a lead, answered by anyone).
 LEAD_TABLES = {"operations": "the operation's settings", "sitrep_schedules":
                "the sitrep schedule", "rollcalls": "a roll call"}
-
-
-async def _last_change(ctx: Context) -> str | None:
-    return await ctx.tx.scalar(
-        "SELECT event_id FROM audit_log WHERE room_id=? AND sender=? AND undoes IS NULL "
-        "AND event_id NOT IN (SELECT undoes FROM audit_log WHERE room_id=? AND undoes IS NOT NULL)"
-        " ORDER BY n DESC LIMIT 1",
-        (ctx.msg.room_id, ctx.sender, ctx.msg.room_id),
-    )
 
 
 # What one row of a table is called in a reply ("agency DE-BKA removed").
@@ -55,7 +47,7 @@ def _name(table: str, row: dict[str, Any]) -> str:
 async def _why_lead_needed(ctx: Context, event_id: str, entries: list[dict[str, Any]]
                            ) -> str | None:
     """Why undoing this change needs a lead (see the module's docstring), or None."""
-    used = await ctx.tx.scalar("SELECT what FROM lead_changes WHERE event_id=?", (event_id,))
+    used = await changes.lead_power_used(ctx.tx, event_id)
     if used:
         return f"it needed a lead to {used}"
     declared = spec.declared(entries[0]["command"])
@@ -86,13 +78,10 @@ def _describe(entry: dict[str, Any], row: dict[str, Any]) -> str:
 @command("undo", summary="revert your own last change in this room (needs the role the change "
                          "needed)")
 async def undo(ctx: Context, args: NoArgs) -> Reply:
-    event_id = await _last_change(ctx)
+    event_id = await changes.last_undoable(ctx.tx, ctx.msg.room_id, ctx.sender)
     if event_id is None:
         raise CommandError("you have no change in this room to undo", show_usage=False)
-    entries = await ctx.tx.all(
-        "SELECT * FROM audit_log WHERE room_id=? AND event_id=? ORDER BY n DESC",
-        (ctx.msg.room_id, event_id),
-    )
+    entries = await changes.of_event(ctx.tx, ctx.msg.room_id, event_id)
     if any(e["tbl"] in NO_UNDO_TABLES and e["action"] == "insert" for e in entries):
         raise CommandError("creating the operation cannot be undone; a lead can close it with "
                            "/op phase closed", show_usage=False)
@@ -118,8 +107,8 @@ async def undo(ctx: Context, args: NoArgs) -> Reply:
             done.append(_describe(entry, current))
         elif entry["action"] == "update":
             assert before is not None
-            changes = {k: v for k, v in before.items() if k != "id"}
-            await ctx.tx.update(table, row_id, changes, undoes=event_id)
+            restored = {column: value for column, value in before.items() if column != "id"}
+            await ctx.tx.update(table, row_id, restored, undoes=event_id)
             done.append(_describe(entry, before))
         else:
             assert before is not None

@@ -46,13 +46,13 @@ def parse_head(content: Mapping[str, Any]) -> Head | None:
     return Head(n, digest)
 
 
-def head_line(r: ReplyBuilder, head: Head | None, *, label: str = "Audit head",
+def head_line(report: ReplyBuilder, head: Head | None, *, label: str = "Audit head",
               note: str = "") -> None:
     """The human-readable witness: the full hash, so anyone can compare it by eye or tool."""
     if head is None:
-        r.line(f"{label}: the audit log is empty{note}")
+        report.line(f"{label}: the audit log is empty{note}")
         return
-    r.line(f"{label} #{head.n} · ", Code(head.hash), note)
+    report.line(f"{label} #{head.n} · ", Code(head.hash), note)
 
 
 @dataclass(frozen=True)
@@ -100,22 +100,22 @@ def compare(hashes: Mapping[int, str], witnessed: Sequence[WitnessedHead],
     check = WitnessCheck(witnessed=len(witnessed), complete=complete)
     if not witnessed:
         return check
-    check.newest = max(witnessed, key=lambda w: (w.at, w.n))
+    check.newest = max(witnessed, key=lambda head: (head.at, head.n))
     last_entry = max(hashes, default=0)
     last_match = 0
     open_range: Rewritten | None = None
     beyond: list[WitnessedHead] = []
-    for w in sorted(witnessed, key=lambda w: (w.n, w.at)):
-        found = hashes.get(w.n)
+    for head in sorted(witnessed, key=lambda head: (head.n, head.at)):
+        found = hashes.get(head.n)
         if found is None:
-            if w.n > last_entry:
-                beyond.append(w)
+            if head.n > last_entry:
+                beyond.append(head)
             else:  # a gap the local check names too; say which witness it contradicts
-                check.problems.append(Missing(w.n, w.n, w))
+                check.problems.append(Missing(head.n, head.n, head))
             continue
-        if found == w.hash:
+        if found == head.hash:
             check.matched += 1
-            last_match = max(last_match, w.n)
+            last_match = max(last_match, head.n)
             if open_range is not None:
                 check.problems.append(open_range)
                 open_range = None
@@ -124,11 +124,11 @@ def compare(hashes: Mapping[int, str], witnessed: Sequence[WitnessedHead],
             open_range = Rewritten(open_range.first, open_range.last, open_range.witness,
                                    open_range.found, open_range.later + 1)
             continue
-        open_range = Rewritten(last_match + 1, w.n, w, found)
+        open_range = Rewritten(last_match + 1, head.n, head, found)
     if open_range is not None:
         check.problems.append(open_range)
     if beyond:
-        top = max(beyond, key=lambda w: (w.n, -w.at.timestamp()))
+        top = max(beyond, key=lambda head: (head.n, -head.at.timestamp()))
         check.problems.append(Missing(last_entry + 1, top.n, top))
     return check
 

@@ -1,8 +1,9 @@
 """One operation as every export format reads it: the small parts loaded, the records
 streamed from one read transaction, all filtered by TLP.
 
-Records above the requested TLP level are dropped here and nowhere else, so no format can
-leak a RED record into a GREEN export by forgetting a filter. The same holds for strings
+Records above the requested TLP level are dropped here and nowhere else (the queries in
+storage/exports.py apply the levels this module hands them), so no format can leak a RED
+record into a GREEN export by forgetting a filter. The same holds for strings
 that travel outside their record: a takedown's target copies its seized item's value, and
 the audit log keeps every image a record ever had (a RED task undone is gone from the
 tables but not from the log). Records are never all in memory at once: formats iterate
@@ -32,11 +33,11 @@ from pathlib import Path
 from typing import Any
 
 from commands import validate
+from storage import exports as store
 from storage.audit import canonical
+from storage.exports import RECORD_KINDS
 from storage.tx import Row
 
-RECORD_KINDS = ("tasks", "arrests", "seizures", "takedowns", "assets", "tallies",
-                "preservations")
 SCHEMA_VERSION = 1
 WITHHELD_TARGET = " (withheld)"  # after "S-n", for a seized item not in the export
 WITHHELD_COMMAND = "(withheld: this command also changed records above the export's level)"
@@ -69,45 +70,23 @@ class Snapshot:
     def levels(self) -> tuple[str, ...]:
         return allowed_levels(self.tlp)
 
-    @property
-    def _marks(self) -> str:
-        return ", ".join("?" for _ in self.levels)
-
-    def _filter(self, kind: str, where: str) -> tuple[str, tuple[Any, ...]]:
-        assert kind in RECORD_KINDS
-        sql = f"FROM {kind} WHERE op_id=? AND tlp IN ({self._marks})" + (
-            f" AND {where}" if where else "")
-        return sql, (self.op["id"], *self.levels)
-
-    def rows(self, kind: str, *, where: str = "", order: str = "seq",
-             limit: int | None = None, params: tuple[Any, ...] = ()) -> Iterator[Row]:
-        sql, args = self._filter(kind, where)
-        select: str = "*"
-        select_args: tuple[Any, ...] = ()
-        if kind == "takedowns":
-            # The target is replaced in SQL, so 100,000 takedowns cost no query each.
-            select = (f"*, CASE WHEN seizure_seq IS NULL OR EXISTS (SELECT 1 FROM seizures s "
-                      f"WHERE s.op_id=takedowns.op_id AND s.seq=takedowns.seizure_seq AND "
-                      f"s.tlp IN ({self._marks})) THEN target ELSE 'S-' || seizure_seq || ? "
-                      f"END AS shown_target")
-            select_args = (*self.levels, WITHHELD_TARGET)
-        sql = f"SELECT {select} {sql} ORDER BY {order}"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        for row in self.conn.execute(sql, (*select_args, *args, *params)):
-            if kind == "takedowns":
-                row["target"] = row.pop("shown_target")
+    def rows(self, kind: str, *, seq: int | None = None, in_execution_order: bool = False,
+             limit: int | None = None) -> Iterator[Row]:
+        """Records of `kind` at the export's levels, by number; `seq` picks one, and
+        takedowns may come in execution order (executed by when, then planned by plan)."""
+        for row in store.records(self.conn, kind, self.op["id"], self.levels, seq=seq,
+                                 in_execution_order=in_execution_order, limit=limit):
+            if kind == "takedowns" and not row.pop("seizure_shown"):
+                row["target"] = f"S-{row['seizure_seq']}{WITHHELD_TARGET}"
             yield row
 
-    def count(self, kind: str, where: str = "") -> int:
-        sql, args = self._filter(kind, where)
-        return self.conn.execute(f"SELECT COUNT(*) AS n {sql}", args).fetchone()["n"]
+    def count(self, kind: str, *, status: str | None = None) -> int:
+        return store.count(self.conn, kind, self.op["id"], self.levels, status=status)
 
     def levels_used(self, *kinds: str) -> set[str]:
         used: set[str] = set()
         for kind in kinds:
-            sql, args = self._filter(kind, "")
-            used |= {r["tlp"] for r in self.conn.execute(f"SELECT DISTINCT tlp {sql}", args)}
+            used |= store.levels_used(self.conn, kind, self.op["id"], self.levels)
         return used
 
     def audit(self) -> Iterator[Row]:
@@ -115,18 +94,8 @@ class Snapshot:
         docstring), oldest first; counts those left out in `audit_withheld`."""
         if not self.audit_included:
             return
-        def shown(entry: str) -> str:
-            image = f"COALESCE(json_extract({entry}.{{0}}, '$.tlp'), ?) IN ({self._marks})"
-            return (f"({entry}.before IS NULL OR {image.format('before')}) AND "
-                    f"({entry}.after IS NULL OR {image.format('after')})")
-
-        level_args = (self.op["tlp"], *self.levels) * 2
-        entries = self.conn.execute(
-            f"SELECT a.*, {shown('a')} AS shown, NOT EXISTS (SELECT 1 FROM audit_log s "
-            f"WHERE s.room_id=a.room_id AND s.event_id=a.event_id AND s.n<>a.n AND NOT "
-            f"({shown('s')})) AS whole_command FROM audit_log a WHERE a.room_id=? ORDER BY a.n",
-            (*level_args, *level_args, self.op["room_id"]))
-        for entry in entries:
+        for entry in store.audit_entries(self.conn, self.op["room_id"], self.levels,
+                                         unlabelled=self.op["tlp"]):
             if not entry.pop("shown"):
                 self.audit_withheld += 1
                 continue
@@ -143,9 +112,7 @@ class Snapshot:
             return None
         takedown = json.loads(image)
         seized = takedown.get("seizure_seq")
-        if seized is None or self.conn.execute(
-                f"SELECT 1 FROM seizures WHERE op_id=? AND seq=? AND tlp IN ({self._marks})",
-                (self.op["id"], seized, *self.levels)).fetchone():
+        if seized is None or store.seizure_shown(self.conn, self.op["id"], seized, self.levels):
             return image
         takedown["target"] = f"S-{seized}{WITHHELD_TARGET}"
         return canonical(takedown)
@@ -159,27 +126,22 @@ def allowed_levels(tlp: str) -> tuple[str, ...]:
 
 def load(conn: sqlite3.Connection, room_id: str, tlp: str | None, generated_at: str, *,
          with_audit: bool = False) -> Snapshot:
-    op = conn.execute("SELECT * FROM operations WHERE room_id=?", (room_id,)).fetchone()
+    op = store.operation(conn, room_id)
     if op is None:
         raise ExportError(f"no operation is bound to room {room_id}")
     level = tlp or op["tlp"]
     allowed_levels(level)
-
-    def rows(sql: str) -> list[Row]:
-        return conn.execute(sql, (op["id"],)).fetchall()
-
     snap = Snapshot(
         conn=conn,
         op=op,
         tlp=level,
         generated_at=generated_at,
-        agencies=rows("SELECT code, country, tz, name FROM agencies WHERE op_id=? "
-                      "ORDER BY code"),
-        members=rows("SELECT user_id, agency FROM members WHERE op_id=? ORDER BY user_id"),
-        rollcalls=rows("SELECT * FROM rollcalls WHERE op_id=? ORDER BY seq"),
+        agencies=store.agencies(conn, op["id"]),
+        members=store.members(conn, op["id"]),
+        rollcalls=store.rollcalls(conn, op["id"]),
         counts={},
-        columns={kind: [c["name"] for c in conn.execute(f"PRAGMA table_info({kind})")
-                        if c["name"] not in ("id", "op_id")] for kind in RECORD_KINDS},
+        columns={kind: [name for name in store.columns(conn, kind)
+                        if name not in ("id", "op_id")] for kind in RECORD_KINDS},
     )
     snap.counts = {kind: snap.count(kind) for kind in RECORD_KINDS}
     snap.audit_included = with_audit

@@ -110,8 +110,8 @@ def _record_objects(snap: Snapshot, creator: str) -> Iterator[dict[str, Any]]:
                          + (f" Note: {k['note']}" if k["note"] else "")))
         yield action
         # Linked only when the seized item is in this export (at or below its level).
-        seized = next(snap.rows("seizures", where="seq=?", params=(k["seizure_seq"],)),
-                      None) if k["seizure_seq"] else None
+        seized = (next(snap.rows("seizures", seq=k["seizure_seq"]), None)
+                  if k["seizure_seq"] else None)
         if seized:
             yield _sdo(
                 "relationship", _id("relationship", code, "K", k["seq"], "mitigates"), *ts,

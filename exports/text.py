@@ -55,7 +55,7 @@ def cells(kind: str, row: dict) -> list[str]:
 
 def totals(snap: Snapshot) -> list[str]:
     n = snap.counts
-    done = snap.count("takedowns", "status='done'")
+    done = snap.count("takedowns", status="done")
     assets: dict[tuple[str, str], Decimal] = {}
     for a in snap.rows("assets"):
         assets[(a["action"], a["currency"])] = (
@@ -79,7 +79,6 @@ def totals(snap: Snapshot) -> list[str]:
 
 def timeline(snap: Snapshot, limit: int | None = None) -> Iterator[str]:
     """Takedowns in order of execution (then plan): the action day at a glance."""
-    for t in snap.rows("takedowns", order="COALESCE(executed_at, planned_at, '~'), seq",
-                       limit=limit):
+    for t in snap.rows("takedowns", in_execution_order=True, limit=limit):
         yield (f"{dtg(t['executed_at'] or t['planned_at'])} K-{t['seq']} {t['agency']} "
                f"{t['status']}: {t['target']}")

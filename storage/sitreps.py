@@ -1,10 +1,11 @@
-"""The numbers of a situation report, aggregated in SQL (GROUP BY), never row by row,
-so a sitrep stays fast on an operation with 100,000 seized items. Plain data only."""
+"""Situation reports posted, their schedule and the lead's note, and the numbers a sitrep
+shows: aggregated in SQL (GROUP BY), never row by row, so a sitrep stays fast on an
+operation with 100,000 seized items. Plain data only."""
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -15,15 +16,40 @@ from storage.tx import Row, Tx
 OPEN_PRESERVATION = ("sent", "acknowledged", "extended")
 
 
-async def last_sitrep(tx: Tx, op_id: int) -> Row | None:
+async def latest(tx: Tx, op_id: int) -> Row | None:
     return await tx.one("SELECT * FROM sitreps WHERE op_id=? ORDER BY number DESC LIMIT 1",
                         (op_id,))
 
 
-async def gather(tx: Tx, op: Row, now_iso: str) -> dict[str, Any]:
-    """Everything a sitrep shows; `since` is the previous sitrep's time (None for the first)."""
+async def slot_posted(tx: Tx, op_id: int, slot: str) -> bool:
+    return bool(await tx.scalar("SELECT 1 FROM sitreps WHERE op_id=? AND slot=?",
+                                (op_id, slot)))
+
+
+async def record(tx: Tx, op_id: int, number: int, *, slot: str | None, posted_at: str,
+                 late: bool, final: bool, counters: dict[str, str]) -> None:
+    """Unaudited: a sitrep is a post, not a record; its counters are what the next one
+    compares against."""
+    await tx.execute(
+        "INSERT INTO sitreps (op_id, number, slot, posted_at, late, final, snapshot) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (op_id, number, slot, posted_at, int(late), int(final),
+         json.dumps(counters, sort_keys=True)))
+
+
+async def schedule(tx: Tx, op_id: int) -> Row | None:
+    return await tx.one("SELECT * FROM sitrep_schedules WHERE op_id=?", (op_id,))
+
+
+async def note(tx: Tx, op_id: int) -> Row | None:
+    return await tx.one("SELECT * FROM sitrep_notes WHERE op_id=?", (op_id,))
+
+
+async def gather(tx: Tx, op: Row, now: datetime) -> dict[str, Any]:
+    """Everything a sitrep shows; `previous` is the last sitrep posted (None for the first)."""
     op_id = op["id"]
-    previous = await last_sitrep(tx, op_id)
+    now_iso = to_db_time(now)
+    previous = await latest(tx, op_id)
     data: dict[str, Any] = {"op": op, "now": now_iso, "previous": previous}
 
     data["tasks_by_agency"] = await tx.all(
@@ -56,9 +82,10 @@ async def gather(tx: Tx, op: Row, now_iso: str) -> dict[str, Any]:
                       if executed else None)
 
     assets: dict[tuple[str, str], Decimal] = {}
-    for r in await tx.all("SELECT action, currency, amount FROM assets WHERE op_id=?", (op_id,)):
-        k = (r["action"], r["currency"])
-        assets[k] = assets.get(k, Decimal(0)) + Decimal(r["amount"])
+    for asset in await tx.all("SELECT action, currency, amount FROM assets WHERE op_id=?",
+                              (op_id,)):
+        key = (asset["action"], asset["currency"])
+        assets[key] = assets.get(key, Decimal(0)) + Decimal(asset["amount"])
     data["assets"] = sorted(assets.items())
 
     data["tallies"] = await tx.all(
@@ -72,10 +99,10 @@ async def gather(tx: Tx, op: Row, now_iso: str) -> dict[str, Any]:
     data["preservations_expiring"] = await tx.all(
         f"SELECT seq, provider, country, expires_at FROM preservations WHERE op_id=? "
         f"AND status IN ({marks}) AND expires_at <= ? ORDER BY expires_at",
-        (op_id, *OPEN_PRESERVATION, to_db_time(from_db_time(now_iso) + timedelta(days=7))))
+        (op_id, *OPEN_PRESERVATION, to_db_time(now + timedelta(days=7))))
     data["rollcall"] = await rollcalls.rollcall_state(tx, op_id)
-    note = await tx.one("SELECT * FROM sitrep_notes WHERE op_id=?", (op_id,))
-    data["note"] = note["note"] if note else None
+    assessment = await note(tx, op_id)
+    data["note"] = assessment["note"] if assessment else None
     data["counters"] = counters(data)
     # "Since last" from the previous sitrep's counters, not timestamps: exact even when a
     # record and a sitrep share a second.
@@ -88,8 +115,9 @@ async def gather(tx: Tx, op: Row, now_iso: str) -> dict[str, Any]:
 
 
 def _offset(planned: str | None, executed: str | None) -> int | None:
-    p, e = from_db_time(planned), from_db_time(executed)
-    return int((e - p).total_seconds()) if p and e else None
+    planned_at, executed_at = from_db_time(planned), from_db_time(executed)
+    return (int((executed_at - planned_at).total_seconds()) if planned_at and executed_at
+            else None)
 
 
 def counters(data: dict[str, Any]) -> dict[str, str]:

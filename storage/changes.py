@@ -1,0 +1,29 @@
+"""Each command's changes as the audit log holds them, read back for /undo, and the lead
+powers a command used (`lead_changes`, written by `storage.processed.lead_powers`)."""
+
+from __future__ import annotations
+
+from storage.tx import Row, Tx
+
+
+async def last_undoable(tx: Tx, room_id: str, sender: str) -> str | None:
+    """The event id of `sender`'s newest change in the room that is neither an undo nor
+    undone already, so repeated /undo walks back through their changes."""
+    event_id = await tx.scalar(
+        "SELECT event_id FROM audit_log WHERE room_id=? AND sender=? AND undoes IS NULL "
+        "AND event_id NOT IN (SELECT undoes FROM audit_log WHERE room_id=? AND undoes IS NOT NULL)"
+        " ORDER BY n DESC LIMIT 1",
+        (room_id, sender, room_id),
+    )
+    return str(event_id) if event_id is not None else None
+
+
+async def of_event(tx: Tx, room_id: str, event_id: str) -> list[Row]:
+    """The audit entries one command made, newest first: the order to revert them in."""
+    return await tx.all("SELECT * FROM audit_log WHERE room_id=? AND event_id=? ORDER BY n DESC",
+                        (room_id, event_id))
+
+
+async def lead_power_used(tx: Tx, event_id: str) -> str | None:
+    what = await tx.scalar("SELECT what FROM lead_changes WHERE event_id=?", (event_id,))
+    return str(what) if what is not None else None

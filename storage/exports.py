@@ -1,0 +1,129 @@
+"""The reads an export is built from: the operation, its small lists, and its records and
+audit entries streamed through cursors, each restricted to the TLP levels it is given.
+
+Unlike the other store modules these are synchronous, on a plain sqlite3 connection: an
+export runs in a worker process (exports/build.py) that writes rows as a cursor yields
+them, so 100,000 records are never in memory at once. Which levels travel, and what
+shows in place of a string above them, is decided in exports/snapshot.py, the one TLP
+filter; the queries here only apply the levels they are handed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+from storage.tx import Row
+
+# The numbered record kinds an export carries, each a table with `op_id`, `seq` and `tlp`.
+RECORD_KINDS = ("tasks", "arrests", "seizures", "takedowns", "assets", "tallies",
+                "preservations")
+# The action day as it went: executed takedowns by when, then the planned ones by plan.
+_EXECUTION_ORDER = "COALESCE(executed_at, planned_at, '~'), seq"
+
+
+def operation(conn: sqlite3.Connection, room_id: str) -> Row | None:
+    row: Row | None = conn.execute("SELECT * FROM operations WHERE room_id=?",
+                                   (room_id,)).fetchone()
+    return row
+
+
+def agencies(conn: sqlite3.Connection, op_id: int) -> list[Row]:
+    return conn.execute("SELECT code, country, tz, name FROM agencies WHERE op_id=? "
+                        "ORDER BY code", (op_id,)).fetchall()
+
+
+def members(conn: sqlite3.Connection, op_id: int) -> list[Row]:
+    return conn.execute("SELECT user_id, agency FROM members WHERE op_id=? ORDER BY user_id",
+                        (op_id,)).fetchall()
+
+
+def rollcalls(conn: sqlite3.Connection, op_id: int) -> list[Row]:
+    return conn.execute("SELECT * FROM rollcalls WHERE op_id=? ORDER BY seq",
+                        (op_id,)).fetchall()
+
+
+def columns(conn: sqlite3.Connection, kind: str) -> list[str]:
+    """The record table's columns, in table order."""
+    return [column["name"] for column in conn.execute(f"PRAGMA table_info({_kind(kind)})")]
+
+
+def records(conn: sqlite3.Connection, kind: str, op_id: int, levels: tuple[str, ...], *,
+            seq: int | None = None, in_execution_order: bool = False,
+            limit: int | None = None) -> Iterator[Row]:
+    """The operation's records of `kind` at `levels`, by number (or takedowns in execution
+    order). A takedown also carries `seizure_shown`: 1 when it names no seized item or its
+    item is at `levels` too, worked out here so 100,000 takedowns cost no query each."""
+    marks = _marks(levels)
+    select = "*"
+    select_args: tuple[str, ...] = ()
+    if kind == "takedowns":
+        select = (f"*, (seizure_seq IS NULL OR EXISTS (SELECT 1 FROM seizures s "
+                  f"WHERE s.op_id=takedowns.op_id AND s.seq=takedowns.seizure_seq AND "
+                  f"s.tlp IN ({marks}))) AS seizure_shown")
+        select_args = levels
+    sql = f"SELECT {select} FROM {_kind(kind)} WHERE op_id=? AND tlp IN ({marks})"
+    args: tuple[Any, ...] = (*select_args, op_id, *levels)
+    if seq is not None:
+        sql += " AND seq=?"
+        args += (seq,)
+    sql += f" ORDER BY {_EXECUTION_ORDER if in_execution_order else 'seq'}"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    yield from conn.execute(sql, args)
+
+
+def count(conn: sqlite3.Connection, kind: str, op_id: int, levels: tuple[str, ...], *,
+          status: str | None = None) -> int:
+    sql = f"SELECT COUNT(*) AS n FROM {_kind(kind)} WHERE op_id=? AND tlp IN ({_marks(levels)})"
+    args: tuple[Any, ...] = (op_id, *levels)
+    if status is not None:
+        sql += " AND status=?"
+        args += (status,)
+    return int(conn.execute(sql, args).fetchone()["n"])
+
+
+def levels_used(conn: sqlite3.Connection, kind: str, op_id: int, levels: tuple[str, ...]
+                ) -> set[str]:
+    """Which of `levels` the records of `kind` carry."""
+    rows = conn.execute(f"SELECT DISTINCT tlp FROM {_kind(kind)} WHERE op_id=? "
+                        f"AND tlp IN ({_marks(levels)})", (op_id, *levels))
+    return {row["tlp"] for row in rows}
+
+
+def seizure_shown(conn: sqlite3.Connection, op_id: int, seq: int, levels: tuple[str, ...]
+                  ) -> bool:
+    """Whether seized item S-`seq` exists at `levels`."""
+    return conn.execute(
+        f"SELECT 1 FROM seizures WHERE op_id=? AND seq=? AND tlp IN ({_marks(levels)})",
+        (op_id, seq, *levels)).fetchone() is not None
+
+
+def audit_entries(conn: sqlite3.Connection, room_id: str, levels: tuple[str, ...],
+                  unlabelled: str) -> Iterator[Row]:
+    """The room's audit entries, oldest first, each with two flags: `shown`, every image in
+    it is at `levels` (an image without a `tlp`, of a table without a label, counts as
+    `unlabelled`), and `whole_command`, every other entry of its command is shown too."""
+    def shown(entry: str) -> str:
+        image = f"COALESCE(json_extract({entry}.{{0}}, '$.tlp'), ?) IN ({_marks(levels)})"
+        return (f"({entry}.before IS NULL OR {image.format('before')}) AND "
+                f"({entry}.after IS NULL OR {image.format('after')})")
+
+    level_args = (unlabelled, *levels) * 2
+    yield from conn.execute(
+        f"SELECT a.*, {shown('a')} AS shown, NOT EXISTS (SELECT 1 FROM audit_log s "
+        f"WHERE s.room_id=a.room_id AND s.event_id=a.event_id AND s.n<>a.n AND NOT "
+        f"({shown('s')})) AS whole_command FROM audit_log a WHERE a.room_id=? ORDER BY a.n",
+        (*level_args, *level_args, room_id))
+
+
+def _kind(kind: str) -> str:
+    """The table name, checked: it is put into SQL text, so only the known kinds pass."""
+    if kind not in RECORD_KINDS:
+        raise ValueError(f"{kind} is not an exported record kind")
+    return kind
+
+
+def _marks(levels: tuple[str, ...]) -> str:
+    return ", ".join("?" for _ in levels)

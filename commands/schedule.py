@@ -13,11 +13,10 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-# APScheduler 3 ships no type information (no py.typed, no stubs): its triggers are Any here.
-from apscheduler.triggers.base import BaseTrigger  # type: ignore[import-untyped]
-from apscheduler.triggers.combining import OrTrigger  # type: ignore[import-untyped]
-from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
-from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from commands.core import timeparse
 from storage.codec import from_db_time

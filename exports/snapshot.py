@@ -99,6 +99,12 @@ class Snapshot:
                 row["target"] = row.pop("shown_target")
             yield row
 
+    def indicators(self) -> Iterator[Row]:
+        """The indicators the operation holds, one selection for every format that carries
+        indicators (STIX, MISP): each seized or targeted item, whatever its type (domain,
+        IP, URL, server, wallet, account, device, other). Assets are amounts, not indicators."""
+        return self.rows("seizures")
+
     def count(self, kind: str, where: str = "") -> int:
         sql, args = self._filter(kind, where)
         return self.conn.execute(f"SELECT COUNT(*) AS n {sql}", args).fetchone()["n"]

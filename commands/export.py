@@ -16,7 +16,7 @@ from commands.reply import B, C, ReplyBuilder
 from commands.spec import Choice, command, key, pos
 from storage.database import Database
 
-FORMATS = ("md", "json", "csv", "stix", "pdf")
+FORMATS = ("md", "json", "csv", "stix", "misp", "pdf")
 
 
 @command(
@@ -24,7 +24,7 @@ FORMATS = ("md", "json", "csv", "stix", "pdf")
     params=[pos("format", Choice(FORMATS), required=False),
             key("tlp", A.TLP, help="export only records at or below this level")],
     summary="export the operation as an encrypted file in the room",
-    examples=["!export pdf tlp=GREEN", "!export stix"],
+    examples=["!export pdf tlp=GREEN", "!export stix", "!export misp tlp=AMBER"],
 )
 async def export(ctx: Context, a: dict[str, Any]) -> Reply:
     op = ctx.require_op()

@@ -121,6 +121,7 @@ def _comment(s: Row) -> str:
 _DETECTABLE = {name: bool(int(d["to_ids"]))
                for name, d in MISPAttribute().describe_types["sane_defaults"].items()}
 _OWN_FIELDS = ("comment", "timestamp", "uuid", "value")  # what differs between records
+_ENCODER = json.JSONEncoder(sort_keys=True)  # one, not one per record as json.dumps makes
 
 
 def _fields(s: Row, code: str) -> dict[str, Any]:
@@ -166,7 +167,7 @@ class _AttributeWriter:
             self.shapes[shape] = template
         # As pymisp writes them: strings stripped, the timestamp a string of its epoch.
         own = {k: str(fields[k]).strip() for k in _OWN_FIELDS}
-        return json.dumps({**template, **own}, sort_keys=True).encode()
+        return _ENCODER.encode({**template, **own}).encode()
 
 
 def event(snap: Snapshot) -> MISPEvent:

@@ -18,7 +18,7 @@ from exports import misp
 from exports.build import build_export
 from exports.snapshot import load
 from storage.database import read_only_sync
-from tests.harness import OFFICER, ROOM, Harness
+from tests.harness import OFFICER, ROOM, Harness, write_cli_config
 
 NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
 XMR = "4" + "A" * 94
@@ -170,10 +170,7 @@ def test_opsroom_export_format_misp_writes_the_event(
         await h.close()
 
     asyncio.run(record())
-    config = tmp_path / "config.toml"
-    config.write_text('[matrix]\nhomeserver = "http://127.0.0.1:9"\nuser_id = "@bot:localhost"\n'
-                      f'password = "x"\n\n[storage]\ndata_dir = "{tmp_path / "data"}"\n\n'
-                      '[access]\nallowed_inviters = ["@*:localhost"]\n')
+    config = write_cli_config(tmp_path)
     out = tmp_path / "event.json"
     assert cli.main(["export", "-c", str(config), "--room", ROOM, "--format", "misp",
                      "--tlp", "GREEN", "-o", str(out)]) == 0

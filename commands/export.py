@@ -16,7 +16,7 @@ from commands.core.reply import Bold, Code, ReplyBuilder
 from commands.core.spec import Choice, command, key, pos
 from commands.core.types import CommandError, Exporter, Reply
 
-FORMATS = ("md", "json", "csv", "stix", "pdf")
+FORMATS = ("md", "json", "csv", "stix", "misp", "pdf")
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class ExportArgs:
     params=[pos("format", Choice(FORMATS), required=False),
             key("tlp", argtypes.TLP, help="export only records at or below this level")],
     summary="export the operation as an encrypted file in the room",
-    examples=["!export pdf tlp=GREEN", "!export stix"],
+    examples=["!export pdf tlp=GREEN", "!export stix", "!export misp tlp=AMBER"],
 )
 async def export(ctx: Context, args: ExportArgs) -> Reply:
     op = ctx.require_op()

@@ -1,1 +1,1 @@
-"""Operation exports: md, json, csv, STIX 2.1, pdf. Pure functions of a snapshot."""
+"""Operation exports: md, json, csv, STIX 2.1, MISP, pdf. Pure functions of a snapshot."""

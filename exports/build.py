@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from commands import Attachment, Exporter, ExportSummary
-from exports import csv_export, json_export, markdown, pdf, pool, stix
+from exports import csv_export, json_export, markdown, misp, pdf, pool, stix
 from exports.files import export_dir
 from exports.snapshot import Snapshot, load
 from storage.codec import to_db_time
@@ -29,6 +29,7 @@ FORMATS: dict[str, tuple[Callable[[Snapshot, BinaryIO], None], str, str]] = {
     "json": (json_export.build, "json", "application/json"),
     "csv": (csv_export.build, "zip", "application/zip"),
     "stix": (stix.build, "stix.json", "application/stix+json"),
+    "misp": (misp.build, "misp.json", "application/json"),
     "pdf": (pdf.build, "pdf", "application/pdf"),
 }
 

@@ -80,6 +80,12 @@ class Snapshot:
                 row["target"] = f"S-{row['seizure_seq']}{WITHHELD_TARGET}"
             yield row
 
+    def indicators(self) -> Iterator[Row]:
+        """The indicators the operation holds, one selection for every format that carries
+        indicators (STIX, MISP): each seized or targeted item, whatever its type (domain,
+        IP, URL, server, wallet, account, device, other). Assets are amounts, not indicators."""
+        return self.rows("seizures")
+
     def count(self, kind: str, *, status: str | None = None) -> int:
         return store.count(self.conn, kind, self.op["id"], self.levels, status=status)
 

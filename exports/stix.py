@@ -97,7 +97,7 @@ def _seizure_object(s: Row, code: str, creator: str) -> dict[str, Any]:
 
 def _record_objects(snap: Snapshot, creator: str) -> Iterator[dict[str, Any]]:
     code = snap.op["code"]
-    for s in snap.rows("seizures"):
+    for s in snap.indicators():
         yield _seizure_object(s, code, creator)
     for k in snap.rows("takedowns"):
         refs = [TLP2_IDS[k["tlp"]]]

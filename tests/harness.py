@@ -79,3 +79,14 @@ class Harness:
 
     async def close(self) -> None:
         await self.db.close()
+
+
+def write_cli_config(tmp: Path) -> Path:
+    """A config file for the `opsroom` commands that read a Harness's database (`Harness.open
+    (tmp)`) without the bot, such as `audit verify` and `export`: nothing listens on its
+    homeserver."""
+    config = tmp / "config.toml"
+    config.write_text('[matrix]\nhomeserver = "http://127.0.0.1:9"\nuser_id = "@bot:localhost"\n'
+                      f'password = "x"\n\n[storage]\ndata_dir = "{tmp / "data"}"\n\n'
+                      '[access]\nallowed_inviters = ["@*:localhost"]\n')
+    return config

@@ -21,7 +21,7 @@ from commands.core.types import Reply, RoomHeads, WitnessedHead, WitnessUnavaila
 from commands.witness import WITNESS_KEY, Missing, Rewritten, compare, parse_head
 from storage import audit
 from tests.audit_tamper import rewrite_entry, truncate_after
-from tests.harness import OFFICER, ROOM, Harness
+from tests.harness import OFFICER, ROOM, Harness, write_cli_config
 
 HEX = "ab" * 32
 
@@ -193,10 +193,7 @@ def test_cli_without_a_bot_session_checks_the_chain_and_says_the_room_was_not_re
         await h.close()
 
     asyncio.run(record())
-    config = tmp_path / "config.toml"
-    config.write_text('[matrix]\nhomeserver = "http://127.0.0.1:9"\nuser_id = "@bot:localhost"\n'
-                      f'password = "x"\n\n[storage]\ndata_dir = "{tmp_path / "data"}"\n\n'
-                      '[access]\nallowed_inviters = ["@*:localhost"]\n')
+    config = write_cli_config(tmp_path)
     assert cli.main(["audit", "verify", "-c", str(config)]) == cli.EXIT_NOT_WITNESSED
     out = capsys.readouterr()
     assert f"{ROOM}: intact (6 entries)" in out.out

@@ -51,7 +51,7 @@ async def export(h: Harness, fmt: str, tlp: str | None):  # type: ignore[no-unty
     return attachment
 
 
-@pytest.mark.parametrize("fmt", ["md", "json", "csv", "stix", "pdf"])
+@pytest.mark.parametrize("fmt", ["md", "json", "csv", "stix", "misp", "pdf"])
 async def test_red_record_never_in_a_green_export(op: Harness, fmt: str) -> None:
     green = await export(op, fmt, "GREEN")
     red = await export(op, fmt, "RED")
@@ -62,7 +62,7 @@ async def test_red_record_never_in_a_green_export(op: Harness, fmt: str) -> None
 
 
 def _ext(fmt: str) -> str:
-    return {"csv": "zip", "stix": "stix.json"}.get(fmt, fmt)
+    return {"csv": "zip", "stix": "stix.json", "misp": "misp.json"}.get(fmt, fmt)
 
 
 async def test_json_validates_against_the_schema_and_carries_everything(op: Harness) -> None:
@@ -93,7 +93,7 @@ async def test_an_undone_red_task_is_in_no_lower_export(h: Harness) -> None:
     await h.ok('!task add "undone-red-task-text" tlp=RED', sender=OFFICER)
     await h.ok("!undo", sender=OFFICER)
     await h.ok('!task add "a clear task" tlp=CLEAR', sender=OFFICER)
-    for fmt in ("md", "json", "csv", "stix", "pdf"):
+    for fmt in ("md", "json", "csv", "stix", "misp", "pdf"):
         text = await _levels_text(h, fmt)
         for level in ("CLEAR", "GREEN", "AMBER"):
             assert "undone-red-task-text" not in text[level], (fmt, level)
@@ -114,7 +114,7 @@ async def test_a_green_takedown_of_a_red_seized_item_withholds_its_value(h: Harn
     await h.ok("!seize other red-seized-value tlp=RED")
     await h.ok("!takedown add S-1 agency=FR-OFAC tlp=GREEN")
     await h.ok('!takedown done K-1 "done"')
-    for fmt in ("md", "json", "csv", "stix", "pdf"):
+    for fmt in ("md", "json", "csv", "stix", "misp", "pdf"):
         text = await _levels_text(h, fmt)
         assert "red-seized-value" not in text["GREEN"], fmt
         assert "red-seized-value" in text["RED"], fmt
@@ -205,7 +205,7 @@ async def test_markdown_has_the_records_defanged(op: Harness) -> None:
     assert "## Takedown timeline" in text and "K-1 FR-OFAC done" in text
 
 
-@pytest.mark.parametrize("fmt", ["md", "json", "csv", "stix", "pdf"])
+@pytest.mark.parametrize("fmt", ["md", "json", "csv", "stix", "misp", "pdf"])
 async def test_same_data_same_bytes_in_room_and_offline(op: Harness, fmt: str,
                                                         tmp_path: Path) -> None:
     first = await export(op, fmt, "GREEN")

@@ -168,6 +168,16 @@ def legacy_spelling(kind: str, value: str) -> str:
     return _with_host(kind, value, host, idn.to_unicode(host))
 
 
+def ascii_spelling(kind: str, value: str) -> str:
+    """The stored value with its host as the IDNA A-label, the one spelling tools compare:
+    records made before domains were stored as A-labels hold the Unicode form."""
+    host = _host_of(kind, value)
+    if not host or host.isascii():
+        return value
+    forms = _host_forms(host)
+    return value if forms is None else _with_host(kind, value, host, forms[0])
+
+
 def shown(kind: str, value: str) -> str:
     """An indicator as chat and human exports show it: defanged, its domain as the A-label,
     and when that is punycode, the Unicode form too with what makes it deceptive:

@@ -7,11 +7,12 @@ tested without a homeserver.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 from commands.visible import visible, visible_html
@@ -37,22 +38,45 @@ class Incoming:
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file sent with a reply. Exports can be large, so it stays on disk (0600, in the
-    data dir) and is streamed to the homeserver; whoever sends it discards it after."""
+    """A file sent with a reply. Exports can be large, so they stay on disk (0600, in the
+    data dir) and are streamed to the homeserver; a picture (the board) is small and is
+    made in memory (`data`). Whoever sends it discards it after. With a `width` and a
+    `height` it is an image: sent as m.image, with its `thumbnail`."""
 
     filename: str
     mimetype: str
-    path: Path
+    path: Path | None = None
+    data: bytes | None = None
+    width: int | None = None
+    height: int | None = None
+    thumbnail: Attachment | None = None
+
+    @property
+    def is_image(self) -> bool:
+        return self.width is not None and self.height is not None
 
     @property
     def size(self) -> int:
+        if self.data is not None:
+            return len(self.data)
+        assert self.path is not None
         return self.path.stat().st_size
 
     def read(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        assert self.path is not None
         return self.path.read_bytes()
 
+    def open(self) -> BinaryIO:
+        if self.data is not None:
+            return io.BytesIO(self.data)
+        assert self.path is not None
+        return self.path.open("rb")
+
     def discard(self) -> None:
-        self.path.unlink(missing_ok=True)
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
 
 
 @dataclass

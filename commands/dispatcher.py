@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Collection
 from zoneinfo import ZoneInfo
 
-from commands import audit, export, registry, reply, spec
+from commands import audit, board, export, registry, reply, spec
 from commands.context import Clock, CommandError, Context, Incoming, Reply, Settings
 from commands.ratelimit import RateLimit, RateLimiter
 from commands.tokenizer import Token, is_command, tokenize
@@ -179,6 +179,8 @@ class Dispatcher:
                 self.db, room_id, previous.redo["export"], previous.redo["tlp"], self.clock.now)
         elif previous.redo and "audit" in previous.redo:
             previous.after_commit = audit.verifier(self.db, room_id, self.witness)
+        elif previous.redo and "board" in previous.redo:
+            previous.after_commit = board.builder(self.db, room_id, self.clock.now)
         return previous
 
     async def _handle(self, tx: Tx, msg: Incoming) -> tuple[Reply, str, str]:

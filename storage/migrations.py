@@ -331,4 +331,21 @@ MIGRATIONS: list[str] = [
         created_at TEXT NOT NULL
     );
     """,
+    # 7: the action-day board posted by itself (commands/board_schedule.py): the boards the
+    # scheduler owes a room, and a picture kept with its post until the homeserver has it
+    """
+    CREATE TABLE board_posts (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        key TEXT NOT NULL,
+        due_at TEXT NOT NULL,
+        settled_at TEXT,
+        skipped INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (op_id, key)
+    );
+    CREATE INDEX board_posts_owed ON board_posts (op_id) WHERE settled_at IS NULL;
+    ALTER TABLE outbox ADD COLUMN image TEXT;
+    ALTER TABLE outbox ADD COLUMN image_data BLOB;
+    ALTER TABLE outbox ADD COLUMN thumbnail_data BLOB;
+    """,
 ]

@@ -54,7 +54,7 @@ from bot.intake import BoundedTasks, Checkpoints, RoomLanes
 from bot.message_text import command_text
 from bot.metrics import Metrics
 from bot.rooms import PowerLevels
-from bot.sending import Outgoing, SendQueues
+from bot.sending import Outgoing, SendQueues, image_attachment
 from bot.slow_work import SlowWork
 from bot.undecryptable import Undecryptables
 from bot.witness import RoomHistory
@@ -319,7 +319,7 @@ class Bot:
             self.metrics.synced()
             await self._after_sync()
             await self.undecryptable.retry(self._decrypted_late, _undecryptable_notice,
-                                           self._send_post)
+                                           self.send_post)
             self.metrics.set_undecryptable(self.undecryptable.count)
             if first:
                 self.ready.set()
@@ -331,7 +331,7 @@ class Bot:
             self.lanes.put(room_id, functools.partial(self._resend, room_id, event_id, reply))
         self._unsent = []
         for post in await self.outbox.unsent():
-            self._send_post(post)
+            self.send_post(post)
         await self.undecryptable.load()
 
     async def _started(self) -> None:
@@ -594,14 +594,19 @@ class Bot:
                    extra: dict[str, Any] | None = None) -> None:
         """For scheduled posts (sitreps, reminders): queued behind replies to that room, and
         kept in the outbox until sent, so a shutdown or an outage does not lose it."""
-        self._send_post(await self.outbox.add(
+        self.send_post(await self.outbox.add(
             room_id, _notice_content(text, html, None, extra), self.clock.now()))
 
-    def _send_post(self, post: Post) -> None:
+    def send_post(self, post: Post) -> None:
+        """Queue a post already in the outbox: one the caller added in its own transaction
+        (a scheduled board, with the record that it is posted), or one owed since the last
+        run. A post with a picture goes as m.image."""
+
         async def sent() -> None:
             await self.outbox.sent(post.id)
 
-        self.sender.put(Outgoing(post.room_id, post.content, done=sent, txn_id=post.txn_id))
+        self.sender.put(Outgoing(post.room_id, post.content, done=sent, txn_id=post.txn_id,
+                                 attachment=image_attachment(post.image)))
 
     async def _resend(self, room_id: str, event_id: str, reply: Reply) -> None:
         log.info("re-sending the reply to %s that was committed but not sent", event_id)

@@ -5,11 +5,14 @@ rebuilt from `sitrep_schedules` at start-up and whenever a lead changes a schedu
 one-second reconcile job notices). A job firing, or the start-up catch-up, asks
 `commands.schedule.latest_due_slot` which slot is due and `commands.sitrep.produce`
 records it under a UNIQUE (operation, slot) key, so a slot is posted once: late after
-downtime (only the latest missed one), never twice.
+downtime (only the latest missed one), never twice. The action-day board follows at
+H − before_h and after each sitrep of the action phase (commands.board_schedule): owed in
+the transaction that decides it, drawn outside any transaction, posted through the outbox.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -17,11 +20,13 @@ from typing import TYPE_CHECKING
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from commands import reminders, schedule
+from commands import board_schedule, reminders, schedule
+from commands.board_schedule import BoardSchedule
 from commands.context import Reply
 from commands.sitrep import produce
 from storage.codec import from_db_time
-from storage.tx import Tx
+from storage.sitrep_queries import last_sitrep
+from storage.tx import Row, Tx
 
 if TYPE_CHECKING:
     from bot.runtime import Bot
@@ -31,8 +36,11 @@ ON_TIME = timedelta(seconds=30)  # jobs post within a second or two; later than 
 
 
 class SitrepScheduler:
-    def __init__(self, reconcile_seconds: float = 1.0) -> None:
+    def __init__(self, reconcile_seconds: float = 1.0,
+                 boards: BoardSchedule | None = None) -> None:
         self.reconcile_seconds = reconcile_seconds
+        self.boards = boards or BoardSchedule()
+        self._drawing = asyncio.Lock()  # one board at a time: a second run finds it settled
         self._jobs: dict[int, tuple[str, str, str, str]] = {}
         self.scheduler: AsyncIOScheduler | None = None
         self.bot: Bot
@@ -72,6 +80,7 @@ class SitrepScheduler:
                 self._jobs[op_id] = signature
             await self.post_due_sitrep(op_id)
         await self.post_reminders()
+        await self.post_boards()
 
     async def post_due_sitrep(self, op_id: int) -> None:
         now = self.now()
@@ -90,12 +99,18 @@ class SitrepScheduler:
                 return None
             op = await tx.one("SELECT * FROM operations WHERE id=?", (op_id,))
             reply = await produce(tx, op, now, slot=slot, late=now - slot > ON_TIME)
-            return (row["room_id"], reply) if reply else None
+            if reply is None:
+                return None
+            sitrep = await last_sitrep(tx, op_id)
+            assert sitrep is not None
+            await board_schedule.owe_with_sitrep(tx, op, sitrep["number"], now, self.boards)
+            return row["room_id"], reply
 
         result = await self.bot.db.write(decide)
         if result:
             room_id, reply = result
             await self.bot.post(room_id, reply.text, reply.html, reply.extra_content)
+            await self.post_boards()  # the sitrep's board right behind it
 
     async def post_reminders(self) -> None:
         now = self.now()
@@ -111,4 +126,19 @@ class SitrepScheduler:
         for room_id, reply in await self.bot.db.write(decide):
             await self.bot.post(room_id, reply.text, reply.html)
 
+    async def post_boards(self) -> None:
+        """Draw and post the boards owed now (commands.board_schedule)."""
+        from exports.board import make_board  # matplotlib: only once a board is drawn
 
+        async with self._drawing:
+            now = self.now()
+            todo: list[Row] = await self.bot.db.write(
+                lambda tx: board_schedule.due(tx, now, self.boards))
+            for item in todo:
+                picture = await make_board(self.bot.db, item["room_id"], now)
+                image = picture.post_image() if picture is not None else None
+                post = await self.bot.db.write(
+                    lambda tx, item=item, image=image: board_schedule.posted(tx, item, image,
+                                                                             now))
+                if post is not None:
+                    self.bot.send_post(post)

@@ -373,12 +373,13 @@ def _bars(title: str, labels: Sequence[str], stacks: Mapping[str, Sequence[int]]
         ax.text(total, pos, f" {total}", va="center", fontsize=8, color=TEXT_COLOUR)
     ax.set_yticks(positions, list(labels), fontsize=8)
     ax.set_ylim(len(labels) - 0.5, -0.5)
+    ax.margins(x=0.1)  # room for the totals at the bars' ends
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.tick_params(axis="x", labelsize=8)
     for spine in ("top", "right"):
         ax.spines[spine].set_visible(False)
     if len(stacks) > 1:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.03, 1.0), fontsize=8, frameon=False)
     return _png(fig)
 
 

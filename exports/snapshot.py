@@ -103,6 +103,15 @@ class Snapshot:
         sql, args = self._filter(kind, where)
         return self.conn.execute(f"SELECT COUNT(*) AS n {sql}", args).fetchone()["n"]
 
+    def counts_by(self, kind: str, *columns: str) -> dict[tuple[Any, ...], int]:
+        """Records at or below the level counted per value of `columns` (the pdf's charts),
+        aggregated in SQL so 100,000 records cost no Python loop."""
+        assert columns and all(c in self.columns[kind] for c in columns)
+        sql, args = self._filter(kind, "")
+        names = ", ".join(columns)
+        return {tuple(r[c] for c in columns): r["n"] for r in self.conn.execute(
+            f"SELECT {names}, COUNT(*) AS n {sql} GROUP BY {names}", args)}
+
     def levels_used(self, *kinds: str) -> set[str]:
         used: set[str] = set()
         for kind in kinds:

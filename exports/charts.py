@@ -137,7 +137,7 @@ def _png(fig: Figure, words: Sequence[_Words] = ()) -> Png:
         draw.text((w.x, w.y), w.text, font=_font(w.style, w.size), fill=w.colour,
                   anchor=w.anchor)
     out = io.BytesIO()
-    image.save(out, "PNG", compress_level=3)  # level 6: half again the time for this
+    image.save(out, "PNG", compress_level=1)  # level 6: twice the time, 1% smaller here
     return Png(out.getvalue(), width, height)
 
 
@@ -146,7 +146,7 @@ def thumbnail(picture: Png, box: tuple[int, int] = THUMBNAIL_BOX) -> Png:
     image = Image.open(io.BytesIO(picture.data))
     image.thumbnail(box, Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    image.save(out, "PNG", compress_level=3)
+    image.save(out, "PNG", compress_level=1)
     return Png(out.getvalue(), image.width, image.height)
 
 
@@ -208,12 +208,14 @@ def _time_axis(ax: Axes, start: datetime, end: datetime, hhour: datetime | None,
 def _marks(ax: Axes, rows: Sequence[tuple[float, Takedown]], size: float) -> None:
     """◆ planned, ● actual, a line between, in the status colour; one artist per status
     and kind of mark, so 500 takedowns are a handful of artists, not 1,500."""
+    timed = [t.planned for _, t in rows if t.planned] + [t.actual for _, t in rows if t.actual]
+    x = dict(zip(timed, mdates.date2num(timed), strict=True)) if timed else {}  # one call
     for status in STATUSES:
         colour = STATUS_COLOURS[status]
         mine = [(y, t) for y, t in rows if t.status == status]
-        planned = [(mdates.date2num(t.planned), y) for y, t in mine if t.planned]
-        actual = [(mdates.date2num(t.actual), y) for y, t in mine if t.actual]
-        links = [[(mdates.date2num(t.planned), y), (mdates.date2num(t.actual), y)]
+        planned = [(x[t.planned], y) for y, t in mine if t.planned]
+        actual = [(x[t.actual], y) for y, t in mine if t.actual]
+        links = [[(x[t.planned], y), (x[t.actual], y)]
                  for y, t in mine if t.planned and t.actual]
         if links:
             ax.add_collection(LineCollection(links, colors=colour, linewidths=1.6, zorder=2))

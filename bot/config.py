@@ -8,7 +8,7 @@ go; a traceback would send them to the source. Unknown keys are errors too, so a
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -48,7 +48,8 @@ class Config:
     processed_retention_days: int = 90
     metrics_listen: tuple[str, int] | None = None  # host, port; None: no metrics server
     max_sync_age: float = 90.0  # /healthz is 503 when the last good sync is older
-    boards: BoardSchedule = BoardSchedule()  # when the action-day board posts itself
+    # When the action-day board posts itself.
+    boards: BoardSchedule = field(default_factory=BoardSchedule)
 
 
 MAX_SLOW_WORKERS = 16

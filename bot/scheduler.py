@@ -24,7 +24,9 @@ from commands import board_schedule, reminders, schedule
 from commands.board_schedule import BoardSchedule
 from commands.context import Reply
 from commands.sitrep import produce
+from exports.board import make_board
 from storage.codec import from_db_time
+from storage.outbox import Post, PostImage
 from storage.sitrep_queries import last_sitrep
 from storage.tx import Row, Tx
 
@@ -98,6 +100,7 @@ class SitrepScheduler:
             if slot is None:
                 return None
             op = await tx.one("SELECT * FROM operations WHERE id=?", (op_id,))
+            assert op is not None  # the schedule's row joined it
             reply = await produce(tx, op, now, slot=slot, late=now - slot > ON_TIME)
             if reply is None:
                 return None
@@ -128,8 +131,6 @@ class SitrepScheduler:
 
     async def post_boards(self) -> None:
         """Draw and post the boards owed now (commands.board_schedule)."""
-        from exports.board import make_board  # matplotlib: only once a board is drawn
-
         async with self._drawing:
             now = self.now()
             todo: list[Row] = await self.bot.db.write(
@@ -137,8 +138,11 @@ class SitrepScheduler:
             for item in todo:
                 picture = await make_board(self.bot.db, item["room_id"], now)
                 image = picture.post_image() if picture is not None else None
-                post = await self.bot.db.write(
-                    lambda tx, item=item, image=image: board_schedule.posted(tx, item, image,
-                                                                             now))
+
+                async def settle(tx: Tx, item: Row = item, image: PostImage | None = image
+                                 ) -> Post | None:
+                    return await board_schedule.posted(tx, item, image, now)
+
+                post = await self.bot.db.write(settle)
                 if post is not None:
                     self.bot.send_post(post)

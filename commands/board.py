@@ -21,6 +21,7 @@ from typing import Any
 from commands.context import Context, Reply
 from commands.reply import B, C, ReplyBuilder, count, ok
 from commands.spec import command
+from exports.board import make_board
 from storage import board as board_rows
 from storage.database import Database
 
@@ -47,8 +48,6 @@ def builder(db: Database, room_id: str, now: Callable[[], datetime]
     stored `redo`, when the bot restarted before the picture was sent."""
 
     async def draw() -> Reply:
-        from exports.board import make_board  # matplotlib: imported where it is used
-
         picture = await make_board(db, room_id, now())
         if picture is None:  # the last takedown was undone meanwhile
             return ok(*NO_TAKEDOWNS)

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from commands.context import Attachment
-from exports import charts, pool
+from exports import chart_input, pool
 from storage import board as board_rows
 from storage.codec import from_db_time, to_db_time
 from storage.database import Database
@@ -29,8 +29,8 @@ from storage.tx import Tx
 @dataclass(frozen=True)
 class BoardPicture:
     filename: str
-    full: charts.Png
-    thumbnail: charts.Png
+    full: chart_input.Png
+    thumbnail: chart_input.Png
     statuses: dict[str, int]  # takedowns per status, those present
     hhour_set: bool
 
@@ -76,27 +76,27 @@ def _answer(agency: dict[str, Any] | None) -> str:
     return "waiting"
 
 
-def takedown(row: dict[str, Any]) -> charts.Takedown:
+def takedown(row: dict[str, Any]) -> chart_input.Takedown:
     """A takedown row as the charts draw it. The actual time is the execution for a done
     takedown, the report (its last change) for go, failed and aborted."""
     status = row["status"]
     actual = (row["executed_at"] if status == "done" else
               row["updated_at"] if status != "planned" else None)
-    return charts.Takedown(ref=f"K-{row['seq']}", target=row["target"], agency=row["agency"],
+    return chart_input.Takedown(ref=f"K-{row['seq']}", target=row["target"], agency=row["agency"],
                            status=status, planned=from_db_time(row["planned_at"]),
                            actual=from_db_time(actual))
 
 
-def to_board(op: dict[str, Any], rows: dict[str, Any], now: datetime) -> charts.Board:
+def to_board(op: dict[str, Any], rows: dict[str, Any], now: datetime) -> chart_input.Board:
     """Storage rows → the chart's plain input."""
     state = rows["rollcall"]
     answers = {a["code"]: a for a in state["agencies"]} if state["seq"] is not None else {}
     takedowns = [takedown(t) for t in rows["takedowns"]]
-    return charts.Board(
+    return chart_input.Board(
         title=f"{op['name']} ({op['code']}) · TLP:{op['tlp']}",
         now=now,
         hhour=from_db_time(op["hhour"]),
-        agencies=[charts.Agency(a["code"], a["tz"], _answer(answers.get(a["code"])))
+        agencies=[chart_input.Agency(a["code"], a["tz"], _answer(answers.get(a["code"])))
                   for a in rows["agencies"]],
         takedowns=takedowns,
         rollcall=rollcall_line(state),
@@ -107,16 +107,18 @@ def filename(code: str, now: datetime) -> str:
     return f"{code}-board-{to_db_time(now)[:16].replace('-', '').replace(':', '')}Z.png"
 
 
-def draw(board: charts.Board) -> tuple[charts.Png, charts.Png]:
-    """In a worker process: the board and its thumbnail."""
-    full = charts.board(board)
-    return full, charts.thumbnail(full)
+def draw(board: chart_input.Board) -> tuple[chart_input.Png, chart_input.Png]:
+    """In a worker process: the board and its thumbnail (matplotlib is imported there)."""
+    from exports import charts as drawing
+
+    full = drawing.board(board)
+    return full, drawing.thumbnail(full)
 
 
 async def make_board(db: Database, room_id: str, now: datetime) -> BoardPicture | None:
     """The room's board now; None when the room has no operation or no takedown."""
 
-    async def read(tx: Tx) -> tuple[str, charts.Board] | None:
+    async def read(tx: Tx) -> tuple[str, chart_input.Board] | None:
         op = await tx.one("SELECT * FROM operations WHERE room_id=?", (room_id,))
         if op is None:
             return None
@@ -128,5 +130,5 @@ async def make_board(db: Database, room_id: str, now: datetime) -> BoardPicture 
     code, data = found
     loop = asyncio.get_running_loop()
     full, thumb = await loop.run_in_executor(pool.executor(), draw, data)
-    return BoardPicture(filename(code, now), full, thumb, charts.status_counts(data.takedowns),
+    return BoardPicture(filename(code, now), full, thumb, chart_input.status_counts(data.takedowns),
                         data.hhour is not None)

@@ -39,12 +39,13 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 from PIL import Image, ImageDraw, ImageFont
 
 from commands.timeparse import format_dtg, format_offset
+from exports.chart_input import STATUSES, Agency, Board, Png, Takedown, status_counts
 
-STATUSES = ("planned", "go", "done", "failed", "aborted")  # commands/takedown.py's states
 STATUS_COLOURS = {
     "planned": "#4c72b0",  # blue: waiting
     "go": "#f5a623",  # amber: under way
@@ -70,40 +71,6 @@ THUMBNAIL_BOX = (800, 600)  # what clients ask the media repository for (Element
 BIG = 40  # takedowns from which the board's rows get thinner
 LABEL_CHARS = 40
 FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-
-
-@dataclass(frozen=True)
-class Png:
-    data: bytes
-    width: int
-    height: int
-
-
-@dataclass(frozen=True)
-class Takedown:
-    ref: str  # "K-3"
-    target: str  # as chat shows it (defanged), or "S-4 (withheld)" in an export
-    agency: str
-    status: str
-    planned: datetime | None
-    actual: datetime | None  # done: executed; go, failed, aborted: reported
-
-
-@dataclass(frozen=True)
-class Agency:
-    code: str
-    zone: str  # IANA
-    answer: str = ""  # roll call: "GO", "NO-GO (reason)", "no answer"; "" without one
-
-
-@dataclass(frozen=True)
-class Board:
-    title: str  # "Operation Firebreak (FIREBREAK) · TLP:AMBER"
-    now: datetime
-    hhour: datetime | None
-    agencies: Sequence[Agency]
-    takedowns: Sequence[Takedown]
-    rollcall: str = ""  # one line: "Roll call R-2 (open): 2 GO · 1 NO-GO · 1 no answer"
 
 
 @dataclass(frozen=True)
@@ -172,14 +139,6 @@ def _span(times: Iterable[datetime], now: datetime) -> tuple[datetime, datetime]
 def _known_times(data: Board) -> list[datetime]:
     times = [x for t in data.takedowns for x in (t.planned, t.actual) if x is not None]
     return times + ([data.hhour] if data.hhour is not None else [])
-
-
-def status_counts(takedowns: Iterable[Takedown]) -> dict[str, int]:
-    """Takedowns per status, in the order of STATUSES, only the statuses present."""
-    counts = dict.fromkeys(STATUSES, 0)
-    for t in takedowns:
-        counts[t.status] = counts.get(t.status, 0) + 1
-    return {s: n for s, n in counts.items() if n}
 
 
 def _time_axis(ax: Axes, start: datetime, end: datetime, hhour: datetime | None,
@@ -376,7 +335,7 @@ def _bars(title: str, labels: Sequence[str], stacks: Mapping[str, Sequence[int]]
     ax.set_yticks(positions, list(labels), fontsize=8)
     ax.set_ylim(len(labels) - 0.5, -0.5)
     ax.margins(x=0.1)  # room for the totals at the bars' ends
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 0.5 arrests
     ax.tick_params(axis="x", labelsize=8)
     for spine in ("top", "right"):
         ax.spines[spine].set_visible(False)

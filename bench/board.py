@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.bigop import ROOM, build
-from exports import charts, pool
+from exports import chart_input, charts, pool
 from exports.board import make_board, to_board
 from storage import board as board_rows
 from storage.database import Database
@@ -56,14 +56,14 @@ async def main() -> dict:
         _spread(path)
         db = await Database.open(path)
 
-        async def read(tx: Tx) -> charts.Board:
+        async def read(tx: Tx) -> chart_input.Board:
             op = await tx.one("SELECT * FROM operations WHERE room_id=?", (ROOM,))
             assert op is not None
             return to_board(op, await board_rows.board_rows(tx, op["id"]), NOW)
 
         data = await db.read(read)
         assert len(data.takedowns) == 500
-        assert set(charts.status_counts(data.takedowns)) == set(STATUSES)
+        assert set(chart_input.status_counts(data.takedowns)) == set(STATUSES)
         charts.board(data)  # fonts and caches warm, as in a worker that drew before
         draws, thumbs = [], []
         for _ in range(RUNS):

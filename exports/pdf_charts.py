@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Image
 
-from exports import charts
+from exports import chart_input, charts
 from exports.board import takedown
 from exports.snapshot import Snapshot
 from storage.codec import from_db_time
@@ -29,7 +29,7 @@ MAX_HEIGHT = 230 * mm
 class ChartData:
     arrests_by_country: dict[str, int]
     seizures_by_kind_status: dict[tuple[str, str], int]
-    timeline: charts.Board
+    timeline: chart_input.Board
     takedowns_left_out: int  # beyond the timeline's limit
 
 
@@ -47,15 +47,15 @@ def chart_data(snap: Snapshot, limit: int) -> ChartData:
         "takedowns", order="planned_at IS NULL, planned_at, seq", limit=limit)]
     generated = from_db_time(snap.generated_at)
     assert generated is not None
-    board = charts.Board(title=f"Takedown timeline · TLP:{snap.tlp}", now=generated,
+    board = chart_input.Board(title=f"Takedown timeline · TLP:{snap.tlp}", now=generated,
                          hhour=from_db_time(snap.op["hhour"]),
-                         agencies=[charts.Agency(a["code"], a["tz"]) for a in snap.agencies],
+                         agencies=[chart_input.Agency(a["code"], a["tz"]) for a in snap.agencies],
                          takedowns=takedowns)
     return ChartData(arrests, seizures, board,
                      max(0, snap.counts["takedowns"] - len(takedowns)))
 
 
-def _embedded(picture: charts.Png) -> Flowable:
+def _embedded(picture: chart_input.Png) -> Flowable:
     width = min(WIDTH, picture.width * 0.75)  # px at 96 dpi in points, at most the frame
     height = width * picture.height / picture.width
     if height > MAX_HEIGHT:

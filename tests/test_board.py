@@ -11,6 +11,7 @@ from PIL import Image
 from bot.sending import Outgoing, SendQueues
 from exports import charts
 from exports.board import to_board
+from exports.chart_input import Board
 from storage import board as board_rows
 from tests.harness import OFFICER, Harness
 
@@ -85,7 +86,7 @@ async def test_rows_show_each_agency_clock_and_its_roll_call_answer(h: Harness) 
     assert board.rollcall == "Go/no-go: R-1 (open) GO 1 · NO-GO DE-BKA · waiting US-FBI"
 
 
-async def read_board(h: Harness) -> charts.Board:
+async def read_board(h: Harness) -> Board:
     async def q(tx):  # type: ignore[no-untyped-def]
         op = await tx.one("SELECT * FROM operations WHERE room_id=?", (h.room,))
         return to_board(op, await board_rows.board_rows(tx, op["id"]), h.clock.now())

@@ -43,7 +43,7 @@ from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 from PIL import Image, ImageDraw, ImageFont
 
-from commands.timeparse import format_dtg, format_offset
+from commands.timeparse import format_dtg, format_local, format_offset
 from exports.chart_input import STATUSES, Agency, Board, Png, Takedown, status_counts
 
 STATUS_COLOURS = {
@@ -121,9 +121,10 @@ def _short(text: str, limit: int = LABEL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _local(at: datetime, zone: str, fmt: str = "%d %H:%M") -> str:
+def _clock(at: datetime, zone: str) -> str:
+    """The time of day alone, for an execution beside its planned time's full form."""
     local = at.astimezone(ZoneInfo(zone))
-    return f"{local:{fmt}} {local.tzname()}"
+    return f"{local:%H:%M} {local.tzname()}"
 
 
 def _span(times: Iterable[datetime], now: datetime) -> tuple[datetime, datetime]:
@@ -218,9 +219,9 @@ def lines(data: Board) -> list[Line]:
         for t in groups[code]:
             local = []
             if t.planned:
-                local.append(f"plan {_local(t.planned, agency.zone)}")
+                local.append(f"plan {format_local(t.planned, agency.zone)}")
             if t.actual and t.status == "done":
-                local.append(f"done {_local(t.actual, agency.zone, '%H:%M')}")
+                local.append(f"done {_clock(t.actual, agency.zone)}")
             note = ""
             if t.planned is None and t.actual is None:
                 note = ("no time yet: at H, H-hour not set" if data.hhour is None
@@ -237,7 +238,7 @@ def board(data: Board) -> Png:
     rows = lines(data)
     big = len(data.takedowns) > BIG
     row, font, mark = (15, 10, 22) if big else (28, 12, 55)
-    head, foot, left, right = 118, 58, 380, 270
+    head, foot, left, right = 118, 58, 360, 300
     height = head + len(rows) * row + foot
     fig = Figure(figsize=(WIDTH / DPI, height / DPI), dpi=DPI)
     ax = fig.add_axes((left / WIDTH, foot / height, 1 - (left + right) / WIDTH,

@@ -77,11 +77,11 @@ async def test_rows_show_each_agency_clock_and_its_roll_call_answer(h: Harness) 
     rows = [(line.label, line.note, line.local) for line in charts.lines(board)]
     assert rows == [
         ("DE-BKA · Europe/Berlin", "roll call: NO-GO (warrant pending)", ""),
-        ("K-3 shop[.]example", "", "plan 25 06:00 CET"),
+        ("K-3 shop[.]example", "", "plan 25 Nov 06:00 CET"),
         ("FR-OFAC · Europe/Paris", "roll call: GO", ""),
-        ("K-1 forum[.]example", "", "plan 25 05:00 CET · done 13:00 CET"),
+        ("K-1 forum[.]example", "", "plan 25 Nov 05:00 CET · done 13:00 CET"),
         ("US-FBI · America/New_York", "roll call: waiting", ""),
-        ("K-2 198[.]51[.]100[.]7", "", "plan 24 23:30 EST"),
+        ("K-2 198[.]51[.]100[.]7", "", "plan 24 Nov 23:30 EST"),
     ]
     assert board.rollcall == "Go/no-go: R-1 (open) GO 1 · NO-GO DE-BKA · waiting US-FBI"
 

@@ -8,12 +8,12 @@ go; a traceback would send them to the source. Unknown keys are errors too, so a
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from commands import RateLimit, Settings, validate
+from commands import BoardSchedule, RateLimit, Settings, timeparse, validate
 
 
 class ConfigError(ValueError):
@@ -45,6 +45,8 @@ class Config:
     processed_retention_days: int = 90
     metrics_listen: tuple[str, int] | None = None  # host, port; None: no metrics server
     max_sync_age: float = 90.0  # /healthz is 503 when the last good sync is older
+    # When the action-day board posts itself.
+    boards: BoardSchedule = field(default_factory=BoardSchedule)
 
 
 MAX_SLOW_WORKERS = 16
@@ -56,6 +58,7 @@ KNOWN = {
     "runtime": {"undecryptable_timeout", "slow_workers", "processed_retention_days"},
     "limits": {"commands_per_minute", "burst"},
     "metrics": {"listen", "max_sync_age"},
+    "board": {"before_h", "with_sitreps"},
 }
 
 
@@ -143,6 +146,16 @@ def parse(data: dict[str, Any], base: Path | None = None) -> Config:
     max_sync_age = _get(data, "metrics", "max_sync_age", float, 90.0)
     if max_sync_age <= 0:
         raise ConfigError("metrics.max_sync_age: expected seconds > 0")
+    before_h = _get(data, "board", "before_h", str, "15m")
+    if before_h.strip().lower() == "off":
+        board_before_h = None
+    else:
+        try:
+            board_before_h = timeparse.parse_duration(before_h)
+        except timeparse.TimeError:
+            raise ConfigError('board.before_h: expected a duration before H-hour such as '
+                              f'"15m" or "1h", or "off" (got {before_h!r})') from None
+    with_sitreps = _get(data, "board", "with_sitreps", bool, True)
     return Config(
         matrix=MatrixConfig(homeserver.rstrip("/"), user_id, password, token, device_name),
         data_dir=data_dir,
@@ -156,6 +169,7 @@ def parse(data: dict[str, Any], base: Path | None = None) -> Config:
         processed_retention_days=retention,
         metrics_listen=None if listen is None else _host_port(listen, "metrics.listen"),
         max_sync_age=max_sync_age,
+        boards=BoardSchedule(before_h=board_before_h, with_sitreps=with_sitreps),
     )
 
 

@@ -55,12 +55,13 @@ from bot.intake import BoundedTasks, Checkpoints, RoomLanes
 from bot.message_text import command_text
 from bot.metrics import Metrics
 from bot.rooms import PowerLevels
-from bot.sending import Outgoing, SendQueues, notice_content
+from bot.sending import Outgoing, SendQueues, image_attachment, notice_content
 from bot.slow_work import SlowWork
 from bot.undecryptable import Undecryptables
 from bot.witness import RoomHistory
 from commands import Clock, Dispatcher, Incoming, RateLimiter, Reply, queued
 from exports import pool
+from exports.board import drawer
 from exports.build import exporter
 from exports.files import discard_leftovers
 from storage.database import Database
@@ -177,6 +178,7 @@ class Bot:
         self.dispatcher = Dispatcher(self.db, self.config.settings, self.clock,
                                      room_members=self._members_of,
                                      exporter=exporter(self.db),
+                                     draw_board=drawer(self.db),
                                      limiter=RateLimiter(self.config.limits),
                                      observe=self.metrics.command)
         if self.config.path is not None and exposed(self.config.path):
@@ -321,7 +323,7 @@ class Bot:
             self.metrics.synced()
             await self._after_sync()
             await self.undecryptable.retry(self._decrypted_late, _undecryptable_notice,
-                                           self._send_post)
+                                           self.send_post)
             self.metrics.set_undecryptable(self.undecryptable.count)
             if first:
                 self.ready.set()
@@ -333,7 +335,7 @@ class Bot:
             self.lanes.put(room_id, functools.partial(self._resend, room_id, event_id, reply))
         self._unsent = []
         for post in await self.outbox.unsent():
-            self._send_post(post)
+            self.send_post(post)
         await self.undecryptable.load()
 
     async def _started(self) -> None:
@@ -586,14 +588,19 @@ class Bot:
                    extra: dict[str, Any] | None = None) -> None:
         """For scheduled posts (sitreps, reminders): queued behind replies to that room, and
         kept in the outbox until sent, so a shutdown or an outage does not lose it."""
-        self._send_post(await self.outbox.add(
+        self.send_post(await self.outbox.add(
             room_id, notice_content(text, html, None, extra), self.clock.now()))
 
-    def _send_post(self, post: Post) -> None:
+    def send_post(self, post: Post) -> None:
+        """Queue a post already in the outbox: one the caller added in its own transaction
+        (a scheduled board, with the record that it is posted), or one owed since the last
+        run. A post with a picture goes as m.image."""
+
         async def sent() -> None:
             await self.outbox.sent(post.id)
 
-        self.sender.put(Outgoing(post.room_id, post.content, done=sent, txn_id=post.txn_id))
+        self.sender.put(Outgoing(post.room_id, post.content, done=sent, txn_id=post.txn_id,
+                                 attachment=image_attachment(post.image)))
 
     async def _resend(self, room_id: str, event_id: str, reply: Reply) -> None:
         log.info("re-sending the reply to %s that was committed but not sent", event_id)

@@ -5,11 +5,14 @@ rebuilt from `sitrep_schedules` at start-up and whenever a lead changes a schedu
 one-second reconcile job notices). A job firing, or the start-up catch-up, asks
 `commands.schedule.latest_due_slot` which slot is due and `commands.sitrep.produce`
 records it under a UNIQUE (operation, slot) key, so a slot is posted once: late after
-downtime (only the latest missed one), never twice.
+downtime (only the latest missed one), never twice. The action-day board follows at
+H − before_h and after each sitrep of the action phase (commands.board_schedule): owed in
+the transaction that decides it, drawn outside any transaction, posted through the outbox.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -18,15 +21,22 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from commands import (
+    BoardSchedule,
     Reply,
+    board_posted,
+    boards_due,
     due_reminders,
     latest_due_slot,
+    owe_board_with_sitrep,
     produce_sitrep,
     record_reminder,
     trigger_for,
 )
+from exports.board import make_board
+from storage import sitreps
 from storage.codec import from_db_time
-from storage.tx import Tx
+from storage.outbox import Post, PostImage
+from storage.tx import Row, Tx
 
 if TYPE_CHECKING:
     from bot.runtime import Bot
@@ -36,8 +46,11 @@ ON_TIME = timedelta(seconds=30)  # jobs post within a second or two; later than 
 
 
 class SitrepScheduler:
-    def __init__(self, reconcile_seconds: float = 1.0) -> None:
+    def __init__(self, reconcile_seconds: float = 1.0,
+                 boards: BoardSchedule | None = None) -> None:
         self.reconcile_seconds = reconcile_seconds
+        self.boards = boards or BoardSchedule()
+        self._drawing = asyncio.Lock()  # one board at a time: a second run finds it settled
         self._jobs: dict[int, tuple[str, str, str, str]] = {}
         self.scheduler: AsyncIOScheduler | None = None
         self.bot: Bot
@@ -77,6 +90,7 @@ class SitrepScheduler:
                 self._jobs[op_id] = signature
             await self.post_due_sitrep(op_id)
         await self.post_reminders()
+        await self.post_boards()
 
     async def post_due_sitrep(self, op_id: int) -> None:
         now = self.now()
@@ -94,14 +108,20 @@ class SitrepScheduler:
             if slot is None:
                 return None
             op = await tx.one("SELECT * FROM operations WHERE id=?", (op_id,))
-            assert op is not None  # the schedule was joined to it in this transaction
+            assert op is not None  # the schedule's row joined it
             reply = await produce_sitrep(tx, op, now, slot=slot, late=now - slot > ON_TIME)
-            return (row["room_id"], reply) if reply else None
+            if reply is None:
+                return None
+            sitrep = await sitreps.latest(tx, op_id)
+            assert sitrep is not None
+            await owe_board_with_sitrep(tx, op, sitrep["number"], now, self.boards)
+            return row["room_id"], reply
 
         result = await self.bot.db.write(decide)
         if result:
             room_id, reply = result
             await self.bot.post(room_id, reply.text, reply.html, reply.extra_content)
+            await self.post_boards()  # the sitrep's board right behind it
 
     async def post_reminders(self) -> None:
         now = self.now()
@@ -117,4 +137,20 @@ class SitrepScheduler:
         for room_id, reply in await self.bot.db.write(decide):
             await self.bot.post(room_id, reply.text, reply.html)
 
+    async def post_boards(self) -> None:
+        """Draw and post the boards owed now (commands.board_schedule)."""
+        async with self._drawing:
+            now = self.now()
+            todo: list[Row] = await self.bot.db.write(
+                lambda tx: boards_due(tx, now, self.boards))
+            for item in todo:
+                picture = await make_board(self.bot.db, item["room_id"], now)
+                image = picture.post_image() if picture is not None else None
 
+                async def settle(tx: Tx, item: Row = item, image: PostImage | None = image
+                                 ) -> Post | None:
+                    return await board_posted(tx, item, image, now)
+
+                post = await self.bot.db.write(settle)
+                if post is not None:
+                    self.bot.send_post(post)

@@ -18,6 +18,7 @@ from nio import AsyncClient, ErrorResponse, RoomSendResponse, UploadResponse
 from nio.exceptions import OlmUnverifiedDeviceError
 
 from commands import Attachment, visible, visible_html
+from storage.outbox import PostImage
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -30,6 +31,16 @@ TOTAL_CAP = 1000
 FINAL_ERRORS = {"M_FORBIDDEN", "M_UNKNOWN_TOKEN", "M_BAD_JSON", "M_NOT_JSON", "M_TOO_LARGE",
                 "M_UNKNOWN"}
 RATE_LIMITED = "M_LIMIT_EXCEEDED"
+
+
+def image_attachment(image: PostImage | None) -> Attachment | None:
+    """A picture kept with an outbox post, as the attachment uploaded for it (m.image)."""
+    if image is None:
+        return None
+    thumbnail = Attachment(f"thumbnail-{image.filename}", image.mimetype, data=image.thumbnail,
+                           width=image.thumbnail_width, height=image.thumbnail_height)
+    return Attachment(image.filename, image.mimetype, data=image.data, width=image.width,
+                      height=image.height, thumbnail=thumbnail)
 
 
 @dataclass
@@ -252,10 +263,37 @@ class SendQueues:
         raise RuntimeError("devices kept appearing unjudged; not sent")
 
     async def _upload(self, room_id: str, att: Attachment, content: dict) -> dict:
+        """Upload the file (encrypted in an encrypted room) and make its event: m.file, or
+        m.image with its size and thumbnail, the thumbnail encrypted like the file."""
         room = self.client.rooms.get(room_id)
         encrypted = bool(room and room.encrypted)
+        info: dict[str, Any] = {"mimetype": att.mimetype, "size": att.size}
+        file_content = {
+            "msgtype": "m.image" if att.is_image else "m.file",
+            "body": att.filename,
+            "filename": att.filename,
+            "info": info,
+            **await self._store(att, encrypted),
+            **{k: v for k, v in content.items() if k in ("m.relates_to",)},
+        }
+        if att.is_image:
+            info.update(w=att.width, h=att.height)
+            thumb = att.thumbnail
+            if thumb is not None and thumb.is_image:
+                stored = await self._store(thumb, encrypted)
+                info["thumbnail_info"] = {"w": thumb.width, "h": thumb.height,
+                                          "mimetype": thumb.mimetype, "size": thumb.size}
+                if encrypted:
+                    info["thumbnail_file"] = stored["file"]
+                else:
+                    info["thumbnail_url"] = stored["url"]
+        return file_content
+
+    async def _store(self, att: Attachment, encrypted: bool) -> dict[str, Any]:
+        """One upload to the media repository: `{"file": {url, key, iv, hashes, v}}` when
+        encrypted (the keys travel only inside the encrypted event), else `{"url": ...}`."""
         size = att.size
-        with att.path.open("rb") as f:
+        with att.open() as f:
 
             async def attempt() -> Any:
                 f.seek(0)  # a retry starts the stream again
@@ -264,18 +302,9 @@ class SendQueues:
                                                 filesize=size)
 
             resp, keys = await self._with_retries(attempt, UploadResponse)
-        file_content = {
-            "msgtype": "m.file",
-            "body": att.filename,
-            "filename": att.filename,
-            "info": {"mimetype": att.mimetype, "size": size},
-            **{k: v for k, v in content.items() if k in ("m.relates_to",)},
-        }
         if encrypted:
-            file_content["file"] = {"url": resp.content_uri, **keys}
-        else:
-            file_content["url"] = resp.content_uri
-        return file_content
+            return {"file": {"url": resp.content_uri, **keys}}
+        return {"url": resp.content_uri}
 
     async def _with_retries(self, call: Callable[[], Awaitable[Any]], ok_type: type) -> Any:
         """A 429 is the server pacing us, not a failure: it is waited out for as long as it

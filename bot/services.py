@@ -14,4 +14,4 @@ def services_for(config: Config) -> list[Service]:
     from bot.housekeeping import Housekeeping
     from bot.scheduler import SitrepScheduler
 
-    return [SitrepScheduler(), Housekeeping()]
+    return [SitrepScheduler(boards=config.boards), Housekeeping()]

@@ -7,15 +7,21 @@ without touching them. Inside the package, modules import each other directly.
 """
 
 from commands.audit import findings as audit_findings
-from commands.core import validate
+from commands.board_schedule import BoardSchedule
+from commands.board_schedule import due as boards_due
+from commands.board_schedule import owe_with_sitrep as owe_board_with_sitrep
+from commands.board_schedule import posted as board_posted
+from commands.core import timeparse, validate
 from commands.core.dispatcher import CommandObserver, Dispatcher
 from commands.core.ratelimit import RateLimit, RateLimiter
 from commands.core.records import PREFIX, dtg
 from commands.core.reply import queued
 from commands.core.types import (
     Attachment,
+    BoardDrawer,
     Clock,
     CommandError,
+    DrawnBoard,
     Exporter,
     ExportSummary,
     Incoming,
@@ -38,10 +44,13 @@ __all__ = [
     "PREFIX",
     "WITNESS_KEY",
     "Attachment",
+    "BoardDrawer",
+    "BoardSchedule",
     "Clock",
     "CommandError",
     "CommandObserver",
     "Dispatcher",
+    "DrawnBoard",
     "ExportSummary",
     "Exporter",
     "Incoming",
@@ -54,13 +63,17 @@ __all__ = [
     "WitnessUnavailable",
     "WitnessedHead",
     "audit_findings",
+    "board_posted",
+    "boards_due",
     "dtg",
     "due_reminders",
     "latest_due_slot",
+    "owe_board_with_sitrep",
     "parse_head",
     "produce_sitrep",
     "queued",
     "record_reminder",
+    "timeparse",
     "trigger_for",
     "validate",
     "visible",

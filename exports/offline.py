@@ -25,6 +25,7 @@ async def export_to_file(db_path: Path, room_id: str, fmt: str, tlp: str | None,
     path = out or Path(attachment.filename)
     if path.is_dir():
         path = path / attachment.filename
+    assert attachment.path is not None  # export files are written to disk, never held
     shutil.move(attachment.path, path)
     path.chmod(0o600)
     return path

@@ -17,7 +17,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
-from exports import text
+from exports import pdf_charts, text
 from exports.snapshot import RECORD_KINDS, Snapshot
 
 # A printout is for reading: past this many rows per kind, the json/csv exports carry the
@@ -64,6 +64,8 @@ def build(snap: Snapshot, out: BinaryIO) -> None:
                    Paragraph(_clean(f"{text.banner(snap)} · generated {snap.generated_at}"),
                              body), Spacer(1, 4 * mm)]
     story += [Paragraph(_clean(line), body) for line in text.totals(snap)]
+    charts = pdf_charts.chart_data(snap, limit=MAX_ROWS)
+    story += pdf_charts.summary_charts(charts)
     story.append(Paragraph("Agencies", sub))
     story += [Paragraph(_clean(f"{a['code']} · {a['country']} · {a['tz']}"
                                + (f" · {a['name']}" if a["name"] else "")), body)
@@ -86,6 +88,10 @@ def build(snap: Snapshot, out: BinaryIO) -> None:
                 f"… {count - MAX_ROWS} more {text.TITLES[kind].lower()}: see the json or "
                 "csv export for every record."), body))
     story.append(Paragraph("Takedown timeline", sub))
+    story.append(pdf_charts.timeline_chart(charts))
+    if charts.takedowns_left_out:
+        story.append(Paragraph(_clean(f"The chart shows the first {MAX_ROWS} takedowns by "
+                                      "planned time."), body))
     story += [Paragraph(_clean(line), body) for line in text.timeline(snap, limit=MAX_ROWS)]
     if snap.counts["takedowns"] > MAX_ROWS:
         story.append(Paragraph(_clean(f"… {snap.counts['takedowns'] - MAX_ROWS} more in the "

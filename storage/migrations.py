@@ -358,6 +358,22 @@ MIGRATIONS: tuple[Migration, ...] = (
         created_at TEXT NOT NULL
     );
     """),
+    Migration(7, "the action-day board posted by itself: boards owed, pictures kept with "
+              "their post until the homeserver has them", """
+    CREATE TABLE board_posts (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        key TEXT NOT NULL,
+        due_at TEXT NOT NULL,
+        settled_at TEXT,
+        skipped INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (op_id, key)
+    );
+    CREATE INDEX board_posts_owed ON board_posts (op_id) WHERE settled_at IS NULL;
+    ALTER TABLE outbox ADD COLUMN image TEXT;
+    ALTER TABLE outbox ADD COLUMN image_data BLOB;
+    ALTER TABLE outbox ADD COLUMN thumbnail_data BLOB;
+    """),
 )
 
 LATEST = MIGRATIONS[-1].version

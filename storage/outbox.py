@@ -1,6 +1,8 @@
 """Posts the bot owes a room that are not replies to a command (sitreps, reminders, the
-"could not decrypt" notice): kept until the homeserver has them, so a post that a shutdown
-or an outage kept from going out is sent at the next start instead of being lost.
+"could not decrypt" notice, the scheduled action-day board): kept until the homeserver has
+them, so a post that a shutdown or an outage kept from going out is sent at the next start
+instead of being lost. A picture is kept with its post (`PostImage`), so the restart sends
+the picture that was made when the post was due, as a sitrep's text is the one made then.
 
 (Replies to commands need no outbox: `processed_events.delivered` already says which
 were not sent.)
@@ -20,19 +22,41 @@ from storage.tx import Row, Tx
 
 
 @dataclass(frozen=True)
+class PostImage:
+    """A PNG posted as m.image, with its thumbnail (the content gets their uploads)."""
+
+    filename: str
+    data: bytes
+    width: int
+    height: int
+    thumbnail: bytes
+    thumbnail_width: int
+    thumbnail_height: int
+    mimetype: str = "image/png"
+
+
+@dataclass(frozen=True)
 class Post:
     id: int
     room_id: str
     content: dict[str, Any]
     txn_id: str  # the homeserver's transaction id: sending it again never posts it twice
+    image: PostImage | None = None
 
 
-async def add_post(tx: Tx, room_id: str, content: dict[str, Any], now: datetime) -> Post:
+async def add_post(tx: Tx, room_id: str, content: dict[str, Any], now: datetime,
+                   image: PostImage | None = None) -> Post:
     """Inside the caller's transaction, so the post exists exactly if what it reports does."""
+    meta = None if image is None else json.dumps({
+        "filename": image.filename, "mimetype": image.mimetype, "width": image.width,
+        "height": image.height, "thumbnail_width": image.thumbnail_width,
+        "thumbnail_height": image.thumbnail_height})
     row = await tx.one(
-        "INSERT INTO outbox (room_id, content, txn_id, created_at) VALUES (?, ?, ?, ?) "
-        "RETURNING *",
-        (room_id, json.dumps(content), f"opsroom-post-{uuid.uuid4().hex}", to_db_time(now)))
+        "INSERT INTO outbox (room_id, content, txn_id, created_at, image, image_data, "
+        "thumbnail_data) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        (room_id, json.dumps(content), f"opsroom-post-{uuid.uuid4().hex}", to_db_time(now),
+         meta, None if image is None else image.data,
+         None if image is None else image.thumbnail))
     return _post(row)
 
 
@@ -57,4 +81,8 @@ class Outbox:
 
 
 def _post(row: Any) -> Post:
-    return Post(row["id"], row["room_id"], json.loads(row["content"]), row["txn_id"])
+    image = None
+    if row["image"] is not None:
+        image = PostImage(data=bytes(row["image_data"]),
+                          thumbnail=bytes(row["thumbnail_data"]), **json.loads(row["image"]))
+    return Post(row["id"], row["room_id"], json.loads(row["content"]), row["txn_id"], image)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from commands.core.dispatcher import Dispatcher
 from commands.core.types import Incoming, Reply, Settings
+from exports.board import drawer
 from exports.build import exporter
 from storage.database import Database
 from tests.clock import FixedClock
@@ -33,8 +34,9 @@ class Harness:
     async def open(cls, tmp: Path, settings: Settings | None = None) -> Harness:
         db = await Database.open(tmp / "data" / "opsroom.db")
         clock = FixedClock(START)
-        return cls(db, Dispatcher(db, settings or Settings(), clock, exporter=exporter(db)),
-                   clock)
+        dispatcher = Dispatcher(db, settings or Settings(), clock, exporter=exporter(db),
+                                draw_board=drawer(db))
+        return cls(db, dispatcher, clock)
 
     def incoming(self, body: str, sender: str = LEAD, power: int | None = None,
                  event_id: str | None = None, room: str | None = None) -> Incoming:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.config import ConfigError, load, parse
+from commands.board_schedule import BoardSchedule
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = {
@@ -62,6 +64,11 @@ def test_example_config_is_valid() -> None:
     (with_("metrics", listen=":9464"), "metrics.listen"),
     (with_("metrics", listen=9464), "metrics.listen"),
     (with_("metrics", max_sync_age=0), "metrics.max_sync_age"),
+    (with_("board", before_h="soon"), "board.before_h"),
+    (with_("board", before_h=15), "board.before_h"),
+    (with_("board", before_h="0m"), "board.before_h"),
+    (with_("board", with_sitreps="yes"), "board.with_sitreps"),
+    (with_("board", before="15m"), "board.before"),
 ])
 def test_bad_config_names_the_key(data: dict, key: str) -> None:
     with pytest.raises(ConfigError) as exc:
@@ -80,6 +87,15 @@ def test_limits_retention_and_metrics_are_read_with_defaults_when_absent() -> No
     assert (config.limits.per_minute, config.limits.burst) == (0, 3)
     assert config.metrics_listen == ("::1", 9100) and config.max_sync_age == 30.0
     assert config.processed_retention_days == 7
+
+
+def test_board_posting_is_read_with_defaults_and_can_be_switched_off() -> None:
+    assert parse(GOOD).boards == BoardSchedule(timedelta(minutes=15), with_sitreps=True)
+    config = parse(with_("board", before_h="1h30m", with_sitreps=False))
+    assert config.boards == BoardSchedule(timedelta(hours=1, minutes=30), with_sitreps=False)
+    assert parse(with_("board", before_h="off")).boards.before_h is None
+    with pytest.raises(ConfigError, match=r'board\.before_h: .*"15m".*"off"'):
+        parse(with_("board", before_h="15 minutes"))
 
 
 def test_check_config_accepts_every_documented_key(tmp_path: Path) -> None:

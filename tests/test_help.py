@@ -85,6 +85,7 @@ BAD_CALL = {
     ("asset",): "!asset frozen lots EUR",
     ("asset", "list"): "!asset list page=0",
     ("audit", "verify"): "!audit verify now",
+    ("board",): "!board now",
     ("export",): "!export docx",
     ("help",): "!help task add",
     ("hhour",): "!hhour yesterday-ish",

@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from commands.core.types import Clock, CommandError, Exporter, Incoming, Settings, WitnessSource
+from commands.core.types import (
+    BoardDrawer,
+    Clock,
+    CommandError,
+    Exporter,
+    Incoming,
+    Settings,
+    WitnessSource,
+)
 from storage.codec import to_db_time
 from storage.database import Database
 from storage.tx import Actor, Row, Tx
@@ -35,6 +43,8 @@ class Context:
     witness: WitnessSource | None = None
     # Builds /export's file (exports/build.py), handed in by the runtime.
     exporter: Exporter | None = None
+    # Draws /board's picture (exports/board.py), handed in by the runtime.
+    draw_board: BoardDrawer | None = None
     # What this command needed a lead for; kept with its changes so that /undo of them
     # needs a lead too, even when the command's declaration does not say so (/hhour TIME,
     # a lead changing an officer's record).

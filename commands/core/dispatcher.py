@@ -20,12 +20,13 @@ import uuid
 from collections.abc import Awaitable, Callable, Collection
 from zoneinfo import ZoneInfo
 
-from commands import audit, export
+from commands import audit, board, export
 from commands.core import registry, reply, spec
 from commands.core.context import Context
 from commands.core.ratelimit import RateLimit, RateLimiter
 from commands.core.tokenizer import Token, is_command, tokenize
 from commands.core.types import (
+    BoardDrawer,
     Clock,
     CommandError,
     Exporter,
@@ -56,6 +57,7 @@ class Dispatcher:
                  room_members: Callable[[str], Collection[str]] | None = None,
                  witness: WitnessSource | None = None,
                  exporter: Exporter | None = None,
+                 draw_board: BoardDrawer | None = None,
                  limiter: RateLimiter | None = None,
                  observe: CommandObserver | None = None) -> None:
         registry.load()
@@ -66,6 +68,7 @@ class Dispatcher:
         # The room's history as /audit verify reads it; the runtime sets it after login.
         self.witness = witness
         self.exporter = exporter
+        self.draw_board = draw_board
         self.limiter = limiter
         self.observe = observe
 
@@ -183,6 +186,8 @@ class Dispatcher:
                                                    previous.redo["tlp"], self.clock.now)
         elif previous.redo and "audit" in previous.redo:
             previous.after_commit = audit.verifier(self.db, room_id, self.witness)
+        elif previous.redo and "board" in previous.redo and self.draw_board is not None:
+            previous.after_commit = board.builder(self.draw_board, room_id, self.clock.now)
         return previous
 
     async def _handle(self, tx: Tx, msg: Incoming) -> tuple[Reply, str, str]:
@@ -248,6 +253,7 @@ class Dispatcher:
             room_members=lambda: self.room_members(msg.room_id),
             witness=self.witness,
             exporter=self.exporter,
+            draw_board=self.draw_board,
         )
         try:
             if cmd.needs_op:

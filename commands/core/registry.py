@@ -16,6 +16,7 @@ MODULES = (
     "asset",
     "preserve",
     "takedown",
+    "board",
     "rollcall",
     "sitrep",
     "export",

@@ -7,11 +7,12 @@ one place. Nothing here knows about nio, so handlers can be tested without a hom
 
 from __future__ import annotations
 
+import io
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 
 @dataclass(frozen=True)
@@ -27,22 +28,45 @@ class Incoming:
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file sent with a reply. Exports can be large, so it stays on disk (0600, in the
-    data dir) and is streamed to the homeserver; whoever sends it discards it after."""
+    """A file sent with a reply. Exports can be large, so they stay on disk (0600, in the
+    data dir) and are streamed to the homeserver; a picture (the board) is small and is
+    made in memory (`data`). Whoever sends it discards it after. With a `width` and a
+    `height` it is an image: sent as m.image, with its `thumbnail`."""
 
     filename: str
     mimetype: str
-    path: Path
+    path: Path | None = None
+    data: bytes | None = None
+    width: int | None = None
+    height: int | None = None
+    thumbnail: Attachment | None = None
+
+    @property
+    def is_image(self) -> bool:
+        return self.width is not None and self.height is not None
 
     @property
     def size(self) -> int:
+        if self.data is not None:
+            return len(self.data)
+        assert self.path is not None
         return self.path.stat().st_size
 
     def read(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        assert self.path is not None
         return self.path.read_bytes()
 
+    def open(self) -> BinaryIO:
+        if self.data is not None:
+            return io.BytesIO(self.data)
+        assert self.path is not None
+        return self.path.open("rb")
+
     def discard(self) -> None:
-        self.path.unlink(missing_ok=True)
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
 
 
 @dataclass
@@ -157,3 +181,23 @@ class Exporter(Protocol):
 
     async def __call__(self, room_id: str, fmt: str, tlp: str | None, at: datetime
                        ) -> tuple[Attachment, ExportSummary]: ...
+
+
+@dataclass(frozen=True)
+class DrawnBoard:
+    """The action-day board as drawn (exports/board.py), with what its reply says."""
+
+    attachment: Attachment
+    statuses: dict[str, int]  # takedowns per status, those present
+    hhour_set: bool
+
+    @property
+    def takedowns(self) -> int:
+        return sum(self.statuses.values())
+
+
+class BoardDrawer(Protocol):
+    """Draws a room's action-day board (None: it has no takedowns). Handed to the
+    dispatcher by the runtime, like the `Exporter`, for the same reason."""
+
+    async def __call__(self, room_id: str, at: datetime) -> DrawnBoard | None: ...

@@ -1,0 +1,146 @@
+"""The action-day board as a picture: its rows read from storage in the bot's process,
+drawn by exports.charts in the export worker pool.
+
+Drawing is CPU work that holds Python's GIL for a few hundred milliseconds (500
+takedowns), which in a thread would stall every room's commands; the worker processes
+exist for exactly that (exports.pool). Only plain values cross to the worker.
+
+The board shows every takedown of the room, as `/takedown list` does: it goes to the
+operation's own room, whose members see those records in chat already. Its title carries
+the operation's TLP, like a sitrep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from commands import Attachment, BoardDrawer, DrawnBoard
+from exports import chart_input, pool
+from storage import board as board_rows
+from storage.codec import from_db_time, to_db_time
+from storage.database import Database
+from storage.outbox import PostImage
+from storage.tx import Tx
+
+
+@dataclass(frozen=True)
+class BoardPicture:
+    filename: str
+    full: chart_input.Png
+    thumbnail: chart_input.Png
+    statuses: dict[str, int]  # takedowns per status, those present
+    hhour_set: bool
+
+    @property
+    def takedowns(self) -> int:
+        return sum(self.statuses.values())
+
+    def attachment(self) -> Attachment:
+        """For a reply: sent as m.image with its thumbnail."""
+        return Attachment(self.filename, "image/png", data=self.full.data,
+                          width=self.full.width, height=self.full.height,
+                          thumbnail=Attachment(f"thumbnail-{self.filename}", "image/png",
+                                               data=self.thumbnail.data,
+                                               width=self.thumbnail.width,
+                                               height=self.thumbnail.height))
+
+    def post_image(self) -> PostImage:
+        """For a scheduled post: kept in the outbox until sent."""
+        return PostImage(self.filename, self.full.data, self.full.width, self.full.height,
+                         self.thumbnail.data, self.thumbnail.width, self.thumbnail.height)
+
+
+def rollcall_line(state: dict[str, Any]) -> str:
+    """The go/no-go state in one line, as the sitrep words it."""
+    if state["seq"] is None:
+        return "Go/no-go: no roll call yet"
+    go = [a["code"] for a in state["agencies"] if a["ready"] is True]
+    nogo = [a["code"] for a in state["agencies"] if a["ready"] is False]
+    waiting = [a["code"] for a in state["agencies"] if a["ready"] is None]
+    verdict = ("ALL GO" if not nogo and not waiting else
+               f"GO {len(go)} · NO-GO {', '.join(nogo) or 0} · waiting "
+               f"{', '.join(waiting) or 0}")
+    return f"Go/no-go: R-{state['seq']} ({'open' if state['open'] else 'closed'}) {verdict}"
+
+
+def _answer(agency: dict[str, Any] | None) -> str:
+    if agency is None:
+        return ""
+    if agency["ready"] is True:
+        return "GO"
+    if agency["ready"] is False:
+        return f"NO-GO ({agency['reason']})" if agency["reason"] else "NO-GO"
+    return "waiting"
+
+
+def takedown(row: dict[str, Any]) -> chart_input.Takedown:
+    """A takedown row as the charts draw it. The actual time is the execution for a done
+    takedown, the report (its last change) for go, failed and aborted."""
+    status = row["status"]
+    actual = (row["executed_at"] if status == "done" else
+              row["updated_at"] if status != "planned" else None)
+    return chart_input.Takedown(ref=f"K-{row['seq']}", target=row["target"], agency=row["agency"],
+                           status=status, planned=from_db_time(row["planned_at"]),
+                           actual=from_db_time(actual))
+
+
+def to_board(op: dict[str, Any], rows: dict[str, Any], now: datetime) -> chart_input.Board:
+    """Storage rows → the chart's plain input."""
+    state = rows["rollcall"]
+    answers = {a["code"]: a for a in state["agencies"]} if state["seq"] is not None else {}
+    takedowns = [takedown(t) for t in rows["takedowns"]]
+    return chart_input.Board(
+        title=f"{op['name']} ({op['code']}) · TLP:{op['tlp']}",
+        now=now,
+        hhour=from_db_time(op["hhour"]),
+        agencies=[chart_input.Agency(a["code"], a["tz"], _answer(answers.get(a["code"])))
+                  for a in rows["agencies"]],
+        takedowns=takedowns,
+        rollcall=rollcall_line(state),
+    )
+
+
+def filename(code: str, now: datetime) -> str:
+    return f"{code}-board-{to_db_time(now)[:16].replace('-', '').replace(':', '')}Z.png"
+
+
+def draw(board: chart_input.Board) -> tuple[chart_input.Png, chart_input.Png]:
+    """In a worker process: the board and its thumbnail (matplotlib is imported there)."""
+    from exports import charts as drawing
+
+    full = drawing.board(board)
+    return full, drawing.thumbnail(full)
+
+
+async def make_board(db: Database, room_id: str, now: datetime) -> BoardPicture | None:
+    """The room's board now; None when the room has no operation or no takedown."""
+
+    async def read(tx: Tx) -> tuple[str, chart_input.Board] | None:
+        op = await tx.one("SELECT * FROM operations WHERE room_id=?", (room_id,))
+        if op is None:
+            return None
+        return op["code"], to_board(op, await board_rows.board_rows(tx, op["id"]), now)
+
+    found = await db.read(read)
+    if found is None or not found[1].takedowns:
+        return None
+    code, data = found
+    loop = asyncio.get_running_loop()
+    full, thumb = await loop.run_in_executor(pool.executor(), draw, data)
+    return BoardPicture(filename(code, now), full, thumb, chart_input.status_counts(data.takedowns),
+                        data.hhour is not None)
+
+
+def drawer(db: Database) -> BoardDrawer:
+    """The /board drawer the runtime gives the dispatcher."""
+
+    async def draw_board(room_id: str, at: datetime) -> DrawnBoard | None:
+        picture = await make_board(db, room_id, at)
+        if picture is None:
+            return None
+        return DrawnBoard(picture.attachment(), picture.statuses, picture.hhour_set)
+
+    return draw_board

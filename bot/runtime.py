@@ -58,11 +58,11 @@ from bot.sending import Outgoing, SendQueues
 from bot.slow_work import SlowWork
 from bot.undecryptable import Undecryptables
 from bot.witness import RoomHistory
+from commands import deconflict
 from commands import reply as replies
 from commands.context import Clock, Incoming, Reply
 from commands.dispatcher import Dispatcher
 from commands.ratelimit import RateLimiter
-from commands.visible import visible, visible_html
 from exports import pool
 from exports.files import discard_leftovers
 from storage.database import Database
@@ -187,6 +187,8 @@ class Bot:
                         "bot's password: chmod 600 it", self.config.path)
         self.intake = IntakeStore(self.db)
         self.outbox = Outbox(self.db)
+        if indexed := await deconflict.index_existing(self.db):
+            log.info("deconfliction: %d records from before its index were indexed", indexed)
         if self.state_path.exists():
             self.state.update(json.loads(self.state_path.read_text()))
         self._since = self.state["next_batch"]
@@ -526,6 +528,8 @@ class Bot:
             encrypted=encrypted,
         )
         reply = await self.dispatcher.commit(msg)
+        for post in reply.posts:  # to other rooms (deconfliction); kept in the outbox
+            self._send_post(post)
         if reply.trust_changed:
             await self.trust.confirmed(reply.trust_changed)
         if not reply.duplicate:
@@ -562,8 +566,8 @@ class Bot:
         ahead = self.slow.submit(room_id, event_id, slow_part)
         if ahead:
             notice = replies.queued(reply, ahead)
-            self.sender.put(Outgoing(room_id, _notice_content(notice.text, notice.html,
-                                                              event_id)))
+            self.sender.put(Outgoing(room_id, replies.notice_content(notice.text, notice.html,
+                                                                     event_id)))
 
     def send_reply(self, room_id: str, event_id: str, reply: Reply,
                    sent_at: float | None = None) -> None:
@@ -572,7 +576,7 @@ class Bot:
         (the command's origin_server_ts, seconds) is for the reply latency metric. The
         transaction ids derive from the command, so sending again (after a restart, or a
         resend racing a redelivery) never posts twice."""
-        content = _notice_content(reply.text, reply.html, event_id, reply.extra_content)
+        content = replies.notice_content(reply.text, reply.html, event_id, reply.extra_content)
 
         async def delivered() -> None:
             await self.dispatcher.delivered(event_id)
@@ -588,14 +592,14 @@ class Bot:
                 event_type="m.reaction", done=delivered, txn_id=f"opsroom-check-{event_id}"))
 
     def _notice(self, room_id: str, text: str, reply_to: str | None = None) -> None:
-        self.sender.put(Outgoing(room_id, _notice_content(text, None, reply_to)))
+        self.sender.put(Outgoing(room_id, replies.notice_content(text, None, reply_to)))
 
     async def post(self, room_id: str, text: str, html: str,
                    extra: dict[str, Any] | None = None) -> None:
         """For scheduled posts (sitreps, reminders): queued behind replies to that room, and
         kept in the outbox until sent, so a shutdown or an outage does not lose it."""
         self._send_post(await self.outbox.add(
-            room_id, _notice_content(text, html, None, extra), self.clock.now()))
+            room_id, replies.notice_content(text, html, None, extra), self.clock.now()))
 
     def _send_post(self, post: Post) -> None:
         async def sent() -> None:
@@ -609,15 +613,4 @@ class Bot:
 
 
 def _undecryptable_notice(event_id: str) -> dict[str, Any]:
-    return _notice_content(UNDECRYPTABLE_NOTICE, None, event_id)
-
-
-def _notice_content(text: str, html: str | None, reply_to: str | None,
-                    extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    content: dict[str, Any] = {**(extra or {}), "msgtype": "m.notice", "body": visible(text)}
-    if html is not None:
-        content["format"] = "org.matrix.custom.html"
-        content["formatted_body"] = visible_html(html)
-    if reply_to:
-        content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
-    return content
+    return replies.notice_content(UNDECRYPTABLE_NOTICE, None, event_id)

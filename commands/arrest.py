@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from commands import args as A
-from commands import records
+from commands import deconflict, records
 from commands.context import Context, Reply
 from commands.records import dtg, label
 from commands.reply import B, ReplyBuilder, ok
@@ -52,8 +52,9 @@ async def arrest_add(ctx: Context, a: dict[str, Any]) -> Reply:
         "charge": a["charge"], "role": a["role"], "tlp": a["tlp"],
     })
     total = await ctx.tx.scalar("SELECT COUNT(*) FROM arrests WHERE op_id=?", (row["op_id"],))
-    return ok(B(label("arrests", row["seq"])), f" {row['ref']} arrested in {row['country']} by "
-              f"{row['agency']} at {dtg(row['at'])} · arrests in total: {total}")
+    return await deconflict.checked(ctx, "arrests", row, ok(
+        B(label("arrests", row["seq"])), f" {row['ref']} arrested in {row['country']} by "
+        f"{row['agency']} at {dtg(row['at'])} · arrests in total: {total}"))
 
 
 @command(

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from commands.spec import Command
     from commands.witness import WitnessSource
     from storage.database import Database
+    from storage.outbox import Post
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,10 @@ class Reply:
     # Keys the runtime adds to the event's content beside body and HTML: machine-readable
     # facts for clients, such as the audit chain head a sitrep witnesses (commands.witness).
     extra_content: dict[str, Any] | None = None
+    # Posts to other rooms (a deconfliction notice to another operation), written to the
+    # outbox in the command's transaction: the runtime sends them now, the outbox after a
+    # restart, so none is lost.
+    posts: tuple[Post, ...] = ()
 
     def __post_init__(self) -> None:
         # Whoever builds a reply, it never shows a bidi control or an invisible character.
@@ -102,6 +107,7 @@ class Settings:
     default_tlp: str = "AMBER"
     require_encryption: bool = True
     require_cross_signed: bool = True
+    deconfliction: bool = False  # hit/no-hit across the operations this bot serves
 
 
 class Clock:

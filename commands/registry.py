@@ -22,6 +22,7 @@ MODULES = (
     "undo",
     "audit",
     "trust",
+    "deconflict",
     "help",
 )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from commands import args as A
-from commands import records, validate
+from commands import deconflict, records, validate
 from commands.context import CommandError, Context, Reply
 from commands.records import label
 from commands.reply import B, ReplyBuilder, ok
@@ -57,7 +57,7 @@ async def seize(ctx: Context, a: dict[str, Any]) -> Reply:
         "type": a["type"], "value": value, "country": a["country"], "provider": a["provider"],
         "status": a["status"] or "identified", "tlp": a["tlp"],
     })
-    return ok(*_line(row))
+    return await deconflict.checked(ctx, "seizures", row, ok(*_line(row)))
 
 
 @command(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from commands import spec, validate
+from commands import deconflict, spec, validate
 from commands.context import CommandError, Context, Reply
 from commands.records import PREFIX, label
 from commands.reply import B, C, ReplyBuilder
@@ -95,6 +95,8 @@ async def undo(ctx: Context, a: dict[str, Any]) -> Reply:
     if any(e["tbl"] in NO_UNDO_TABLES and e["action"] == "insert" for e in entries):
         raise CommandError("creating the operation cannot be undone; a lead can close it with "
                            "/op phase closed", show_usage=False)
+    if any(e["tbl"] == "deconfliction_sides" for e in entries):
+        raise CommandError(deconflict.NO_UNDO, show_usage=False)
     reason = await _why_lead_needed(ctx, event_id, entries)
     if reason:
         ctx.require_lead(f"undo your last change ({entries[0]['command'][:60]})",
@@ -127,7 +129,7 @@ async def undo(ctx: Context, a: dict[str, Any]) -> Reply:
     command_text = entries[0]["command"]
     r = ReplyBuilder().line("Undone: ", C(command_text[:120]))
     r.line(B("; ".join(done)))
-    reply = r.build()
+    reply = await deconflict.after_undo(ctx, entries, r.build())
     # An undone /trust puts the identity back to "changed": the runtime must act on it.
     reply.trust_changed = tuple(json.loads(e["after"])["user_id"] for e in entries
                                 if e["tbl"] == "identities" and e["after"])

@@ -16,7 +16,6 @@ may learn of the other is read from the other side at the moment it may (an intr
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -47,7 +46,7 @@ async def secret(tx: Tx) -> bytes:
 
 
 def digest(key: bytes, kind: str, value: str) -> bytes:
-    return hmac.new(key, f"{kind}\0{value}".encode(), hashlib.sha256).digest()[:KEY_BYTES]
+    return hmac.digest(key, f"{kind}\0{value}".encode(), "sha256")[:KEY_BYTES]
 
 
 async def indexed(tx: Tx, tbl: str, row_id: int) -> set[bytes]:

@@ -6,13 +6,18 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import jsonschema
 import pytest
 
-from commands import deconflict
-from commands.context import Reply, Settings
+from commands import deconflict, records, spec
+from commands.context import Context, Reply, Settings
 from exports.build import build_export
-from tests.harness import LEAD, OFFICER, Harness
+from storage.tx import Actor, Tx
+from tests.harness import LEAD, OFFICER, START, Harness
+
+ROOT = Path(__file__).resolve().parent.parent
 
 ROOM_B = "!other-op:localhost"
 LEAD_B = "@lead-b:localhost"
@@ -322,6 +327,7 @@ async def test_the_audit_log_in_an_export_shows_nothing_of_the_other_operation(
     attachment, _ = await build_export(two.db, two.room, "json", "RED", NOW)
     text = attachment.read().decode()
     doc = json.loads(text)
+    jsonschema.validate(doc, json.loads((ROOT / "exports/schema/export.schema.json").read_text()))
     assert any(e["tbl"] == "deconfliction_sides" for e in doc["audit_log"])
     for secret in ("NORTHWIND", "Northwind", ROOM_B, OFFICER_B, LEAD_B):
         assert secret not in text
@@ -351,3 +357,38 @@ async def test_a_redelivered_command_makes_no_second_hit(two: Harness) -> None:
     assert "D-1" in first.text and again.posts == ()
     assert len(await outbox(two, ROOM_B)) == 1
     assert len(await two.rows("SELECT * FROM deconfliction_hits")) == 1
+
+
+async def _edit_value(h: Harness, seq: int, value: str) -> Reply:
+    """A seizure's value changed the way an edit command would: `records.change`, then
+    `deconflict.checked` (no command edits a value yet; this is the contract for one)."""
+    async def edit(tx: Tx) -> Reply:
+        op = await tx.one("SELECT * FROM operations WHERE room_id=?", (h.room,))
+        msg = h.incoming(f"!seize edit S-{seq} value={value}", sender=OFFICER)
+        ctx = Context(msg=msg, settings=Settings(deconfliction=True), tx=tx,
+                      command=spec.REGISTRY[("seize",)], op=op, agency=None,
+                      zone=ZoneInfo("UTC"), now=START, clock=h.clock)
+        row = await records.get(ctx, "seizures", seq)
+        after = await records.change(ctx, "seizures", row, {"value": value})
+        return await deconflict.checked(ctx, "seizures", after, Reply(True, "edited", "edited"))
+
+    actor = Actor(h.room, OFFICER, f"$edit-{seq}-{value}", "!seize edit", "2026-11-24T12:00:00Z")
+    return await h.db.write(edit, actor)
+
+
+async def test_an_edited_value_is_looked_up_and_the_old_one_leaves_the_index(
+        two: Harness) -> None:
+    await b_ok(two, "!seize domain target.example")
+    await two.ok("!seize domain typo.example", sender=OFFICER)
+    edited = await _edit_value(two, 1, "target.example")
+    assert "D-1: S-1 is also held by another operation" in edited.text
+    assert [p.room_id for p in edited.posts] == [ROOM_B]
+    again = await _edit_value(two, 1, "target.example")  # no change of value: no new hit
+    assert again.posts == ()
+    await _edit_value(two, 1, "elsewhere.example")
+    room_c = "!third:localhost"
+    await two.ok('!op init "Operation Cobalt" code=COBALT', room=room_c)
+    reply = await two.ok("!seize domain typo.example", room=room_c)
+    assert "deconfliction" not in reply.text  # the old value is no longer held
+    reply = await two.ok("!seize domain elsewhere.example", room=room_c)
+    assert {p.room_id for p in reply.posts} == {two.room}

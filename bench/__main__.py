@@ -13,7 +13,7 @@ import traceback
 from pathlib import Path
 
 MODULES = ("dispatch", "roundtrip", "sitrep", "export", "trust", "witness", "scale",
-           "intake", "board")
+           "intake", "board", "deconfliction")
 
 
 def main() -> int:

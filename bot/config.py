@@ -59,6 +59,7 @@ KNOWN = {
     "limits": {"commands_per_minute", "burst"},
     "metrics": {"listen", "max_sync_age"},
     "board": {"before_h", "with_sitreps"},
+    "deconfliction": {"enabled"},
 }
 
 
@@ -115,6 +116,7 @@ def parse(data: dict[str, Any], base: Path | None = None) -> Config:
         raise ConfigError("access.lead_level: expected a power level from 0 to 100")
     require_encryption = _get(data, "access", "require_encryption", bool, True)
     require_cross_signed = _get(data, "access", "require_cross_signed", bool, True)
+    deconfliction = _get(data, "deconfliction", "enabled", bool, False)
     tz = _get(data, "defaults", "timezone", str, "UTC")
     try:
         tz = validate.timezone(tz)
@@ -162,7 +164,8 @@ def parse(data: dict[str, Any], base: Path | None = None) -> Config:
         allowed_inviters=tuple(inviters),
         settings=Settings(lead_level=lead_level, default_timezone=tz, default_tlp=tlp,
                           require_encryption=require_encryption,
-                          require_cross_signed=require_cross_signed),
+                          require_cross_signed=require_cross_signed,
+                          deconfliction=deconfliction),
         undecryptable_timeout=timeout,
         slow_workers=slow_workers,
         limits=RateLimit(per_minute=per_minute, burst=burst),

@@ -55,11 +55,20 @@ from bot.intake import BoundedTasks, Checkpoints, RoomLanes
 from bot.message_text import command_text
 from bot.metrics import Metrics
 from bot.rooms import PowerLevels
-from bot.sending import Outgoing, SendQueues, image_attachment, notice_content
+from bot.sending import Outgoing, SendQueues, image_attachment
 from bot.slow_work import SlowWork
 from bot.undecryptable import Undecryptables
 from bot.witness import RoomHistory
-from commands import Clock, Dispatcher, Incoming, RateLimiter, Reply, queued
+from commands import (
+    Clock,
+    Dispatcher,
+    Incoming,
+    RateLimiter,
+    Reply,
+    index_for_deconfliction,
+    notice_content,
+    queued,
+)
 from exports import pool
 from exports.board import drawer
 from exports.build import exporter
@@ -186,6 +195,8 @@ class Bot:
                         "bot's password: chmod 600 it", self.config.path)
         self.intake = IntakeStore(self.db)
         self.outbox = Outbox(self.db)
+        if indexed := await index_for_deconfliction(self.db):
+            log.info("deconfliction: %d records from before its index were indexed", indexed)
         if self.state_path.exists():
             self.state.update(json.loads(self.state_path.read_text()))
         self._since = self.state["next_batch"]
@@ -520,6 +531,9 @@ class Bot:
             encrypted=encrypted,
         )
         reply = await self.dispatcher.commit(msg)
+        if reply.posts:  # to other rooms (deconfliction), written to the outbox with it
+            for post in await self.outbox.posts(reply.posts):
+                self.send_post(post)
         if reply.trust_changed:
             await self.trust.confirmed(reply.trust_changed)
         if not reply.duplicate:

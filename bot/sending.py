@@ -17,7 +17,7 @@ from typing import Any
 from nio import AsyncClient, ErrorResponse, RoomSendResponse, UploadResponse
 from nio.exceptions import OlmUnverifiedDeviceError
 
-from commands import Attachment, visible, visible_html
+from commands import Attachment
 from storage.outbox import PostImage
 
 log = logging.getLogger(__name__)
@@ -339,16 +339,3 @@ class SendQueues:
                         wait)
             await asyncio.sleep(wait)
             delay = min(delay * 2, 30)
-
-
-def notice_content(text: str, html: str | None, reply_to: str | None,
-                    extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Every notice the bot sends is built here, so none can show a bidi control or an
-    invisible character, whoever made its text (a handler, a stored reply, the runtime)."""
-    content: dict[str, Any] = {**(extra or {}), "msgtype": "m.notice", "body": visible(text)}
-    if html is not None:
-        content["format"] = "org.matrix.custom.html"
-        content["formatted_body"] = visible_html(html)
-    if reply_to:
-        content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
-    return content

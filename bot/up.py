@@ -45,7 +45,8 @@ def _write_config(directory: Path, hs: LocalSynapse, password: str) -> Path:
         '[storage]\ndata_dir = "bot"\n\n'
         '[access]\nallowed_inviters = ["@*:localhost"]\nlead_level = 50\n'
         "require_encryption = true\nrequire_cross_signed = true\n\n"
-        '[defaults]\ntimezone = "UTC"\ntlp = "AMBER"\n')
+        '[defaults]\ntimezone = "UTC"\ntlp = "AMBER"\n\n'
+        "[deconfliction]\nenabled = true\n")
     os.chmod(path, 0o600)
     return path
 

@@ -15,7 +15,7 @@ from commands.core import timeparse, validate
 from commands.core.dispatcher import CommandObserver, Dispatcher
 from commands.core.ratelimit import RateLimit, RateLimiter
 from commands.core.records import PREFIX, dtg
-from commands.core.reply import queued
+from commands.core.reply import notice_content, queued
 from commands.core.types import (
     Attachment,
     BoardDrawer,
@@ -33,6 +33,7 @@ from commands.core.types import (
     WitnessUnavailable,
 )
 from commands.core.visible import visible, visible_html
+from commands.deconflict import index_existing as index_for_deconfliction
 from commands.reminders import due as due_reminders
 from commands.reminders import record as record_reminder
 from commands.schedule import latest_due_slot, trigger_for
@@ -67,7 +68,9 @@ __all__ = [
     "boards_due",
     "dtg",
     "due_reminders",
+    "index_for_deconfliction",
     "latest_due_slot",
+    "notice_content",
     "owe_board_with_sitrep",
     "parse_head",
     "produce_sitrep",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from commands import deconflict
 from commands.core import argtypes, records
 from commands.core.context import Context
 from commands.core.records import dtg, label
@@ -65,8 +66,9 @@ async def arrest_add(ctx: Context, args: ArrestAddArgs) -> Reply:
         "charge": args.charge, "role": args.role, "tlp": args.tlp,
     })
     total = await arrests.total(ctx.tx, row["op_id"])
-    return ok(Bold(label("arrests", row["seq"])), f" {row['ref']} arrested in {row['country']} by "
-              f"{row['agency']} at {dtg(row['at'])} · arrests in total: {total}")
+    return await deconflict.checked(ctx, "arrests", row, ok(
+        Bold(label("arrests", row["seq"])), f" {row['ref']} arrested in {row['country']} by "
+        f"{row['agency']} at {dtg(row['at'])} · arrests in total: {total}"))
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from commands import deconflict
 from commands.core import argtypes, records, validate
 from commands.core.context import Context
 from commands.core.records import label
@@ -69,7 +70,7 @@ async def seize(ctx: Context, args: SeizeArgs) -> Reply:
         "type": args.type, "value": value, "country": args.country, "provider": args.provider,
         "status": args.status or "identified", "tlp": args.tlp,
     })
-    return ok(*_line(row))
+    return await deconflict.checked(ctx, "seizures", row, ok(*_line(row)))
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from commands import deconflict
 from commands.core import spec, validate
 from commands.core.context import Context
 from commands.core.records import PREFIX, label
@@ -85,6 +86,8 @@ async def undo(ctx: Context, args: NoArgs) -> Reply:
     if any(e["tbl"] in NO_UNDO_TABLES and e["action"] == "insert" for e in entries):
         raise CommandError("creating the operation cannot be undone; a lead can close it with "
                            "/op phase closed", show_usage=False)
+    if any(e["tbl"] == "deconfliction_sides" for e in entries):
+        raise CommandError(deconflict.NO_UNDO, show_usage=False)
     reason = await _why_lead_needed(ctx, event_id, entries)
     if reason:
         ctx.require_lead(f"undo your last change ({entries[0]['command'][:60]})",
@@ -117,7 +120,7 @@ async def undo(ctx: Context, args: NoArgs) -> Reply:
     command_text = entries[0]["command"]
     r = ReplyBuilder().line("Undone: ", Code(command_text[:120]))
     r.line(Bold("; ".join(done)))
-    reply = r.build()
+    reply = await deconflict.after_undo(ctx, entries, r.build())
     # An undone /trust puts the identity back to "changed": the runtime must act on it.
     reply.trust_changed = tuple(json.loads(e["after"])["user_id"] for e in entries
                                 if e["tbl"] == "identities" and e["after"])

@@ -374,6 +374,49 @@ MIGRATIONS: tuple[Migration, ...] = (
     ALTER TABLE outbox ADD COLUMN image_data BLOB;
     ALTER TABLE outbox ADD COLUMN thumbnail_data BLOB;
     """),
+    Migration(8, "deconfliction: keyed hashes of the operations' indicators and suspect "
+              "references, the hits between operations and each operation's side", """
+    CREATE TABLE deconfliction_secret (
+        secret BLOB NOT NULL
+    );
+    INSERT INTO deconfliction_secret (secret) VALUES (randomblob(32));
+    CREATE TABLE deconfliction_index (
+        key BLOB NOT NULL,
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        tbl TEXT NOT NULL,
+        row_id INTEGER NOT NULL,
+        PRIMARY KEY (key, op_id, tbl, row_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX deconfliction_index_by_record ON deconfliction_index (tbl, row_id);
+    CREATE TABLE deconfliction_hits (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE deconfliction_sides (
+        id INTEGER PRIMARY KEY,
+        hit INTEGER NOT NULL REFERENCES deconfliction_hits(id),
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        tbl TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        tlp TEXT NOT NULL,
+        shared_by TEXT,
+        shared_at TEXT,
+        introduced_at TEXT,
+        created_at TEXT NOT NULL,
+        UNIQUE (hit, op_id)
+    );
+    CREATE INDEX deconfliction_sides_by_op ON deconfliction_sides (op_id, hit);
+    CREATE INDEX deconfliction_sides_by_record ON deconfliction_sides (op_id, tbl, seq);
+    CREATE TABLE deconfliction_backfill (
+        tbl TEXT PRIMARY KEY,
+        upto INTEGER NOT NULL
+    );
+    INSERT INTO deconfliction_backfill (tbl, upto)
+        SELECT 'seizures', MAX(id) FROM seizures HAVING MAX(id) IS NOT NULL;
+    INSERT INTO deconfliction_backfill (tbl, upto)
+        SELECT 'arrests', MAX(id) FROM arrests HAVING MAX(id) IS NOT NULL;
+    """),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -73,6 +73,15 @@ class Outbox:
 
         await self.db.write(delete)
 
+    async def posts(self, ids: tuple[int, ...]) -> list[Post]:
+        """Posts a command wrote in its own transaction (in `Reply.posts`), to send now."""
+        marks = ", ".join("?" for _ in ids)
+
+        async def q(tx: Tx) -> list[Row]:
+            return await tx.all(f"SELECT * FROM outbox WHERE id IN ({marks}) ORDER BY id", ids)
+
+        return [_post(r) for r in await self.db.read(q)]
+
     async def unsent(self) -> list[Post]:
         async def q(tx: Tx) -> list[Row]:
             return await tx.all("SELECT * FROM outbox ORDER BY id")

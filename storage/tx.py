@@ -35,6 +35,7 @@ RECORD_TABLES = frozenset(
         "sitrep_schedules",
         "sitrep_notes",
         "identities",
+        "deconfliction_sides",
     }
 )
 

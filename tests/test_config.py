@@ -69,6 +69,8 @@ def test_example_config_is_valid() -> None:
     (with_("board", before_h="0m"), "board.before_h"),
     (with_("board", with_sitreps="yes"), "board.with_sitreps"),
     (with_("board", before="15m"), "board.before"),
+    (with_("deconfliction", enabled="yes"), "deconfliction.enabled"),
+    (with_("deconfliction", enable=True), "deconfliction.enable"),
 ])
 def test_bad_config_names_the_key(data: dict, key: str) -> None:
     with pytest.raises(ConfigError) as exc:
@@ -137,6 +139,12 @@ def test_cross_signing_is_required_unless_switched_off() -> None:
     assert off.settings.require_cross_signed is False
     with pytest.raises(ConfigError, match=r"access\.require_cross_signed"):
         parse(with_("access", require_cross_signed="no"))
+
+
+def test_deconfliction_is_off_unless_enabled() -> None:
+    assert parse(GOOD).settings.deconfliction is False
+    assert parse(with_("deconfliction", enabled=True)).settings.deconfliction is True
+    assert load(ROOT / "config.example.toml").settings.deconfliction is True
 
 
 def test_password_may_go_once_the_session_is_saved(tmp_path: Path) -> None:

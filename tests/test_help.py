@@ -86,6 +86,8 @@ BAD_CALL = {
     ("asset", "list"): "!asset list page=0",
     ("audit", "verify"): "!audit verify now",
     ("board",): "!board now",
+    ("deconflict", "list"): "!deconflict list page=0",
+    ("deconflict", "share"): "!deconflict share",
     ("export",): "!export docx",
     ("help",): "!help task add",
     ("hhour",): "!hhour yesterday-ish",

@@ -8,8 +8,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.sending import notice_content
-from commands.core.reply import Bold, Code, ReplyBuilder, error
+from commands.core.reply import Bold, Code, ReplyBuilder, error, notice_content
 from commands.core.types import Reply
 from commands.core.visible import first_invisible, visible
 from tests.harness import OFFICER, Harness

@@ -23,6 +23,7 @@ MODULES = (
     "undo",
     "audit",
     "trust",
+    "deconflict",
     "help",
 )
 

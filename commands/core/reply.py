@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from commands.core.types import Attachment, Reply
 from commands.core.visible import visible, visible_html
@@ -123,3 +124,16 @@ def error(message: str, usage: str | None = None) -> Reply:
     if usage:
         r.line("Usage: ", Code(usage))
     return r.build(ok=False)
+
+
+def notice_content(text: str, html: str | None, reply_to: str | None = None,
+                   extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The event content of everything the bot posts (an m.notice: clients do not answer
+    it, bots do not obey it), a reply when `reply_to` is given."""
+    content: dict[str, Any] = {**(extra or {}), "msgtype": "m.notice", "body": visible(text)}
+    if html is not None:
+        content["format"] = "org.matrix.custom.html"
+        content["formatted_body"] = visible_html(html)
+    if reply_to:
+        content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
+    return content

@@ -89,6 +89,10 @@ class Reply:
     # Keys the runtime adds to the event's content beside body and HTML: machine-readable
     # facts for clients, such as the audit chain head a sitrep witnesses (commands.witness).
     extra_content: dict[str, Any] | None = None
+    # Posts to other rooms (a deconfliction notice to another operation), written to the
+    # outbox in the command's transaction, by their outbox ids: the runtime sends them now,
+    # the outbox after a restart, so none is lost.
+    posts: tuple[int, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"ok": self.ok, "text": self.text, "html": self.html}
@@ -111,6 +115,7 @@ class Settings:
     default_tlp: str = "AMBER"
     require_encryption: bool = True
     require_cross_signed: bool = True
+    deconfliction: bool = False  # hit/no-hit across the operations this bot serves
 
 
 class Clock:

@@ -330,7 +330,8 @@ def currency(s: str) -> str:
 
 _REF_RE = re.compile(r"^#?([A-Za-z])?-?(\d{1,10})$")
 _PREFIX_NOUNS = {"T": "task", "A": "arrest", "S": "seized item", "K": "takedown",
-                 "P": "preservation/MLA request", "F": "asset record", "R": "roll call"}
+                 "P": "preservation/MLA request", "F": "asset record", "R": "roll call",
+                 "D": "deconfliction hit"}
 
 
 def record_ref(s: str, prefix: str) -> int:

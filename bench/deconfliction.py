@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from commands.core.types import Settings
+from commands import Settings
 from storage import deconfliction as store
 from storage.database import Database
 from storage.tx import Tx

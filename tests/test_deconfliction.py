@@ -12,10 +12,11 @@ import jsonschema
 import pytest
 
 from commands import deconflict
-from commands.core import records, spec
+from commands.core import records
 from commands.core.context import Context
 from commands.core.types import Reply, Settings
 from exports.build import build_export
+from storage.outbox import Outbox, Post
 from storage.tx import Actor, Tx
 from tests.harness import LEAD, OFFICER, START, Harness
 
@@ -49,8 +50,13 @@ async def b_ok(h: Harness, body: str, sender: str = OFFICER_B) -> Reply:
     return reply
 
 
-def posted(reply: Reply, room: str) -> list[str]:
-    return [p.content["body"] for p in reply.posts if p.room_id == room]
+async def posts(h: Harness, reply: Reply) -> list[Post]:
+    """The posts the command wrote to the outbox for other rooms, as the runtime sends them."""
+    return await Outbox(h.db).posts(reply.posts)
+
+
+async def posted(h: Harness, reply: Reply, room: str) -> list[str]:
+    return [p.content["body"] for p in await posts(h, reply) if p.room_id == room]
 
 
 async def outbox(h: Harness, room: str) -> list[str]:
@@ -78,7 +84,7 @@ async def test_two_spellings_of_one_value_are_a_hit(two: Harness, kind: str, fir
     reply = await two.ok(f"!seize {kind} {second}", sender=OFFICER)
     assert ("⚠️ deconfliction hit D-1: S-1 is also held by another operation; its lead has "
             "been told") in reply.text
-    [notice] = posted(reply, ROOM_B)
+    [notice] = await posted(two, reply, ROOM_B)
     assert notice.startswith("⚠️ deconfliction hit D-1 on your S-1")
 
 
@@ -105,9 +111,9 @@ async def test_a_server_is_the_host_another_operation_recorded(two: Harness) -> 
     second = await two.ok("!seize server C2.evil[.]example", sender=OFFICER)
     assert "D-1: S-1 is also held" in first.text and "D-2: S-2 is also held" in second.text
     assert await outbox(two, ROOM_B) == [
-        posted(first, ROOM_B)[0], posted(second, ROOM_B)[0]]
-    assert "on your S-1" in posted(first, ROOM_B)[0]
-    assert "on your S-2" in posted(second, ROOM_B)[0]
+        (await posted(two, first, ROOM_B))[0], (await posted(two, second, ROOM_B))[0]]
+    assert "on your S-1" in (await posted(two, first, ROOM_B))[0]
+    assert "on your S-2" in (await posted(two, second, ROOM_B))[0]
 
 
 async def test_a_url_on_a_recorded_domain_is_no_hit(two: Harness) -> None:
@@ -120,7 +126,7 @@ async def test_the_same_suspect_reference_is_a_hit_whatever_its_case(two: Harnes
     await b_ok(two, "!arrest add FR-2026-0142 country=FR agency=NL-POL")
     reply = await two.ok("!arrest add fr-2026-0142 country=FR agency=FR-OFAC", sender=OFFICER)
     assert "D-1: A-1 is also held by another operation" in reply.text
-    assert posted(reply, ROOM_B)[0].startswith("⚠️ deconfliction hit D-1 on your A-1")
+    assert (await posted(two, reply, ROOM_B))[0].startswith("⚠️ deconfliction hit D-1 on your A-1")
     other = await two.ok("!arrest add FR-2026-0143 country=FR agency=FR-OFAC", sender=OFFICER)
     assert "deconfliction" not in other.text
 
@@ -128,7 +134,7 @@ async def test_the_same_suspect_reference_is_a_hit_whatever_its_case(two: Harnes
 async def test_neither_room_learns_the_others_data(two: Harness) -> None:
     await b_ok(two, '!seize domain overlap.example provider="Northwind Registrar" country=NL')
     reply = await two.ok("!seize domain overlap.example country=FR", sender=OFFICER)
-    [notice] = posted(reply, ROOM_B)
+    [notice] = await posted(two, reply, ROOM_B)
     for secret in ("NORTHWIND", "Northwind", "NL", ROOM_B, OFFICER_B, LEAD_B):
         assert secret not in reply.text and secret not in reply.html
     for secret in ("FIREBREAK", "Firebreak", "FR", two.room, OFFICER, LEAD, "overlap"):
@@ -138,13 +144,14 @@ async def test_neither_room_learns_the_others_data(two: Harness) -> None:
 async def test_a_red_record_gives_the_hit_without_its_number(two: Harness) -> None:
     await b_ok(two, "!seize domain quiet.example tlp=RED")
     reply = await two.ok("!seize domain quiet.example", sender=OFFICER)
-    [notice] = posted(reply, ROOM_B)
+    [notice] = await posted(two, reply, ROOM_B)
     assert notice.startswith("⚠️ deconfliction hit D-1 on your RED record")
     assert "S-1" not in notice
     await two.ok("!seize domain loud.example tlp=RED", sender=OFFICER)
     theirs = await b_ok(two, "!seize domain loud.example")
     assert "D-2: S-2 is also held by another operation" in theirs.text
-    assert posted(theirs, two.room)[0].startswith("⚠️ deconfliction hit D-2 on your RED record")
+    [notice] = await posted(two, theirs, two.room)
+    assert notice.startswith("⚠️ deconfliction hit D-2 on your RED record")
     listing = await two.ok("!deconflict list")
     assert "D-2 · your RED record (domain)" in listing.text
     assert "D-1 · your S-1 (domain)" in listing.text
@@ -167,7 +174,7 @@ async def test_hit_numbers_are_shared_by_both_rooms_and_count_across_operations(
     await two.ok("!seize domain a.example", sender=OFFICER)  # D-1: FIREBREAK–NORTHWIND
     reply = await two.ok("!seize domain a.example", room=room_c)  # D-2, D-3
     assert "D-2: S-1 is also held" in reply.text and "D-3: S-1 is also held" in reply.text
-    assert {p.room_id for p in reply.posts} == {two.room, ROOM_B}
+    assert {p.room_id for p in await posts(two, reply)} == {two.room, ROOM_B}
     lists = [(await two.ok("!deconflict list", room=r)).text for r in (two.room, room_c)]
     assert "D-1" in lists[0] and "D-2" in lists[0] and "D-3" not in lists[0]
     assert "D-1" not in lists[1] and "D-2" in lists[1] and "D-3" in lists[1]
@@ -180,7 +187,7 @@ async def test_both_leads_must_agree_in_either_order(two: Harness) -> None:
     first = await b_ok(two, "!deconflict share D-1", LEAD_B)
     assert "your agreement is recorded" in first.text and "been asked" in first.text
     assert "FIREBREAK" not in first.text and LEAD not in first.text
-    [asked] = posted(first, two.room)
+    [asked] = await posted(two, first, two.room)
     assert asked.startswith("⚠️ deconfliction hit D-1: the other operation's lead agrees")
     assert "NORTHWIND" not in asked and LEAD_B not in asked
 
@@ -193,7 +200,7 @@ async def test_both_leads_must_agree_in_either_order(two: Harness) -> None:
     second = await two.ok("!deconflict share D-1", sender=LEAD)
     assert f"D-1: introduced. The other operation is NORTHWIND; its lead is {LEAD_B}" \
         in second.text
-    [told] = posted(second, ROOM_B)
+    [told] = await posted(two, second, ROOM_B)
     assert f"D-1: introduced. The other operation is FIREBREAK; its lead is {LEAD}" in told
     for body in (second.text, told):  # nothing else: no record, no value, no officer
         assert "wallet" not in body and "bc1q" not in body and OFFICER not in body
@@ -288,7 +295,7 @@ async def test_undo_takes_the_value_out_and_the_hit_stays(two: Harness) -> None:
     room_c = "!third:localhost"
     await two.ok('!op init "Operation Cobalt" code=COBALT', room=room_c)
     reply = await two.ok("!seize domain oops.example", room=room_c)
-    assert {p.room_id for p in reply.posts} == {ROOM_B}
+    assert {p.room_id for p in await posts(two, reply)} == {ROOM_B}
 
 
 async def test_an_agreement_cannot_be_undone(two: Harness) -> None:
@@ -367,8 +374,7 @@ async def _edit_value(h: Harness, seq: int, value: str) -> Reply:
     async def edit(tx: Tx) -> Reply:
         op = await tx.one("SELECT * FROM operations WHERE room_id=?", (h.room,))
         msg = h.incoming(f"!seize edit S-{seq} value={value}", sender=OFFICER)
-        ctx = Context(msg=msg, settings=Settings(deconfliction=True), tx=tx,
-                      command=spec.REGISTRY[("seize",)], op=op, agency=None,
+        ctx = Context(msg=msg, settings=Settings(deconfliction=True), tx=tx, op=op, agency=None,
                       zone=ZoneInfo("UTC"), now=START, clock=h.clock)
         row = await records.get(ctx, "seizures", seq)
         after = await records.change(ctx, "seizures", row, {"value": value})
@@ -384,7 +390,7 @@ async def test_an_edited_value_is_looked_up_and_the_old_one_leaves_the_index(
     await two.ok("!seize domain typo.example", sender=OFFICER)
     edited = await _edit_value(two, 1, "target.example")
     assert "D-1: S-1 is also held by another operation" in edited.text
-    assert [p.room_id for p in edited.posts] == [ROOM_B]
+    assert [p.room_id for p in await posts(two, edited)] == [ROOM_B]
     again = await _edit_value(two, 1, "target.example")  # no change of value: no new hit
     assert again.posts == ()
     await _edit_value(two, 1, "elsewhere.example")
@@ -393,4 +399,4 @@ async def test_an_edited_value_is_looked_up_and_the_old_one_leaves_the_index(
     reply = await two.ok("!seize domain typo.example", room=room_c)
     assert "deconfliction" not in reply.text  # the old value is no longer held
     reply = await two.ok("!seize domain elsewhere.example", room=room_c)
-    assert {p.room_id for p in reply.posts} == {two.room}
+    assert {p.room_id for p in await posts(two, reply)} == {two.room}

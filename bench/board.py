@@ -9,6 +9,7 @@ its thumbnail in a warm worker process, bytes back — which is what an officer 
 from __future__ import annotations
 
 import asyncio
+import resource
 import sqlite3
 import statistics
 import tempfile
@@ -65,6 +66,7 @@ async def main() -> dict:
         assert len(data.takedowns) == 500
         assert set(chart_input.status_counts(data.takedowns)) == set(STATUSES)
         charts.board(data)  # fonts and caches warm, as in a worker that drew before
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         draws, thumbs = [], []
         for _ in range(RUNS):
             start = time.perf_counter()
@@ -73,6 +75,7 @@ async def main() -> dict:
             start = time.perf_counter()
             charts.thumbnail(picture)
             thumbs.append(time.perf_counter() - start)
+        rss_growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
 
         await make_board(db, ROOM, NOW)  # the worker process starts and imports matplotlib
         whole = []
@@ -93,6 +96,8 @@ async def main() -> dict:
         "board_command_slow_part_ms_p50": whole_p50,
         "board_command_slow_part_ms_max": whole_max,
         "png": f"{picture.width}x{picture.height} px, {len(picture.data) // 1024} KiB",
+        # Peak memory added by drawing RUNS more boards: flat, or a worker leaks per board.
+        "peak_rss_growth_over_runs_mb": round(rss_growth / 1024, 1),
     }
 
 

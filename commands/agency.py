@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from commands.core import argtypes, records
 from commands.core.context import Context
 from commands.core.reply import Bold, ReplyBuilder, count, ok
-from commands.core.spec import Role, command, key, mention, pos
+from commands.core.spec import PageArgs, Role, command, key, mention, pos
 from commands.core.types import CommandError, Reply
 from storage import agencies
 
@@ -53,14 +53,9 @@ async def agency_add(ctx: Context, args: AgencyAddArgs) -> Reply:
     return ok("Agency ", Bold(row["code"]), f"{name} · {row['country']} · {row['tz']}")
 
 
-@dataclass(frozen=True)
-class AgencyListArgs:
-    page: int | None
-
-
 @command("agency", "list", params=[key("page", argtypes.PAGE)],
          summary="list participating agencies")
-async def agency_list(ctx: Context, args: AgencyListArgs) -> Reply:
+async def agency_list(ctx: Context, args: PageArgs) -> Reply:
     op = ctx.require_op()
     rows = await agencies.with_member_counts(ctx.tx, op["id"])
     reply = ReplyBuilder().heading(f"Agencies: {len(rows)}")

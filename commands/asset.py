@@ -13,7 +13,7 @@ from commands.core import argtypes, records
 from commands.core.context import Context
 from commands.core.records import label
 from commands.core.reply import Bold, ReplyBuilder, ok
-from commands.core.spec import Choice, Fn, NoArgs, command, key, pos
+from commands.core.spec import Choice, Fn, NoArgs, PageArgs, command, key, pos
 from commands.core.types import CommandError, Reply
 from storage import assets, tallies
 
@@ -60,14 +60,9 @@ async def asset(ctx: Context, args: AssetArgs) -> Reply:
               f" · {row['action']} in total: {total} {row['currency']}")
 
 
-@dataclass(frozen=True)
-class AssetListArgs:
-    page: int | None
-
-
 @command("asset", "list", params=[key("page", argtypes.PAGE)],
          summary="list frozen and seized assets")
-async def asset_list(ctx: Context, args: AssetListArgs) -> Reply:
+async def asset_list(ctx: Context, args: PageArgs) -> Reply:
     op = ctx.require_op()
     rows = await assets.listing(ctx.tx, op["id"])
     totals: dict[tuple[str, str], Decimal] = {}

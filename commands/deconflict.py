@@ -34,7 +34,7 @@ from commands.core import argtypes
 from commands.core.context import Context
 from commands.core.records import dtg, label
 from commands.core.reply import Bold, Part, Ping, ReplyBuilder, notice_content, ok
-from commands.core.spec import Role, command, key, pos
+from commands.core.spec import PageArgs, Role, command, key, pos
 from commands.core.types import CommandError, Reply
 from storage import deconfliction as store
 from storage import outbox
@@ -172,17 +172,12 @@ def _appended(reply: Reply, text: str, html: str) -> Reply:
 
 # -- commands ------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class DeconflictListArgs:
-    page: int | None
-
-
 @command(
     "deconflict", "list",
     params=[key("page", argtypes.PAGE)],
     summary="hits where another operation holds the same indicator or suspect ref",
 )
-async def deconflict_list(ctx: Context, args: DeconflictListArgs) -> Reply:
+async def deconflict_list(ctx: Context, args: PageArgs) -> Reply:
     op = ctx.require_op()
     rows = await store.sides_of(ctx.tx, op["id"])
     r = ReplyBuilder().heading(f"Deconfliction hits: {len(rows)}")

@@ -156,6 +156,13 @@ class NoArgs:
     """The arguments of a command that takes none."""
 
 
+@dataclass(frozen=True)
+class PageArgs:
+    """The arguments of a list that takes only `page=N`."""
+
+    page: int | None
+
+
 Handler = Callable[[Context, Any], Awaitable[Reply]]
 H = TypeVar("H", bound=Handler)
 

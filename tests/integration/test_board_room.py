@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bot.homeserver import LocalSynapse
 from nio.crypto import decrypt_attachment
 from PIL import Image
 
+from bot.dev_homeserver import LocalSynapse
 from bot.scheduler import SitrepScheduler
 from storage.codec import from_db_time
 from tests.clock import FixedClock

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bot.homeserver import LocalSynapse
 
+from bot.dev_homeserver import LocalSynapse
 from tests.integration.matrix_helpers import (
     NO_RATE_LIMIT,
     TestClient,

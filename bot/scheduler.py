@@ -33,7 +33,7 @@ from commands import (
     trigger_for,
 )
 from exports.board import make_board
-from storage import sitreps
+from storage import operations, sitreps
 from storage.codec import from_db_time
 from storage.outbox import Post, PostImage
 from storage.tx import Row, Tx
@@ -72,9 +72,7 @@ class SitrepScheduler:
 
     async def reconcile(self) -> None:
         """Sync jobs with the schedules in the database, then post what is due."""
-        rows = await self.bot.db.read(lambda tx: tx.all(
-            "SELECT s.*, o.room_id FROM sitrep_schedules s JOIN operations o ON o.id=s.op_id "
-            "WHERE o.phase != 'closed'"))
+        rows = await self.bot.db.read(sitreps.active_schedules)
         wanted = {r["op_id"]: r for r in rows}
         assert self.scheduler is not None
         for op_id in set(self._jobs) - set(wanted):
@@ -96,18 +94,17 @@ class SitrepScheduler:
         now = self.now()
 
         async def decide(tx: Tx) -> tuple[str, Reply] | None:
-            row = await tx.one("SELECT s.*, o.room_id FROM sitrep_schedules s JOIN operations o "
-                               "ON o.id=s.op_id WHERE s.op_id=?", (op_id,))
+            row = await sitreps.schedule_with_room(tx, op_id)
             if row is None:
                 return None
-            last = await tx.scalar("SELECT MAX(slot) FROM sitreps WHERE op_id=?", (op_id,))
+            last = await sitreps.last_slot(tx, op_id)
             anchor = from_db_time(row["anchor"])
             after = max(anchor, from_db_time(last)) if last else anchor
             trigger = trigger_for(row["kind"], row["spec"], row["tz"], row["anchor"])
             slot = latest_due_slot(trigger, after, now)
             if slot is None:
                 return None
-            op = await tx.one("SELECT * FROM operations WHERE id=?", (op_id,))
+            op = await operations.by_id(tx, op_id)
             assert op is not None  # the schedule's row joined it
             reply = await produce_sitrep(tx, op, now, slot=slot, late=now - slot > ON_TIME)
             if reply is None:
@@ -128,7 +125,7 @@ class SitrepScheduler:
 
         async def decide(tx: Tx) -> list[tuple[str, Reply]]:
             posts: list[tuple[str, Reply]] = []
-            for op in await tx.all("SELECT * FROM operations WHERE phase != 'closed'"):
+            for op in await operations.open_ones(tx):
                 for item in await due_reminders(tx, op, now):
                     if await record_reminder(tx, op["id"], item, now) and item.reply:
                         posts.append((op["room_id"], item.reply))

@@ -9,6 +9,15 @@ async def for_room(tx: Tx, room_id: str) -> Row | None:
     return await tx.one("SELECT * FROM operations WHERE room_id=?", (room_id,))
 
 
+async def by_id(tx: Tx, op_id: int) -> Row | None:
+    return await tx.one("SELECT * FROM operations WHERE id=?", (op_id,))
+
+
+async def open_ones(tx: Tx) -> list[Row]:
+    """Operations not closed: the ones reminders and boards are still due for."""
+    return await tx.all("SELECT * FROM operations WHERE phase != 'closed'")
+
+
 # The kinds /op counts; the SQL takes table names from here, never from what a user typed.
 COUNTED = ("agencies", "tasks", "arrests", "seizures", "takedowns", "preservations")
 

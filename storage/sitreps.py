@@ -41,6 +41,23 @@ async def schedule(tx: Tx, op_id: int) -> Row | None:
     return await tx.one("SELECT * FROM sitrep_schedules WHERE op_id=?", (op_id,))
 
 
+async def active_schedules(tx: Tx) -> list[Row]:
+    """Every open operation's schedule, with the room its sitreps go to."""
+    return await tx.all("SELECT s.*, o.room_id FROM sitrep_schedules s JOIN operations o "
+                        "ON o.id=s.op_id WHERE o.phase != 'closed'")
+
+
+async def schedule_with_room(tx: Tx, op_id: int) -> Row | None:
+    return await tx.one("SELECT s.*, o.room_id FROM sitrep_schedules s JOIN operations o "
+                        "ON o.id=s.op_id WHERE s.op_id=?", (op_id,))
+
+
+async def last_slot(tx: Tx, op_id: int) -> str | None:
+    """The newest scheduled slot posted (ISO UTC), None before the first."""
+    slot = await tx.scalar("SELECT MAX(slot) FROM sitreps WHERE op_id=?", (op_id,))
+    return str(slot) if slot is not None else None
+
+
 async def note(tx: Tx, op_id: int) -> Row | None:
     return await tx.one("SELECT * FROM sitrep_notes WHERE op_id=?", (op_id,))
 

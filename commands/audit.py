@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from commands import witness
 from commands.core.context import Context
+from commands.core.redo import Services, SlowPart, remakes
 from commands.core.reply import ReplyBuilder
 from commands.core.spec import NoArgs, command
 from commands.core.types import Reply, RoomHeads, WitnessSource, WitnessUnavailable
@@ -42,6 +43,11 @@ def verifier(db: Database, room_id: str, source: WitnessSource | None
         return render(result, head, heads, unavailable)
 
     return check
+
+
+@remakes("audit")
+def _verify_again(services: Services, stored: dict[str, str]) -> SlowPart:
+    return verifier(services.db, services.room_id, services.witness)
 
 
 async def read_witnesses(source: WitnessSource | None, room_id: str

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from commands.core.context import Context
+from commands.core.redo import Services, SlowPart, remakes
 from commands.core.reply import Bold, Code, ReplyBuilder, count, ok
 from commands.core.spec import NoArgs, command
 from commands.core.types import BoardDrawer, CommandError, Reply
@@ -60,3 +61,10 @@ def builder(draw_board: BoardDrawer, room_id: str, now: Callable[[], datetime]
         return report.build(attachment=picture.attachment)
 
     return draw
+
+
+@remakes("board")
+def _board_again(services: Services, stored: dict[str, str]) -> SlowPart | None:
+    if services.draw_board is None:
+        return None
+    return builder(services.draw_board, services.room_id, services.now)

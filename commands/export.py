@@ -12,6 +12,7 @@ from datetime import datetime
 
 from commands.core import argtypes
 from commands.core.context import Context
+from commands.core.redo import Services, SlowPart, remakes
 from commands.core.reply import Bold, Code, ReplyBuilder
 from commands.core.spec import Choice, command, key, pos
 from commands.core.types import CommandError, Exporter, Reply
@@ -61,3 +62,11 @@ def builder(exporter: Exporter, room_id: str, fmt: str, level: str,
         return report.build(attachment=attachment)
 
     return build
+
+
+@remakes("export")
+def _export_again(services: Services, stored: dict[str, str]) -> SlowPart | None:
+    if services.exporter is None:
+        return None
+    return builder(services.exporter, services.room_id, stored["export"], stored["tlp"],
+                   services.now)

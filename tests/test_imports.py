@@ -117,6 +117,17 @@ def test_bot_and_exports_use_only_the_public_surface_of_commands() -> None:
     assert not reaching_in, "import from `commands` instead: " + ", ".join(sorted(reaching_in))
 
 
+def test_the_command_framework_knows_no_handler() -> None:
+    """commands/core/ is what every handler builds on; a handler is found through the
+    registry, so adding or removing one never touches the framework."""
+    graph = import_graph(PACKAGES)
+    reaching_out = {f"{name} → {target}" for name, targets in graph.items()
+                    if name.startswith("commands.core.")
+                    for target in targets
+                    if target.startswith("commands.") and not target.startswith("commands.core.")}
+    assert not reaching_out, "the framework imports handlers: " + ", ".join(sorted(reaching_out))
+
+
 def reachable(graph: dict[str, set[str]], start: set[str]) -> set[str]:
     seen: set[str] = set()
     todo = list(start)

@@ -20,8 +20,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Collection
 from zoneinfo import ZoneInfo
 
-from commands import audit, board, export
-from commands.core import registry, reply, spec
+from commands.core import redo, registry, reply, spec
 from commands.core.context import Context
 from commands.core.ratelimit import RateLimit, RateLimiter
 from commands.core.tokenizer import Token, is_command, tokenize
@@ -181,13 +180,8 @@ class Dispatcher:
         """A reply as committed, with its slow part (an export's file) ready to run again,
         since only the text was stored."""
         previous = Reply.from_json(json.loads(stored))
-        if previous.redo and "export" in previous.redo and self.exporter is not None:
-            previous.after_commit = export.builder(self.exporter, room_id, previous.redo["export"],
-                                                   previous.redo["tlp"], self.clock.now)
-        elif previous.redo and "audit" in previous.redo:
-            previous.after_commit = audit.verifier(self.db, room_id, self.witness)
-        elif previous.redo and "board" in previous.redo and self.draw_board is not None:
-            previous.after_commit = board.builder(self.draw_board, room_id, self.clock.now)
+        previous.after_commit = redo.remake(previous.redo, redo.Services(
+            self.db, room_id, self.clock.now, self.exporter, self.draw_board, self.witness))
         return previous
 
     async def _handle(self, tx: Tx, msg: Incoming) -> tuple[Reply, str, str]:

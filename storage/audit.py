@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from storage.statements import Row, Statements
+from storage.statements import Row, Statements, placeholders
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ async def append(tx: Statements, actor: Actor, action: str, table: str, row_id: 
     entry["hash"] = entry_hash(entry)
     cols = list(entry)
     await tx.execute(
-        f"INSERT INTO audit_log ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+        f"INSERT INTO audit_log ({', '.join(cols)}) VALUES ({placeholders(cols)})",
         [entry[c] for c in cols],
     )
     await tx.execute(

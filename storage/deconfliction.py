@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from storage.statements import placeholders
 from storage.tx import Actor, Row, Tx
 
 INDEXED_TABLES = ("seizures", "arrests")
@@ -78,7 +79,7 @@ async def holders(tx: Tx, keys: Iterable[bytes], op_id: int) -> list[Holder]:
         "FROM deconfliction_index i JOIN operations o ON o.id = i.op_id "
         "LEFT JOIN seizures s ON i.tbl = 'seizures' AND s.id = i.row_id AND s.op_id = i.op_id "
         "LEFT JOIN arrests a ON i.tbl = 'arrests' AND a.id = i.row_id AND a.op_id = i.op_id "
-        f"WHERE i.key IN ({', '.join('?' for _ in wanted)}) AND i.op_id <> ? "
+        f"WHERE i.key IN ({placeholders(wanted)}) AND i.op_id <> ? "
         "AND o.phase <> 'closed' ORDER BY i.op_id, i.tbl, i.row_id",
         (*wanted, op_id))
     return [Holder(bytes(r["key"]), r["op_id"], r["room_id"], r["tbl"], r["row_id"], r["seq"],

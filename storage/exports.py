@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
+from storage.statements import placeholders
 from storage.tx import Row
 
 # The numbered record kinds an export carries, each a table with `op_id`, `seq` and `tlp`.
@@ -55,7 +56,7 @@ def records(conn: sqlite3.Connection, kind: str, op_id: int, levels: tuple[str, 
     """The operation's records of `kind` at `levels`, by number (or takedowns in execution
     order). A takedown also carries `seizure_shown`: 1 when it names no seized item or its
     item is at `levels` too, worked out here so 100,000 takedowns cost no query each."""
-    marks = _marks(levels)
+    marks = placeholders(levels)
     select = "*"
     select_args: tuple[str, ...] = ()
     if kind == "takedowns":
@@ -78,7 +79,8 @@ def records(conn: sqlite3.Connection, kind: str, op_id: int, levels: tuple[str, 
 
 def count(conn: sqlite3.Connection, kind: str, op_id: int, levels: tuple[str, ...], *,
           status: str | None = None) -> int:
-    sql = f"SELECT COUNT(*) AS n FROM {_kind(kind)} WHERE op_id=? AND tlp IN ({_marks(levels)})"
+    sql = (f"SELECT COUNT(*) AS n FROM {_kind(kind)} WHERE op_id=? "
+           f"AND tlp IN ({placeholders(levels)})")
     args: tuple[Any, ...] = (op_id, *levels)
     if status is not None:
         sql += " AND status=?"
@@ -92,7 +94,7 @@ def counts_by(conn: sqlite3.Connection, kind: str, op_id: int, levels: tuple[str
     SQL so 100,000 records cost no Python loop. `columns` must be the table's own."""
     names = ", ".join(columns)
     rows = conn.execute(f"SELECT {names}, COUNT(*) AS n FROM {_kind(kind)} WHERE op_id=? "
-                        f"AND tlp IN ({_marks(levels)}) GROUP BY {names}", (op_id, *levels))
+                        f"AND tlp IN ({placeholders(levels)}) GROUP BY {names}", (op_id, *levels))
     return {tuple(row[c] for c in columns): int(row["n"]) for row in rows}
 
 
@@ -100,7 +102,7 @@ def levels_used(conn: sqlite3.Connection, kind: str, op_id: int, levels: tuple[s
                 ) -> set[str]:
     """Which of `levels` the records of `kind` carry."""
     rows = conn.execute(f"SELECT DISTINCT tlp FROM {_kind(kind)} WHERE op_id=? "
-                        f"AND tlp IN ({_marks(levels)})", (op_id, *levels))
+                        f"AND tlp IN ({placeholders(levels)})", (op_id, *levels))
     return {row["tlp"] for row in rows}
 
 
@@ -108,7 +110,7 @@ def seizure_shown(conn: sqlite3.Connection, op_id: int, seq: int, levels: tuple[
                   ) -> bool:
     """Whether seized item S-`seq` exists at `levels`."""
     return conn.execute(
-        f"SELECT 1 FROM seizures WHERE op_id=? AND seq=? AND tlp IN ({_marks(levels)})",
+        f"SELECT 1 FROM seizures WHERE op_id=? AND seq=? AND tlp IN ({placeholders(levels)})",
         (op_id, seq, *levels)).fetchone() is not None
 
 
@@ -118,7 +120,7 @@ def audit_entries(conn: sqlite3.Connection, room_id: str, levels: tuple[str, ...
     it is at `levels` (an image without a `tlp`, of a table without a label, counts as
     `unlabelled`), and `whole_command`, every other entry of its command is shown too."""
     def shown(entry: str) -> str:
-        image = f"COALESCE(json_extract({entry}.{{0}}, '$.tlp'), ?) IN ({_marks(levels)})"
+        image = f"COALESCE(json_extract({entry}.{{0}}, '$.tlp'), ?) IN ({placeholders(levels)})"
         return (f"({entry}.before IS NULL OR {image.format('before')}) AND "
                 f"({entry}.after IS NULL OR {image.format('after')})")
 
@@ -137,5 +139,3 @@ def _kind(kind: str) -> str:
     return kind
 
 
-def _marks(levels: tuple[str, ...]) -> str:
-    return ", ".join("?" for _ in levels)

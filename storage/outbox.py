@@ -18,6 +18,7 @@ from typing import Any
 
 from storage.codec import to_db_time
 from storage.database import Database
+from storage.statements import placeholders
 from storage.tx import Row, Tx
 
 
@@ -75,7 +76,7 @@ class Outbox:
 
     async def posts(self, ids: tuple[int, ...]) -> list[Post]:
         """Posts a command wrote in its own transaction (in `Reply.posts`), to send now."""
-        marks = ", ".join("?" for _ in ids)
+        marks = placeholders(ids)
 
         async def q(tx: Tx) -> list[Row]:
             return await tx.all(f"SELECT * FROM outbox WHERE id IN ({marks}) ORDER BY id", ids)

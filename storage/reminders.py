@@ -6,14 +6,15 @@ which of them count (not done and due, open and not yet expired) is the reminder
 
 from __future__ import annotations
 
-from storage.sitreps import OPEN_PRESERVATION
+from storage.preservations import OPEN as OPEN_PRESERVATION
+from storage.statements import placeholders
 from storage.tx import Row, Tx
 
 
 async def unsent(tx: Tx, op_id: int, keys: list[str]) -> set[str]:
     if not keys:
         return set()
-    marks = ", ".join("?" for _ in keys)
+    marks = placeholders(keys)
     sent = await tx.all(f"SELECT key FROM reminders_sent WHERE op_id=? AND key IN ({marks})",
                         (op_id, *keys))
     return set(keys) - {row["key"] for row in sent}
@@ -34,6 +35,6 @@ async def overdue_tasks(tx: Tx, op_id: int, now: str) -> list[Row]:
 
 async def open_preservations(tx: Tx, op_id: int, now: str) -> list[Row]:
     """Open requests that have not expired yet."""
-    marks = ", ".join("?" for _ in OPEN_PRESERVATION)
+    marks = placeholders(OPEN_PRESERVATION)
     return await tx.all(f"SELECT * FROM preservations WHERE op_id=? AND status IN ({marks}) "
                         "AND expires_at > ?", (op_id, *OPEN_PRESERVATION, now))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from storage.statements import placeholders
 from storage.tx import Row, Tx
 
 
 async def seq_recorded(tx: Tx, op_id: int, kind: str, spellings: Sequence[str]) -> int | None:
     """The number of the item already recorded under any of `spellings` (an indicator may
     have been stored in an older spelling), None if there is none."""
-    marks = ", ".join("?" for _ in spellings)
+    marks = placeholders(spellings)
     seq = await tx.scalar(f"SELECT seq FROM seizures WHERE op_id=? AND type=? "
                           f"AND value IN ({marks})", (op_id, kind, *spellings))
     return int(seq) if seq is not None else None

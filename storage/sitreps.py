@@ -9,11 +9,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from storage import audit, rollcalls
+from storage import audit, preservations, rollcalls
 from storage.codec import from_db_time, to_db_time
+from storage.statements import placeholders
 from storage.tx import Row, Tx
-
-OPEN_PRESERVATION = ("sent", "acknowledged", "extended")
 
 
 async def latest(tx: Tx, op_id: int) -> Row | None:
@@ -109,14 +108,14 @@ async def gather(tx: Tx, op: Row, now: datetime) -> dict[str, Any]:
         "SELECT kind, SUM(delta) AS total FROM tallies WHERE op_id=? GROUP BY kind "
         "HAVING SUM(delta) != 0 ORDER BY kind", (op_id,))
 
-    marks = ", ".join("?" for _ in OPEN_PRESERVATION)
+    marks = placeholders(preservations.OPEN)
     data["preservations_open"] = await tx.scalar(
         f"SELECT COUNT(*) FROM preservations WHERE op_id=? AND status IN ({marks})",
-        (op_id, *OPEN_PRESERVATION))
+        (op_id, *preservations.OPEN))
     data["preservations_expiring"] = await tx.all(
         f"SELECT seq, provider, country, expires_at FROM preservations WHERE op_id=? "
         f"AND status IN ({marks}) AND expires_at <= ? ORDER BY expires_at",
-        (op_id, *OPEN_PRESERVATION, to_db_time(now + timedelta(days=7))))
+        (op_id, *preservations.OPEN, to_db_time(now + timedelta(days=7))))
     data["rollcall"] = await rollcalls.rollcall_state(tx, op_id)
     assessment = await note(tx, op_id)
     data["note"] = assessment["note"] if assessment else None

@@ -7,12 +7,17 @@ change, can run its own statements without importing `Tx` back.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sized
 from typing import Any, Protocol
 
 import aiosqlite
 
 Row = dict[str, Any]
+
+
+def placeholders(values: Sized) -> str:
+    """`?, ?, ?` for an `IN (…)` of `values`: the values always go as parameters."""
+    return ", ".join("?" * len(values))
 
 
 class Runner(Protocol):

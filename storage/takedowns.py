@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from storage.statements import placeholders
 from storage.tx import Row, Tx
 
 
@@ -20,6 +21,6 @@ async def listing(tx: Tx, op_id: int, *, statuses: Sequence[str] | None = None) 
     sql = "SELECT * FROM takedowns WHERE op_id=?"
     params: list[object] = [op_id]
     if statuses:
-        sql += f" AND status IN ({', '.join('?' for _ in statuses)})"
+        sql += f" AND status IN ({placeholders(statuses)})"
         params.extend(statuses)
     return await tx.all(sql + " ORDER BY planned_at IS NULL, planned_at, seq", params)

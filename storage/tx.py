@@ -11,7 +11,7 @@ from typing import Any
 
 from storage import audit
 from storage.audit import Actor
-from storage.statements import Row, Runner, Statements
+from storage.statements import Row, Runner, Statements, placeholders
 
 # Actor and Row are imported from here by the rest of the project; they live in
 # storage.audit and storage.statements so that the audit log needs nothing of this module.
@@ -70,7 +70,7 @@ class Tx(Statements):
         actor = self._need_actor()
         cols = list(values)
         sql = (f"INSERT INTO {table} ({', '.join(cols)}) "
-               f"VALUES ({', '.join('?' for _ in cols)}) RETURNING *")
+               f"VALUES ({placeholders(cols)}) RETURNING *")
         after = await self.one(sql, [values[c] for c in cols])
         assert after is not None
         row_id = after["id"]

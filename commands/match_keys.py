@@ -55,7 +55,7 @@ def of_indicator(kind: str, value: str) -> set[Key]:
     except ValueError:
         normal = value  # a row stored by an older, laxer version: compared as it is
     if kind == "server":
-        return {("server", normal), _host_key(validate._host_of("server", normal) or normal)}
+        return {("server", normal), _host_key(validate.host_of("server", normal) or normal)}
     if kind == "wallet":
         return {("wallet", _wallet(normal))}
     if kind == "account":

@@ -55,7 +55,8 @@ async def latest(tx: Tx, op_id: int) -> Row | None:
 
 
 async def open_call(tx: Tx, op_id: int) -> Row | None:
-    return await tx.one("SELECT * FROM rollcalls WHERE op_id=? AND status='open'", (op_id,))
+    return await tx.one("SELECT * FROM rollcalls WHERE op_id=? AND status='open' "
+                        "ORDER BY seq DESC LIMIT 1", (op_id,))
 
 
 async def answers_to(tx: Tx, rollcall_id: int) -> list[Row]:

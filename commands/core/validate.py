@@ -138,7 +138,8 @@ def defang(kind: str, value: str) -> str:
     return value
 
 
-def _host_of(kind: str, value: str) -> str | None:
+def host_of(kind: str, value: str) -> str | None:
+    """The host a domain, URL or server value names (None for other kinds)."""
     if kind == "domain":
         return value
     if kind == "url":
@@ -162,7 +163,7 @@ def _with_host(kind: str, value: str, host: str, new: str) -> str:
 def legacy_spelling(kind: str, value: str) -> str:
     """How records made before domains were stored as A-labels spell this value (its host
     in Unicode), so a duplicate of one of them is still caught."""
-    host = _host_of(kind, value)
+    host = host_of(kind, value)
     if not host or _IP_LIKE.match(host):
         return value
     return _with_host(kind, value, host, idn.to_unicode(host))
@@ -171,7 +172,7 @@ def legacy_spelling(kind: str, value: str) -> str:
 def ascii_spelling(kind: str, value: str) -> str:
     """The stored value with its host as the IDNA A-label, the one spelling tools compare:
     records made before domains were stored as A-labels hold the Unicode form."""
-    host = _host_of(kind, value)
+    host = host_of(kind, value)
     if not host or host.isascii():
         return value
     forms = _host_forms(host)
@@ -182,7 +183,7 @@ def shown(kind: str, value: str) -> str:
     """An indicator as chat and human exports show it: defanged, its domain as the A-label,
     and when that is punycode, the Unicode form too with what makes it deceptive:
     `xn--80ak6aa92e[.]com (аррӏе[.]com — ⚠️ Cyrillic а р ӏ е look like Latin a p l e)`."""
-    host = _host_of(kind, value)
+    host = host_of(kind, value)
     if not host or _IP_LIKE.match(host) or (host.isascii() and "xn--" not in host):
         return defang(kind, value)  # the common case, kept fast for long lists and exports
     forms = _host_forms(host)

@@ -1,5 +1,5 @@
 """Each command's changes as the audit log holds them, read back for /undo, and the lead
-powers a command used (`lead_changes`, written by `storage.processed.lead_powers`)."""
+powers a command used (`lead_changes`), kept so that its /undo needs a lead too."""
 
 from __future__ import annotations
 
@@ -27,3 +27,9 @@ async def of_event(tx: Tx, room_id: str, event_id: str) -> list[Row]:
 async def lead_power_used(tx: Tx, event_id: str) -> str | None:
     what = await tx.scalar("SELECT what FROM lead_changes WHERE event_id=?", (event_id,))
     return str(what) if what is not None else None
+
+
+async def record_lead_powers(tx: Tx, event_id: str, room_id: str, what: str) -> None:
+    """What the command needed a lead for (`Context.lead_powers`), in its transaction."""
+    await tx.execute("INSERT INTO lead_changes (event_id, room_id, what) VALUES (?, ?, ?)",
+                     (event_id, room_id, what))

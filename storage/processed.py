@@ -26,9 +26,3 @@ async def mark_delivered(tx: Tx, event_id: str) -> None:
 async def undelivered(tx: Tx) -> list[Row]:
     return await tx.all("SELECT room_id, event_id, reply FROM processed_events "
                         "WHERE delivered=0 ORDER BY rowid")
-
-
-async def lead_powers(tx: Tx, event_id: str, room_id: str, what: str) -> None:
-    """What the command needed a lead for, so its /undo needs one too."""
-    await tx.execute("INSERT INTO lead_changes (event_id, room_id, what) VALUES (?, ?, ?)",
-                     (event_id, room_id, what))

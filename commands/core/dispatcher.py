@@ -34,7 +34,7 @@ from commands.core.types import (
     Settings,
     WitnessSource,
 )
-from storage import agencies, operations, processed
+from storage import agencies, changes, operations, processed
 from storage import audit as audit_log
 from storage.codec import from_db_time, to_db_time
 from storage.database import Database
@@ -266,8 +266,8 @@ class Dispatcher:
             else:
                 result = await _read_only(tx, msg.room_id, op, cmd.handler(ctx, args))
             if ctx.lead_powers:
-                await processed.lead_powers(tx, msg.event_id, msg.room_id,
-                                            "; ".join(ctx.lead_powers))
+                await changes.record_lead_powers(tx, msg.event_id, msg.room_id,
+                                                 "; ".join(ctx.lead_powers))
             return result
         except CommandError as exc:
             raise _with_usage(exc, cmd) from None

@@ -116,7 +116,7 @@ def parse(data: dict[str, Any], base: Path | None = None) -> Config:
         raise ConfigError("access.lead_level: expected a power level from 0 to 100")
     require_encryption = _get(data, "access", "require_encryption", bool, True)
     require_cross_signed = _get(data, "access", "require_cross_signed", bool, True)
-    deconfliction = _get(data, "deconfliction", "enabled", bool, False)
+    deconfliction = _get(data, "deconfliction", "enabled", bool, True)
     tz = _get(data, "defaults", "timezone", str, "UTC")
     try:
         tz = validate.timezone(tz)

@@ -141,9 +141,9 @@ def test_cross_signing_is_required_unless_switched_off() -> None:
         parse(with_("access", require_cross_signed="no"))
 
 
-def test_deconfliction_is_off_unless_enabled() -> None:
-    assert parse(GOOD).settings.deconfliction is False
-    assert parse(with_("deconfliction", enabled=True)).settings.deconfliction is True
+def test_deconfliction_is_on_unless_turned_off() -> None:
+    assert parse(GOOD).settings.deconfliction is True
+    assert parse(with_("deconfliction", enabled=False)).settings.deconfliction is False
     assert load(ROOT / "config.example.toml").settings.deconfliction is True
 
 

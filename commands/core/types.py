@@ -115,7 +115,7 @@ class Settings:
     default_tlp: str = "AMBER"
     require_encryption: bool = True
     require_cross_signed: bool = True
-    deconfliction: bool = False  # hit/no-hit across the operations this bot serves
+    deconfliction: bool = True  # hit/no-hit across the operations this bot serves
 
 
 class Clock:

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from bot.runtime import Bot
 
 log = logging.getLogger(__name__)
+STOP_WAITING_S = 5.0
 ON_TIME = timedelta(seconds=30)  # jobs post within a second or two; later than this is "late"
 
 
@@ -52,6 +54,7 @@ class SitrepScheduler:
         self.boards = boards or BoardSchedule()
         self._drawing = asyncio.Lock()  # one board at a time: a second run finds it settled
         self._jobs: dict[int, tuple[str, str, str, str]] = {}
+        self._running: set[asyncio.Task[None]] = set()
         self.scheduler: AsyncIOScheduler | None = None
         self.bot: Bot
 
@@ -60,12 +63,27 @@ class SitrepScheduler:
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.scheduler.start()
         await self.reconcile()
-        self.scheduler.add_job(self.reconcile, IntervalTrigger(seconds=self.reconcile_seconds),
+        self.scheduler.add_job(self._job, IntervalTrigger(seconds=self.reconcile_seconds),
+                               args=[self.reconcile],
                                id="reconcile", coalesce=True, max_instances=1)
 
     async def stop(self) -> None:
+        """No new job starts; one under way (a sitrep being recorded, a board being drawn,
+        half a second) is let finish before the database closes behind it. What it owed is
+        durable either way; this keeps a shutdown from cutting it off mid-write."""
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=STOP_WAITING_S)
+
+    async def _job(self, work: Callable[..., Awaitable[None]], *args: Any) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._running.add(task)
+        try:
+            await work(*args)
+        finally:
+            self._running.discard(task)
 
     def now(self) -> datetime:
         return self.bot.clock.now()
@@ -82,7 +100,7 @@ class SitrepScheduler:
             signature = (row["kind"], row["spec"], row["tz"], row["anchor"])
             if self._jobs.get(op_id) != signature:
                 trigger = trigger_for(*signature)
-                self.scheduler.add_job(self.post_due_sitrep, trigger, args=[op_id],
+                self.scheduler.add_job(self._job, trigger, args=[self.post_due_sitrep, op_id],
                                        id=f"sitrep-{op_id}", replace_existing=True,
                                        coalesce=True, misfire_grace_time=None)
                 self._jobs[op_id] = signature

@@ -71,10 +71,12 @@ class SitrepScheduler:
         """No new job starts; one under way (a sitrep being recorded, a board being drawn,
         half a second) is let finish before the database closes behind it. What it owed is
         durable either way; this keeps a shutdown from cutting it off mid-write."""
-        if self.scheduler is not None:
-            self.scheduler.shutdown(wait=False)
+        if self.scheduler is None:
+            return
+        self.scheduler.pause()
         if self._running:
             await asyncio.wait(set(self._running), timeout=STOP_WAITING_S)
+        self.scheduler.shutdown(wait=False)  # cancels what is still running after that
 
     async def _job(self, work: Callable[..., Awaitable[None]], *args: Any) -> None:
         task = asyncio.current_task()

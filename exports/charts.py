@@ -116,8 +116,14 @@ def _png(fig: Figure, words: Sequence[_Words] = ()) -> Png:
 
 
 def thumbnail(picture: Png, box: tuple[int, int] = THUMBNAIL_BOX) -> Png:
-    """The picture scaled down to fit `box`, for the m.image event's thumbnail."""
-    image = Image.open(io.BytesIO(picture.data))
+    """The m.image event's thumbnail: the picture scaled down to fit `box`. A board taller
+    than the box's shape (one row per takedown: 500 make it 1200×7700) would shrink to an
+    unreadable sliver, so its top (the header, H-hour, the roll call, the first rows) is
+    what the thumbnail shows; the full picture is one tap away."""
+    image: Image.Image = Image.open(io.BytesIO(picture.data))
+    tallest = image.width * box[1] // box[0]
+    if image.height > tallest:
+        image = image.crop((0, 0, image.width, tallest))
     image.thumbnail(box, Image.Resampling.LANCZOS)
     out = io.BytesIO()
     image.save(out, "PNG", compress_level=1)

@@ -11,7 +11,7 @@ from PIL import Image
 from bot.sending import Outgoing, SendQueues
 from exports import charts
 from exports.board import to_board
-from exports.chart_input import Board
+from exports.chart_input import Board, Png
 from storage import board as board_rows
 from tests.harness import OFFICER, Harness
 
@@ -61,6 +61,22 @@ async def test_board_is_a_png_of_its_stated_size_with_a_colour_per_status_presen
     await h.ok("!takedown abort K-4")  # the planned one is called off: colours follow
     after = colour_pixels((await h.ok("!board")).attachment.read())
     assert after["planned"] == 0 and after["aborted"] >= 30
+
+
+def test_a_tall_board_gets_a_readable_thumbnail_of_its_top() -> None:
+    """A 500-takedown board is 1200×7700: scaled whole into 800×600 it would be 93 px wide."""
+    tall = Image.new("RGB", (1200, 7700), "white")
+    tall.paste((200, 0, 0), (0, 0, 1200, 120))  # the header band, which must stay in view
+    out = io.BytesIO()
+    tall.save(out, "PNG")
+    thumb = charts.thumbnail(Png(out.getvalue(), 1200, 7700))
+    small = Image.open(io.BytesIO(thumb.data)).convert("RGB")
+    assert (thumb.width, thumb.height) == small.size == (800, 600)
+    assert small.getpixel((400, 20)) == (200, 0, 0)
+    wide = Image.new("RGB", (1200, 400), "white")
+    out = io.BytesIO()
+    wide.save(out, "PNG")
+    assert charts.thumbnail(Png(out.getvalue(), 1200, 400)).width == 800  # whole
 
 
 async def test_rows_show_each_agency_clock_and_its_roll_call_answer(h: Harness) -> None:

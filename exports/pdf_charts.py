@@ -43,7 +43,7 @@ def chart_data(snap: Snapshot, limit: int) -> ChartData:
         arrests[f"{len(ranked) - MAX_BARS} others"] = sum(n for _, n in ranked[MAX_BARS:])
     seizures = {(kind, status): n
                 for (kind, status), n in snap.counts_by("seizures", "type", "status").items()}
-    takedowns = [takedown(r) for r in snap.rows("takedowns", in_plan_order=True, limit=limit)]
+    takedowns = [takedown(r) for r in snap.rows("takedowns", order="plan", limit=limit)]
     generated = from_db_time(snap.generated_at)
     assert generated is not None
     board = chart_input.Board(title=f"Takedown timeline · TLP:{snap.tlp}", now=generated,

@@ -70,14 +70,12 @@ class Snapshot:
     def levels(self) -> tuple[str, ...]:
         return allowed_levels(self.tlp)
 
-    def rows(self, kind: str, *, seq: int | None = None, in_execution_order: bool = False,
-             in_plan_order: bool = False, limit: int | None = None) -> Iterator[Row]:
-        """Records of `kind` at the export's levels, by number; `seq` picks one, and
-        takedowns may come in execution order (executed by when, then planned by plan) or
-        in plan order (by planned time, those at an unset H last)."""
+    def rows(self, kind: str, *, seq: int | None = None, order: store.Order = "number",
+             limit: int | None = None) -> Iterator[Row]:
+        """Records of `kind` at the export's levels, in one of `storage.exports.ORDERS`;
+        `seq` picks one."""
         for row in store.records(self.conn, kind, self.op["id"], self.levels, seq=seq,
-                                 in_execution_order=in_execution_order,
-                                 in_plan_order=in_plan_order, limit=limit):
+                                 order=order, limit=limit):
             if kind == "takedowns" and not row.pop("seizure_shown"):
                 row["target"] = f"S-{row['seizure_seq']}{WITHHELD_TARGET}"
             yield row

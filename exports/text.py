@@ -79,6 +79,6 @@ def totals(snap: Snapshot) -> list[str]:
 
 def timeline(snap: Snapshot, limit: int | None = None) -> Iterator[str]:
     """Takedowns in order of execution (then plan): the action day at a glance."""
-    for t in snap.rows("takedowns", in_execution_order=True, limit=limit):
+    for t in snap.rows("takedowns", order="execution", limit=limit):
         yield (f"{dtg(t['executed_at'] or t['planned_at'])} K-{t['seq']} {t['agency']} "
                f"{t['status']}: {t['target']}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 from storage.statements import placeholders
 from storage.tx import Row
@@ -20,8 +20,14 @@ from storage.tx import Row
 # The numbered record kinds an export carries, each a table with `op_id`, `seq` and `tlp`.
 RECORD_KINDS = ("tasks", "arrests", "seizures", "takedowns", "assets", "tallies",
                 "preservations")
-# The action day as it went: executed takedowns by when, then the planned ones by plan.
-_EXECUTION_ORDER = "COALESCE(executed_at, planned_at, '~'), seq"
+# How records may be ordered, by name: by number; takedowns as the action day went
+# (executed by when, then the planned ones by plan); takedowns by plan (at an unset H last).
+Order = Literal["number", "execution", "plan"]
+ORDERS: dict[Order, str] = {
+    "number": "seq",
+    "execution": "COALESCE(executed_at, planned_at, '~'), seq",
+    "plan": "planned_at IS NULL, planned_at, seq",
+}
 
 
 def operation(conn: sqlite3.Connection, room_id: str) -> Row | None:
@@ -51,8 +57,8 @@ def columns(conn: sqlite3.Connection, kind: str) -> list[str]:
 
 
 def records(conn: sqlite3.Connection, kind: str, op_id: int, levels: tuple[str, ...], *,
-            seq: int | None = None, in_execution_order: bool = False,
-            in_plan_order: bool = False, limit: int | None = None) -> Iterator[Row]:
+            seq: int | None = None, order: Order = "number", limit: int | None = None
+            ) -> Iterator[Row]:
     """The operation's records of `kind` at `levels`, by number (or takedowns in execution
     order). A takedown also carries `seizure_shown`: 1 when it names no seized item or its
     item is at `levels` too, worked out here so 100,000 takedowns cost no query each."""
@@ -69,9 +75,7 @@ def records(conn: sqlite3.Connection, kind: str, op_id: int, levels: tuple[str, 
     if seq is not None:
         sql += " AND seq=?"
         args += (seq,)
-    order = (_EXECUTION_ORDER if in_execution_order
-             else "planned_at IS NULL, planned_at, seq" if in_plan_order else "seq")
-    sql += f" ORDER BY {order}"
+    sql += f" ORDER BY {ORDERS[order]}"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     yield from conn.execute(sql, args)

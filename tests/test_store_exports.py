@@ -65,7 +65,7 @@ async def test_the_filters_pick_one_record_the_done_ones_and_the_execution_order
         assert exports.count(conn, "takedowns", op_id, GREEN_AND_BELOW, status="done") == 1
         # Executed first (K-2, at the command's time), then by plan: K-3 at H, K-1 at H+2h.
         order = [k["seq"] for k in exports.records(conn, "takedowns", op_id, GREEN_AND_BELOW,
-                                                    in_execution_order=True)]
+                                                    order="execution")]
         assert order == [2, 3, 1]
         assert [k["seq"] for k in exports.records(conn, "takedowns", op_id, GREEN_AND_BELOW,
                                                   limit=2)] == [1, 2]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import Config, ConfigError, load
+from commands import EXPORT_FORMATS
 from storage.migrations import DatabaseTooNew
 
 if TYPE_CHECKING:
@@ -210,8 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="export an operation offline")
     export.add_argument("-c", "--config", type=Path, required=True)
     export.add_argument("--room", required=True)
-    export.add_argument("--format", default="md",
-                        choices=["md", "json", "csv", "stix", "misp", "pdf"])
+    export.add_argument("--format", default="md", choices=EXPORT_FORMATS)
     export.add_argument("--tlp", default=None)
     export.add_argument("-o", "--output", type=Path, default=None)
     export.set_defaults(fn=cmd_export)

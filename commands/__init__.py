@@ -34,6 +34,7 @@ from commands.core.types import (
 )
 from commands.core.visible import visible, visible_html
 from commands.deconflict import index_existing as index_for_deconfliction
+from commands.export import FORMATS as EXPORT_FORMATS
 from commands.reminders import due as due_reminders
 from commands.reminders import record as record_reminder
 from commands.schedule import latest_due_slot, trigger_for
@@ -42,6 +43,7 @@ from commands.witness import WITNESS_KEY, parse_head
 from commands.witness import summary as witness_summary
 
 __all__ = [
+    "EXPORT_FORMATS",
     "PREFIX",
     "WITNESS_KEY",
     "Attachment",

@@ -14,7 +14,8 @@ import pytest
 import stix2
 from pypdf import PdfReader
 
-from exports.build import build_export
+from commands import EXPORT_FORMATS
+from exports.build import FORMATS, build_export
 from exports.offline import export_to_file
 from exports.stix import TLP2_IDS, sco_id
 from tests.export_text import export_text
@@ -285,3 +286,10 @@ async def test_an_export_with_empty_record_kinds_is_still_well_formed(op: Harnes
     assert "## Seized infrastructure (0)\n\nNone." in md and "## Tasks (1)" in md
     with zipfile.ZipFile(io.BytesIO((await export(op, "csv", "CLEAR")).read())) as zf:
         assert zf.read("seizures.csv").decode().count("\r\n") == 1  # the header only
+
+
+def test_every_format_offered_is_one_the_exports_build() -> None:
+    """/export and `opsroom export --format` offer the names commands/export.py declares;
+    exports/build.py holds a builder per name: an offered format without one would fail
+    only when someone asks for it."""
+    assert set(EXPORT_FORMATS) == set(FORMATS)

@@ -34,10 +34,6 @@ class BoardPicture:
     statuses: dict[str, int]  # takedowns per status, those present
     hhour_set: bool
 
-    @property
-    def takedowns(self) -> int:
-        return sum(self.statuses.values())
-
     def attachment(self) -> Attachment:
         """For a reply: sent as m.image with its thumbnail."""
         return Attachment(self.filename, "image/png", data=self.full.data,

@@ -47,7 +47,9 @@ def remakes(key: str) -> Callable[[Remake], Remake]:
 
 
 def remake(redo: dict[str, str] | None, services: Services) -> SlowPart | None:
+    if not redo:
+        return None
     for key, fn in _REMAKERS.items():
-        if redo and key in redo:
+        if key in redo:
             return fn(services, redo)
     return None

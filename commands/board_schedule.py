@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from storage import board
+from storage import board, operations
 from storage.codec import from_db_time, to_db_time
 from storage.outbox import Post, PostImage, add_post
 from storage.tx import Row, Tx
@@ -68,8 +68,7 @@ def _before_h_key(op: Row) -> str:
 async def due(tx: Tx, now: datetime, policy: BoardSchedule) -> list[Row]:
     """Record the H − before_h boards whose time has come, settle as skipped the owed
     boards no longer wanted, and return those to draw now (`id`, `room_id`, `key`)."""
-    ops = {op["id"]: op for op in await tx.all(
-        "SELECT * FROM operations WHERE phase != 'closed' AND hhour IS NOT NULL")}
+    ops = {op["id"]: op for op in await operations.open_ones(tx, with_hhour=True)}
     if policy.before_h is not None:
         for op in ops.values():
             hhour = from_db_time(op["hhour"])

@@ -20,6 +20,7 @@ from typing import Any
 from commands import Attachment, BoardDrawer, DrawnBoard
 from exports import chart_input, pool
 from storage import board as board_rows
+from storage import operations
 from storage.codec import from_db_time, to_db_time
 from storage.database import Database
 from storage.outbox import PostImage
@@ -115,7 +116,7 @@ async def make_board(db: Database, room_id: str, now: datetime) -> BoardPicture 
     """The room's board now; None when the room has no operation or no takedown."""
 
     async def read(tx: Tx) -> tuple[str, chart_input.Board] | None:
-        op = await tx.one("SELECT * FROM operations WHERE room_id=?", (room_id,))
+        op = await operations.for_room(tx, room_id)
         if op is None:
             return None
         return op["code"], to_board(op, await board_rows.board_rows(tx, op["id"]), now)

@@ -13,9 +13,11 @@ async def by_id(tx: Tx, op_id: int) -> Row | None:
     return await tx.one("SELECT * FROM operations WHERE id=?", (op_id,))
 
 
-async def open_ones(tx: Tx) -> list[Row]:
-    """Operations not closed: the ones reminders and boards are still due for."""
-    return await tx.all("SELECT * FROM operations WHERE phase != 'closed'")
+async def open_ones(tx: Tx, *, with_hhour: bool = False) -> list[Row]:
+    """Operations not closed: the ones reminders and boards are still due for (boards only
+    where H-hour is set)."""
+    return await tx.all("SELECT * FROM operations WHERE phase != 'closed'"
+                        + (" AND hhour IS NOT NULL" if with_hhour else ""))
 
 
 # The kinds /op counts; the SQL takes table names from here, never from what a user typed.

@@ -55,7 +55,7 @@ from bot.intake import BoundedTasks, Checkpoints, RoomLanes
 from bot.message_text import command_text
 from bot.metrics import Metrics
 from bot.rooms import PowerLevels
-from bot.sending import Outgoing, SendQueues, image_attachment
+from bot.sending import Outgoing, SendQueues
 from bot.slow_work import SlowWork
 from bot.undecryptable import Undecryptables
 from bot.witness import RoomHistory
@@ -70,7 +70,7 @@ from commands import (
     queued,
 )
 from exports import pool
-from exports.board import drawer
+from exports.board import drawer, image_attachment
 from exports.build import exporter
 from exports.files import discard_leftovers
 from storage.database import Database
@@ -613,8 +613,9 @@ class Bot:
         async def sent() -> None:
             await self.outbox.sent(post.id)
 
+        picture = image_attachment(post.image) if post.image is not None else None
         self.sender.put(Outgoing(post.room_id, post.content, done=sent, txn_id=post.txn_id,
-                                 attachment=image_attachment(post.image)))
+                                 attachment=picture))
 
     async def _resend(self, room_id: str, event_id: str, reply: Reply) -> None:
         log.info("re-sending the reply to %s that was committed but not sent", event_id)

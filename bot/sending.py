@@ -18,7 +18,6 @@ from nio import AsyncClient, ErrorResponse, RoomSendResponse, UploadResponse
 from nio.exceptions import OlmUnverifiedDeviceError
 
 from commands import Attachment
-from storage.outbox import PostImage
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -31,16 +30,6 @@ TOTAL_CAP = 1000
 FINAL_ERRORS = {"M_FORBIDDEN", "M_UNKNOWN_TOKEN", "M_BAD_JSON", "M_NOT_JSON", "M_TOO_LARGE",
                 "M_UNKNOWN"}
 RATE_LIMITED = "M_LIMIT_EXCEEDED"
-
-
-def image_attachment(image: PostImage | None) -> Attachment | None:
-    """A picture kept with an outbox post, as the attachment uploaded for it (m.image)."""
-    if image is None:
-        return None
-    thumbnail = Attachment(f"thumbnail-{image.filename}", image.mimetype, data=image.thumbnail,
-                           width=image.thumbnail_width, height=image.thumbnail_height)
-    return Attachment(image.filename, image.mimetype, data=image.data, width=image.width,
-                      height=image.height, thumbnail=thumbnail)
 
 
 @dataclass

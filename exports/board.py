@@ -37,17 +37,21 @@ class BoardPicture:
 
     def attachment(self) -> Attachment:
         """For a reply: sent as m.image with its thumbnail."""
-        return Attachment(self.filename, "image/png", data=self.full.data,
-                          width=self.full.width, height=self.full.height,
-                          thumbnail=Attachment(f"thumbnail-{self.filename}", "image/png",
-                                               data=self.thumbnail.data,
-                                               width=self.thumbnail.width,
-                                               height=self.thumbnail.height))
+        return image_attachment(self.post_image())
 
     def post_image(self) -> PostImage:
         """For a scheduled post: kept in the outbox until sent."""
         return PostImage(self.filename, self.full.data, self.full.width, self.full.height,
                          self.thumbnail.data, self.thumbnail.width, self.thumbnail.height)
+
+
+def image_attachment(image: PostImage) -> Attachment:
+    """A picture as the attachment uploaded for it (m.image with its thumbnail): for a
+    board sent as a reply, and for one kept with an outbox post."""
+    thumbnail = Attachment(f"thumbnail-{image.filename}", image.mimetype, data=image.thumbnail,
+                           width=image.thumbnail_width, height=image.thumbnail_height)
+    return Attachment(image.filename, image.mimetype, data=image.data, width=image.width,
+                      height=image.height, thumbnail=thumbnail)
 
 
 def rollcall_line(state: dict[str, Any]) -> str:

@@ -39,7 +39,6 @@ from commands.core.types import CommandError, Reply
 from storage import deconfliction as store
 from storage import outbox
 from storage.database import Database
-from storage.outbox import Post
 from storage.tx import Actor, Row, Tx
 
 SYSTEM = "(deconfliction)"  # who the hits' audit entries name: no member of either room
@@ -65,7 +64,7 @@ def _yours(tbl: str, seq: int, tlp: str | None) -> str:
 class _Hit:
     n: int
     line: list[Part]
-    post: Post
+    post_id: int  # the other room's notice, in the outbox
 
 
 # -- the hook the record paths call ------------------------------------------------------
@@ -142,15 +141,17 @@ async def _hit(ctx: Context, table: str, row: Row, holder: store.Holder, kind: s
                     f"{_yours(holder.tbl, holder.seq, holder.tlp)}")
               .line("Another operation served by this bot holds the same value. "
                     + _share_hint(n)).build())
-    post = await _post(ctx, holder.room_id, notice)
+    post_id = await _post(ctx, holder.room_id, notice)
     subject = "a RED record" if row["tlp"] == RED else label(table, row["seq"])
     return _Hit(n, [f"⚠️ deconfliction hit D-{n}: {subject} is also held by another "
-                    "operation; its lead has been told"], post)
+                    "operation; its lead has been told"], post_id)
 
 
-async def _post(ctx: Context, room_id: str, notice: Reply) -> Post:
-    return await outbox.add_post(ctx.tx, room_id, notice_content(notice.text, notice.html),
+async def _post(ctx: Context, room_id: str, notice: Reply) -> int:
+    """The notice to another operation's room, written to the outbox; its id."""
+    post = await outbox.add_post(ctx.tx, room_id, notice_content(notice.text, notice.html),
                                  ctx.now)
+    return post.id
 
 
 def _told(reply: Reply, hits: list[_Hit]) -> Reply:
@@ -162,7 +163,7 @@ def _told(reply: Reply, hits: list[_Hit]) -> Reply:
     r.line(_share_hint(hits[0].n if len(hits) == 1 else "n"))
     extra = r.build()
     told = _appended(reply, extra.text, extra.html)
-    return dataclasses.replace(told, posts=(*reply.posts, *(h.post.id for h in hits)))
+    return dataclasses.replace(told, posts=(*reply.posts, *(h.post_id for h in hits)))
 
 
 def _appended(reply: Reply, text: str, html: str) -> Reply:
@@ -244,21 +245,21 @@ async def deconflict_share(ctx: Context, args: DeconflictShareArgs) -> Reply:
                        "introduced.")
                  .line(f"A lead here: /deconflict share D-{n} to be introduced (nothing is "
                        "shared until you do).").build())
-        post = await _post(ctx, theirs["room_id"], asked)
+        post_id = await _post(ctx, theirs["room_id"], asked)
         reply = ok(Bold(f"D-{n}"), ": your agreement is recorded. The other operation's lead has "
                    "been asked; each of you gets the other's Matrix ID and operation code "
                    "once they agree too.")
-        return dataclasses.replace(reply, posts=(post.id,))
+        return dataclasses.replace(reply, posts=(post_id,))
     await store.update_side(ctx.tx, mine, {**agreed, "introduced_at": ctx.stamp})
     await store.update_side(store.as_room(ctx.tx, _system(theirs["room_id"], n, ctx.stamp)),
                             theirs, {"introduced_at": ctx.stamp})
     told = (ReplyBuilder()
             .line(f"🤝 deconfliction hit D-{n}: introduced. The other operation is "
                   f"{op['code']}; its lead is ", Ping(ctx.sender), ".").build())
-    post = await _post(ctx, theirs["room_id"], told)
+    post_id = await _post(ctx, theirs["room_id"], told)
     reply = ok(f"🤝 D-{n}: introduced. The other operation is {theirs['code']}; its lead is ",
                Ping(theirs["shared_by"]), ".")
-    return dataclasses.replace(reply, posts=(post.id,))
+    return dataclasses.replace(reply, posts=(post_id,))
 
 
 # -- records from before the index existed -------------------------------------------------

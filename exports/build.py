@@ -5,33 +5,51 @@ work that holds Python's GIL, which in a thread would stall the bot's event loop
 worker streams rows from a read-only transaction into a file (0600, `exports/` in the data
 dir), so neither process ever holds the whole export in memory; the bot uploads the file
 as a stream and deletes it once sent.
+
+Each format's module is imported by the worker when it first builds that format, never by
+the bot: matplotlib, reportlab, stix2 and pymisp together would add some 70 MB to a process
+that only hands the job over.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import uuid
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from commands import Attachment, Exporter, ExportSummary
-from exports import csv_export, json_export, markdown, misp, pdf, pool, stix
+from exports import pool
 from exports.files import export_dir
 from exports.snapshot import Snapshot, load
 from storage.codec import to_db_time
 from storage.database import Database, read_only_sync
 
-FORMATS: dict[str, tuple[Callable[[Snapshot, BinaryIO], None], str, str]] = {
-    "md": (markdown.build, "md", "text/markdown"),
-    "json": (json_export.build, "json", "application/json"),
-    "csv": (csv_export.build, "zip", "application/zip"),
-    "stix": (stix.build, "stix.json", "application/stix+json"),
-    "misp": (misp.build, "misp.json", "application/json"),
-    "pdf": (pdf.build, "pdf", "application/pdf"),
+
+class Format(NamedTuple):
+    module: str  # in exports/, with `build(snapshot, out)`
+    extension: str
+    mimetype: str
+
+
+FORMATS: dict[str, Format] = {
+    "md": Format("markdown", "md", "text/markdown"),
+    "json": Format("json_export", "json", "application/json"),
+    "csv": Format("csv_export", "zip", "application/zip"),
+    "stix": Format("stix", "stix.json", "application/stix+json"),
+    "misp": Format("misp", "misp.json", "application/json"),
+    "pdf": Format("pdf", "pdf", "application/pdf"),
 }
+
+
+def builder(fmt: str) -> Callable[[Snapshot, BinaryIO], None]:
+    build: Callable[[Snapshot, BinaryIO], None] = importlib.import_module(
+        f"exports.{FORMATS[fmt].module}").build
+    return build
 
 
 def filename(code: str, now: datetime, tlp: str, ext: str) -> str:
@@ -45,7 +63,7 @@ def _make(path: Path, room_id: str, fmt: str, tlp: str | None, generated_at: str
         snap.workdir = out_path.parent
         fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
-            FORMATS[fmt][0](snap, out)
+            builder(fmt)(snap, out)
         return ExportSummary(snap.op["code"], snap.tlp, snap.total, snap.counts["seizures"],
                        snap.audit_included, snap.audit_withheld)
 

@@ -149,7 +149,9 @@ def test_nothing_the_bot_runs_imports_the_dev_homeserver() -> None:
     assert DEV_ONLY in graph["bot.up"]
 
 
-def test_opsroom_run_leaves_the_dev_homeserver_unloaded(tmp_path: Path) -> None:
+def test_opsroom_run_loads_neither_the_dev_homeserver_nor_the_export_libraries(
+        tmp_path: Path) -> None:
+    """The export libraries (some 70 MB) belong in the export workers, not the bot."""
     data = tmp_path / "data"
     data.mkdir()
     # A database from a far newer opsroom stops the run right after the bot is built and
@@ -170,3 +172,4 @@ def test_opsroom_run_leaves_the_dev_homeserver_unloaded(tmp_path: Path) -> None:
     assert code == 2 and "is at version 1000000" in result.stderr
     assert {"bot.runtime", "bot.services", "storage.database"} <= set(modules)
     assert DEV_ONLY not in modules
+    assert not {"matplotlib", "pymisp", "reportlab", "stix2"} & set(modules)

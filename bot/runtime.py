@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+import aiohttp
 from nio import (
     AsyncClient,
     AsyncClientConfig,
@@ -47,10 +48,12 @@ from nio import (
 from nio.responses import Timeline
 
 from bot.backfill import Cursor, GapFetcher
+from bot.client import GuardedClient
 from bot.config import Config, exposed
 from bot.crypto.cross_signing import ensure_cross_signed
 from bot.crypto.device_trust import PLAINTEXT, PLAINTEXT_TEXT, DeviceTrust, Refusal
 from bot.crypto.key_exchange import exchange_keys
+from bot.event_shape import problem
 from bot.intake import BoundedTasks, Checkpoints, RoomLanes
 from bot.message_text import command_text
 from bot.metrics import Metrics
@@ -224,7 +227,7 @@ class Bot:
         crypto_dir.mkdir(exist_ok=True, mode=0o700)
         session = json.loads(self.session_path.read_text()) if self.session_path.exists() else None
         cfg = AsyncClientConfig(store_sync_tokens=False, encryption_enabled=True)
-        self.client = AsyncClient(m.homeserver, m.user_id, device_id=(session or {}).get(
+        self.client = GuardedClient(m.homeserver, m.user_id, device_id=(session or {}).get(
             "device_id"), store_path=str(crypto_dir), config=cfg)
         if session:
             self.client.restore_login(session["user_id"], session["device_id"],
@@ -384,11 +387,11 @@ class Bot:
             fetched = 0
             async for event in self.gaps.events(room_id, start, gap_end):
                 fetched += 1
-                await self._consider(room_id, event, cursor)
+                await self._contained(room_id, event, cursor)
             if fetched:
                 log.info("%s: %d events the sync left out were fetched", room_id, fetched)
         for event in timeline.events:
-            await self._consider(room_id, event, cursor)
+            await self._contained(room_id, event, cursor)
         last = next((e for e in reversed(timeline.events) if getattr(e, "event_id", None)),
                     None)
         if last is not None:
@@ -423,6 +426,19 @@ class Bot:
             return Cursor.after_mark(mark, found), start, gap_end
         in_view = any(getattr(e, "event_id", None) == mark.event_id for e in timeline.events)
         return Cursor.after_mark(mark, in_view), None, None
+
+    async def _contained(self, room_id: str, event: Any, cursor: Cursor) -> None:
+        """One event's failure is that event's: the disk's or the homeserver's is raised
+        (the lane retries the batch, which is right for them), anything else is logged and
+        the batch goes on, so one bad event cannot hold up the commands behind it."""
+        try:
+            await self._consider(room_id, event, cursor)
+        except Exception as exc:
+            if storage_failure(exc) is not None or isinstance(
+                    exc, (aiohttp.ClientError, TimeoutError, OSError)):
+                raise
+            log.exception("event %r in %s could not be handled; it is skipped",
+                          getattr(event, "event_id", "?"), room_id)
 
     async def _consider(self, room_id: str, event: Any, cursor: Cursor) -> None:
         if (isinstance(event, RoomMemberEvent) and event.state_key == self.client.user_id
@@ -484,6 +500,10 @@ class Bot:
     async def _on_event(self, room_id: str, event: Any) -> None:
         """Every event the bot acts on comes through here, whichever way it arrived."""
         if getattr(event, "sender", None) == self.client.user_id:
+            return
+        if (why := problem(event)) is not None:
+            log.warning("ignoring a malformed event in %s from %r: %s", room_id,
+                        getattr(event, "sender", "?"), why)
             return
         if isinstance(event, MegolmEvent):
             await self.undecryptable.hold(room_id, event)

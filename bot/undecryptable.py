@@ -17,6 +17,7 @@ from typing import Any
 from nio import AsyncClient, MegolmEvent
 from nio.exceptions import EncryptionError
 
+from bot.event_shape import problem
 from storage.errors import storage_failure
 from storage.intake import IntakeStore
 from storage.outbox import Post
@@ -50,8 +51,9 @@ class Undecryptables:
         started = time.time()
         for held in await self.store.held():
             event = MegolmEvent.from_dict(held.event)
-            if not isinstance(event, MegolmEvent):
-                log.warning("dropping held event %s: not a megolm event", held.event_id)
+            if not isinstance(event, MegolmEvent) or problem(event) is not None:
+                log.warning("dropping held event %s: not a well-formed megolm event",
+                            held.event_id)
                 await self.store.release(held.event_id)
                 continue
             event.room_id = held.room_id

@@ -55,7 +55,8 @@ from bot.crypto.device_trust import PLAINTEXT, PLAINTEXT_TEXT, DeviceTrust, Refu
 from bot.crypto.key_exchange import exchange_keys
 from bot.event_shape import problem
 from bot.intake import BoundedTasks, Checkpoints, RoomLanes
-from bot.message_text import command_text
+from bot.members import Members
+from bot.message_text import command_text, shown
 from bot.metrics import Metrics
 from bot.rooms import PowerLevels
 from bot.sending import Outgoing, SendQueues
@@ -71,6 +72,7 @@ from commands import (
     index_for_deconfliction,
     notice_content,
     queued,
+    visible,
 )
 from exports import pool
 from exports.board import drawer, image_attachment
@@ -89,12 +91,19 @@ UNENCRYPTED_WARNING = (
 )
 EDIT_NOTICE = ("Editing or deleting a command does not change any record. "
                "Use !undo to revert your last change, or send a new command.")
+def bad_mention_text(targets: tuple[str, ...]) -> str:
+    named = ", ".join(repr(visible(t[:80])) for t in targets)
+    return (f"⚠️ a mention in your message links to {named}, which is not a Matrix user id "
+            "(@name:server), so nothing was recorded. Pick the member from the list again, "
+            "or type their id.")
+
+
 UNDECRYPTABLE_NOTICE = ("⚠️ I could not decrypt your message, so nothing was recorded. "
                         "Please resend it (your client may need to share its keys with me).")
 
 TIMELINE_LIMIT = 50  # per room and sync; what a limited sync leaves out is fetched (backfill)
-# Members are loaded lazily: the bot needs a room's member list only to encrypt, and nio
-# fetches it then (joined_members); a full list per room makes start-up slow with many rooms.
+# Members are loaded lazily in the sync (full state per room makes start-up slow with many
+# rooms); bot.members fetches each room's joined list whole, once, with joined_members.
 SYNC_FILTER = {"room": {"state": {"lazy_load_members": True},
                         "timeline": {"limit": TIMELINE_LIMIT, "lazy_load_members": True}}}
 QUEUED_BATCHES = 256  # room batches waiting to be handled before the bot stops fetching more
@@ -188,7 +197,8 @@ class Bot:
         discard_leftovers(self.db.path)
         pool.configure(self.config.slow_workers)
         self.dispatcher = Dispatcher(self.db, self.config.settings, self.clock,
-                                     room_members=self._members_of,
+                                     room_members=lambda room: self.members.joined(room),
+                                     shared_rooms=lambda user: self.members.rooms_with(user),
                                      exporter=exporter(self.db),
                                      draw_board=drawer(self.db),
                                      limiter=RateLimiter(self.config.limits),
@@ -204,7 +214,9 @@ class Bot:
             self.state.update(json.loads(self.state_path.read_text()))
         self._since = self.state["next_batch"]
         await self._login()
-        self.trust = DeviceTrust(self.client, self.db, now=self.clock.now, notify=self._notice)
+        self.members = Members(self.client)
+        self.trust = DeviceTrust(self.client, self.db, now=self.clock.now, notify=self._notice,
+                                 rooms_of=self.members.rooms_with)
         await self.trust.load()
         self.dispatcher.witness = RoomHistory(
             self.client, accept_plaintext=not self.config.settings.require_encryption)
@@ -332,6 +344,7 @@ class Bot:
             backoff = 1.0
             if first:
                 await self._resume()
+                await self.members.ensure_all()
             self._take(resp, since)
             self._since = resp.next_batch
             self.metrics.synced()
@@ -373,6 +386,8 @@ class Bot:
                 self._joining.add(room_id)
                 handled.append(self.joins.spawn(self._on_invite(room_id, invite.invite_state)))
         for room_id, info in resp.rooms.join.items():
+            if info.timeline.limited:
+                self.members.stale(room_id)
             if info.timeline.events or info.timeline.limited:
                 handled.append(self.lanes.put(room_id, functools.partial(
                     self._take_room, room_id, info.timeline, since)))
@@ -522,7 +537,8 @@ class Bot:
                     command_text(content.get("m.new_content") or {})):
                 self._notice(room_id, EDIT_NOTICE, reply_to=event.event_id)
             return
-        text = command_text(content)
+        message = shown(content)
+        text = message.text
         if not self.dispatcher.is_command(text):
             return
         room = self.client.rooms.get(room_id)
@@ -539,7 +555,11 @@ class Bot:
                                                                  refusal):
                 self._notice(room_id, refusal.text, reply_to=event.event_id)
             return
+        if message.bad_mentions:
+            self._notice(room_id, bad_mention_text(message.bad_mentions), reply_to=event.event_id)
+            return
         level = await self.power.level(room, event.sender) if room else 0
+        await self.members.ensure_all()  # rooms joined or left out of a sync since: /trust
         await self.sender.room_for(room_id)  # back-pressure: see SendQueues
         msg = Incoming(
             room_id=room_id,
@@ -570,10 +590,6 @@ class Bot:
         if self.strict and encrypted:
             return await self.trust.refusal(room_id, event)
         return None
-
-    def _members_of(self, room_id: str) -> list[str]:
-        room = self.client.rooms.get(room_id)
-        return list(room.users) if room else []
 
     # -- sending ---------------------------------------------------------------------------
     def answer(self, room_id: str, event_id: str, reply: Reply,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from commands import deconflict
+from commands import deconflict, trust
 from commands.core import spec, validate
 from commands.core.context import Context
 from commands.core.records import PREFIX, label
@@ -121,7 +121,13 @@ async def undo(ctx: Context, args: NoArgs) -> Reply:
     r = ReplyBuilder().line("Undone: ", Code(command_text[:120]))
     r.line(Bold("; ".join(done)))
     reply = await deconflict.after_undo(ctx, entries, r.build())
-    # An undone /trust puts the identity back to "changed": the runtime must act on it.
+    # An undone /trust puts the identity back to "changed": the runtime must act on it, and
+    # the rooms told of the confirmation are told of its undoing.
+    posts = list(reply.posts)
+    for e in entries:
+        if e["tbl"] == "identities" and e["before"] and e["after"]:
+            posts += await trust.undone(ctx, json.loads(e["before"]), json.loads(e["after"]))
     reply.trust_changed = tuple(json.loads(e["after"])["user_id"] for e in entries
                                 if e["tbl"] == "identities" and e["after"])
+    reply.posts = tuple(posts)
     return reply

@@ -5,7 +5,9 @@ A user's master key is pinned the first time the bot sees it (trust on first use
 different master key later is what a hijacked or reset account looks like, so it is kept
 apart (`state='changed'`, `new_master_key`) until a lead confirms it with /trust. Pins and
 their changes are audited in every room the bot shares with the user, so each operation's
-log tells who was trusted with its keys and since when.
+log tells who was trusted with its keys and since when. The rooms shared when the change
+was seen are kept (`identity_change_rooms`): only a lead of one of them may confirm it, so
+a room the changed account joins afterwards — one its new holder may lead — cannot.
 """
 
 from __future__ import annotations
@@ -36,8 +38,16 @@ async def pins(tx: Tx) -> dict[str, Pin]:
     return {r["user_id"]: Pin.of(r) for r in await tx.all("SELECT * FROM identities")}
 
 
-async def _audit_in_rooms(tx: Tx, rooms: Iterable[str], by: str, at: str, what: str,
-                          row_id: int, before: Row | None, after: Row) -> None:
+@dataclass(frozen=True)
+class Change:
+    """A changed identity waiting for /trust, and the rooms that were told of it."""
+
+    pin: Pin
+    rooms: frozenset[str]
+
+
+async def audit_in_rooms(tx: Tx, rooms: Iterable[str], by: str, at: str, what: str,
+                         row_id: int, before: Row | None, after: Row) -> None:
     for room_id in sorted(set(rooms)):
         actor = Actor(room_id=room_id, sender=by, event_id="", command=what, at=at)
         await audit.append(tx, actor, "insert" if before is None else "update", "identities",
@@ -54,7 +64,7 @@ async def pin(tx: Tx, user_id: str, master_key: str, *, rooms: Iterable[str], by
         existing = await tx.one("SELECT * FROM identities WHERE user_id=?", (user_id,))
         assert existing is not None
         return Pin.of(existing)
-    await _audit_in_rooms(tx, rooms, by, at, f"(identity of {user_id} pinned on first sight)",
+    await audit_in_rooms(tx, rooms, by, at, f"(identity of {user_id} pinned on first sight)",
                           row["id"], None, row)
     return Pin.of(row)
 
@@ -67,26 +77,52 @@ async def mark_changed(tx: Tx, user_id: str, new_master_key: str, *, rooms: Iter
         "UPDATE identities SET state=?, new_master_key=?, changed_at=? WHERE user_id=? "
         "RETURNING *", (CHANGED, new_master_key, at, user_id))
     assert after is not None
-    await _audit_in_rooms(tx, rooms, by, at, f"(identity of {user_id} changed)",
-                          after["id"], before, after)
+    rooms = sorted(set(rooms))
+    await audit_in_rooms(tx, rooms, by, at, f"(identity of {user_id} changed)",
+                         after["id"], before, after)
+    await tx.execute("DELETE FROM identity_change_rooms WHERE user_id=?", (user_id,))
+    await _tell(tx, user_id, rooms)
     return Pin.of(after)
+
+
+async def _tell(tx: Tx, user_id: str, rooms: Iterable[str]) -> None:
+    for room_id in rooms:
+        await tx.execute("INSERT INTO identity_change_rooms (user_id, room_id) VALUES (?, ?) "
+                         "ON CONFLICT DO NOTHING", (user_id, room_id))
+
+
+async def told_unless_recorded(tx: Tx, user_id: str, rooms: Iterable[str]) -> None:
+    """A change seen before the told rooms were kept (migration 9) gets the rooms shared
+    now, once; later joins are never added to a change already recorded."""
+    if await tx.one("SELECT 1 FROM identity_change_rooms WHERE user_id=?", (user_id,)) is None:
+        await _tell(tx, user_id, rooms)
+
+
+async def pending_change(tx: Tx, user_id: str) -> Change | None:
+    row = await tx.one("SELECT * FROM identities WHERE user_id=?", (user_id,))
+    if row is None or row["state"] != CHANGED:
+        return None
+    told = await tx.all("SELECT room_id FROM identity_change_rooms WHERE user_id=?",
+                        (user_id,))
+    return Change(Pin.of(row), frozenset(r["room_id"] for r in told))
 
 
 async def back_to_pinned(tx: Tx, user_id: str) -> None:
     """The server shows the pinned key again (a reset that was undone): nothing to confirm."""
     await tx.execute("UPDATE identities SET state=?, new_master_key=NULL, changed_at=NULL "
                      "WHERE user_id=?", (PINNED, user_id))
+    await tx.execute("DELETE FROM identity_change_rooms WHERE user_id=?", (user_id,))
 
 
-async def confirm(tx: Tx, user_id: str, by: str) -> Pin | None:
-    """A lead's /trust: the new identity becomes the pinned one (audited in their room)."""
+async def confirm(tx: Tx, user_id: str, by: str) -> tuple[Row, Row] | None:
+    """A lead's /trust: the new identity becomes the pinned one (audited in their room).
+    The told rooms are kept: an /undo makes the same change pending again."""
     row = await tx.one("SELECT * FROM identities WHERE user_id=?", (user_id,))
     if row is None or row["state"] != CHANGED:
         return None
-    _, after = await tx.update("identities", row["id"], {
+    return await tx.update("identities", row["id"], {
         "master_key": row["new_master_key"], "state": PINNED, "new_master_key": None,
         "pinned_at": tx.actor.at if tx.actor else row["pinned_at"], "confirmed_by": by})
-    return Pin.of(after)
 
 
 async def record_devices(tx: Tx, user_id: str, trusted: Mapping[str, bool], at: str) -> None:

@@ -417,6 +417,13 @@ MIGRATIONS: tuple[Migration, ...] = (
     INSERT INTO deconfliction_backfill (tbl, upto)
         SELECT 'arrests', MAX(id) FROM arrests HAVING MAX(id) IS NOT NULL;
     """),
+    Migration(9, "the rooms told of a changed identity: only their leads may confirm it", """
+    CREATE TABLE identity_change_rooms (
+        user_id TEXT NOT NULL,
+        room_id TEXT NOT NULL,
+        PRIMARY KEY (user_id, room_id)
+    ) WITHOUT ROWID;
+    """),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -10,7 +10,7 @@ from bot.crypto.cross_signing import CrossSigningKeys, add_signature, sign, sign
 from bot.crypto.device_trust import identities_of
 from storage import identities
 from storage.audit import verify_room
-from tests.harness import LEAD, OFFICER, ROOM, Harness
+from tests.harness import LEAD, OFFICER, OTHER, ROOM, Harness
 
 USER = "@anna:police.example"
 
@@ -85,6 +85,7 @@ async def test_pins_are_first_sight_audited_and_a_change_waits(h: Harness) -> No
 
     listing = await h.ok("!trust")  # the harness knows no members: nobody to list
     assert "every member" in listing.text
+    h.dispatcher.room_members = lambda room_id: [LEAD, OFFICER]
     refused = await h.fails(f"!trust {OFFICER}", sender=OFFICER)
     assert "only a lead" in refused.text
     confirmed = await h.ok(f"!trust {OFFICER}")
@@ -114,3 +115,78 @@ async def test_trust_lists_the_rooms_waiting_members(h: Harness) -> None:
     assert OFFICER in listing.text and "M2NEWKEYABCD" in listing.text
     assert LEAD in listing.text and "LAPTOP" in listing.text and "PHONE" not in listing.text
     assert "@stranger:x" not in listing.text
+
+
+HIS_ROOM = "!his:localhost"  # a room the changed account joined after the change
+ELSEWHERE = "!elsewhere:localhost"  # another operation the officer was in all along
+JOINED_LATER = "!later:localhost"  # a third, joined after the change too
+
+
+def _rooms_of_officer(h: Harness) -> None:
+    members = {ROOM: [LEAD, OFFICER], ELSEWHERE: ["@lead2:localhost", OFFICER],
+               HIS_ROOM: [OTHER, OFFICER], JOINED_LATER: ["@lead3:localhost", OFFICER],
+               "!lead-only:localhost": [OTHER]}
+    h.dispatcher.room_members = lambda room_id: members.get(room_id, [])
+    h.dispatcher.shared_rooms = lambda user: sorted(r for r, m in members.items() if user in m)
+
+
+async def _changed_while_in(h: Harness, rooms: list[str]) -> None:
+    async def setup(tx: Any) -> None:
+        await identities.pin(tx, OFFICER, "M1", rooms=rooms, by="@bot:x", at="t")
+        await identities.mark_changed(tx, OFFICER, "M2NEWKEYABCDEF", rooms=rooms, by="@bot:x",
+                                      at="t")
+
+    await h.db.write(setup)
+
+
+async def _nothing_confirmed(h: Harness) -> None:
+    assert (await h.db.read(identities.pins))[OFFICER].state == identities.CHANGED
+    assert await h.rows("SELECT * FROM outbox") == []
+
+
+async def test_a_room_the_member_is_not_in_cannot_confirm_them(h: Harness) -> None:
+    _rooms_of_officer(h)
+    await _changed_while_in(h, [ROOM, ELSEWHERE])
+    refused = await h.fails(f"!trust {OFFICER}", sender=OTHER, power=100,
+                            room="!lead-only:localhost")
+    assert "not a member of this room" in refused.text
+    await _nothing_confirmed(h)
+
+
+async def test_a_room_joined_after_the_change_cannot_confirm_it(h: Harness) -> None:
+    """The attack: the account's new holder joins a room they lead and vouches for it."""
+    _rooms_of_officer(h)
+    await _changed_while_in(h, [ROOM, ELSEWHERE])
+    refused = await h.fails(f"!trust {OFFICER}", sender=OTHER, power=100, room=HIS_ROOM)
+    assert "was not a member of this room when their identity changed" in refused.text
+    await _nothing_confirmed(h)
+    assert [e["room_id"] for e in await h.rows(
+        "SELECT room_id FROM audit_log WHERE room_id=?", (HIS_ROOM,))] == []
+
+
+async def test_a_confirmation_is_told_and_audited_in_every_shared_room(h: Harness) -> None:
+    _rooms_of_officer(h)
+    await _changed_while_in(h, [ROOM, ELSEWHERE])
+    confirmed = await h.ok(f"!trust {OFFICER}")
+    others = [ELSEWHERE, HIS_ROOM, JOINED_LATER]  # told, or sharing the officer now
+    posts = await h.rows("SELECT id, room_id, content FROM outbox ORDER BY room_id")
+    assert sorted(p["room_id"] for p in posts) == sorted(others)
+    assert sorted(confirmed.posts) == sorted(p["id"] for p in posts)
+    assert all(f"confirmed by {LEAD} in operation FIREBREAK" in p["content"] for p in posts)
+    for room_id in others:
+        entries = await h.rows("SELECT sender, command FROM audit_log WHERE room_id=?",
+                               (room_id,))
+        assert [e["command"] for e in entries][-1] == (
+            f"(identity of {OFFICER} confirmed by {LEAD} in operation FIREBREAK)")
+        assert (await h.db.read(lambda tx, r=room_id: verify_room(tx, r))).ok
+    undone = await h.ok("!undo")
+    assert (await h.db.read(identities.pins))[OFFICER].state == identities.CHANGED
+    told_again = [p for p in await h.rows("SELECT id, room_id, content FROM outbox")
+                  if p["id"] in undone.posts]
+    assert sorted(p["room_id"] for p in told_again) == sorted(others)
+    assert all("undid the confirmation" in p["content"] for p in told_again)
+    # Undone, the change is pending again and the rooms told of it still decide.
+    refused = await h.fails(f"!trust {OFFICER}", sender=OTHER, power=100, room=HIS_ROOM)
+    assert "was not a member of this room" in refused.text
+    await h.ok(f"!trust {OFFICER}", sender="@lead2:localhost", power=100, room=ELSEWHERE)
+    assert (await h.db.read(identities.pins))[OFFICER].state == identities.PINNED

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.message_text import command_text
+from bot.message_text import command_text, shown
 from tests.harness import OFFICER, Harness
 
 ANNA = "@anna:police.example"
@@ -132,3 +132,23 @@ async def test_a_script_hidden_command_is_not_run(h: Harness) -> None:
     assert "closed" not in reply.text
     [op] = await h.rows("SELECT phase FROM operations")
     assert op["phase"] == "planning"
+
+
+def test_a_mention_carries_a_user_id_and_nothing_else() -> None:
+    """A pill's target is percent-decoded: without the check, this one would add a second
+    command line (and a quote) to what the officer's client shows as one mention."""
+    injected = html("!task assign T-1 Anna",
+                    '!task assign T-1 <a href="https://matrix.to/#/@anna:police.example'
+                    '%0A!op%20phase%20closed%20%22">Anna</a>')
+    read = shown(injected)
+    assert read.bad_mentions == ('@anna:police.example\n!op phase closed "',)
+    assert "!op" not in read.text.replace("!task", "")
+    spaced = html("x", '!member <a href="matrix:u/anna:police.example%20agency=X">Anna</a>')
+    assert shown(spaced).bad_mentions == ("@anna:police.example agency=X",)
+    for target in ("@anna", "@an na:x", "@anna:police.example:99999999", "@" + "a" * 255 + ":x"):
+        assert shown(html("x", f'!x <a href="https://matrix.to/#/{target}">A</a>')
+                     ).bad_mentions == (target,), target
+    for target in ("@anna:police.example", "@Old_Name=1/x+y:[::1]:8448", "@a.b-c:10.0.0.1"):
+        link = target.replace("/", "%2F")
+        assert shown(html("x", f'!x <a href="https://matrix.to/#/{link}">A</a>')
+                     ).text == f"!x {target}", target

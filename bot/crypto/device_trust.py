@@ -114,8 +114,10 @@ class DeviceTrust:
     """The runtime's judge of members' devices; see the module docstring."""
 
     def __init__(self, client: AsyncClient, db: Database, *, now: Callable[[], Any],
-                 notify: Callable[[str, str], None]) -> None:
+                 notify: Callable[[str, str], None],
+                 rooms_of: Callable[[str], list[str]]) -> None:
         self.client = client
+        self._rooms_of = rooms_of  # the rooms a user is joined to, whole (bot.members)
         self.db = db
         self.now = now
         self.notify = notify  # (room_id, text): a notice in the room
@@ -123,9 +125,6 @@ class DeviceTrust:
 
     async def load(self) -> None:
         self.pins = await self.db.read(identities.pins)
-
-    def _rooms_of(self, user_id: str) -> list[str]:
-        return [r.room_id for r in self.client.rooms.values() if user_id in r.users]
 
     # -- judging ---------------------------------------------------------------------------
     async def refresh(self, users: Collection[str]) -> bool:
@@ -222,6 +221,9 @@ class DeviceTrust:
                             tx, user_id, identity.master, rooms=self._rooms_of(user_id),
                             by=me, at=at)
                         announce.append(user_id)
+                    else:
+                        await identities.told_unless_recorded(tx, user_id,
+                                                              self._rooms_of(user_id))
                     self.pins[user_id] = pin
                 await identities.record_devices(tx, user_id, judged[user_id], at)
 

@@ -39,6 +39,8 @@ class Context:
     db: Database | None = None
     # The room's joined members, as the runtime knows them (commands never see nio).
     room_members: Callable[[], Collection[str]] = tuple
+    # The rooms the bot shares with a user (joined), as the runtime knows them.
+    shared_rooms: Callable[[str], Collection[str]] = lambda user_id: ()
     # The heads the bot posted in this room's history (bot/witness.py); None without a room.
     witness: WitnessSource | None = None
     # Builds /export's file (exports/build.py), handed in by the runtime.

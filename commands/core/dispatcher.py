@@ -54,6 +54,7 @@ STORAGE_IO = ("the bot's storage failed (disk I/O error) — nothing was recorde
 class Dispatcher:
     def __init__(self, db: Database, settings: Settings, clock: Clock | None = None, *,
                  room_members: Callable[[str], Collection[str]] | None = None,
+                 shared_rooms: Callable[[str], Collection[str]] | None = None,
                  witness: WitnessSource | None = None,
                  exporter: Exporter | None = None,
                  draw_board: BoardDrawer | None = None,
@@ -64,6 +65,7 @@ class Dispatcher:
         self.settings = settings
         self.clock = clock or Clock()
         self.room_members = room_members or (lambda room_id: ())
+        self.shared_rooms = shared_rooms or (lambda user_id: ())
         # The room's history as /audit verify reads it; the runtime sets it after login.
         self.witness = witness
         self.exporter = exporter
@@ -245,6 +247,7 @@ class Dispatcher:
             clock=self.clock,
             db=self.db,
             room_members=lambda: self.room_members(msg.room_id),
+            shared_rooms=self.shared_rooms,
             witness=self.witness,
             exporter=self.exporter,
             draw_board=self.draw_board,

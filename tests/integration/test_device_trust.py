@@ -23,6 +23,7 @@ from bot.crypto.cross_signing import (
 )
 from bot.dev_homeserver import LocalSynapse
 from bot.runtime import Bot
+from storage import identities
 from tests.integration.matrix_helpers import (
     TestClient,
     is_reply_to,
@@ -128,8 +129,10 @@ async def test_identity_reset_is_announced_and_waits_for_a_leads_trust(
     config = await register_bot(synapse, unique, tmp_path / "bot")
     lead = await make_client(synapse, f"lead-{unique}", tmp_path)
     officer = await make_client(synapse, f"officer-{unique}", tmp_path)
+    mallory = await make_client(synapse, f"mallory-{unique}", tmp_path)
     async with running_bot(config) as bot:
         room = await _room(lead, bot, officer)
+        elsewhere = await _room(lead, bot, officer)  # a second operation, shared all along
         reply, _ = await officer.command(room, '!task add "before the reset"')
         assert "T-1" in _text(reply)
         await officer.close()
@@ -139,13 +142,21 @@ async def test_identity_reset_is_announced_and_waits_for_a_leads_trust(
         # Its answer is for the room to read: the new session gets no key until /trust.
         refused_id = await hijacked.send_text(room, '!task add "after the reset"')
         refused = await lead.wait_for(lambda r, e: is_reply_to(e, refused_id))
+        # The account's new holder joins a room an accomplice leads, who vouches for it.
+        theirs = await _room(mallory, bot, hijacked)
+        vouched, _ = await mallory.command(theirs, f"!trust {officer.user_id}")
+        still_changed = (await bot.db.read(identities.pins))[officer.user_id].state
         listing, _ = await lead.command(room, "!trust")
         confirmed, _ = await lead.command(room, f"!trust {officer.user_id}")
+        told = await lead.wait_for(lambda r, e: r == elsewhere and "was confirmed by" in _text(e))
         accepted, _ = await hijacked.command(room, '!task add "confirmed by the lead"')
         tasks = [t["text"] for t in await _tasks(bot)]
         pins = await bot.db.read(lambda tx: tx.all("SELECT * FROM identities"))
     assert f"/trust {officer.user_id}" in _text(warning)
     assert "identity changed" in _text(refused)
+    assert "was not a member of this room when their identity changed" in _text(vouched)
+    assert still_changed == identities.CHANGED
+    assert lead.user_id in _text(told) and "in operation TRUST" in _text(told)
     assert officer.user_id in _text(listing) and "waiting for a lead" in _text(listing)
     assert "confirmed" in _text(confirmed)
     # The new session reads the bot's answer: it got the room key once confirmed.
@@ -161,7 +172,8 @@ async def test_identity_reset_is_announced_and_waits_for_a_leads_trust(
     warnings = lead.seen(lambda r, e: "identity changed" in _text(e)
                          and e.source.get("sender") == config.matrix.user_id
                          and "m.relates_to" not in e.source.get("content", {}))
-    assert len(warnings) == 1, [_text(w) for w in warnings]
+    # One warning in each room shared with the officer when the change was seen.
+    assert len(warnings) == 2, [_text(w) for w in warnings]
     audit = json.dumps([dict(p) for p in pins])
     assert "pinned" in audit
 

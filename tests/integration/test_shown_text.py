@@ -39,4 +39,14 @@ async def test_a_command_hidden_from_the_room_is_not_run(
         assert first_invisible(content["formatted_body"]) is None
         reply, _ = await lead.command(room, "!task list all")
         assert "(none)" in reply.source["content"]["body"]
+
+        # A mention whose link smuggles a second line: refused, naming it; nothing is run.
+        reply, _ = await lead.command(
+            room, "!member Anna agency=X",
+            html='!member <a href="https://matrix.to/#/@anna:localhost%0A!op%20phase%20'
+                 'closed">Anna</a> agency=X')
+        body = reply.source["content"]["body"]
+        assert "not a Matrix user id" in body and "!op phase closed" in body
+        reply, _ = await lead.command(room, "!op")
+        assert "planning" in reply.source["content"]["body"], "the operation was not closed"
     await lead.close()

@@ -7,6 +7,7 @@ go; a traceback would send them to the source. Unknown keys are errors too, so a
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,12 +45,14 @@ class Config:
     limits: RateLimit = DEFAULT_LIMIT
     processed_retention_days: int = 90
     metrics_listen: tuple[str, int] | None = None  # host, port; None: no metrics server
+    metrics_token: str | None = None  # bearer token /metrics asks for (needed off loopback)
     max_sync_age: float = 90.0  # /healthz is 503 when the last good sync is older
     # When the action-day board posts itself.
     boards: BoardSchedule = field(default_factory=BoardSchedule)
 
 
 MAX_SLOW_WORKERS = 16
+MIN_TOKEN = 16  # metrics.bearer_token: shorter is guessable
 KNOWN = {
     "matrix": {"homeserver", "user_id", "password", "access_token", "device_name"},
     "storage": {"data_dir"},
@@ -57,7 +60,7 @@ KNOWN = {
     "defaults": {"timezone", "tlp"},
     "runtime": {"undecryptable_timeout", "slow_workers", "processed_retention_days"},
     "limits": {"commands_per_minute", "burst"},
-    "metrics": {"listen", "max_sync_age"},
+    "metrics": {"listen", "max_sync_age", "bearer_token"},
     "board": {"before_h", "with_sitreps"},
     "deconfliction": {"enabled"},
 }
@@ -148,6 +151,17 @@ def parse(data: dict[str, Any], base: Path | None = None) -> Config:
     max_sync_age = _get(data, "metrics", "max_sync_age", float, 90.0)
     if max_sync_age <= 0:
         raise ConfigError("metrics.max_sync_age: expected seconds > 0")
+    metrics_listen = None if listen is None else _host_port(listen, "metrics.listen")
+    metrics_token = _get(data, "metrics", "bearer_token", str, None)
+    if metrics_token is not None and (len(metrics_token) < MIN_TOKEN
+                                      or not metrics_token.isascii()
+                                      or any(c.isspace() for c in metrics_token)):
+        raise ConfigError(f"metrics.bearer_token: expected at least {MIN_TOKEN} ASCII "
+                          "characters without spaces (e.g. from `openssl rand -hex 32`)")
+    if metrics_listen is not None and metrics_token is None and not _loopback(
+            metrics_listen[0]):
+        raise ConfigError(f"metrics.listen: {metrics_listen[0]} is reachable beyond this "
+                          "machine; set metrics.bearer_token too, or listen on 127.0.0.1")
     before_h = _get(data, "board", "before_h", str, "15m")
     if before_h.strip().lower() == "off":
         board_before_h = None
@@ -170,10 +184,20 @@ def parse(data: dict[str, Any], base: Path | None = None) -> Config:
         slow_workers=slow_workers,
         limits=RateLimit(per_minute=per_minute, burst=burst),
         processed_retention_days=retention,
-        metrics_listen=None if listen is None else _host_port(listen, "metrics.listen"),
+        metrics_listen=metrics_listen,
+        metrics_token=metrics_token,
         max_sync_age=max_sync_age,
         boards=BoardSchedule(before_h=board_before_h, with_sitreps=with_sitreps),
     )
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # another host name: it may resolve to anything
+        return False
 
 
 def _host_port(value: str, name: str) -> tuple[str, int]:

@@ -9,10 +9,16 @@ does not know about Prometheus: storage and the dispatcher take plain callbacks
 `/healthz` answers 200 while the last good sync is younger than `metrics.max_sync_age`
 (a long-poll returns at least every 30 s), 503 before the first sync or when syncing has
 stopped working: the bot is then not hearing commands, whatever else is fine.
+
+Beyond loopback the config demands `metrics.bearer_token` (bot.config): the counters name
+the commands each room runs and when, which is operational intelligence to whoever can
+reach the port. With a token, /metrics answers 401 without `Authorization: Bearer …`;
+/healthz stays open, for probes, as it tells only whether the bot syncs.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import time
@@ -69,6 +75,7 @@ class Metrics:
         self._started = time.monotonic()
         self._last_sync: float | None = None
         self._runner: web.AppRunner | None = None
+        self._token: str | None = None
         self.port: int | None = None  # the port served on, once serving
 
     # -- what the bot reports --------------------------------------------------------
@@ -103,7 +110,8 @@ class Metrics:
         return time.monotonic() - self._started if age is None else age
 
     # -- serving ---------------------------------------------------------------------
-    async def serve(self, host: str, port: int) -> None:
+    async def serve(self, host: str, port: int, bearer_token: str | None = None) -> None:
+        self._token = bearer_token
         app = web.Application()
         app.router.add_get("/metrics", self._metrics)
         app.router.add_get("/healthz", self._healthz)
@@ -126,6 +134,11 @@ class Metrics:
             self._runner = None
 
     async def _metrics(self, request: web.Request) -> web.Response:
+        if self._token is not None and not hmac.compare_digest(
+                request.headers.get("Authorization", "").encode(),
+                f"Bearer {self._token}".encode()):
+            return web.Response(status=401, text="a bearer token is required\n",
+                                headers={"WWW-Authenticate": 'Bearer realm="opsroom"'})
         body = generate_latest(self.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

@@ -224,7 +224,7 @@ class Bot:
                                  on_reply_sent=self.metrics.reply_sent)
         self.metrics.track_send_queue(self.sender.depth)
         if self.config.metrics_listen is not None:
-            await self.metrics.serve(*self.config.metrics_listen)
+            await self.metrics.serve(*self.config.metrics_listen, self.config.metrics_token)
         self.power = PowerLevels(self.client)
         self.gaps = GapFetcher(self.client)
         self.undecryptable = Undecryptables(self.client, self.intake,

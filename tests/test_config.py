@@ -64,6 +64,11 @@ def test_example_config_is_valid() -> None:
     (with_("metrics", listen=":9464"), "metrics.listen"),
     (with_("metrics", listen=9464), "metrics.listen"),
     (with_("metrics", max_sync_age=0), "metrics.max_sync_age"),
+    (with_("metrics", listen="0.0.0.0:9464"), "metrics.listen"),  # beyond loopback, no token
+    (with_("metrics", listen="metrics.police.example:9464"), "metrics.listen"),
+    (with_("metrics", listen="10.0.0.5:9464"), "metrics.listen"),
+    (with_("metrics", listen="0.0.0.0:9464", bearer_token="short"), "metrics.bearer_token"),
+    (with_("metrics", bearer_token="a token with spaces in it"), "metrics.bearer_token"),
     (with_("board", before_h="soon"), "board.before_h"),
     (with_("board", before_h=15), "board.before_h"),
     (with_("board", before_h="0m"), "board.before_h"),
@@ -89,6 +94,9 @@ def test_limits_retention_and_metrics_are_read_with_defaults_when_absent() -> No
     assert (config.limits.per_minute, config.limits.burst) == (0, 3)
     assert config.metrics_listen == ("::1", 9100) and config.max_sync_age == 30.0
     assert config.processed_retention_days == 7
+    exposed = parse(with_("metrics", listen="0.0.0.0:9464", bearer_token="f" * 32))
+    assert exposed.metrics_listen == ("0.0.0.0", 9464) and exposed.metrics_token == "f" * 32
+    assert parse(with_("metrics", listen="localhost:9464")).metrics_token is None
 
 
 def test_board_posting_is_read_with_defaults_and_can_be_switched_off() -> None:

@@ -13,10 +13,26 @@ from commands.core.types import Settings
 from tests.harness import Harness
 
 
-async def get(metrics: Metrics, path: str) -> tuple[int, str]:
+async def get(metrics: Metrics, path: str, token: str | None = None) -> tuple[int, str]:
+    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
     async with aiohttp.ClientSession() as http, http.get(
-            f"http://127.0.0.1:{metrics.port}{path}") as resp:
+            f"http://127.0.0.1:{metrics.port}{path}", headers=headers) as resp:
         return resp.status, await resp.text()
+
+
+async def test_with_a_token_metrics_are_served_only_to_its_holder() -> None:
+    metrics = Metrics()
+    metrics.command("hhour", "ok")
+    await metrics.serve("127.0.0.1", 0, "s3cret-token-0123456789")
+    try:
+        assert (await get(metrics, "/metrics"))[0] == 401
+        status, body = await get(metrics, "/metrics", "another-token-0123456789")
+        assert status == 401 and "hhour" not in body
+        status, body = await get(metrics, "/metrics", "s3cret-token-0123456789")
+        assert status == 200 and 'command="hhour"' in body
+        assert (await get(metrics, "/healthz"))[0] == 503  # open to probes: not synced yet
+    finally:
+        await metrics.close()
 
 
 async def test_healthz_is_503_until_a_sync_and_again_when_syncing_stops() -> None:

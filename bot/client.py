@@ -7,6 +7,9 @@ client-API PUT) trips an `assert` there, `sync()` raises, and the bot fetches th
 batch again forever, in every room. Here any failure of one event's handling leaves that
 event as it came (still encrypted), so the batch goes on and the runtime judges the event
 by its shape (bot.event_shape) like any other.
+
+Its Olm machine is `IndexedOlm`, so that decrypted events say their megolm message index
+(bot.crypto.replay).
 """
 
 from __future__ import annotations
@@ -17,10 +20,18 @@ from typing import Any
 from nio import AsyncClient, MegolmEvent
 from nio.exceptions import EncryptionError
 
+from bot.crypto.replay import IndexedOlm
+
 log = logging.getLogger(__name__)
 
 
 class GuardedClient(AsyncClient):
+    def load_store(self) -> None:
+        super().load_store()
+        if self.olm is not None and not isinstance(self.olm, IndexedOlm):
+            # nio builds the machine itself here; the subclass only adds two overrides.
+            self.olm.__class__ = IndexedOlm
+
     def _handle_timeline_event(self, event: Any, room_id: str, room: Any,
                                encrypted_rooms: set[str]) -> Any:
         try:

@@ -53,6 +53,7 @@ from bot.config import Config, exposed
 from bot.crypto.cross_signing import ensure_cross_signed
 from bot.crypto.device_trust import PLAINTEXT, PLAINTEXT_TEXT, DeviceTrust, Refusal
 from bot.crypto.key_exchange import exchange_keys
+from bot.crypto.replay import Replays
 from bot.event_shape import problem
 from bot.intake import BoundedTasks, Checkpoints, RoomLanes
 from bot.members import Members
@@ -218,6 +219,7 @@ class Bot:
         self.trust = DeviceTrust(self.client, self.db, now=self.clock.now, notify=self._notice,
                                  rooms_of=self.members.rooms_with)
         await self.trust.load()
+        self.replays = Replays(self.db, self.clock.now)
         self.dispatcher.witness = RoomHistory(
             self.client, accept_plaintext=not self.config.settings.require_encryption)
         self.sender = SendQueues(self.client, strict=self.strict, judge=self.trust.refresh,
@@ -583,12 +585,15 @@ class Bot:
     async def _refusal(self, room_id: str, event: RoomMessageText, encrypted: bool
                        ) -> Refusal | None:
         """Whom the bot does not obey: a plaintext event in an encrypted room (anyone with
-        the room's address and an account could send it), and — unless configured off — a
-        device its owner has not cross-signed or a user whose identity changed."""
+        the room's address and an account could send it), — unless configured off — a
+        device its owner has not cross-signed or a user whose identity changed, and an
+        earlier command's ciphertext under a new event id (bot.crypto.replay)."""
         if encrypted and not getattr(event, "decrypted", False):
             return Refusal(PLAINTEXT, "-", PLAINTEXT_TEXT)
-        if self.strict and encrypted:
-            return await self.trust.refusal(room_id, event)
+        if self.strict and encrypted and (refusal := await self.trust.refusal(room_id, event)):
+            return refusal
+        if encrypted:
+            return await self.replays.refusal(room_id, event)
         return None
 
     # -- sending ---------------------------------------------------------------------------

@@ -424,6 +424,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         PRIMARY KEY (user_id, room_id)
     ) WITHOUT ROWID;
     """),
+    Migration(10, "megolm message indices of handled commands, against replays", """
+    CREATE TABLE megolm_indices (
+        sender_key TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        message_index INTEGER NOT NULL,
+        event_id TEXT NOT NULL,
+        room_id TEXT NOT NULL,
+        seen_at TEXT NOT NULL,
+        PRIMARY KEY (sender_key, session_id, message_index)
+    ) WITHOUT ROWID;
+    """),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -207,6 +207,7 @@ class Bot:
         if self.config.path is not None and exposed(self.config.path):
             log.warning("%s is readable by other users of this machine; it may hold the "
                         "bot's password: chmod 600 it", self.config.path)
+        await self.dispatcher.starting()
         self.intake = IntakeStore(self.db)
         self.outbox = Outbox(self.db)
         if indexed := await index_for_deconfliction(self.db):

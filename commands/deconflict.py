@@ -33,7 +33,7 @@ from commands import match_keys
 from commands.core import argtypes
 from commands.core.context import Context
 from commands.core.records import dtg, label
-from commands.core.reply import Bold, Part, Ping, ReplyBuilder, notice_content, ok
+from commands.core.reply import Bold, Part, Ping, ReplyBuilder, appended, notice_content, ok
 from commands.core.spec import PageArgs, Role, command, key, pos
 from commands.core.types import CommandError, Reply
 from storage import deconfliction as store
@@ -97,7 +97,7 @@ async def after_undo(ctx: Context, entries: Iterable[Row], reply: Reply) -> Repl
             f"Deconfliction {'hit' if len(kept) == 1 else 'hits'} "
             f"{', '.join(f'D-{n}' for n in kept)} {'stays' if len(kept) == 1 else 'stay'}: "
             "the other operation has been told.").build()
-        reply = _appended(reply, note.text, note.html)
+        reply = appended(reply, note)
     return reply
 
 
@@ -162,13 +162,8 @@ def _told(reply: Reply, hits: list[_Hit]) -> Reply:
         r.line(*hit.line)
     r.line(_share_hint(hits[0].n if len(hits) == 1 else "n"))
     extra = r.build()
-    told = _appended(reply, extra.text, extra.html)
+    told = appended(reply, extra)
     return dataclasses.replace(told, posts=(*reply.posts, *(h.post_id for h in hits)))
-
-
-def _appended(reply: Reply, text: str, html: str) -> Reply:
-    return dataclasses.replace(reply, text=f"{reply.text}\n{text}",
-                               html=f"{reply.html}<br>{html}")
 
 
 # -- commands ------------------------------------------------------------------------------

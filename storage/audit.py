@@ -24,7 +24,10 @@ class Actor:
     sender: str
     event_id: str
     command: str
-    at: str  # ISO UTC text from storage.codec.to_db_time
+    at: str  # ISO UTC text from storage.codec.to_db_time: the bot's clock, when it was done
+    # The event's own time (origin_server_ts, which its sender's server sets) when it
+    # differs from `at` by more than a minute: kept beside it, never used instead.
+    sent_at: str | None = None
 
 
 GENESIS = "0" * 64
@@ -40,7 +43,11 @@ def canonical(value: Any) -> str:
 
 
 def entry_hash(entry: dict[str, Any]) -> str:
-    payload = canonical({k: entry[k] for k in HASHED_FIELDS})
+    """`sent_at` is hashed only when set, so the entries from before it existed verify."""
+    fields = {k: entry[k] for k in HASHED_FIELDS}
+    if entry.get("sent_at") is not None:
+        fields["sent_at"] = entry["sent_at"]
+    payload = canonical(fields)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -62,6 +69,7 @@ async def append(tx: Statements, actor: Actor, action: str, table: str, row_id: 
         "after": canonical(after) if after is not None else None,
         "undoes": undoes,
         "prev_hash": head["hash"] if head else GENESIS,
+        "sent_at": actor.sent_at,
     }
     entry["hash"] = entry_hash(entry)
     cols = list(entry)

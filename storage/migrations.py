@@ -435,6 +435,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         PRIMARY KEY (sender_key, session_id, message_index)
     ) WITHOUT ROWID;
     """),
+    Migration(11, "the event's own time beside the bot's in the audit log, when they differ", """
+    ALTER TABLE audit_log ADD COLUMN sent_at TEXT;
+    """),
 )
 
 LATEST = MIGRATIONS[-1].version

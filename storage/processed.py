@@ -12,6 +12,12 @@ async def seen(tx: Tx, event_id: str) -> Row | None:
                         (event_id,))
 
 
+async def last_handled_at(tx: Tx) -> str | None:
+    """When the latest handled command was handled: about when a stopped bot stopped."""
+    value = await tx.scalar("SELECT MAX(processed_at) FROM processed_events")
+    return value if isinstance(value, str) else None
+
+
 async def record(tx: Tx, event_id: str, room_id: str, sender: str, reply: str, at: str
                  ) -> None:
     await tx.execute(

@@ -19,3 +19,13 @@ async def first_event(tx: Tx, sender_key: str, session_id: str, message_index: i
         "AND message_index=?", (sender_key, session_id, message_index))
     assert isinstance(first, str)
     return first
+
+
+async def recorded_event(tx: Tx, sender_key: str, session_id: str, message_index: int
+                         ) -> str | None:
+    """The event id this ciphertext was first handled with, if it was (a read, for when
+    the disk is full and `first_event` cannot write)."""
+    first = await tx.scalar(
+        "SELECT event_id FROM megolm_indices WHERE sender_key=? AND session_id=? "
+        "AND message_index=?", (sender_key, session_id, message_index))
+    return first if isinstance(first, str) else None

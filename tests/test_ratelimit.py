@@ -1,10 +1,13 @@
 """A member who sends commands faster than the limit gets a short answer for each one
 refused (nothing is dropped silently, nothing recorded), others are not affected, and
-commands sent at a normal pace while the bot was down are not refused at its restart."""
+commands sent at a normal pace while the bot was down are not refused at its restart; the
+dates a sender's server puts on its events lend it nothing else."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,8 @@ import pytest
 from commands.core.dispatcher import Dispatcher
 from commands.core.ratelimit import FORGET_AT, RateLimit, RateLimiter
 from commands.core.types import Settings
+from storage.audit import verify_room
+from storage.codec import to_db_time
 from tests.harness import LEAD, OFFICER, OTHER, Harness
 
 LIMIT = RateLimit(per_minute=30, burst=5)  # a token every 2 s
@@ -61,12 +66,36 @@ async def test_a_refused_command_delivered_again_is_not_run_then(limited) -> Non
 
 async def test_commands_sent_at_a_normal_pace_while_the_bot_was_down_all_run(limited) -> None:
     h, _ = limited
+    h.clock.advance(minutes=5)  # the bot stops after the op init; sent while it is down:
     sent = []
     for n in range(20):  # one every 3 s, as the officer typed them
         sent.append(h.incoming(f'!task add "offline {n}"', OFFICER))
         h.clock.advance(seconds=3)
+    h.clock.advance(minutes=1)
+    await h.dispatcher.starting()  # it starts again
     answers = [await h.dispatcher.handle(msg) for msg in sent]  # handled in one go
     assert all(a.ok for a in answers), [a.text for a in answers if not a.ok]
+    assert "(sent " in answers[0].text and "while the bot caught up" in answers[0].text
+
+
+async def test_dates_set_by_the_senders_server_lend_it_no_commands(limited) -> None:
+    """1,000 commands stamped 2 s apart (one token each) and sent at once: only the burst
+    runs, whether the stamps are in the past or the future."""
+    h, _ = limited
+    await h.dispatcher.starting()
+    now = h.clock.now()
+    for name, start in (("past", now - timedelta(hours=1)), ("future", now)):
+        answers = [await h.dispatcher.handle(dataclasses.replace(
+            h.incoming(f'!task add "{name} {n}"', OFFICER),
+            timestamp=start + timedelta(seconds=2 * n))) for n in range(1000)]
+        assert sum(a.ok for a in answers) == LIMIT.burst, name
+        assert all("too many commands" in a.text for a in answers if not a.ok)
+        h.clock.advance(minutes=1)  # the bucket fills again
+    stored = await h.rows("SELECT created_at FROM tasks WHERE text='past 0'")
+    assert stored[0]["created_at"] == to_db_time(now)  # the bot's time, not the stamp
+    entry = (await h.rows("SELECT at, sent_at FROM audit_log WHERE command LIKE '%past 0%'"))[0]
+    assert entry == {"at": to_db_time(now), "sent_at": to_db_time(now - timedelta(hours=1))}
+    assert (await h.db.read(lambda tx: verify_room(tx, h.room))).ok
 
 
 def test_members_with_a_full_bucket_are_forgotten() -> None:

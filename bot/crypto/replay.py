@@ -12,7 +12,9 @@ written down with its event id (`storage.replays`). The same index under another
 is a replay: refused, logged and answered once per session and room; nothing is recorded.
 Indices are kept for commands only (the only events acted on), and kept for good: a
 replay is as dangerous a year later. Commands handled before this check existed have no
-index on record and stay unprotected.
+index on record and stay unprotected. On a full disk the index cannot be written, but
+neither can the command: only reads are answered then, and a recorded replay is still
+refused.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from bot.crypto.device_trust import Refusal
 from storage import replays
 from storage.codec import to_db_time
 from storage.database import Database
+from storage.errors import storage_failure
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +91,19 @@ class Replays:
             return await replays.first_event(tx, sender_key, session_id, index,
                                              event.event_id, room_id, at)
 
-        first = await self.db.write(note)
+        try:
+            first = await self.db.write(note)
+        except Exception as exc:
+            if storage_failure(exc) is None:
+                raise
+            # A full disk records nothing (the command's own write fails the same way): only
+            # a read can be answered (the dispatcher says so), and a known replay is still
+            # refused from what is on record.
+            async with self.db.snapshot() as tx:  # a read that needs no commit
+                recorded = await replays.recorded_event(tx, sender_key, session_id, index)
+            if recorded is None:
+                return None
+            first = recorded
         if first == event.event_id:
             return None
         log.warning("replay refused in %s: %s carries the ciphertext of %s (session %s, "

@@ -18,11 +18,13 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Collection
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from commands.core import redo, registry, reply, spec
+from commands.core import redo, registry, reply, spec, timeparse
 from commands.core.context import Context
 from commands.core.ratelimit import RateLimit, RateLimiter
+from commands.core.reply import ReplyBuilder
 from commands.core.tokenizer import Token, is_command, tokenize
 from commands.core.types import (
     BoardDrawer,
@@ -73,6 +75,13 @@ class Dispatcher:
         self.limiter = limiter
         self.observe = observe
 
+    async def starting(self) -> None:
+        """The bot was away from its last handled command until now: the rate limit counts
+        a backlog dated in that time at its own dates (see commands.core.ratelimit)."""
+        since = from_db_time(await self.db.read(processed.last_handled_at))
+        if self.limiter is not None and since is not None:
+            self.limiter.away = (since.timestamp(), self.clock.now().timestamp())
+
     @staticmethod
     def is_command(body: str) -> bool:
         return is_command(body)
@@ -89,16 +98,18 @@ class Dispatcher:
         """The command applied and its reply stored; a slow part (an export's file) is left
         in `after_commit` for the caller to run, via `finish`. Never raises for anything a
         user can type; idempotent on `msg.event_id`."""
+        now = self.clock.now()
         actor = Actor(
             room_id=msg.room_id,
             sender=msg.sender,
             event_id=msg.event_id,
             command=msg.body[:4000],
-            at=to_db_time(msg.timestamp),
+            at=to_db_time(now),
+            sent_at=to_db_time(msg.timestamp) if _apart(msg, now) else None,
         )
         try:
-            result, kind, outcome = await self.db.write(lambda tx: self._handle(tx, msg),
-                                                        actor)
+            result, kind, outcome = await self.db.write(
+                lambda tx: self._handle(tx, msg, now), actor)
         except Exception as exc:
             failure = storage_failure(exc)
             if failure is not None:
@@ -144,7 +155,7 @@ class Dispatcher:
             async with self.db.snapshot() as tx:  # read-only: any write raises
                 try:
                     cmd, rest = _parse(msg)
-                    result = await self._run(tx, msg, cmd, rest)
+                    result = await self._run(tx, msg, cmd, rest, self.clock.now())
                 except CommandError as mistake:  # a typo is still a typo
                     result = reply.error(mistake.message, mistake.usage)
         except Exception:
@@ -186,7 +197,7 @@ class Dispatcher:
             self.db, room_id, self.clock.now, self.exporter, self.draw_board, self.witness))
         return previous
 
-    async def _handle(self, tx: Tx, msg: Incoming) -> tuple[Reply, str, str]:
+    async def _handle(self, tx: Tx, msg: Incoming, now: datetime) -> tuple[Reply, str, str]:
         """The reply, and the command's name and outcome for metrics."""
         seen = await processed.seen(tx, msg.event_id)
         if seen is not None:
@@ -194,24 +205,27 @@ class Dispatcher:
             previous.duplicate = bool(seen["delivered"])
             return previous, "", "redelivered"
         if self.limiter is not None and (
-                wait := self.limiter.take(msg.sender, msg.timestamp.timestamp())):
+                wait := self.limiter.take(msg.sender, now.timestamp(),
+                                          msg.timestamp.timestamp())):
             result = _refusal(self.limiter.limit, wait)
             kind, outcome = _kind(msg.body), "refused"
         else:
-            result, kind = await self._command(tx, msg)
+            result, kind = await self._command(tx, msg, now)
             outcome = "ok" if result.ok else "error"
+        if _apart(msg, now):
+            result = _dated(result, msg, now)
         await processed.record(tx, msg.event_id, msg.room_id, msg.sender,
                                json.dumps(result.to_json()), to_db_time(self.clock.now()))
         return result, kind, outcome
 
-    async def _command(self, tx: Tx, msg: Incoming) -> tuple[Reply, str]:
+    async def _command(self, tx: Tx, msg: Incoming, now: datetime) -> tuple[Reply, str]:
         """The reply and the command's name ("unknown" when it names none)."""
         await tx.execute("SAVEPOINT command")
         kind = "unknown"
         try:
             cmd, rest = _parse(msg)
             kind = cmd.name
-            result = await self._run(tx, msg, cmd, rest)
+            result = await self._run(tx, msg, cmd, rest, now)
         except CommandError as exc:
             await tx.execute("ROLLBACK TO command")
             result = reply.error(exc.message, exc.usage)
@@ -230,8 +244,8 @@ class Dispatcher:
         await tx.execute("RELEASE command")
         return result, kind
 
-    async def _run(self, tx: Tx, msg: Incoming, cmd: spec.Command, rest: list[Token]
-                   ) -> Reply:
+    async def _run(self, tx: Tx, msg: Incoming, cmd: spec.Command, rest: list[Token],
+                   now: datetime) -> Reply:
         op = await operations.for_room(tx, msg.room_id)
         agency = await agencies.of_member(tx, op["id"], msg.sender) if op else None
         zone_name = ((agency or {}).get("tz") or (op or {}).get("tz")
@@ -243,7 +257,7 @@ class Dispatcher:
             op=op,
             agency=agency,
             zone=ZoneInfo(zone_name),
-            now=msg.timestamp,
+            now=now,
             clock=self.clock,
             db=self.db,
             room_members=lambda: self.room_members(msg.room_id),
@@ -257,7 +271,7 @@ class Dispatcher:
                 ctx.require_op()
             if cmd.role is spec.Role.LEAD:
                 ctx.require_lead(cmd.summary.rstrip("."))
-            env = spec.ParseEnv(now=msg.timestamp, zone=ctx.zone,
+            env = spec.ParseEnv(now=now, zone=ctx.zone,
                                 hhour=from_db_time(op["hhour"]) if op else None)
             try:
                 args = cmd.bind(rest, env)
@@ -274,6 +288,26 @@ class Dispatcher:
             return result
         except CommandError as exc:
             raise _with_usage(exc, cmd) from None
+
+
+APART = timedelta(minutes=1)  # beyond this, the event's own time is kept and shown
+
+
+def _apart(msg: Incoming, now: datetime) -> bool:
+    return abs(now - msg.timestamp) > APART
+
+
+def _dated(result: Reply, msg: Incoming, now: datetime) -> Reply:
+    """A command answered well after it was sent (the bot was away) says so, and one its
+    server dated in the future says that; the bot's own time was used for it either way."""
+    sent, handled = timeparse.format_dtg(msg.timestamp), timeparse.format_dtg(now)
+    if msg.timestamp < now:
+        line = (f"(sent {sent}, handled {handled} while the bot caught up: times in it "
+                "count from when it was handled)")
+    else:
+        line = (f"(its homeserver dates it {sent}, after the bot's time {handled}; the "
+                "bot's time was used)")
+    return reply.appended(result, ReplyBuilder().line(line).build())
 
 
 def _refusal(limit: RateLimit, wait: float) -> Reply:

@@ -7,6 +7,7 @@ both renderings in one builder means the plain body and the HTML never drift apa
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -110,6 +111,12 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
 def ok(*parts: Part) -> Reply:
     """A one-line success reply."""
     return ReplyBuilder().line(*parts).build(ok=True)
+
+
+def appended(reply: Reply, extra: Reply) -> Reply:
+    """`reply` with `extra`'s lines after its own; everything else is `reply`'s."""
+    return dataclasses.replace(reply, text=f"{reply.text}\n{extra.text}",
+                               html=f"{reply.html}<br>{extra.html}")
 
 
 def queued(request: Reply, ahead: int) -> Reply:

@@ -21,6 +21,8 @@ class Incoming:
     sender: str
     event_id: str
     body: str
+    # origin_server_ts: set by the sender's homeserver, so only shown and kept beside the
+    # bot's own clock, which is what every recorded time and the rate limit use.
     timestamp: datetime
     power_level: int
     encrypted: bool = True

@@ -13,7 +13,7 @@ import traceback
 from pathlib import Path
 
 MODULES = ("dispatch", "roundtrip", "sitrep", "export", "trust", "witness", "scale",
-           "intake", "board", "deconfliction")
+           "intake", "hostile", "board", "deconfliction")
 
 
 def main() -> int:

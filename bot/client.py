@@ -8,8 +8,15 @@ batch again forever, in every room. Here any failure of one event's handling lea
 event as it came (still encrypted), so the batch goes on and the runtime judges the event
 by its shape (bot.event_shape) like any other.
 
-Its Olm machine is `IndexedOlm`, so that decrypted events say their megolm message index
-(bot.crypto.replay).
+One step earlier, nio cannot take in a response holding an event whose `origin_server_ts`
+is not a number (null, a string): making it a `BadEvent` raises TypeError, and the whole
+sync (or history page) fails every time it is fetched. `parse_body` marks such a time as
+out of range first, so nio's schema check refuses that event alone.
+
+Its Olm machine is `IndexedOlm` (bot.crypto.replay), so that decrypted events say their
+megolm message index, and so that a malformed encrypted event fails its decryption with
+the EncryptionError every nio caller catches: in a sync, a history page (backfill) and a
+held event's retry alike.
 """
 
 from __future__ import annotations
@@ -17,15 +24,36 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from nio import AsyncClient, MegolmEvent
-from nio.exceptions import EncryptionError
+from aiohttp import ClientResponse
+from nio import AsyncClient
 
 from bot.crypto.replay import IndexedOlm
 
 log = logging.getLogger(__name__)
 
 
+def checked_times(value: Any) -> Any:
+    """`value` (a parsed response body) with every event's non-integer `origin_server_ts`
+    set to -1, which nio's event schemas refuse (minimum 0) and can still make a BadEvent
+    of; everything else as it came."""
+    if isinstance(value, dict):
+        ts = value.get("origin_server_ts", 0)
+        if not isinstance(ts, int) or isinstance(ts, bool):
+            log.warning("event %r has origin_server_ts %r; treated as malformed",
+                        value.get("event_id"), ts)
+            value["origin_server_ts"] = -1
+        for item in value.values():
+            checked_times(item)
+    elif isinstance(value, list):
+        for item in value:
+            checked_times(item)
+    return value
+
+
 class GuardedClient(AsyncClient):
+    async def parse_body(self, transport_response: ClientResponse) -> dict[Any, Any]:
+        return checked_times(await super().parse_body(transport_response))
+
     def load_store(self) -> None:
         super().load_store()
         if self.olm is not None and not isinstance(self.olm, IndexedOlm):
@@ -49,12 +77,3 @@ class GuardedClient(AsyncClient):
             log.warning("to-device event from %s could not be decrypted (%s: %s); ignored",
                         getattr(to_device_event, "sender", "?"), type(exc).__name__, exc)
             return None
-
-    def decrypt_event(self, event: MegolmEvent) -> Any:
-        """Every failure is an EncryptionError, the one kind callers expect."""
-        try:
-            return super().decrypt_event(event)
-        except EncryptionError:
-            raise
-        except Exception as exc:
-            raise EncryptionError(f"malformed encrypted event: {type(exc).__name__}") from exc

@@ -16,6 +16,8 @@ from typing import Any
 
 from nio import MegolmEvent, RedactionEvent, RoomMessageText
 
+NO_EVENT_ID = "no valid event id"
+NO_SENDER = "no valid sender"
 # The largest origin_server_ts a datetime can show (9999-12-31T23:59:59.999Z).
 MAX_TS = 253_402_300_799_999
 
@@ -51,10 +53,10 @@ def _relation_problem(content: dict[str, Any]) -> str | None:
 def problem(event: Any) -> str | None:
     """Why the runtime must not read `event`, or None when its shape is sound."""
     if not _id(getattr(event, "event_id", None), "$"):
-        return "no valid event id"
+        return NO_EVENT_ID
     sender = getattr(event, "sender", None)
     if not (isinstance(sender, str) and _id(sender, "@") and ":" in sender):
-        return "no valid sender"
+        return NO_SENDER
     ts = getattr(event, "server_timestamp", None)
     if not isinstance(ts, int) or isinstance(ts, bool) or not 0 <= ts <= MAX_TS:
         return "origin_server_ts out of range"

@@ -51,14 +51,15 @@ from bot.backfill import Cursor, GapFetcher
 from bot.client import GuardedClient
 from bot.config import Config, exposed
 from bot.crypto.cross_signing import ensure_cross_signed
-from bot.crypto.device_trust import PLAINTEXT, PLAINTEXT_TEXT, DeviceTrust, Refusal
+from bot.crypto.device_trust import MALFORMED, PLAINTEXT, PLAINTEXT_TEXT, DeviceTrust, Refusal
 from bot.crypto.key_exchange import exchange_keys
 from bot.crypto.replay import Replays
-from bot.event_shape import problem
+from bot.event_shape import NO_EVENT_ID, NO_SENDER, problem
 from bot.intake import BoundedTasks, Checkpoints, RoomLanes
 from bot.members import Members
 from bot.message_text import command_text, shown
 from bot.metrics import Metrics
+from bot.notice_limit import NoticeLimit, Verdict, flood_text
 from bot.rooms import PowerLevels
 from bot.sending import Outgoing, SendQueues
 from bot.slow_work import SlowWork
@@ -97,6 +98,12 @@ def bad_mention_text(targets: tuple[str, ...]) -> str:
     return (f"⚠️ a mention in your message links to {named}, which is not a Matrix user id "
             "(@name:server), so nothing was recorded. Pick the member from the list again, "
             "or type their id.")
+
+
+def malformed_text(why: str) -> str:
+    return (f"⚠️ your client sent an event I cannot read ({why}), so nothing was recorded "
+            "from it. Further malformed events from you in this room are ignored without "
+            "an answer.")
 
 
 UNDECRYPTABLE_NOTICE = ("⚠️ I could not decrypt your message, so nothing was recorded. "
@@ -208,6 +215,9 @@ class Bot:
             log.warning("%s is readable by other users of this machine; it may hold the "
                         "bot's password: chmod 600 it", self.config.path)
         await self.dispatcher.starting()
+        self.notices = NoticeLimit(self.dispatcher.limiter,
+                                   lambda: self.clock.now().timestamp())
+        self._told_malformed: set[tuple[str, str]] = set()
         self.intake = IntakeStore(self.db)
         self.outbox = Outbox(self.db)
         if indexed := await index_for_deconfliction(self.db):
@@ -352,7 +362,7 @@ class Bot:
             self._since = resp.next_batch
             self.metrics.synced()
             await self._after_sync()
-            await self.undecryptable.retry(self._decrypted_late, _undecryptable_notice,
+            await self.undecryptable.retry(self._decrypted_late, self._undecryptable_notice,
                                            self.send_post)
             self.metrics.set_undecryptable(self.undecryptable.count)
             if first:
@@ -522,14 +532,54 @@ class Bot:
         if (why := problem(event)) is not None:
             log.warning("ignoring a malformed event in %s from %r: %s", room_id,
                         getattr(event, "sender", "?"), why)
+            await self._malformed(room_id, event, why)
             return
         if isinstance(event, MegolmEvent):
-            await self.undecryptable.hold(room_id, event)
+            if not await self.undecryptable.hold(room_id, event):
+                await self._answer_event(room_id, event.sender, UNDECRYPTABLE_NOTICE,
+                                         event.event_id)
         elif isinstance(event, RoomMessageText):
             await self._on_text(room_id, event)
         elif isinstance(event, RedactionEvent) and event.redacts:
             if await self.dispatcher.was_command(event.redacts):
-                self._notice(room_id, EDIT_NOTICE, reply_to=event.redacts)
+                await self._answer_event(room_id, event.sender, EDIT_NOTICE, event.redacts)
+
+    async def _malformed(self, room_id: str, event: Any, why: str) -> None:
+        """Answered once per sender and room (kept across restarts, like refusals), and
+        only when the event has an id and a sender to answer: an answer to an event
+        without them would itself carry the malformed part."""
+        sender = getattr(event, "sender", None)
+        if why in (NO_EVENT_ID, NO_SENDER) or not isinstance(sender, str):
+            return
+        if (room_id, sender) in self._told_malformed:
+            return
+        if len(self._told_malformed) > 10_000:
+            self._told_malformed.clear()
+        self._told_malformed.add((room_id, sender))
+        if await self.trust.first_answer(room_id, sender, Refusal(MALFORMED, "-", "")):
+            await self._answer_event(room_id, sender, malformed_text(why), event.event_id)
+
+    async def _answer_event(self, room_id: str, sender: str, text: str,
+                            reply_to: str | None) -> None:
+        """A notice about an event that is not a command (an edit, a redaction, an
+        unreadable or malformed event, a refusal): within the sender's per-member limit
+        and the send queues' caps, like a command's answer (bot.notice_limit)."""
+        verdict, wait = self.notices.judge(room_id, sender)
+        if verdict is Verdict.QUIET:
+            return
+        if verdict is Verdict.SUMMARY:
+            text, reply_to = flood_text(sender, wait), None
+        await self.sender.room_for(room_id)
+        self._notice(room_id, text, reply_to=reply_to)
+
+    def _undecryptable_notice(self, room_id: str, sender: str, event_id: str
+                              ) -> dict[str, Any] | None:
+        verdict, wait = self.notices.judge(room_id, sender)
+        if verdict is Verdict.QUIET:
+            return None
+        if verdict is Verdict.SUMMARY:
+            return notice_content(flood_text(sender, wait), None, None)
+        return notice_content(UNDECRYPTABLE_NOTICE, None, event_id)
 
     async def _on_text(self, room_id: str, event: RoomMessageText) -> None:
         content = event.source.get("content", {})
@@ -538,7 +588,7 @@ class Bot:
             original = relation.get("event_id", "")
             if await self.dispatcher.was_command(original) or self.dispatcher.is_command(
                     command_text(content.get("m.new_content") or {})):
-                self._notice(room_id, EDIT_NOTICE, reply_to=event.event_id)
+                await self._answer_event(room_id, event.sender, EDIT_NOTICE, event.event_id)
             return
         message = shown(content)
         text = message.text
@@ -556,10 +606,11 @@ class Bot:
         if refusal is not None:
             if not refusal.once or await self.trust.first_answer(room_id, event.sender,
                                                                  refusal):
-                self._notice(room_id, refusal.text, reply_to=event.event_id)
+                await self._answer_event(room_id, event.sender, refusal.text, event.event_id)
             return
         if message.bad_mentions:
-            self._notice(room_id, bad_mention_text(message.bad_mentions), reply_to=event.event_id)
+            await self._answer_event(room_id, event.sender,
+                                     bad_mention_text(message.bad_mentions), event.event_id)
             return
         level = await self.power.level(room, event.sender) if room else 0
         await self.members.ensure_all()  # rooms joined or left out of a sync since: /trust
@@ -663,6 +714,3 @@ class Bot:
         log.info("re-sending the reply to %s that was committed but not sent", event_id)
         self.answer(room_id, event_id, reply)  # an export's file is built again
 
-
-def _undecryptable_notice(event_id: str) -> dict[str, Any]:
-    return notice_content(UNDECRYPTABLE_NOTICE, None, event_id)

@@ -4,6 +4,12 @@ or `runtime.undecryptable_timeout` passes, then handled or answered with a notic
 Kept in the database (storage.intake) because a key often arrives minutes late, and a
 restart in between must neither lose the command nor forget to answer it. After a
 restart the keys are asked for again and get the full timeout to arrive.
+
+Bounded per sender and room (HELD_PER_SENDER): garbage ciphertext costs the sender
+nothing to make, and each held event is a stored copy (up to 64 KB) and a key request.
+Past the bound an event is not kept; the caller answers it at once. Every answer, at
+once or after the wait, goes through the caller's per-member notice limit
+(bot.notice_limit), so a flood gets one summary, not a notice each.
 """
 
 from __future__ import annotations
@@ -26,6 +32,11 @@ log = logging.getLogger(__name__)
 
 # (room_id, decrypted event, release): the runtime handles the event, then calls release.
 Decrypted = Callable[[str, Any, Callable[[], Awaitable[None]]], None]
+# (room_id, sender, event_id) → the notice's content, or None when the sender is over the
+# notice limit and was told so already.
+Notice = Callable[[str, str, str], dict[str, Any] | None]
+
+HELD_PER_SENDER = 20  # undecryptable events kept per sender and room
 
 
 class Undecryptables:
@@ -60,7 +71,18 @@ class Undecryptables:
             deadline = max(held.first_seen.timestamp(), started) + self.timeout
             self._held[held.event_id] = (held.room_id, event, deadline)
 
-    async def hold(self, room_id: str, event: MegolmEvent) -> None:
+    def _held_from(self, room_id: str, sender: str) -> int:
+        return sum(1 for room, event, _ in self._held.values()
+                   if room == room_id and event.sender == sender)
+
+    async def hold(self, room_id: str, event: MegolmEvent) -> bool:
+        """Keep `event` until its key comes; False when its sender already has
+        HELD_PER_SENDER waiting in the room (it is not kept: answer it now)."""
+        if event.event_id not in self._held and \
+                self._held_from(room_id, event.sender) >= HELD_PER_SENDER:
+            log.warning("not keeping undecryptable %s in %s: %s has %d waiting already",
+                        event.event_id, room_id, event.sender, HELD_PER_SENDER)
+            return False
         event.room_id = room_id
         try:
             await self.store.hold(room_id, event.event_id, event.source, self.now())
@@ -71,8 +93,9 @@ class Undecryptables:
         if event.event_id not in self._held:
             self._held[event.event_id] = (room_id, event, time.time() + self.timeout)
         await self._request_keys(event)
+        return True
 
-    async def retry(self, decrypted: Decrypted, notice: Callable[[str], dict[str, Any]],
+    async def retry(self, decrypted: Decrypted, notice: Notice,
                     send: Callable[[Post], None]) -> None:
         """After each sync (a key may have come with it): hand over what decrypts now,
         give up on what waited too long."""
@@ -91,8 +114,11 @@ class Undecryptables:
                 decrypted(room_id, clear, release)
             elif time.time() >= deadline:
                 del self._held[event_id]
-                post = await self.store.give_up(event_id, room_id, notice(event_id),
-                                                self.now())
+                content = notice(room_id, event.sender, event_id)
+                if content is None:
+                    await self.store.release(event_id)
+                    continue
+                post = await self.store.give_up(event_id, room_id, content, self.now())
                 if post is not None:
                     send(post)
             else:

@@ -42,6 +42,7 @@ UNVERIFIED = "unverified"
 IDENTITY_CHANGED = "identity"
 PLAINTEXT = "plaintext"
 UNCHECKED = "unchecked"
+MALFORMED = "malformed"  # an event the bot cannot read (bot.event_shape)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from typing import Any
 
 from nio import MegolmEvent
 from nio.crypto import Olm
+from nio.exceptions import EncryptionError
 
 from bot.crypto.device_trust import Refusal
 from storage import replays
@@ -62,8 +63,16 @@ class IndexedOlm(Olm):
         return super().message_index_ok(message_index, event)
 
     def decrypt_megolm_event(self, event: MegolmEvent, room_id: str | None = None) -> Any:
+        """Every failure is an EncryptionError, the one kind nio's callers catch: nio
+        asserts on an empty sender_key or session_id, which any room member can send, and
+        an assert escaping here failed a whole sync or history page (bot.client)."""
         self._last_index = None
-        clear = super().decrypt_megolm_event(event, room_id)
+        try:
+            clear = super().decrypt_megolm_event(event, room_id)
+        except EncryptionError:
+            raise
+        except Exception as exc:
+            raise EncryptionError(f"malformed encrypted event: {type(exc).__name__}") from exc
         noted, self._last_index = self._last_index, None
         if noted is not None and noted[0] == event.event_id and getattr(clear, "decrypted",
                                                                         False):

@@ -143,27 +143,39 @@ class TestClient:
 
 def is_reply_to(event: Any, event_id: str) -> bool:
     """A predicate on one event, for `wait_for` (which tries it on every event seen)."""
-    content = event.source.get("content", {})
-    return content.get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id") == event_id
+    return _relation(event).get("m.in_reply_to", {}).get("event_id") == event_id
 
 
 def is_reaction_to(event: Any, event_id: str) -> bool:
-    rel = event.source.get("content", {}).get("m.relates_to", {})
+    rel = _relation(event)
     return rel.get("rel_type") == "m.annotation" and rel.get("event_id") == event_id
+
+
+def _relation(event: Any) -> dict[str, Any]:
+    """An event's m.relates_to, or {} (the hostile-event tests see malformed ones too)."""
+    content = event.source.get("content")
+    relation = content.get("m.relates_to") if isinstance(content, dict) else None
+    if not isinstance(relation, dict):
+        return {}
+    reply = relation.get("m.in_reply_to")
+    return relation if reply is None or isinstance(reply, dict) else \
+        {k: v for k, v in relation.items() if k != "m.in_reply_to"}
 
 
 async def make_client(synapse: LocalSynapse, localpart: str, tmp: Path, *,
                       cross_signed: bool = True, register: bool = True,
-                      device: str = "") -> TestClient:
+                      device: str = "", client_class: type[AsyncClient] = AsyncClient
+                      ) -> TestClient:
     """A user's encrypted session; `register=False` logs in again as an existing user (a
-    second device, stored apart under `device`)."""
+    second device, stored apart under `device`). `client_class=GuardedClient` for a client
+    that must read malformed events without failing (nio alone asserts on some)."""
     password = f"pw-{localpart}"
     if register:
         await synapse.register_user(localpart, password)
     user_id = f"@{localpart}:{synapse.server_name}"
     store = tmp / f"client-{localpart}{device}"
     store.mkdir(parents=True, exist_ok=True)
-    nio = AsyncClient(synapse.base_url, user_id, store_path=str(store),
+    nio = client_class(synapse.base_url, user_id, store_path=str(store),
                       config=AsyncClientConfig(store_sync_tokens=True, encryption_enabled=True))
     resp = await nio.login(password)
     assert isinstance(resp, LoginResponse), resp

@@ -1,0 +1,57 @@
+"""How often the bot answers what is not a command: edits and redactions of commands,
+messages it cannot decrypt, malformed events, refusals that are not answered once only.
+
+Each of these used to earn its own notice, outside the per-member command limit: a
+member (or their homeserver) could make the bot post as fast as they could send edits or
+garbage ciphertext. Here each such answer takes a token from the same per-member bucket
+as commands (commands.core.ratelimit), on the bot's clock; once a member is out of
+tokens, they get one summary notice for the room saying how long the bot stays silent to
+them, and nothing more until the bucket has refilled. Commands of that member are refused
+by the same bucket meanwhile, each with its answer, as before.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from enum import Enum
+
+from commands import RateLimiter
+
+
+class Verdict(Enum):
+    ANSWER = "answer"  # the notice goes out
+    SUMMARY = "summary"  # the first one past the limit: one notice that says so
+    QUIET = "quiet"  # past the limit and already told
+
+
+def flood_text(user_id: str, wait: float) -> str:
+    return (f"⚠️ {user_id} sent more edits, deletions or unreadable messages than the bot "
+            f"answers at once; it answers no more of them for {math.ceil(wait)} s. Nothing "
+            "was recorded from them.")
+
+
+class NoticeLimit:
+    # Members told they are over the limit, per room: (room, user) → until (epoch seconds).
+    # Entries go when their time is up, so the map holds only members flooding now.
+    def __init__(self, limiter: RateLimiter | None, now: Callable[[], float]) -> None:
+        self.limiter = limiter
+        self.now = now
+        self._told: dict[tuple[str, str], float] = {}
+
+    def judge(self, room_id: str, user_id: str) -> tuple[Verdict, float]:
+        """Whether to answer `user_id` in `room_id` now, and (past the limit) how many
+        seconds until it would be answered again."""
+        now = self.now()
+        if len(self._told) > 1000:
+            self._told = {k: until for k, until in self._told.items() if until > now}
+        if self.limiter is None:
+            return Verdict.ANSWER, 0.0
+        wait = self.limiter.take(user_id, now)
+        if wait <= 0:
+            return Verdict.ANSWER, 0.0
+        key = (room_id, user_id)
+        if self._told.get(key, 0.0) > now:
+            return Verdict.QUIET, wait
+        self._told[key] = now + wait
+        return Verdict.SUMMARY, wait

@@ -149,3 +149,42 @@ async def test_garbage_ciphertext_is_kept_only_up_to_a_bound_and_answered_once_i
     assert len(unreadable) == 5, notices
     assert len(summaries) == 1, notices
     assert "too many" not in answer.source["content"]["body"], "the lead is not limited"
+
+
+# The reproductions 2 and 3, as sent: any member, a plain client-API PUT.
+POISON = [
+    ("m.room.encrypted", {"algorithm": "m.megolm.v1.aes-sha2", "sender_key": "",
+                          "ciphertext": "x", "session_id": "s", "device_id": "D"}),
+    ("m.room.encrypted", {"algorithm": "m.megolm.v1.aes-sha2", "sender_key": "k",
+                          "ciphertext": "x", "session_id": "", "device_id": "D"}),
+    *(("m.room.message", {"msgtype": "m.text", "body": '!task add "poison"', **extra})
+      for extra in ({"m.relates_to": "x"}, {"m.relates_to": [1]},
+                    {"m.relates_to": {"rel_type": "m.replace", "event_id": {"a": 1}}},
+                    {"m.relates_to": {"rel_type": "m.replace", "event_id": "$x"},
+                     "m.new_content": "x"})),
+]
+
+
+async def test_the_poison_events_of_the_report_hold_up_nothing_now_or_after_a_restart(
+        synapse: LocalSynapse, unique: str, tmp_path: Path) -> None:
+    config = await register_bot(synapse, unique, tmp_path / "bot")
+    lead = await make_client(synapse, f"lead-{unique}", tmp_path, client_class=GuardedClient)
+    async with running_bot(config) as bot:
+        room = await _operation(lead, config.matrix.user_id, "POISON")
+        async with aiohttp.ClientSession(
+                headers={"Authorization": f"Bearer {lead.nio.access_token}"}) as http:
+            taken = [await put(http, synapse.base_url, room, kind, f"p-{unique}-{n}",
+                               content) is not None for n, (kind, content) in enumerate(POISON)]
+        first, _ = await lead.command(room, '!task add "after the poison"')
+        held = await bot.db.read(lambda tx: tx.scalar(
+            "SELECT COUNT(*) FROM undecryptable_events"))
+    async with running_bot(config):
+        second, _ = await lead.command(room, '!task add "after a restart"')
+        history = await lead.history(room)
+    assert taken == [True] * 5 + [False], "Synapse itself refuses an m.new_content string"
+    assert "T-1" in first.source["content"]["body"]
+    assert "T-2" in second.source["content"]["body"]
+    assert held == 0, "nothing malformed is kept to be tried again at the next start"
+    told = [e for e in history if e.sender == config.matrix.user_id
+            and "cannot read" in e.source["content"].get("body", "")]
+    assert len(told) == 1, "answered once per sender and room"

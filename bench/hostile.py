@@ -1,10 +1,10 @@
 """Intake with malformed events mixed in, through a local Synapse.
 
 While the bot is down, a lead sends COMMANDS commands to ROOMS operation rooms; in the
-mixed runs one event in ten is instead a mutated, mostly malformed event PUT through the
-client API (tests/hostile_events.py). From the restart until every command is handled,
-against the same without them (runs taking turns). Goal: malformed events cost about
-their share of events, and every command is still answered once.
+mixed runs one event in ten is a mutated, mostly malformed event PUT through the client
+API (tests/hostile_events.py) and taken by the homeserver. From the restart until every
+command is handled, against the same without them (runs taking turns). Goal: malformed
+events cost about their share of events, and every command is still answered once.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from tests.integration.matrix_helpers import (
 
 COMMANDS = 300
 ROOMS = 3
-RUNS = 2  # of each kind, taking turns
+RUNS = 3  # of each kind, taking turns
 
 
 async def _send(lead: TestClient, rooms: list[str], hs: LocalSynapse, run: int,
@@ -47,11 +47,13 @@ async def _send(lead: TestClient, rooms: list[str], hs: LocalSynapse, run: int,
         for n in range(COMMANDS):
             room = rooms[n % ROOMS]
             await lead.send_text(room, f'!task add "run {run} task {n}"')
-            if malformed and n % 9 == 8:
+            for attempt in range(5) if malformed and n % 9 == 8 else ():
+                # Synapse refuses some shapes itself: one the bot will see per nine commands.
                 kind, content = rng.choice(templates(rng))
-                if await put(http, hs.base_url, room, kind, f"bench-{run}-{n}",
+                if await put(http, hs.base_url, room, kind, f"bench-{run}-{n}-{attempt}",
                              mutated(rng, content)):
                     bad += 1
+                    break
     return COMMANDS, bad
 
 
@@ -90,6 +92,7 @@ async def main() -> dict[str, Any]:
                     await asyncio.wait_for(_handled(bot, done + sent), 300)
                     (mixed if malformed else clean).append(time.perf_counter() - started)
                     done += sent
+                    await bot.sender.drain()  # untimed: the next run owes nothing
             await lead.close()
     def rate(times: list[float]) -> float:
         return round(COMMANDS / statistics.median(times), 1)

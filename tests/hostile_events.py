@@ -19,25 +19,23 @@ def mutated(rng: random.Random, event: dict[str, Any]) -> dict[str, Any]:
     event = copy.deepcopy(event)
     for _ in range(rng.randint(1, 3)):
         target = event
-        path = []
         while isinstance(target, dict) and target and rng.random() < 0.6:
             key = rng.choice(sorted(target))
             if not isinstance(target[key], dict):
                 break
-            path.append(key)
             target = target[key]
         if not isinstance(target, dict):
             continue
         roll = rng.random()
         keys = sorted(target)
         if keys and roll < 0.6:
-            target[rng.choice(keys)] = rng.choice(JUNK)
+            target[rng.choice(keys)] = copy.deepcopy(rng.choice(JUNK))
         elif keys and roll < 0.8:
             del target[rng.choice(keys)]
         else:
             target[rng.choice(["m.relates_to", "m.new_content", "body", "format",
                                "formatted_body", "session_id", "sender_key", "x"])] = \
-                rng.choice(JUNK)
+                copy.deepcopy(rng.choice(JUNK))
     return event
 
 

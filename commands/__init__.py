@@ -34,6 +34,7 @@ from commands.core.types import (
 )
 from commands.core.visible import visible, visible_html
 from commands.deconflict import index_existing as index_for_deconfliction
+from commands.deconflict import release_due as deconfliction_due
 from commands.export import FORMATS as EXPORT_FORMATS
 from commands.reminders import due as due_reminders
 from commands.reminders import record as record_reminder
@@ -68,6 +69,7 @@ __all__ = [
     "audit_findings",
     "board_posted",
     "boards_due",
+    "deconfliction_due",
     "dtg",
     "due_reminders",
     "index_for_deconfliction",

@@ -33,7 +33,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from commands import Settings, deconflict
+from commands import Settings, deconfliction_due
 from storage import deconfliction as store
 from storage.database import Database
 from storage.tx import Tx
@@ -160,7 +160,7 @@ async def main() -> dict[str, object]:
                     for value in held[:HITS]]
             full.clock.advance(hours=1)
             started = time.perf_counter()
-            posts = await full.db.write(lambda tx: deconflict.release_due(tx, full.clock.now()))
+            posts = await full.db.write(lambda tx: deconfliction_due(tx, full.clock.now()))
             released = time.perf_counter() - started
             made = await full.db.read(lambda tx: tx.scalar(
                 "SELECT COUNT(*) FROM deconfliction_hits"))

@@ -28,6 +28,7 @@ from commands import (
     Reply,
     board_posted,
     boards_due,
+    deconfliction_anything_due,
     deconfliction_due,
     due_reminders,
     latest_due_slot,
@@ -181,6 +182,8 @@ class SitrepScheduler:
         """The deconfliction hits whose grace period has passed: made, and told to both
         rooms, in one transaction with their outbox posts (a crash loses none)."""
         now = self.now()
+        if not await self.bot.db.read(lambda tx: deconfliction_anything_due(tx, now)):
+            return
         posts: list[Post] = await self.bot.db.write(
             lambda tx: deconfliction_due(tx, now, self.deconfliction))
         for post in posts:

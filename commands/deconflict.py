@@ -173,7 +173,7 @@ async def _match(ctx: Context, table: str, row: Row) -> list[list[Part]]:
                  "records the same value later still finds it."]]
     due = ctx.now + ctx.settings.deconfliction_grace
     held: list[store.Holder] = []
-    known: list[str] = []
+    known: list[str] = []  # labels of the hits there are; "" for one still held
     others: set[int] = set()
     for holder in await store.holders(ctx.tx, new, op["id"]):
         if holder.op_id in others:  # one hit per other operation and value
@@ -181,7 +181,7 @@ async def _match(ctx: Context, table: str, row: Row) -> list[list[Part]]:
         others.add(holder.op_id)
         already = await store.linked(ctx.tx, op["id"], holder)
         if already is not None:
-            known.append(already or "(held)")
+            known.append(already)
             continue
         await store.hold(ctx.tx, {
             "op_id": op["id"], "key": holder.key, "kind": kinds[holder.key],
@@ -200,8 +200,9 @@ async def _match(ctx: Context, table: str, row: Row) -> list[list[Part]]:
                       f"{'its lead' if len(held) == 1 else 'each lead'} {when}. The hit's "
                       "number follows with that notice."])
     if known:
-        lines.append([f"(deconfliction: {subject} is also in {', '.join(known)}: that "
-                      "operation is not told again)"])
+        where = sorted({k or "a hit still in its grace period" for k in known})
+        lines.append([f"(deconfliction: {subject} is also in {', '.join(where)}: that "
+                      f"operation is not told again)"])
     return lines
 
 
@@ -234,6 +235,12 @@ def _told(reply: Reply, lines: list[list[Part]]) -> Reply:
 def _system(room_id: str, hit: str, at: str) -> Actor:
     return Actor(room_id=room_id, sender=SYSTEM, event_id=f"deconfliction:{hit}",
                  command=f"(deconfliction hit {hit})", at=at)
+
+
+async def anything_due(tx: Tx, now: datetime) -> bool:
+    """Whether `release_due` has work: read first, so the scheduler's turn each second
+    commits nothing when nothing is due."""
+    return await store.any_held_due(tx, to_db_time(now))
 
 
 async def release_due(tx: Tx, now: datetime, enabled: bool = True) -> list[Post]:

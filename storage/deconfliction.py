@@ -140,7 +140,7 @@ async def new_hit(tx: Tx, at: str) -> int:
     rows, hence in exports)."""
     return int(await tx.scalar(
         "INSERT INTO deconfliction_hits (id, created_at) VALUES (?, ?) RETURNING id",
-        (secrets.randbelow(2**62) + 2**40, at)))
+        (secrets.randbelow(2**53 - 2**40) + 2**40, at)))  # above older hits' ids; JSON-safe
 
 
 async def pair_tag(tx: Tx, op_x: int, op_y: int) -> str | None:
@@ -186,6 +186,10 @@ async def withdraw_unheld(tx: Tx, op_id: int) -> int:
         f"deconfliction_index i WHERE i.key = {PENDING}.key AND i.op_id = {PENDING}.op_id) "
         "RETURNING id", (op_id,))
     return len(rows)
+
+
+async def any_held_due(tx: Tx, now: str) -> bool:
+    return bool(await tx.scalar(f"SELECT 1 FROM {PENDING} WHERE due_at <= ? LIMIT 1", (now,)))
 
 
 async def held_due(tx: Tx, now: str) -> list[Row]:

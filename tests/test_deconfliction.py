@@ -550,7 +550,8 @@ async def test_a_value_recorded_twice_within_the_grace_period_is_one_hit(
     await b_ok(two, "!seize domain twice-held.example")
     await two.ok("!seize domain twice-held.example", sender=OFFICER)
     reply = await two.ok("!seize server twice-held.example:8443", sender=OFFICER)
-    assert "S-2 is also in (held)" in reply.text
+    assert ("(deconfliction: S-2 is also in a hit still in its grace period: that operation "
+            "is not told again)") in reply.text
     assert len(told(await release(two), ROOM_B)) == 1
 
 

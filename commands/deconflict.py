@@ -152,9 +152,11 @@ async def _match(ctx: Context, table: str, row: Row) -> list[list[Part]]:
              for kind, value in match_keys.of_record(table, row)}
     before = await store.indexed(ctx.tx, table, row["id"])
     await store.reindex(ctx.tx, op["id"], table, row["id"], kinds)
+    if not ctx.settings.deconfliction:
+        return []  # (nothing is held either: release_due drops what was)
     await store.withdraw_unheld(ctx.tx, op["id"])  # a value this change took away
     new = [k for k in kinds if k not in before]
-    if not ctx.settings.deconfliction or not new:
+    if not new:
         return []
     name = label(table, row["seq"])
     subject = "a RED record" if row["tlp"] == RED else name

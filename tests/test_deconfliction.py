@@ -615,3 +615,40 @@ def test_a_hit_label_is_read_however_it_is_typed() -> None:
     assert deconflict.hit_label("D-12") == deconflict.hit_label("12") == "D-12"
     with pytest.raises(ValueError, match="this needs a deconfliction hit id"):
         deconflict.hit_label("S-4")
+
+
+async def test_a_hit_numbered_before_pairs_keeps_its_label_d_n(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import storage.database as database
+    from storage.migrations import MIGRATIONS
+
+    with monkeypatch.context() as before:  # a database as the previous version left it
+        before.setattr(database, "MIGRATIONS", MIGRATIONS[:11])
+        before.setattr(database, "LATEST", 11)
+        old = await Harness.open(tmp_path, Settings(deconfliction=False))
+        await old.setup_operation()
+        await b_ok(old, '!op init "Operation Northwind" code=NORTHWIND', LEAD_B)
+        await b_ok(old, "!seize domain legacy.example")
+        await old.ok("!seize domain legacy.example", sender=OFFICER)
+
+        async def legacy_hit(tx: Tx) -> None:
+            await tx.execute("INSERT INTO deconfliction_hits (id, created_at) VALUES (5, ?)",
+                             ("2026-11-24T12:00:00Z",))
+            await tx.execute(
+                "INSERT INTO deconfliction_sides (hit, op_id, tbl, seq, kind, tlp, created_at) "
+                "SELECT 5, id, 'seizures', 1, 'domain', 'AMBER', '2026-11-24T12:00:00Z' "
+                "FROM operations")
+
+        await old.db.write(legacy_hit)
+        await old.close()
+    h = await Harness.open(tmp_path, Settings(deconfliction=True))
+    try:
+        assert "D-5 · your S-1 (domain)" in (await h.ok("!deconflict list")).text
+        agreed = await h.ok("!deconflict share D-5")
+        assert "D-5: your agreement is recorded" in agreed.text
+        await h.ok("!seize domain new.example", sender=OFFICER)
+        await b_ok(h, "!seize domain new.example")
+        [notice] = told(await release(h), h.room)
+        assert re.match(r"⚠️ deconfliction hit D-[A-Z]{2}-1 on your S-2", notice), notice
+    finally:
+        await h.close()

@@ -158,8 +158,9 @@ async def _match(ctx: Context, table: str, row: Row) -> list[list[Part]]:
     new = [k for k in kinds if k not in before]
     if not new:
         return []
-    name = label(table, row["seq"])
-    subject = "a RED record" if row["tlp"] == RED else name
+    red = row["tlp"] == RED  # named in no deconfliction line, even in its own room
+    name = "the record" if red else label(table, row["seq"])
+    subject = "a RED record" if red else name
     if _restricted(row["tlp"]) and not op["deconflict_red"]:
         return [[f"(deconfliction: {subject} is not compared with other operations: this "
                  "operation's RED and AMBER+STRICT records are compared only once a lead "
@@ -171,8 +172,8 @@ async def _match(ctx: Context, table: str, row: Row) -> list[list[Part]]:
                  f"nobody was told: this operation has used its deconfliction for the hour "
                  f"(at most {HITS_PER_HOUR} hits and {LOOKUPS_PER_HOUR} lookups an hour, "
                  "against using it to probe other operations). Lookups resume at "
-                 f"{dtg(to_db_time(resume))}. {name} is in the index: an operation that "
-                 "records the same value later still finds it."]]
+                 f"{dtg(to_db_time(resume))}. {name.capitalize()} is in the index: an "
+                 "operation that records the same value later still finds it."]]
     due = ctx.now + ctx.settings.deconfliction_grace
     held: list[store.Holder] = []
     known: list[str] = []  # labels of the hits there are; "" for one still held

@@ -233,6 +233,8 @@ async def test_a_red_record_opted_in_gives_the_hit_without_its_number(two: Harne
     await b_ok(two, "!seize ip 192.0.2.11")
     reply = await two.ok("!seize ip 192.0.2.11 tlp=RED", sender=OFFICER)
     assert "⚠️ deconfliction hit: a RED record is also held by another operation" in reply.text
+    assert "if the record still holds the value" in reply.text
+    assert "S-3" not in reply.text.split("\n", 1)[1]  # its own line names it; the hit's not
 
 
 async def test_d_numbers_count_per_pair_of_operations_and_both_pairs_start_at_1(

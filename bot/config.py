@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import tomllib
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -62,7 +63,7 @@ KNOWN = {
     "limits": {"commands_per_minute", "burst"},
     "metrics": {"listen", "max_sync_age", "bearer_token"},
     "board": {"before_h", "with_sitreps"},
-    "deconfliction": {"enabled"},
+    "deconfliction": {"enabled", "grace_minutes"},
 }
 
 
@@ -120,6 +121,10 @@ def parse(data: dict[str, Any], base: Path | None = None) -> Config:
     require_encryption = _get(data, "access", "require_encryption", bool, True)
     require_cross_signed = _get(data, "access", "require_cross_signed", bool, True)
     deconfliction = _get(data, "deconfliction", "enabled", bool, True)
+    grace = _get(data, "deconfliction", "grace_minutes", int, 10)
+    if grace < 0:
+        raise ConfigError("deconfliction.grace_minutes: expected minutes >= 0 (how long a hit "
+                          "waits before the other operation is told; 0: at once)")
     tz = _get(data, "defaults", "timezone", str, "UTC")
     try:
         tz = validate.timezone(tz)
@@ -179,7 +184,8 @@ def parse(data: dict[str, Any], base: Path | None = None) -> Config:
         settings=Settings(lead_level=lead_level, default_timezone=tz, default_tlp=tlp,
                           require_encryption=require_encryption,
                           require_cross_signed=require_cross_signed,
-                          deconfliction=deconfliction),
+                          deconfliction=deconfliction,
+                          deconfliction_grace=timedelta(minutes=grace)),
         undecryptable_timeout=timeout,
         slow_workers=slow_workers,
         limits=RateLimit(per_minute=per_minute, burst=burst),

@@ -8,6 +8,8 @@ records it under a UNIQUE (operation, slot) key, so a slot is posted once: late 
 downtime (only the latest missed one), never twice. The action-day board follows at
 H − before_h and after each sitrep of the action phase (commands.board_schedule): owed in
 the transaction that decides it, drawn outside any transaction, posted through the outbox.
+Deconfliction hits held for their grace period are made and told when due
+(commands.deconflict.release_due), their notices through the outbox too.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from commands import (
     Reply,
     board_posted,
     boards_due,
+    deconfliction_anything_due,
+    deconfliction_due,
     due_reminders,
     latest_due_slot,
     owe_board_with_sitrep,
@@ -49,9 +53,10 @@ ON_TIME = timedelta(seconds=30)  # jobs post within a second or two; later than 
 
 class SitrepScheduler:
     def __init__(self, reconcile_seconds: float = 1.0,
-                 boards: BoardSchedule | None = None) -> None:
+                 boards: BoardSchedule | None = None, deconfliction: bool = True) -> None:
         self.reconcile_seconds = reconcile_seconds
         self.boards = boards or BoardSchedule()
+        self.deconfliction = deconfliction  # off: held hits are dropped, nobody is told
         self._drawing = asyncio.Lock()  # one board at a time: a second run finds it settled
         self._jobs: dict[int, tuple[str, str, str, str]] = {}
         self._running: set[asyncio.Task[None]] = set()
@@ -109,6 +114,7 @@ class SitrepScheduler:
             await self.post_due_sitrep(op_id)
         await self.post_reminders()
         await self.post_boards()
+        await self.post_deconfliction()
 
     async def post_due_sitrep(self, op_id: int) -> None:
         now = self.now()
@@ -171,3 +177,14 @@ class SitrepScheduler:
                 post = await self.bot.db.write(settle)
                 if post is not None:
                     self.bot.send_post(post)
+
+    async def post_deconfliction(self) -> None:
+        """The deconfliction hits whose grace period has passed: made, and told to both
+        rooms, in one transaction with their outbox posts (a crash loses none)."""
+        now = self.now()
+        if not await self.bot.db.read(lambda tx: deconfliction_anything_due(tx, now)):
+            return
+        posts: list[Post] = await self.bot.db.write(
+            lambda tx: deconfliction_due(tx, now, self.deconfliction))
+        for post in posts:
+            self.bot.send_post(post)

@@ -14,4 +14,5 @@ def services_for(config: Config) -> list[Service]:
     from bot.housekeeping import Housekeeping
     from bot.scheduler import SitrepScheduler
 
-    return [SitrepScheduler(boards=config.boards), Housekeeping()]
+    return [SitrepScheduler(boards=config.boards,
+                            deconfliction=config.settings.deconfliction), Housekeeping()]

@@ -33,7 +33,9 @@ from commands.core.types import (
     WitnessUnavailable,
 )
 from commands.core.visible import visible, visible_html
+from commands.deconflict import anything_due as deconfliction_anything_due
 from commands.deconflict import index_existing as index_for_deconfliction
+from commands.deconflict import release_due as deconfliction_due
 from commands.export import FORMATS as EXPORT_FORMATS
 from commands.reminders import due as due_reminders
 from commands.reminders import record as record_reminder
@@ -68,6 +70,8 @@ __all__ = [
     "audit_findings",
     "board_posted",
     "boards_due",
+    "deconfliction_anything_due",
+    "deconfliction_due",
     "dtg",
     "due_reminders",
     "index_for_deconfliction",

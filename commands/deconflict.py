@@ -4,11 +4,27 @@ that they overlap and, if both leads agree, whom to call; nothing else.
 When a seizure or an arrest is recorded (`checked`, called by the record's handler) its
 values are compared in normal form (`commands.match_keys`) with those every other
 operation of this bot holds, closed ones excepted (their record is final and nobody there
-can answer). On a hit the recording room is told in the command's reply and the other
-room by a post kept in the outbox until it is in the room, both in the command's
-transaction: neither is lost nor sent twice. Each room learns its own record's number
-only, and of a RED record not even that ("your RED record"): the notice is about a record
-whose very mention is restricted, so it stays out of messages the room did not ask for.
+can answer). Anyone able to make an operation can record a value and undo it, so the
+lookup is built not to be an oracle or a megaphone:
+
+- a hit is held for a grace period (GRACE, `[deconfliction] grace_minutes`) and becomes a
+  hit with a number and a notice in both rooms (`release_due`, run by the scheduler) only
+  if the value is still held then: an /undo before that withdraws it, and the other room
+  is never told nor its log written. Held hits are in the database, so a restart sends
+  them when due; the notices go through the outbox in the transaction that makes the hit;
+- each operation has a cap (HITS_PER_HOUR hits found, LOOKUPS_PER_HOUR lookups, over the
+  last hour): beyond it a record is indexed but not looked up, and the room is told why;
+  the cap depends only on what the room was already told, never on the value looked up;
+- an operation that already has a hit (or a held one) with the other record is not told
+  again when the same value is recorded again;
+- RED and AMBER+STRICT records are matched only when their operation's lead opted in
+  (`/deconflict red on`), both ways: they are neither found nor looked up;
+- hits are numbered per pair of operations (D-<pair tag>-<n>), so a number counts only
+  what both rooms already know.
+
+Each room learns its own record's number only, and of a RED record not even that ("your
+RED record"): the notice is about a record whose very mention is restricted, so it stays
+out of messages the room did not ask for.
 
 `/deconflict share D-n` by a lead in each room, in either order, introduces them: each
 room gets the other lead's Matrix ID and the other operation's code. The first agreement
@@ -16,29 +32,36 @@ is told to the other room (it shares nothing, and without it the other lead woul
 know there is something to answer). An agreement cannot be undone: the other room may
 already have acted on it.
 
-/undo of a record takes its values out of the index, so nothing new hits it; its hits
-stay in both lists (the other room was told, and a retraction would tell it more). Every
-side of a hit is audited in its own room only (storage.deconfliction), by "(deconfliction)",
-so no room's log or export shows the other operation's data.
+/undo of a record takes its values out of the index, so nothing new hits it; its held
+hits are withdrawn, its hits stay in both lists (the other room was told, and a retraction
+would tell it more). Every side of a hit is audited in its own room only
+(storage.deconfliction), by "(deconfliction)", so no room's log or export shows the other
+operation's data.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
+import re
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from commands import match_keys
-from commands.core import argtypes
+from commands.core import argtypes, validate
 from commands.core.context import Context
 from commands.core.records import dtg, label
 from commands.core.reply import Bold, Part, Ping, ReplyBuilder, appended, notice_content, ok
-from commands.core.spec import PageArgs, Role, command, key, pos
+from commands.core.spec import Choice, Fn, PageArgs, Role, command, key, pos
 from commands.core.types import CommandError, Reply
 from storage import deconfliction as store
 from storage import outbox
+from storage.codec import from_db_time, to_db_time
 from storage.database import Database
+from storage.outbox import Post
 from storage.tx import Actor, Row, Tx
 
 SYSTEM = "(deconfliction)"  # who the hits' audit entries name: no member of either room
@@ -48,23 +71,37 @@ OFF = ("deconfliction is off on this bot (config [deconfliction] enabled = false
 NO_UNDO = ("agreeing to a deconfliction introduction cannot be undone: the other operation "
            "may already have been told")
 BACKFILL_BATCH = 5000
+# The cap, per operation over the last WINDOW (see the README's threat model).
+WINDOW = timedelta(hours=1)
+HITS_PER_HOUR = 10
+LOOKUPS_PER_HOUR = 300
+TAG_LETTERS = "ACEFHJKLMNPRTUVWXY"  # no D, and none read as a digit (B, G, I, O, Q, S, Z)
+_LABEL = re.compile(r"#?(?:D-?)?(?:([A-Za-z]{2,4})-?)?(\d{1,9})", re.IGNORECASE)
 
 
-def _share_hint(n: int | str) -> str:
+def hit_label(raw: str) -> str:
+    """A hit's label as typed (`D-KX-3`, `dkx3`; `D-12` for one numbered before pairs)."""
+    m = _LABEL.fullmatch(raw.strip())
+    if m is None:
+        validate.record_ref(raw, "D")  # its message says what was typed instead
+        raise ValueError(f"{raw[:40]!r} is not a deconfliction hit id like D-KX-3")
+    tag, n = m.group(1), int(m.group(2))
+    if n < 1:
+        raise ValueError(f"{raw[:40]!r} is not a deconfliction hit id like D-KX-3")
+    return f"D-{tag.upper()}-{n}" if tag else f"D-{n}"
+
+
+HIT = Fn(hit_label, "D-XX-N")
+
+
+def _share_hint(hit: str) -> str:
     return (f"A lead here can agree to be introduced to its lead with /deconflict share "
-            f"D-{n} (both leads must agree; nothing else is shared).")
+            f"{hit} (both leads must agree; nothing else is shared).")
 
 
 def _yours(tbl: str, seq: int, tlp: str | None) -> str:
     """How a room is told which of its records is concerned: a RED one is not named."""
     return "RED record" if tlp == RED else label(tbl, seq)
-
-
-@dataclasses.dataclass(frozen=True)
-class _Hit:
-    n: int
-    line: list[Part]
-    post_id: int  # the other room's notice, in the outbox
 
 
 # -- the hook the record paths call ------------------------------------------------------
@@ -76,10 +113,11 @@ async def checked(ctx: Context, table: str, row: Row, reply: Reply) -> Reply:
 
 
 async def after_undo(ctx: Context, entries: Iterable[Row], reply: Reply) -> Reply:
-    """After /undo: a removed record leaves the index (its hits stay, and the reply says
-    so); one whose value came back is looked up again."""
-    hits: list[_Hit] = []
-    kept: list[int] = []
+    """After /undo: a removed record leaves the index (its held hits are withdrawn, its
+    hits stay, and the reply says so); one whose value came back is looked up again."""
+    lines: list[list[Part]] = []
+    kept: list[str] = []
+    removed = False
     for entry in entries:
         tbl, row_id = entry["tbl"], entry["row_id"]
         if tbl not in store.INDEXED_TABLES:
@@ -87,83 +125,189 @@ async def after_undo(ctx: Context, entries: Iterable[Row], reply: Reply) -> Repl
         row = await ctx.tx.get(tbl, row_id)
         if row is None:
             await store.unindex(ctx.tx, tbl, row_id)
+            removed = True
             gone = json.loads(entry["after"] or entry["before"])
             kept += await store.hits_of(ctx.tx, gone["op_id"], tbl, gone["seq"])
         else:
-            hits += await _match(ctx, tbl, row)
-    reply = _told(reply, hits)
+            lines += await _match(ctx, tbl, row)
+    if removed and await store.withdraw_unheld(ctx.tx, ctx.require_op()["id"]):
+        lines.append(["Deconfliction hit withdrawn: it was undone within its grace period, "
+                      "so the other operation is not told."])
     if kept:
-        note = ReplyBuilder().line(
-            f"Deconfliction {'hit' if len(kept) == 1 else 'hits'} "
-            f"{', '.join(f'D-{n}' for n in kept)} {'stays' if len(kept) == 1 else 'stay'}: "
-            "the other operation has been told.").build()
-        reply = appended(reply, note)
-    return reply
+        lines.append([
+            f"Deconfliction {'hit' if len(kept) == 1 else 'hits'} {', '.join(kept)} "
+            f"{'stays' if len(kept) == 1 else 'stay'}: the other operation has been told."])
+    return _told(reply, lines)
 
 
-async def _match(ctx: Context, table: str, row: Row) -> list[_Hit]:
+def _restricted(tlp: str) -> bool:
+    return tlp in store.RESTRICTED
+
+
+async def _match(ctx: Context, table: str, row: Row) -> list[list[Part]]:
+    """Index the record's values and look up those that are new in it: the reply's lines."""
     op = ctx.require_op()
     secret = await store.secret(ctx.tx)
     kinds = {store.digest(secret, kind, value): kind
              for kind, value in match_keys.of_record(table, row)}
     before = await store.indexed(ctx.tx, table, row["id"])
     await store.reindex(ctx.tx, op["id"], table, row["id"], kinds)
+    if not ctx.settings.deconfliction:
+        return []  # (nothing is held either: release_due drops what was)
+    await store.withdraw_unheld(ctx.tx, op["id"])  # a value this change took away
     new = [k for k in kinds if k not in before]
-    if not ctx.settings.deconfliction or not new:
+    if not new:
         return []
-    hits: list[_Hit] = []
-    seen: set[tuple[str, int]] = set()
+    red = row["tlp"] == RED  # named in no deconfliction line, even in its own room
+    name = "the record" if red else label(table, row["seq"])
+    subject = "a RED record" if red else name
+    if _restricted(row["tlp"]) and not op["deconflict_red"]:
+        return [[f"(deconfliction: {subject} is not compared with other operations: this "
+                 "operation's RED and AMBER+STRICT records are compared only once a lead "
+                 "opts them in with /deconflict red on)"]]
+    since = to_db_time(ctx.now - WINDOW)
+    resume = _resume(await store.lookups_since(ctx.tx, op["id"], since))
+    if resume is not None:
+        return [[f"⏸ deconfliction: {subject} was not compared with other operations and "
+                 f"nobody was told: this operation has used its deconfliction for the hour "
+                 f"(at most {HITS_PER_HOUR} hits and {LOOKUPS_PER_HOUR} lookups an hour, "
+                 "against using it to probe other operations). Lookups resume at "
+                 f"{dtg(to_db_time(resume))}. {name.capitalize()} is in the index: an "
+                 "operation that records the same value later still finds it."]]
+    due = ctx.now + ctx.settings.deconfliction_grace
+    held: list[store.Holder] = []
+    known: list[str] = []  # labels of the hits there are; "" for one still held
+    others: set[int] = set()
     for holder in await store.holders(ctx.tx, new, op["id"]):
-        if (holder.tbl, holder.row_id) in seen or await store.already_hit(
-                ctx.tx, row, table, holder):
+        if holder.op_id in others:  # one hit per other operation and value
             continue
-        seen.add((holder.tbl, holder.row_id))
-        hits.append(await _hit(ctx, table, row, holder, kinds[holder.key]))
-    return hits
+        others.add(holder.op_id)
+        already = await store.linked(ctx.tx, op["id"], holder)
+        if already is not None:
+            known.append(already)
+            continue
+        await store.hold(ctx.tx, {
+            "op_id": op["id"], "key": holder.key, "kind": kinds[holder.key],
+            "holder_op": holder.op_id, "holder_tbl": holder.tbl, "holder_seq": holder.seq,
+            "due_at": to_db_time(due), "created_at": ctx.stamp})
+        held.append(holder)
+    await store.count_lookup(ctx.tx, op["id"], ctx.stamp, len(held), since)
+    lines: list[list[Part]] = []
+    if held:
+        whom = ("another operation" if len(held) == 1
+                else f"{len(held)} other operations")
+        when = ("is being told" if due <= ctx.now
+                else f"is told at {dtg(to_db_time(due))} if {name} still holds the value; "
+                     "/undo before then withdraws the hit")
+        lines.append([f"⚠️ deconfliction hit: {subject} is also held by {whom}; "
+                      f"{'its lead' if len(held) == 1 else 'each lead'} {when}. The hit's "
+                      "number follows with that notice."])
+    if known:
+        where = sorted({k or "a hit still in its grace period" for k in known})
+        lines.append([f"(deconfliction: {subject} is also in {', '.join(where)}: that "
+                      f"operation is not told again)"])
+    return lines
 
 
-def _system(room_id: str, n: int, at: str) -> Actor:
-    return Actor(room_id=room_id, sender=SYSTEM, event_id=f"deconfliction:D-{n}",
-                 command=f"(deconfliction hit D-{n})", at=at)
+def _resume(past: list[Row]) -> datetime | None:
+    """When an operation that made the lookups `past` (oldest first, within WINDOW) may
+    look up again; None: now."""
+    lookups, hits = len(past), sum(r["hits"] for r in past)
+    if lookups < LOOKUPS_PER_HOUR and hits < HITS_PER_HOUR:
+        return None
+    for entry in past:  # each leaves the window in turn
+        lookups, hits = lookups - 1, hits - entry["hits"]
+        if lookups < LOOKUPS_PER_HOUR and hits < HITS_PER_HOUR:
+            at = from_db_time(entry["at"])
+            assert at is not None
+            return at + WINDOW
+    raise AssertionError("unreachable: the window empties")
 
 
-async def _hit(ctx: Context, table: str, row: Row, holder: store.Holder, kind: str) -> _Hit:
-    op = ctx.require_op()
-    n = await store.new_hit(ctx.tx, ctx.stamp)
-    await store.add_side(store.as_room(ctx.tx, _system(ctx.msg.room_id, n, ctx.stamp)), {
-        "hit": n, "op_id": op["id"], "tbl": table, "seq": row["seq"], "kind": kind,
-        "tlp": row["tlp"], "created_at": ctx.stamp})
-    await store.add_side(store.as_room(ctx.tx, _system(holder.room_id, n, ctx.stamp)), {
-        "hit": n, "op_id": holder.op_id, "tbl": holder.tbl, "seq": holder.seq, "kind": kind,
-        "tlp": holder.tlp, "created_at": ctx.stamp})
-    notice = (ReplyBuilder()
-              .line(f"⚠️ deconfliction hit D-{n} on your "
-                    f"{_yours(holder.tbl, holder.seq, holder.tlp)}")
-              .line("Another operation served by this bot holds the same value. "
-                    + _share_hint(n)).build())
-    post_id = await _post(ctx, holder.room_id, notice)
-    subject = "a RED record" if row["tlp"] == RED else label(table, row["seq"])
-    return _Hit(n, [f"⚠️ deconfliction hit D-{n}: {subject} is also held by another "
-                    "operation; its lead has been told"], post_id)
-
-
-async def _post(ctx: Context, room_id: str, notice: Reply) -> int:
-    """The notice to another operation's room, written to the outbox; its id."""
-    post = await outbox.add_post(ctx.tx, room_id, notice_content(notice.text, notice.html),
-                                 ctx.now)
-    return post.id
-
-
-def _told(reply: Reply, hits: list[_Hit]) -> Reply:
-    if not hits:
+def _told(reply: Reply, lines: list[list[Part]]) -> Reply:
+    if not lines:
         return reply
     r = ReplyBuilder()
-    for hit in hits:
-        r.line(*hit.line)
-    r.line(_share_hint(hits[0].n if len(hits) == 1 else "n"))
-    extra = r.build()
-    told = appended(reply, extra)
-    return dataclasses.replace(told, posts=(*reply.posts, *(h.post_id for h in hits)))
+    for line in lines:
+        r.line(*line)
+    return appended(reply, r.build())
+
+
+# -- held hits whose grace period passed (run by the scheduler) ---------------------------
+
+def _system(room_id: str, hit: str, at: str) -> Actor:
+    return Actor(room_id=room_id, sender=SYSTEM, event_id=f"deconfliction:{hit}",
+                 command=f"(deconfliction hit {hit})", at=at)
+
+
+async def anything_due(tx: Tx, now: datetime) -> bool:
+    """Whether `release_due` has work: read first, so the scheduler's turn each second
+    commits nothing when nothing is due."""
+    return await store.any_held_due(tx, to_db_time(now))
+
+
+async def release_due(tx: Tx, now: datetime, enabled: bool = True) -> list[Post]:
+    """Make the held hits whose grace period has passed into hits, with a notice to each
+    room (through the outbox, in this transaction), where both records still hold the
+    value and may still be matched; drop the others. Deconfliction turned off: all are
+    dropped, nobody is told."""
+    stamp = to_db_time(now)
+    posts: list[Post] = []
+    for held in await store.held_due(tx, stamp):
+        await store.release(tx, held["id"])
+        if not enabled:
+            continue
+        mine = await store.holder(tx, held["key"], held["op_id"])
+        theirs = await store.holder(tx, held["key"], held["holder_op"], held["holder_tbl"],
+                                    held["holder_seq"])
+        if mine is None or theirs is None or await store.linked(tx, mine.op_id, theirs) \
+                is not None:
+            continue
+        hit = await _pair_label(tx, mine.op_id, theirs.op_id)
+        hit_id = await store.new_hit(tx, stamp)
+        for side in (mine, theirs):
+            await store.add_side(store.as_room(tx, _system(side.room_id, hit, stamp)), {
+                "hit": hit_id, "label": hit, "op_id": side.op_id, "tbl": side.tbl,
+                "seq": side.seq, "kind": held["kind"], "tlp": side.tlp, "created_at": stamp})
+        posts.append(await _post(tx, theirs.room_id, now, ReplyBuilder()
+                     .line(f"⚠️ deconfliction hit {hit} on your "
+                           f"{_yours(theirs.tbl, theirs.seq, theirs.tlp)}")
+                     .line("Another operation served by this bot holds the same value. "
+                           + _share_hint(hit)).build()))
+        posts.append(await _post(tx, mine.room_id, now, ReplyBuilder()
+                     .line(f"⚠️ deconfliction hit {hit}: your "
+                           f"{_yours(mine.tbl, mine.seq, mine.tlp)} is also held by another "
+                           "operation, whose lead has now been told.")
+                     .line(_share_hint(hit)).build()))
+    return posts
+
+
+async def _pair_label(tx: Tx, op_x: int, op_y: int) -> str:
+    """The next label of the pair's hits, D-<tag>-<n>: n counts this pair's hits only, and
+    the tag, random and unlike those of either operation's other pairs, tells a room's
+    hits with different operations apart without counting anything."""
+    tag = await store.pair_tag(tx, op_x, op_y)
+    if tag is None:
+        taken = await store.tags_near(tx, op_x, op_y)
+        tag = _new_tag(taken)
+        await store.add_pair(tx, op_x, op_y, tag)
+    return f"D-{tag}-{await store.next_in_pair(tx, op_x, op_y)}"
+
+
+def _new_tag(taken: set[str]) -> str:
+    for size in (2, 3):
+        free = sorted({"".join(t) for t in itertools.product(TAG_LETTERS, repeat=size)}
+                      - taken)
+        if free:
+            return secrets.choice(free)
+    while (tag := "".join(secrets.choice(TAG_LETTERS) for _ in range(4))) in taken:
+        pass
+    return tag
+
+
+async def _post(tx: Tx, room_id: str, now: datetime, notice: Reply) -> Post:
+    """A notice to an operation's room, written to the outbox in this transaction."""
+    return await outbox.add_post(tx, room_id, notice_content(notice.text, notice.html), now)
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -184,77 +328,110 @@ async def deconflict_list(ctx: Context, args: PageArgs) -> Reply:
 
 
 def _list_line(side: Row) -> list[Part]:
-    n = side["hit"]
+    n = side["label"]
     red = RED in (side["tlp"], side["record_tlp"])
     record = _yours(side["tbl"], side["seq"], RED if red else None)
     undone = " (undone)" if side["record_tlp"] is None else ""
-    line: list[Part] = [Bold(f"D-{n}"), f" · your {record}{undone} ({side['kind']}) · "]
+    line: list[Part] = [Bold(n), f" · your {record}{undone} ({side['kind']}) · "]
     if side["introduced_at"]:
         line += [f"introduced {dtg(side['introduced_at'])}: operation {side['peer_code']}, "
                  "lead ", Ping(side["peer_lead"])]
     elif side["shared_by"]:
         line.append(f"{side['shared_by']} agreed; waiting for the other operation's lead")
     elif side["peer_shared"]:
-        line.append(f"the other operation's lead agreed: /deconflict share D-{n} to be "
+        line.append(f"the other operation's lead agreed: /deconflict share {n} to be "
                     "introduced")
     else:
-        line.append(f"/deconflict share D-{n} to be introduced (both leads must agree)")
+        line.append(f"/deconflict share {n} to be introduced (both leads must agree)")
     return line
 
 
 @dataclass(frozen=True)
 class DeconflictShareArgs:
-    hit: int
+    hit: str
 
 
 @command(
     "deconflict", "share",
-    params=[pos("hit", argtypes.ref("D"))],
+    params=[pos("hit", HIT)],
     role=Role.LEAD,
     summary="agree to be introduced to the other operation's lead (both leads must agree)",
-    examples=["!deconflict share D-3"],
+    examples=["!deconflict share D-KX-1"],
 )
 async def deconflict_share(ctx: Context, args: DeconflictShareArgs) -> Reply:
     if not ctx.settings.deconfliction:
         raise CommandError(OFF, show_usage=False)
     op = ctx.require_op()
-    n = args.hit
-    mine = await store.side(ctx.tx, op["id"], n)
-    theirs = await store.other_side(ctx.tx, n, op["id"])
+    hit = args.hit
+    mine = await store.side(ctx.tx, op["id"], hit)
+    theirs = None if mine is None else await store.other_side(ctx.tx, mine["hit"], op["id"])
     if mine is None or theirs is None:
-        raise CommandError(f"there is no deconfliction hit D-{n} in this operation "
+        raise CommandError(f"there is no deconfliction hit {hit} in this operation "
                            "(see /deconflict list)", show_usage=False)
     if mine["introduced_at"]:
-        raise CommandError(f"D-{n} is already introduced (nothing changed): the other "
+        raise CommandError(f"{hit} is already introduced (nothing changed): the other "
                            f"operation is {theirs['code']}, its lead {theirs['shared_by']}",
                            show_usage=False)
     if mine["shared_by"]:
-        raise CommandError(f"{mine['shared_by']} already agreed to D-{n} for this operation "
+        raise CommandError(f"{mine['shared_by']} already agreed to {hit} for this operation "
                            f"at {dtg(mine['shared_at'])}; the other operation's lead has been "
                            "asked, and you are introduced once they agree", show_usage=False)
     agreed = {"shared_by": ctx.sender, "shared_at": ctx.stamp}
     if theirs["shared_by"] is None:
         await store.update_side(ctx.tx, mine, agreed)
         asked = (ReplyBuilder()
-                 .line(f"⚠️ deconfliction hit D-{n}: the other operation's lead agrees to be "
+                 .line(f"⚠️ deconfliction hit {hit}: the other operation's lead agrees to be "
                        "introduced.")
-                 .line(f"A lead here: /deconflict share D-{n} to be introduced (nothing is "
+                 .line(f"A lead here: /deconflict share {hit} to be introduced (nothing is "
                        "shared until you do).").build())
-        post_id = await _post(ctx, theirs["room_id"], asked)
-        reply = ok(Bold(f"D-{n}"), ": your agreement is recorded. The other operation's lead has "
+        post = await _post(ctx.tx, theirs["room_id"], ctx.now, asked)
+        reply = ok(Bold(hit), ": your agreement is recorded. The other operation's lead has "
                    "been asked; each of you gets the other's Matrix ID and operation code "
                    "once they agree too.")
-        return dataclasses.replace(reply, posts=(post_id,))
+        return dataclasses.replace(reply, posts=(post.id,))
     await store.update_side(ctx.tx, mine, {**agreed, "introduced_at": ctx.stamp})
-    await store.update_side(store.as_room(ctx.tx, _system(theirs["room_id"], n, ctx.stamp)),
+    await store.update_side(store.as_room(ctx.tx, _system(theirs["room_id"], hit, ctx.stamp)),
                             theirs, {"introduced_at": ctx.stamp})
     told = (ReplyBuilder()
-            .line(f"🤝 deconfliction hit D-{n}: introduced. The other operation is "
+            .line(f"🤝 deconfliction hit {hit}: introduced. The other operation is "
                   f"{op['code']}; its lead is ", Ping(ctx.sender), ".").build())
-    post_id = await _post(ctx, theirs["room_id"], told)
-    reply = ok(f"🤝 D-{n}: introduced. The other operation is {theirs['code']}; its lead is ",
+    post = await _post(ctx.tx, theirs["room_id"], ctx.now, told)
+    reply = ok(f"🤝 {hit}: introduced. The other operation is {theirs['code']}; its lead is ",
                Ping(theirs["shared_by"]), ".")
-    return dataclasses.replace(reply, posts=(post_id,))
+    return dataclasses.replace(reply, posts=(post.id,))
+
+
+@dataclass(frozen=True)
+class DeconflictRedArgs:
+    state: str
+
+
+@command(
+    "deconflict", "red",
+    params=[pos("state", Choice(("on", "off")))],
+    role=Role.LEAD,
+    summary="compare this operation's RED and AMBER+STRICT records with other operations "
+            "too (off by default)",
+    examples=["!deconflict red on"],
+)
+async def deconflict_red(ctx: Context, args: DeconflictRedArgs) -> Reply:
+    """Off by default: a RED record's very existence is not to be told outside its
+    operation without its lead's decision, and a hit (either way) tells it."""
+    op = ctx.require_op()
+    on = args.state == "on"
+    if bool(op["deconflict_red"]) == on:
+        raise CommandError(f"RED and AMBER+STRICT records are already {args.state} for "
+                           "deconfliction in this operation (nothing changed)",
+                           show_usage=False)
+    _, ctx.op = await ctx.tx.update("operations", op["id"],
+                                    {"deconflict_red": int(on), "updated_at": ctx.stamp})
+    if on:
+        return ok("Deconfliction: this operation's RED and AMBER+STRICT records are now ",
+                  Bold("compared"), " with other operations, both ways, from their next "
+                  "lookup on: another operation recording the same value learns that an "
+                  "operation holds it (never which, nor which record).")
+    return ok("Deconfliction: this operation's RED and AMBER+STRICT records are ",
+              Bold("no longer compared"), " with other operations; hits already made stay.")
 
 
 # -- records from before the index existed -------------------------------------------------

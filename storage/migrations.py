@@ -438,6 +438,39 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(11, "the event's own time beside the bot's in the audit log, when they differ", """
     ALTER TABLE audit_log ADD COLUMN sent_at TEXT;
     """),
+    Migration(12, "deconfliction against probing: notices held for a grace period, lookups "
+              "counted per operation, hit numbers per operation pair, RED opt-in", """
+    CREATE TABLE deconfliction_pending (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        key BLOB NOT NULL,
+        kind TEXT NOT NULL,
+        holder_op INTEGER NOT NULL REFERENCES operations(id),
+        holder_tbl TEXT NOT NULL,
+        holder_seq INTEGER NOT NULL,
+        due_at TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (op_id, holder_op, holder_tbl, holder_seq)
+    );
+    CREATE INDEX deconfliction_pending_due ON deconfliction_pending (due_at);
+    CREATE TABLE deconfliction_lookups (
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        at TEXT NOT NULL,
+        hits INTEGER NOT NULL
+    );
+    CREATE INDEX deconfliction_lookups_by_op ON deconfliction_lookups (op_id, at);
+    CREATE TABLE deconfliction_pairs (
+        op_a INTEGER NOT NULL REFERENCES operations(id),
+        op_b INTEGER NOT NULL REFERENCES operations(id),
+        tag TEXT NOT NULL,
+        last INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (op_a, op_b)
+    ) WITHOUT ROWID;
+    ALTER TABLE deconfliction_sides ADD COLUMN label TEXT;
+    UPDATE deconfliction_sides SET label = 'D-' || hit;
+    CREATE UNIQUE INDEX deconfliction_sides_by_label ON deconfliction_sides (op_id, label);
+    ALTER TABLE operations ADD COLUMN deconflict_red INTEGER NOT NULL DEFAULT 0;
+    """),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -76,6 +76,8 @@ def test_example_config_is_valid() -> None:
     (with_("board", before="15m"), "board.before"),
     (with_("deconfliction", enabled="yes"), "deconfliction.enabled"),
     (with_("deconfliction", enable=True), "deconfliction.enable"),
+    (with_("deconfliction", grace_minutes=-1), "deconfliction.grace_minutes"),
+    (with_("deconfliction", grace_minutes="10m"), "deconfliction.grace_minutes"),
 ])
 def test_bad_config_names_the_key(data: dict, key: str) -> None:
     with pytest.raises(ConfigError) as exc:
@@ -153,6 +155,14 @@ def test_deconfliction_is_on_unless_turned_off() -> None:
     assert parse(GOOD).settings.deconfliction is True
     assert parse(with_("deconfliction", enabled=False)).settings.deconfliction is False
     assert load(ROOT / "config.example.toml").settings.deconfliction is True
+
+
+def test_a_deconfliction_hit_waits_ten_minutes_unless_configured() -> None:
+    assert parse(GOOD).settings.deconfliction_grace == timedelta(minutes=10)
+    assert parse(with_("deconfliction", grace_minutes=0)).settings.deconfliction_grace \
+        == timedelta(0)
+    assert load(ROOT / "config.example.toml").settings.deconfliction_grace \
+        == timedelta(minutes=10)
 
 
 def test_password_may_go_once_the_session_is_saved(tmp_path: Path) -> None:

@@ -87,6 +87,7 @@ BAD_CALL = {
     ("audit", "verify"): "!audit verify now",
     ("board",): "!board now",
     ("deconflict", "list"): "!deconflict list page=0",
+    ("deconflict", "red"): "!deconflict red maybe",
     ("deconflict", "share"): "!deconflict share",
     ("export",): "!export docx",
     ("help",): "!help task add",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -118,6 +118,8 @@ class Settings:
     require_encryption: bool = True
     require_cross_signed: bool = True
     deconfliction: bool = True  # hit/no-hit across the operations this bot serves
+    # How long a hit waits before the other operation is told: an /undo meanwhile withdraws it.
+    deconfliction_grace: timedelta = timedelta(minutes=10)
 
 
 class Clock:

@@ -438,6 +438,19 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(11, "the event's own time beside the bot's in the audit log, when they differ", """
     ALTER TABLE audit_log ADD COLUMN sent_at TEXT;
     """),
+    # A record (audited like any other), so the acknowledgement is itself in the log:
+    # `findings` holds the keys of the mismatches acknowledged (storage.witness)
+    Migration(12, "a lead's acknowledgement of records changed behind the audit log", """
+    CREATE TABLE audit_acks (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        findings TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        tlp TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    """),
 )
 
 LATEST = MIGRATIONS[-1].version

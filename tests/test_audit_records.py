@@ -205,3 +205,14 @@ async def test_an_untouched_operation_verifies_and_exports_as_before(h: Harness)
     assert summary.left_out == ()
     attachment.discard()
     await h.fails("!audit accept")
+
+
+async def test_a_closed_operation_can_still_acknowledge_and_export(h: Harness) -> None:
+    await seized(h)
+    await h.ok("!op phase closed")
+    sqlite_cli(h, "UPDATE seizures SET tlp='GREEN' WHERE seq=1")
+    await h.fails("!export md tlp=GREEN")
+    await h.ok("!audit accept")
+    _, text = await exported(h, "GREEN")
+    assert SECRET not in text and "| S-2 | ip |" in text
+    await h.fails('!task add "after closing"')  # the record stays final otherwise

@@ -439,7 +439,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     ALTER TABLE audit_log ADD COLUMN sent_at TEXT;
     """),
     # A record (audited like any other), so the acknowledgement is itself in the log:
-    # `findings` holds the keys of the mismatches acknowledged (storage.witness)
+    # `findings` holds the keys of the mismatches acknowledged (storage.witness). Each
+    # row's newest entry, found by one seek, is what the records witness compares it with
     Migration(12, "a lead's acknowledgement of records changed behind the audit log", """
     CREATE TABLE audit_acks (
         id INTEGER PRIMARY KEY,
@@ -450,6 +451,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         created_by TEXT NOT NULL,
         created_at TEXT NOT NULL
     );
+    CREATE INDEX audit_by_row ON audit_log (room_id, tbl, row_id, n, action);
     """),
 )
 

@@ -10,11 +10,12 @@ before-image must also equal the previous entry's after-image of that row: other
 row was changed behind the log before a command changed it again, which an ordinary
 command would otherwise launder into the log.
 
-The row's JSON is made by SQLite (`json_object`, keys in canonical order) and compared by
-digest with the stored image, so 100,000 rows cost no Python dict each; only a row whose
-digest differs is read whole and compared field by field, where a column added by a later
-migration counts as holding its declared default. Rows and entries are read in pages of
-`PAGE` by id, so memory stays bounded in the export worker too.
+The comparing is done by SQLite: the row's JSON (`json_object`, keys in canonical order)
+against its newest entry's image, found by one seek on the index `audit_by_row`, and each
+entry against the one before it (a window over the same index). Only what disagrees comes
+back to Python, so 100,000 rows cost no Python object each; such a row is read whole and
+compared field by field, where a column added by a later migration counts as holding its
+declared default (and a difference in JSON formatting alone is no mismatch).
 
 What is witnessed: every record table (`storage.tx.RECORD_TABLES`) of one operation,
 except `identities`, which belongs to no operation and which the runtime rightly changes
@@ -40,7 +41,6 @@ from storage.tx import RECORD_TABLES
 
 WITNESSED_TABLES = tuple(sorted(RECORD_TABLES - {"identities"}))
 ACKS = "audit_acks"
-PAGE = 5000
 
 CHANGED = "changed"  # the row differs from its newest after-image
 INSERTED = "inserted"  # a row the log never saw (or saw deleted)
@@ -84,10 +84,6 @@ class Witnessed:
         return [m for m in self.mismatches if m.key in self.accepted]
 
 
-def _digest(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
-
-
 def _key(kind: str, tbl: str, row_id: int, content: str) -> str:
     return f"{kind}:{tbl}:{row_id}:{hashlib.sha256(content.encode('utf-8')).hexdigest()[:32]}"
 
@@ -114,16 +110,10 @@ def _differing(image: Row, row: Row, defaults: dict[str, Any]) -> tuple[str, ...
                  if image.get(n, defaults.get(n)) != row.get(n, defaults.get(n)))
 
 
-@dataclass
-class _Seen:
-    n: int
-    action: str
-    after: bytes | None
-
-
 class _Reader:
     """The queries, on any `Statements` (the bot's snapshot or, through `InlineRunner`,
-    the export worker's connection)."""
+    the export worker's connection). Each returns only what disagrees: the comparing is
+    SQLite's, one index seek per row on `audit_by_row` (room, table, row id, n)."""
 
     def __init__(self, tx: Statements, room_id: str, op_id: int) -> None:
         self.tx, self.room_id, self.op_id = tx, room_id, op_id
@@ -131,33 +121,66 @@ class _Reader:
     async def columns(self, tbl: str) -> list[Row]:
         return await self.tx.all(f"PRAGMA table_info({tbl})")
 
-    async def entries(self, after_id: int) -> list[Row]:
-        return await self.tx.all(
-            f"SELECT id, n, action, tbl, row_id, before, after FROM audit_log "
-            f"WHERE room_id=? AND id>? AND tbl IN ({placeholders(WITNESSED_TABLES)}) "
-            f"ORDER BY id LIMIT {PAGE}", (self.room_id, after_id, *WITNESSED_TABLES))
-
     async def entry(self, n: int) -> Row:
         row = await self.tx.one("SELECT before, after FROM audit_log WHERE room_id=? AND n=?",
                                 (self.room_id, n))
         assert row is not None
         return row
 
-    def _scope(self, tbl: str) -> tuple[str, str]:
-        """FROM and WHERE picking the operation's rows of `tbl`, the row aliased `r`."""
+    def _scope(self, tbl: str) -> str:
+        """The condition on a row `r` of `tbl` that it is the operation's."""
         if tbl == "operations":
-            return "operations r", "r.id=?"
+            return "r.id=?"
         if tbl == "rollcall_answers":
-            return ("rollcall_answers r JOIN rollcalls c ON c.id = r.rollcall_id",
-                    "c.op_id=?")
-        return f"{tbl} r", "r.op_id=?"
+            return "r.rollcall_id IN (SELECT id FROM rollcalls WHERE op_id=?)"
+        return "r.op_id=?"
 
-    async def images(self, tbl: str, names: list[str], after_id: int) -> list[Row]:
+    async def unlike_their_image(self, tbl: str, names: list[str]) -> list[Row]:
+        """The operation's rows that are not their newest entry's after-image, and the
+        entries whose row is gone: `id`, the entry's `n` and `action` (None: no entry),
+        `image` (None: no row). One pass over the row's entries on `audit_by_row`, one
+        seek per row; the rows the log never saw come from one more pass over the table."""
         pairs = ", ".join(f"'{n}', r.{n}" for n in sorted(names))
-        source, where = self._scope(tbl)
+        mine = self._scope(tbl)
         return await self.tx.all(
-            f"SELECT r.id, json_object({pairs}) AS image FROM {source} "
-            f"WHERE {where} AND r.id>? ORDER BY r.id LIMIT {PAGE}", (self.op_id, after_id))
+            "WITH last AS (SELECT row_id, MAX(n) AS n FROM audit_log "
+            "WHERE room_id=? AND tbl=? GROUP BY row_id) "
+            f"SELECT last.row_id AS id, last.n, e.action, "
+            f"CASE WHEN r.id IS NULL THEN NULL ELSE json_object({pairs}) END AS image "
+            "FROM last JOIN audit_log e ON e.room_id=? AND e.n=last.n "
+            f"LEFT JOIN {tbl} r ON r.id=last.row_id AND {mine} "
+            "WHERE CASE WHEN e.action='delete' THEN r.id IS NOT NULL "
+            f"ELSE r.id IS NULL OR e.after IS NOT json_object({pairs}) END "
+            f"UNION ALL SELECT r.id, NULL, NULL, json_object({pairs}) FROM {tbl} r "
+            f"WHERE {mine} AND NOT EXISTS (SELECT 1 FROM audit_log a "
+            "WHERE a.room_id=? AND a.tbl=? AND a.row_id=r.id)",
+            (self.room_id, tbl, self.room_id, self.op_id, self.op_id, self.room_id, tbl))
+
+    async def breaks(self) -> list[Row]:
+        """Entries that do not start from what the previous entry of their row left: an
+        insert over a live row, an update or delete of a row the log had not (or had
+        deleted), or a before-image unlike the previous after-image."""
+        return await self.tx.all(
+            # Rows with one insert entry, most of them, are settled on the index alone
+            "WITH rows AS (SELECT tbl, row_id FROM audit_log "
+            f"WHERE room_id=? AND tbl IN ({placeholders(WITNESSED_TABLES)}) "
+            "GROUP BY tbl, row_id HAVING COUNT(*) > 1 OR MAX(action) <> 'insert') "
+            "SELECT * FROM (SELECT a.n, a.tbl, a.row_id, a.action, a.before, a.after, "
+            "LAG(a.n) OVER w AS prev_n, LAG(a.action) OVER w AS prev_action, "
+            "LAG(a.after) OVER w AS prev_after FROM rows JOIN audit_log a "
+            "ON a.room_id=? AND a.tbl=rows.tbl AND a.row_id=rows.row_id "
+            "WINDOW w AS (PARTITION BY a.tbl, a.row_id ORDER BY a.n)) "
+            "WHERE CASE WHEN action='insert' THEN prev_n IS NOT NULL AND prev_action<>'delete' "
+            "ELSE prev_n IS NULL OR prev_action='delete' OR prev_after IS NOT before END "
+            "ORDER BY n", (self.room_id, *WITNESSED_TABLES, self.room_id))
+
+    async def acknowledgements(self) -> list[Row]:
+        """The acknowledgements' newest images, as the log holds them."""
+        return await self.tx.all(
+            "SELECT e.after FROM audit_log e WHERE e.room_id=? AND e.tbl=? "
+            "AND e.action<>'delete' AND e.n=(SELECT MAX(b.n) FROM audit_log b "
+            "WHERE b.room_id=e.room_id AND b.tbl=e.tbl AND b.row_id=e.row_id)",
+            (self.room_id, ACKS))
 
     async def row(self, tbl: str, row_id: int) -> Row:
         row = await self.tx.one(f"SELECT * FROM {tbl} WHERE id=?", (row_id,))
@@ -178,81 +201,61 @@ async def check(tx: Statements, room_id: str) -> Witnessed:
     if op_id is None:
         return found
     read = _Reader(tx, room_id, op_id)
-    seen: dict[tuple[str, int], _Seen] = {}
-    last = 0
-    while page := await read.entries(last):
-        last = page[-1]["id"]
-        for entry in page:
-            await _follow(read, found, seen, entry)
-    live = {k: s for k, s in seen.items() if s.action != "delete"}
+    defaults: dict[str, dict[str, Any]] = {}
     for tbl in WITNESSED_TABLES:
         columns = await read.columns(tbl)
-        names = [c["name"] for c in columns]
-        defaults = {c["name"]: _default(c["dflt_value"]) for c in columns}
-        last = 0
-        while page := await read.images(tbl, names, last):
-            last = page[-1]["id"]
-            for current in page:
-                state = live.pop((tbl, current["id"]), None)
-                if state is not None and state.after == _digest(current["image"]):
-                    continue
-                await _compare(read, found, tbl, current["id"], current["image"], state,
-                               defaults)
-    for (tbl, row_id), state in sorted(live.items()):
-        image = json.loads((await read.entry(state.n))["after"])
-        found.mismatches.append(Mismatch(tbl, row_id, DELETED, (), image, state.n,
-                                         _key(DELETED, tbl, row_id, str(state.n))))
-        _levels(found, image)
-    found.accepted = await _accepted(read, seen)
+        defaults[tbl] = {c["name"]: _default(c["dflt_value"]) for c in columns}
+    for entry in await read.breaks():
+        _follow(found, entry, defaults[entry["tbl"]])
+    for tbl in WITNESSED_TABLES:
+        for current in await read.unlike_their_image(tbl, list(defaults[tbl])):
+            await _compare(read, found, tbl, current, defaults[tbl])
+    found.accepted = frozenset(key for ack in await read.acknowledgements()
+                               for key in json.loads(json.loads(ack["after"])["findings"]))
     return found
 
 
-async def _follow(read: _Reader, found: Witnessed, seen: dict[tuple[str, int], _Seen],
-                  entry: Row) -> None:
-    """One entry in log order: does it start from what the previous one left?"""
+def _follow(found: Witnessed, entry: Row, defaults: dict[str, Any]) -> None:
+    """An entry that does not start from what the previous one left (`breaks`)."""
     ref = (entry["tbl"], entry["row_id"])
-    previous = seen.get(ref)
-    after = entry["after"]
-    seen[ref] = _Seen(entry["n"], entry["action"], None if after is None else _digest(after))
-    live = previous is not None and previous.action != "delete"
-    if entry["action"] == "insert":
-        if not live:
-            return
-    elif live and previous is not None and previous.after == _digest(entry["before"]):
-        return
     before = json.loads(entry["before"]) if entry["before"] else {}
-    if live and previous is not None:
-        left = json.loads((await read.entry(previous.n))["after"])
-        if entry["action"] == "insert":
-            fields: tuple[str, ...] = ()
-        else:
-            columns = await read.columns(entry["tbl"])
-            fields = _differing(left, before, {c["name"]: _default(c["dflt_value"])
-                                               for c in columns})
-            if not fields:
-                return  # only columns added since, holding their defaults
+    live = entry["prev_n"] is not None and entry["prev_action"] != "delete"
+    if live and entry["action"] != "insert":
+        left = json.loads(entry["prev_after"])
+        fields = _differing(left, before, defaults)
+        if not fields:
+            return  # only columns added since, holding their defaults
         image = left
+    elif live:
+        fields, image = (), json.loads(entry["prev_after"])
     else:
-        fields, image = (), before or json.loads(after or "{}")
+        fields, image = (), before or json.loads(entry["after"] or "{}")
     found.mismatches.append(Mismatch(entry["tbl"], entry["row_id"], HISTORY, fields, image,
                                      entry["n"], _key(HISTORY, *ref, str(entry["n"]))))
     _levels(found, image, before)
 
 
-async def _compare(read: _Reader, found: Witnessed, tbl: str, row_id: int, text: str,
-                   state: _Seen | None, defaults: dict[str, Any]) -> None:
+async def _compare(read: _Reader, found: Witnessed, tbl: str, current: Row,
+                   defaults: dict[str, Any]) -> None:
     """A row whose JSON differs from its image: a real change, or only the formatting or a
     column added since (then nothing)."""
+    row_id, text = current["id"], current["image"]
+    if text is None:  # the log's row is gone, without a delete entry
+        image = json.loads((await read.entry(current["n"]))["after"])
+        found.mismatches.append(Mismatch(tbl, row_id, DELETED, (), image, current["n"],
+                                         _key(DELETED, tbl, row_id, str(current["n"]))))
+        _levels(found, image)
+        return
     row = await read.row(tbl, row_id)
-    if state is None:
+    if current["n"] is None or current["action"] == "delete":
         found.mismatches.append(Mismatch(tbl, row_id, INSERTED, (), row, None,
                                          _key(INSERTED, tbl, row_id, text)))
         _levels(found, row)
         return
-    image = json.loads((await read.entry(state.n))["after"])
+    image = json.loads((await read.entry(current["n"]))["after"])
     fields = _differing(image, row, defaults)
     if fields:
-        found.mismatches.append(Mismatch(tbl, row_id, CHANGED, fields, image, state.n,
+        found.mismatches.append(Mismatch(tbl, row_id, CHANGED, fields, image, current["n"],
                                          _key(CHANGED, tbl, row_id, text)))
         _levels(found, image, row)
 
@@ -261,16 +264,6 @@ def _levels(found: Witnessed, *images: Row) -> None:
     for image in images:
         if isinstance(image.get("tlp"), str):
             found.levels.add(image["tlp"])
-
-
-async def _accepted(read: _Reader, seen: dict[tuple[str, int], _Seen]) -> frozenset[str]:
-    """The keys the log's acknowledgements hold: their newest images, not their table."""
-    keys: set[str] = set()
-    for (tbl, _), state in seen.items():
-        if tbl == ACKS and state.action != "delete":
-            image = json.loads((await read.entry(state.n))["after"])
-            keys.update(json.loads(image["findings"]))
-    return frozenset(keys)
 
 
 def check_sync(conn: sqlite3.Connection, room_id: str) -> Witnessed:

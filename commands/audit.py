@@ -130,7 +130,7 @@ def name(m: Mismatch) -> str:
         return f"{SINGULAR[m.tbl]} {which}"
     if m.tbl in ("operations", "sitrep_schedules", "sitrep_notes"):
         return SINGULAR[m.tbl]
-    return f"{SINGULAR.get(m.tbl, m.tbl)} (row {m.row_id} of {m.tbl})"
+    return f"{NOUN.get(m.tbl) or SINGULAR.get(m.tbl, m.tbl)} (row {m.row_id} of {m.tbl})"
 
 
 def describe(m: Mismatch) -> str:

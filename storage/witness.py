@@ -103,6 +103,25 @@ def _default(literal: str | None) -> Any:
             return literal
 
 
+def _image(text: str | None) -> Row:
+    """An image from the log; one an edit of the log left unreadable counts as empty (the
+    chain check names that entry), so the rest of the check still runs."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _findings(text: str | None) -> list[str]:
+    keys = _image(text).get("findings")
+    try:
+        found = json.loads(keys) if isinstance(keys, str) else []
+    except ValueError:
+        return []
+    return [k for k in found if isinstance(k, str)] if isinstance(found, list) else []
+
+
 def _differing(image: Row, row: Row, defaults: dict[str, Any]) -> tuple[str, ...]:
     """Fields whose values differ; a column the image predates is compared to its default."""
     names = sorted(set(image) | set(row))
@@ -211,25 +230,25 @@ async def check(tx: Statements, room_id: str) -> Witnessed:
         for current in await read.unlike_their_image(tbl, list(defaults[tbl])):
             await _compare(read, found, tbl, current, defaults[tbl])
     found.accepted = frozenset(key for ack in await read.acknowledgements()
-                               for key in json.loads(json.loads(ack["after"])["findings"]))
+                               for key in _findings(ack["after"]))
     return found
 
 
 def _follow(found: Witnessed, entry: Row, defaults: dict[str, Any]) -> None:
     """An entry that does not start from what the previous one left (`breaks`)."""
     ref = (entry["tbl"], entry["row_id"])
-    before = json.loads(entry["before"]) if entry["before"] else {}
+    before = _image(entry["before"]) if entry["before"] else {}
     live = entry["prev_n"] is not None and entry["prev_action"] != "delete"
     if live and entry["action"] != "insert":
-        left = json.loads(entry["prev_after"])
+        left = _image(entry["prev_after"])
         fields = _differing(left, before, defaults)
         if not fields:
             return  # only columns added since, holding their defaults
         image = left
     elif live:
-        fields, image = (), json.loads(entry["prev_after"])
+        fields, image = (), _image(entry["prev_after"])
     else:
-        fields, image = (), before or json.loads(entry["after"] or "{}")
+        fields, image = (), before or _image(entry["after"] or "{}")
     found.mismatches.append(Mismatch(entry["tbl"], entry["row_id"], HISTORY, fields, image,
                                      entry["n"], _key(HISTORY, *ref, str(entry["n"]))))
     _levels(found, image, before)
@@ -241,7 +260,7 @@ async def _compare(read: _Reader, found: Witnessed, tbl: str, current: Row,
     column added since (then nothing)."""
     row_id, text = current["id"], current["image"]
     if text is None:  # the log's row is gone, without a delete entry
-        image = json.loads((await read.entry(current["n"]))["after"])
+        image = _image((await read.entry(current["n"]))["after"])
         found.mismatches.append(Mismatch(tbl, row_id, DELETED, (), image, current["n"],
                                          _key(DELETED, tbl, row_id, str(current["n"]))))
         _levels(found, image)
@@ -252,7 +271,7 @@ async def _compare(read: _Reader, found: Witnessed, tbl: str, current: Row,
                                          _key(INSERTED, tbl, row_id, text)))
         _levels(found, row)
         return
-    image = json.loads((await read.entry(current["n"]))["after"])
+    image = _image((await read.entry(current["n"]))["after"])
     fields = _differing(image, row, defaults)
     if fields:
         found.mismatches.append(Mismatch(tbl, row_id, CHANGED, fields, image, current["n"],

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot import cli
+from commands.core.types import Settings
 from exports.build import build_export
 from tests.export_text import export_text
 from tests.harness import OFFICER, ROOM, Harness, write_cli_config
@@ -216,3 +217,24 @@ async def test_a_closed_operation_can_still_acknowledge_and_export(h: Harness) -
     _, text = await exported(h, "GREEN")
     assert SECRET not in text and "| S-2 | ip |" in text
     await h.fails('!task add "after closing"')  # the record stays final otherwise
+
+
+async def test_a_deconfliction_hit_and_introduction_leave_both_operations_intact(
+        tmp_path: Path) -> None:
+    """Each side of a hit is changed from the other room's command, audited in its own."""
+    h = await Harness.open(tmp_path, Settings(deconfliction=True))
+    other, other_lead = "!other-op:localhost", "@lead-b:localhost"
+    try:
+        await h.setup_operation()
+        await h.ok('!op init "Operation Northwind" code=NORTHWIND', sender=other_lead,
+                   room=other, power=100)
+        await h.ok("!seize domain shared.example", sender=OFFICER)
+        await h.ok("!seize domain shared.example", sender=other_lead, room=other, power=100)
+        await h.ok("!deconflict share D-1")
+        await h.ok("!deconflict share D-1", sender=other_lead, room=other, power=100)
+        for room, lead in ((ROOM, "@lead:localhost"), (other, other_lead)):
+            verify = await h.ok("!audit verify", sender=lead, room=room, power=100)
+            assert "✅ audit log intact" in verify.text, verify.text
+            await h.fails("!audit accept", sender=lead, room=room, power=100)
+    finally:
+        await h.close()

@@ -1,5 +1,6 @@
 """/audit verify: check this room's hash-chained audit log, and hold it against the heads
-the bot posted in the room (commands/witness.py), from inside the room.
+the bot posted in the room (commands/witness.py), from inside the room; and the records
+against the log (storage/witness.py), which `/audit accept` lets a lead acknowledge.
 
 Reading the room's history is slow (pages of /messages), so, like /export, the check runs
 after the command's transaction: the witnessed heads are fetched first, with no
@@ -156,12 +157,17 @@ def acknowledged_line(data: Witnessed) -> str:
             f"exports): {names}")
 
 
+LISTED = 20  # mismatches an export's refusal names; a mass edit is not a wall of text
+
+
 def refusal(data: Witnessed) -> str:
     """Why an export does not run (the room's reply and `opsroom export`)."""
+    listed = [f"• {describe(m)}" for m in data.open[:LISTED]]
+    if len(data.open) > LISTED:
+        listed.append(f"… and {len(data.open) - LISTED} more (/audit verify lists them)")
     return ("export refused, nothing was exported: records were changed behind the audit "
             "log, so the export would carry what the log never recorded:\n"
-            + "\n".join(f"• {describe(m)}" for m in data.open)
-            + f"\n{ACCEPT_HINT[0].upper()}{ACCEPT_HINT[1:]}.")
+            + "\n".join(listed) + f"\n{ACCEPT_HINT[0].upper()}{ACCEPT_HINT[1:]}.")
 
 
 @command("audit", "accept", role=Role.LEAD,

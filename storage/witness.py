@@ -60,11 +60,6 @@ class Mismatch:
     entry: int | None  # the audit entry (#n) concerned, if any
     key: str  # what an acknowledgement records: kind, row and the row's content now
 
-    @property
-    def tlp(self) -> str | None:
-        value = self.image.get("tlp")
-        return value if isinstance(value, str) else None
-
 
 @dataclass
 class Witnessed:

@@ -238,3 +238,14 @@ async def test_a_deconfliction_hit_and_introduction_leave_both_operations_intact
             await h.fails("!audit accept", sender=lead, room=room, power=100)
     finally:
         await h.close()
+
+
+async def test_undoing_the_acknowledgement_refuses_exports_again(h: Harness) -> None:
+    await seized(h)
+    sqlite_cli(h, "UPDATE seizures SET tlp='GREEN' WHERE seq=1")
+    await h.ok("!audit accept")
+    await exported(h)
+    undone = await h.ok("!undo")
+    assert "audit acknowledgement" in undone.text
+    refused = await h.fails("!export md tlp=GREEN")
+    assert "S-1 (seized item): tlp changed behind the audit log" in refused.text

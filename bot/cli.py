@@ -216,7 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser(
         "verify", help="check the tamper-evident audit log against the heads posted in the rooms",
-        description="Checks each room's hash chain and compares it with the audit heads the "
+        description="Checks each room's hash chain, holds its operation's records against "
+        "the chain's after-images (naming any row changed, added or deleted behind the log), "
+        "and compares the chain with the audit heads the "
         "bot posted in the room (read with the bot's stored session and a copy of its crypto "
         "store, so it is safe while the bot runs). Exit status: 0 intact, 1 tampering found, "
         "2 bad input, 3 intact but the room's history could not be read.")
@@ -225,7 +227,11 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--local", action="store_true",
                         help="check the local chain only, without reading the rooms")
     verify.set_defaults(fn=cmd_audit_verify)
-    export = sub.add_parser("export", help="export an operation offline")
+    export = sub.add_parser(
+        "export", help="export an operation offline",
+        description="Writes the same file as /export in the room. Refused (exit 1, naming "
+        "them) while records changed behind the audit log are not acknowledged by a lead "
+        "(/audit accept in the room); acknowledged ones are left out and named on stderr.")
     export.add_argument("-c", "--config", type=Path, required=True)
     export.add_argument("--room", required=True)
     export.add_argument("--format", default="md", choices=EXPORT_FORMATS)

@@ -249,3 +249,14 @@ async def test_undoing_the_acknowledgement_refuses_exports_again(h: Harness) -> 
     assert "audit acknowledgement" in undone.text
     refused = await h.fails("!export md tlp=GREEN")
     assert "S-1 (seized item): tlp changed behind the audit log" in refused.text
+
+
+async def test_a_column_added_by_a_later_migration_is_no_mismatch_until_it_is_edited(
+        h: Harness) -> None:
+    await seized(h)
+    sqlite_cli(h, "ALTER TABLE seizures ADD COLUMN registrar TEXT DEFAULT 'unknown'")
+    await h.ok("!seize status S-2 seized", sender=OFFICER)  # its before-image has the column
+    assert "✅ audit log intact" in (await h.ok("!audit verify")).text
+    sqlite_cli(h, "UPDATE seizures SET registrar='Evil Registrar' WHERE seq=1")
+    verify = await h.fails("!audit verify")
+    assert "S-1 (seized item): registrar changed behind the audit log" in verify.text

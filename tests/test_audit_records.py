@@ -260,3 +260,16 @@ async def test_a_column_added_by_a_later_migration_is_no_mismatch_until_it_is_ed
     sqlite_cli(h, "UPDATE seizures SET registrar='Evil Registrar' WHERE seq=1")
     verify = await h.fails("!audit verify")
     assert "S-1 (seized item): registrar changed behind the audit log" in verify.text
+
+
+@pytest.mark.parametrize("fmt", ["md", "json", "csv", "stix", "misp", "pdf"])
+async def test_every_format_of_an_acknowledged_export_leaves_the_tampered_row_out(
+        h: Harness, fmt: str) -> None:
+    await seized(h)
+    await h.ok("!takedown add S-1 agency=FR-OFAC tlp=GREEN")
+    sqlite_cli(h, "UPDATE seizures SET tlp='GREEN', value='decoy.example' WHERE seq=1")
+    await h.ok("!audit accept")
+    _, red = await exported(h, "RED", fmt)
+    assert "decoy" not in red  # at no level: the log never recorded it
+    _, green = await exported(h, "GREEN", fmt)
+    assert "decoy" not in green and "red-only-secret" not in green

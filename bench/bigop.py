@@ -1,11 +1,16 @@
 """A large operation written straight into SQLite (not through commands), for the sitrep
-and export benchmarks: 100,000 seizures, 10,000 tasks, 1,000 arrests, 500 takedowns."""
+and export benchmarks: 100,000 seizures, 10,000 tasks, 1,000 arrests, 500 takedowns.
+
+Each row gets the audit entry a command would have written (an insert with its
+after-image, in one hash chain), so the records witness (storage/witness.py) finds the
+operation intact and exports run as they would in a real operation."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
+from storage.audit import GENESIS, canonical, entry_hash
 from storage.database import Database
 
 ROOM = "!big:localhost"
@@ -60,5 +65,25 @@ async def build(path: Path, seizures: int = 100_000, tasks: int = 10_000, arrest
             ((i, f"S-{i}", i, "done" if i % 2 else "planned",
               f"2026-11-25T04:{i % 60:02d}:00Z" if i % 2 else None, T, T)
              for i in range(1, takedowns + 1)))
+        _audit_every_row(raw)
     raw.close()
     return path
+
+
+def _audit_every_row(raw: sqlite3.Connection) -> None:
+    raw.row_factory = sqlite3.Row
+    prev, n, entries = GENESIS, 0, []
+    for table in ("operations", "agencies", "seizures", "tasks", "arrests", "takedowns"):
+        for row in raw.execute(f"SELECT * FROM {table} ORDER BY id"):
+            n += 1
+            entry = {"room_id": ROOM, "n": n, "at": T, "sender": "@o:x", "event_id": f"$e{n}",
+                     "command": "(bench)", "action": "insert", "tbl": table,
+                     "row_id": row["id"], "before": None, "after": canonical(dict(row)),
+                     "undoes": None, "prev_hash": prev, "sent_at": None}
+            entry["hash"] = prev = entry_hash(entry)
+            entries.append(entry)
+    raw.row_factory = None
+    cols = list(entries[0])
+    raw.executemany(f"INSERT INTO audit_log ({', '.join(cols)}) VALUES "
+                    f"({', '.join('?' * len(cols))})", ([e[c] for c in cols] for e in entries))
+    raw.execute("INSERT INTO audit_heads (room_id, n, hash) VALUES (?, ?, ?)", (ROOM, n, prev))

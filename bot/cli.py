@@ -21,9 +21,11 @@ from storage.migrations import DatabaseTooNew
 if TYPE_CHECKING:
     from commands import RoomHeads
     from storage.audit import Head, VerifyResult
+    from storage.witness import Witnessed
 
-    RoomAudit = tuple[VerifyResult, Head | None, RoomHeads | None, str]
+    RoomAudit = tuple[VerifyResult, Head | None, RoomHeads | None, str, Witnessed]
 
+EXIT_TAMPERED = 1  # audit verify found tampering; export refused for records changed behind the log
 EXIT_BAD_INPUT = 2
 EXIT_NOT_WITNESSED = 3  # audit verify: the chain is intact but the room could not be read
 
@@ -98,20 +100,26 @@ def _database_path(config: Config) -> Path:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from commands import audit_findings, witness_summary
+    from commands import audit_findings, describe_mismatch, witness_acknowledged, witness_summary
 
     config = _config(args)
     rooms = asyncio.run(_audit_rooms(config, _database_path(config), args.room, args.local))
     bad = unwitnessed = 0
-    for result, head, heads, why in rooms:
+    for result, head, heads, why, data in rooms:
         check, problems = audit_findings(result, heads)
+        problems += [describe_mismatch(m) for m in data.open]
         if problems:
             bad += 1
             print(f"{result.room_id}: FAILED ({result.entries} entries)")
             for problem in problems:
                 print(f"  - {problem}")
+            if data.open:
+                print("  exports are refused until a lead acknowledges the records changed "
+                      "behind the log with /audit accept in the room (they are then left out)")
         else:
             print(f"{result.room_id}: intact ({result.entries} entries)")
+            if data.acknowledged:
+                print(f"  {witness_acknowledged(data)}")
             if check is not None:
                 print(f"  {witness_summary(check)}")
             else:
@@ -133,7 +141,7 @@ async def _audit_rooms(config: Config, path: Path, only: str | None, local: bool
     head seen in the room was committed before the snapshot."""
     from bot.witness import stored_session
     from commands import WitnessUnavailable
-    from storage import audit
+    from storage import audit, witness
     from storage.database import Database
 
     db = await Database.open(path)
@@ -158,21 +166,30 @@ async def _audit_rooms(config: Config, path: Path, only: str | None, local: bool
         async with db.snapshot() as tx:
             for room in rooms:
                 out.append((await audit.verify_room(tx, room), await audit.head(tx, room),
-                            heads.get(room), why[room]))
+                            heads.get(room), why[room], await witness.check(tx, room)))
         return out
     finally:
         await db.close()
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from commands import ExportRefused
     from exports.offline import export_to_file
 
     path = _database_path(_config(args))
+    left_out: list[str] = []
     try:
-        out = asyncio.run(export_to_file(path, args.room, args.format, args.tlp, args.output))
+        out = asyncio.run(export_to_file(path, args.room, args.format, args.tlp, args.output,
+                                         left_out=left_out))
     except ValueError as exc:
         print(f"opsroom: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except ExportRefused as refused:
+        print(f"opsroom: {refused.message}", file=sys.stderr)
+        return EXIT_TAMPERED
+    if left_out:
+        print("left out, changed behind the audit log (acknowledged by a lead): "
+              f"{', '.join(left_out)}", file=sys.stderr)
     print(out)
     return 0
 
@@ -199,7 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser(
         "verify", help="check the tamper-evident audit log against the heads posted in the rooms",
-        description="Checks each room's hash chain and compares it with the audit heads the "
+        description="Checks each room's hash chain, holds its operation's records against "
+        "the chain's after-images (naming any row changed, added or deleted behind the log), "
+        "and compares the chain with the audit heads the "
         "bot posted in the room (read with the bot's stored session and a copy of its crypto "
         "store, so it is safe while the bot runs). Exit status: 0 intact, 1 tampering found, "
         "2 bad input, 3 intact but the room's history could not be read.")
@@ -208,7 +227,11 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--local", action="store_true",
                         help="check the local chain only, without reading the rooms")
     verify.set_defaults(fn=cmd_audit_verify)
-    export = sub.add_parser("export", help="export an operation offline")
+    export = sub.add_parser(
+        "export", help="export an operation offline",
+        description="Writes the same file as /export in the room. Refused (exit 1, naming "
+        "them) while records changed behind the audit log are not acknowledged by a lead "
+        "(/audit accept in the room); acknowledged ones are left out and named on stderr.")
     export.add_argument("-c", "--config", type=Path, required=True)
     export.add_argument("--room", required=True)
     export.add_argument("--format", default="md", choices=EXPORT_FORMATS)

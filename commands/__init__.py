@@ -6,7 +6,11 @@ from here only, so the framework (`commands/core/`) and the handlers can be rear
 without touching them. Inside the package, modules import each other directly.
 """
 
+from commands.audit import acknowledged_line as witness_acknowledged
+from commands.audit import describe as describe_mismatch
 from commands.audit import findings as audit_findings
+from commands.audit import name as mismatch_name
+from commands.audit import refusal as export_refusal
 from commands.board_schedule import BoardSchedule
 from commands.board_schedule import due as boards_due
 from commands.board_schedule import owe_with_sitrep as owe_board_with_sitrep
@@ -23,6 +27,7 @@ from commands.core.types import (
     CommandError,
     DrawnBoard,
     Exporter,
+    ExportRefused,
     ExportSummary,
     Incoming,
     Reply,
@@ -56,6 +61,7 @@ __all__ = [
     "CommandObserver",
     "Dispatcher",
     "DrawnBoard",
+    "ExportRefused",
     "ExportSummary",
     "Exporter",
     "Incoming",
@@ -72,10 +78,13 @@ __all__ = [
     "boards_due",
     "deconfliction_anything_due",
     "deconfliction_due",
+    "describe_mismatch",
     "dtg",
     "due_reminders",
+    "export_refusal",
     "index_for_deconfliction",
     "latest_due_slot",
+    "mismatch_name",
     "notice_content",
     "owe_board_with_sitrep",
     "parse_head",
@@ -87,5 +96,6 @@ __all__ = [
     "validate",
     "visible",
     "visible_html",
+    "witness_acknowledged",
     "witness_summary",
 ]

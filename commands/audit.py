@@ -1,5 +1,6 @@
 """/audit verify: check this room's hash-chained audit log, and hold it against the heads
-the bot posted in the room (commands/witness.py), from inside the room.
+the bot posted in the room (commands/witness.py), from inside the room; and the records
+against the log (storage/witness.py), which `/audit accept` lets a lead acknowledge.
 
 Reading the room's history is slow (pages of /messages), so, like /export, the check runs
 after the command's transaction: the witnessed heads are fetched first, with no
@@ -9,16 +10,24 @@ was posted after its entry committed, so the snapshot taken afterwards always ho
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 
 from commands import witness
+from commands.core import validate
 from commands.core.context import Context
+from commands.core.records import NOUN, PREFIX, label
 from commands.core.redo import Services, SlowPart, remakes
 from commands.core.reply import ReplyBuilder
-from commands.core.spec import NoArgs, command
-from commands.core.types import Reply, RoomHeads, WitnessSource, WitnessUnavailable
+from commands.core.spec import NoArgs, Role, command
+from commands.core.types import CommandError, Reply, RoomHeads, WitnessSource, WitnessUnavailable
 from storage import audit
+from storage import witness as records_witness
 from storage.database import Database
+from storage.witness import Mismatch, Witnessed
+
+ACCEPT_HINT = ("a lead can acknowledge them with /audit accept in the operation's room; "
+               "exports then leave these records out")
 
 
 @command("audit", "verify", summary="check the operation's tamper-evident log", needs_op=False)
@@ -40,7 +49,8 @@ def verifier(db: Database, room_id: str, source: WitnessSource | None
         async with db.snapshot() as tx:
             result = await audit.verify_room(tx, room_id)
             head = await audit.head(tx, room_id)
-        return render(result, head, heads, unavailable)
+            data = await records_witness.check(tx, room_id)
+        return render(result, head, heads, unavailable, data)
 
     return check
 
@@ -71,20 +81,25 @@ def findings(result: audit.VerifyResult, heads: RoomHeads | None
 
 
 def render(result: audit.VerifyResult, head: audit.Head | None,
-           heads: RoomHeads | None, unavailable: str | None) -> Reply:
+           heads: RoomHeads | None, unavailable: str | None, data: Witnessed) -> Reply:
     check, problems = findings(result, heads)
+    problems += [describe(m) for m in data.open]
     report = ReplyBuilder()
     if problems:
         report.heading(f"❌ audit log FAILED verification ({result.entries} entries)")
         report.bullets([[p] for p in problems])
         report.line("Tell the operation lead and the bot administrator; keep the database "
                     "file as is.")
+        if data.open:
+            report.line(f"Exports are refused until then: {ACCEPT_HINT}.")
         # A head that failed is stated, not posted as a witness: once the database is
         # restored it would stand in the room as a false witness.
         witness.head_line(report, head, label="Database head",
                           note=" (not posted as a witness: verification failed)")
         return report.build(ok=False)
     report.line(f"✅ audit log intact: {result.entries} entries")
+    if data.acknowledged:
+        report.line(acknowledged_line(data))
     if check is not None:
         report.line(witness.summary(check))
     else:
@@ -93,3 +108,95 @@ def render(result: audit.VerifyResult, head: audit.Head | None,
     reply = report.build()
     reply.extra_content = witness.head_content(head)
     return reply
+
+
+# -- records changed behind the log (storage.witness) -------------------------------------
+
+SINGULAR = {"agencies": "agency", "members": "member", "operations": "the operation",
+            "rollcall_answers": "roll call answer", "sitrep_schedules": "the sitrep schedule",
+            "sitrep_notes": "the sitrep note", "deconfliction_sides": "deconfliction hit",
+            "audit_acks": "audit acknowledgement"}
+
+
+def name(m: Mismatch) -> str:
+    """The record as users know it: its label where it has one (S-1, seized item)."""
+    image = m.image
+    if m.tbl in PREFIX and isinstance(image.get("seq"), int):
+        return f"{label(m.tbl, image['seq'])} ({NOUN[m.tbl]})"
+    which = {"agencies": image.get("code"), "members": image.get("user_id"),
+             "rollcall_answers": image.get("agency"),
+             "deconfliction_sides": f"D-{image['hit']}" if "hit" in image else None,
+             }.get(m.tbl)
+    if which:
+        return f"{SINGULAR[m.tbl]} {which}"
+    if m.tbl in ("operations", "sitrep_schedules", "sitrep_notes"):
+        return SINGULAR[m.tbl]
+    return f"{NOUN.get(m.tbl) or SINGULAR.get(m.tbl, m.tbl)} (row {m.row_id} of {m.tbl})"
+
+
+def describe(m: Mismatch) -> str:
+    fields = ", ".join(m.fields)
+    if m.kind == records_witness.CHANGED:
+        return (f"{name(m)}: {fields} changed behind the audit log (its last entry is "
+                f"#{m.entry})")
+    if m.kind == records_witness.INSERTED:
+        return f"{name(m)}: added behind the audit log (no entry records it)"
+    if m.kind == records_witness.DELETED:
+        return (f"{name(m)}: deleted behind the audit log (entry #{m.entry} is its last; "
+                "no delete is recorded)")
+    if fields:
+        return (f"{name(m)}: {fields} changed behind the audit log before entry #{m.entry} "
+                "changed it again")
+    return (f"{name(m)}: added or deleted behind the audit log before entry #{m.entry} "
+            "recorded a change to it")
+
+
+def acknowledged_line(data: Witnessed) -> str:
+    names = ", ".join(sorted({name(m) for m in data.acknowledged}))
+    return (f"⚠️ Changed behind the audit log and acknowledged by a lead (left out of "
+            f"exports): {names}")
+
+
+LISTED = 20  # mismatches an export's refusal names; a mass edit is not a wall of text
+
+
+def refusal(data: Witnessed) -> str:
+    """Why an export does not run (the room's reply and `opsroom export`)."""
+    listed = [f"• {describe(m)}" for m in data.open[:LISTED]]
+    if len(data.open) > LISTED:
+        listed.append(f"… and {len(data.open) - LISTED} more (/audit verify lists them)")
+    return ("export refused, nothing was exported: records were changed behind the audit "
+            "log, so the export would carry what the log never recorded:\n"
+            + "\n".join(listed) + f"\n{ACCEPT_HINT[0].upper()}{ACCEPT_HINT[1:]}.")
+
+
+@command("audit", "accept", role=Role.LEAD,
+         summary="acknowledge records changed behind the audit log, so exports run again "
+                 "(leaving those records out)")
+async def audit_accept(ctx: Context, args: NoArgs) -> Reply:
+    """The acknowledgement is a record, so the log itself holds which mismatches a lead
+    saw (by the rows' content now: a later change to them is found again). It is labelled
+    with the highest TLP the mismatched rows held or hold, so no lower export carries it."""
+    op = ctx.require_op()
+    data = await records_witness.check(ctx.tx, ctx.msg.room_id)
+    if not data.open:
+        raise CommandError("nothing to acknowledge: every record of this operation matches "
+                           "the audit log" + (" or was acknowledged already"
+                                              if data.acknowledged else ""), show_usage=False)
+    levels = {op["tlp"], *(level for level in data.levels if level in validate.TLP_LEVELS)}
+    described = [describe(m) for m in data.open]
+    await ctx.tx.insert(records_witness.ACKS, {
+        "op_id": op["id"],
+        "findings": json.dumps(sorted(m.key for m in data.open)),
+        "summary": "\n".join(described),
+        "tlp": max(levels, key=validate.tlp_rank),
+        "created_by": ctx.sender,
+        "created_at": ctx.stamp,
+    })
+    report = ReplyBuilder().heading(
+        f"⚠️ Acknowledged {len(described)} change{'s' if len(described) > 1 else ''} made "
+        "behind the audit log (recorded in the log):")
+    report.bullets([[d] for d in described])
+    report.line("Exports run again and leave these records out; a new change behind the log "
+                "is found again.")
+    return report.build()

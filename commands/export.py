@@ -15,7 +15,7 @@ from commands.core.context import Context
 from commands.core.redo import Services, SlowPart, remakes
 from commands.core.reply import Bold, Code, ReplyBuilder
 from commands.core.spec import Choice, command, key, pos
-from commands.core.types import CommandError, Exporter, Reply
+from commands.core.types import CommandError, Exporter, ExportRefused, Reply
 
 FORMATS = ("md", "json", "csv", "stix", "misp", "pdf")
 
@@ -53,9 +53,15 @@ def builder(exporter: Exporter, room_id: str, fmt: str, level: str,
     stored `redo`, when the bot restarted before the file was sent."""
 
     async def build() -> Reply:
-        attachment, summary = await exporter(room_id, fmt, level, now())
+        try:
+            attachment, summary = await exporter(room_id, fmt, level, now())
+        except ExportRefused as refused:  # records changed behind the audit log
+            return ReplyBuilder().line("❌ ", refused.message).build(ok=False)
         report = ReplyBuilder().line(Bold(attachment.filename), f" · {summary.total} records "
                                      f"at or below TLP:{summary.tlp}")
+        if summary.left_out:
+            report.line("Left out, changed behind the audit log (acknowledged by a lead): "
+                        f"{', '.join(summary.left_out)}.")
         if summary.audit_withheld:
             report.line(f"{summary.audit_withheld} audit entries are left out: they hold records "
                         f"above TLP:{summary.tlp}.")

@@ -35,7 +35,8 @@ LEAD_TABLES = {"operations": "the operation's settings", "sitrep_schedules":
 
 
 # What one row of a table is called in a reply ("agency DE-BKA removed").
-SINGULAR = {"agencies": "agency", "identities": "identity", "members": "member"}
+SINGULAR = {"agencies": "agency", "identities": "identity", "members": "member",
+            "audit_acks": "audit acknowledgement"}
 
 
 def _name(table: str, row: dict[str, Any]) -> str:

@@ -16,16 +16,25 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
+import sqlite3
 import uuid
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
-from commands import Attachment, Exporter, ExportSummary
+from commands import (
+    Attachment,
+    Exporter,
+    ExportRefused,
+    ExportSummary,
+    export_refusal,
+    mismatch_name,
+)
 from exports import pool
 from exports.files import export_dir
 from exports.snapshot import Snapshot, load
+from storage import witness
 from storage.codec import to_db_time
 from storage.database import Database, read_only_sync
 
@@ -59,13 +68,26 @@ def filename(code: str, now: datetime, tlp: str, ext: str) -> str:
 def _make(path: Path, room_id: str, fmt: str, tlp: str | None, generated_at: str,
           out_path: Path) -> ExportSummary:
     with read_only_sync(path) as conn:
+        left_out = _witnessed(conn, room_id)
         snap = load(conn, room_id, tlp, generated_at, with_audit=fmt == "json")
         snap.workdir = out_path.parent
         fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
             builder(fmt)(snap, out)
         return ExportSummary(snap.op["code"], snap.tlp, snap.total, snap.counts["seizures"],
-                       snap.audit_included, snap.audit_withheld)
+                       snap.audit_included, snap.audit_withheld, left_out)
+
+
+def _witnessed(conn: sqlite3.Connection, room_id: str) -> tuple[str, ...]:
+    """The gate before any export: records changed behind the audit log stop it until a
+    lead acknowledges them, and then stay out of it, since what they hold now is what the
+    log never allowed (a RED item relabelled GREEN). Checked on the export's own read
+    transaction, so what is checked is what is exported. Returns the names left out."""
+    found = witness.check_sync(conn, room_id)
+    if found.open:
+        raise ExportRefused(export_refusal(found))
+    witness.leave_out(conn, ((m.tbl, m.row_id) for m in found.acknowledged))
+    return tuple(sorted({mismatch_name(m) for m in found.acknowledged}))
 
 
 async def build_export(db: Database, room_id: str, fmt: str, tlp: str | None,

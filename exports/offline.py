@@ -13,15 +13,21 @@ from storage.database import Database
 
 
 async def export_to_file(db_path: Path, room_id: str, fmt: str, tlp: str | None,
-                         out: Path | None, now: datetime | None = None) -> Path:
+                         out: Path | None, now: datetime | None = None, *,
+                         left_out: list[str] | None = None) -> Path:
+    """Raises `commands.ExportRefused` while records changed behind the audit log are not
+    acknowledged; once they are, their names are added to `left_out` (they are not in the
+    file)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r} ({', '.join(FORMATS)})")
     level = validate.tlp(tlp) if tlp else None
     db = await Database.open(db_path)
     try:
-        attachment, _ = await build_export(db, room_id, fmt, level, now or datetime.now(UTC))
+        attachment, summary = await build_export(db, room_id, fmt, level, now or datetime.now(UTC))
     finally:
         await db.close()
+    if left_out is not None:
+        left_out.extend(summary.left_out)
     path = out or Path(attachment.filename)
     if path.is_dir():
         path = path / attachment.filename

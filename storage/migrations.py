@@ -471,6 +471,21 @@ MIGRATIONS: tuple[Migration, ...] = (
     CREATE UNIQUE INDEX deconfliction_sides_by_label ON deconfliction_sides (op_id, label);
     ALTER TABLE operations ADD COLUMN deconflict_red INTEGER NOT NULL DEFAULT 0;
     """),
+    # A record (audited like any other), so the acknowledgement is itself in the log:
+    # `findings` holds the keys of the mismatches acknowledged (storage.witness). Each
+    # row's newest entry, found by one seek, is what the records witness compares it with
+    Migration(13, "a lead's acknowledgement of records changed behind the audit log", """
+    CREATE TABLE audit_acks (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        findings TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        tlp TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX audit_by_row ON audit_log (room_id, tbl, row_id, n, action);
+    """),
 )
 
 LATEST = MIGRATIONS[-1].version

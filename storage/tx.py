@@ -36,6 +36,7 @@ RECORD_TABLES = frozenset(
         "sitrep_notes",
         "identities",
         "deconfliction_sides",
+        "audit_acks",
     }
 )
 

@@ -18,6 +18,7 @@ from exports import misp
 from exports.build import build_export
 from exports.snapshot import load
 from storage.database import read_only_sync
+from tests.audit_tamper import as_if_recorded_so
 from tests.harness import OFFICER, ROOM, Harness, write_cli_config
 
 NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
@@ -139,10 +140,8 @@ async def test_a_record_stored_in_unicode_before_a_labels_goes_out_as_its_a_labe
         h: Harness) -> None:
     await h.ok("!seize url https://placeholder.example/login tlp=GREEN", sender=OFFICER)
 
-    async def legacy(tx):  # type: ignore[no-untyped-def]
-        await tx.execute("UPDATE seizures SET value=?", ("https://аррӏе.com/login",))
-
-    await h.db.write(legacy)
+    [row] = await h.rows("SELECT id FROM seizures")
+    as_if_recorded_so(h.db.path, ROOM, "seizures", row["id"], value="https://аррӏе.com/login")
     [attribute] = (await misp_event(h, "GREEN")).attributes
     assert attribute.value == "https://xn--80ak6aa92e.com/login"
 

@@ -84,6 +84,7 @@ BAD_CALL = {
     ("arrest", "list"): "!arrest list country=XX",
     ("asset",): "!asset frozen lots EUR",
     ("asset", "list"): "!asset list page=0",
+    ("audit", "accept"): "!audit accept all",
     ("audit", "verify"): "!audit verify now",
     ("board",): "!board now",
     ("deconflict", "list"): "!deconflict list page=0",

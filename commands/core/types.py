@@ -181,6 +181,18 @@ class ExportSummary:
     seizures: int
     audit_included: bool
     audit_withheld: int  # audit entries left out: they hold images above the export's level
+    # Records changed behind the audit log and acknowledged by a lead, left out (their names)
+    left_out: tuple[str, ...] = ()
+
+
+class ExportRefused(Exception):
+    """The export did not run: records were changed behind the audit log and no lead has
+    acknowledged it (storage.witness). Raised in the export worker, so it carries only its
+    message (it crosses processes pickled)."""
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
 
 
 class Exporter(Protocol):

@@ -135,7 +135,7 @@ class Snapshot:
 def allowed_levels(tlp: str) -> tuple[str, ...]:
     if tlp not in validate.TLP_LEVELS:
         raise ExportError(f"{tlp!r} is not a TLP 2.0 level ({', '.join(validate.TLP_LEVELS)})")
-    return validate.TLP_LEVELS[: validate.TLP_LEVELS.index(tlp) + 1]
+    return validate.levels_up_to(tlp)
 
 
 def load(conn: sqlite3.Connection, room_id: str, tlp: str | None, generated_at: str, *,

@@ -158,12 +158,12 @@ async def test_a_red_board_draws_the_red_takedown_and_the_red_seized_value(
 
 async def test_a_board_below_the_operations_level_draws_no_roll_call_reason(
         h: Harness) -> None:
-    await h.ok("!takedown add forum.example agency=FR-OFAC tlp=GREEN")
-    await h.ok("!takedown add shop.example agency=DE-BKA")
+    await h.ok("!takedown add forum.example agency=FR-OFAC")
+    await h.ok("!takedown add shop.example agency=DE-BKA tlp=GREEN")
     await h.ok("!rollcall")
-    await h.ok('!notready "warrant-pending-at-amber"', sender=OFFICER)
+    await h.ok('!notready "warrant-pending-at-amber"', sender=OFFICER)  # DE-BKA's answer
     green = await read_board(h, "GREEN")
-    assert [t.ref for t in green.takedowns] == ["K-1"]
+    assert [t.ref for t in green.takedowns] == ["K-2"]
     assert "NO-GO" in drawn_text(green) and "warrant-pending" not in drawn_text(green)
     assert "NO-GO (warrant-pending-at-amber)" in drawn_text(await read_board(h))
     reply = await h.ok("!board tlp=CLEAR")

@@ -47,10 +47,14 @@ PICK = st.integers(0, 3)  # which existing record a step aims at (modulo how man
 ADD_KINDS = ("task", "seizure", "arrest", "takedown_ref", "takedown_free", "asset", "tally",
              "preserve")
 ADD = st.tuples(st.just("add"), SENDER, st.sampled_from(ADD_KINDS), st.none() | LEVEL, PICK)
+ADD_TASK = st.tuples(st.just("add"), SENDER, st.just("task"), st.none() | LEVEL, PICK)
 TLP_CHANGE = st.tuples(st.just("tlp"), SENDER, PICK, LEVEL)
+RAISE = st.tuples(st.just("raise"), SENDER, PICK, st.integers(1, 2))  # levels up
 UNDO = st.tuples(st.just("undo"), SENDER)
-# Adds, TLP changes and undos weigh more: the leaks lie in their combinations.
-STEP = st.one_of(ADD, ADD, TLP_CHANGE, TLP_CHANGE, UNDO, UNDO,
+# Adds, TLP changes (raises above all: a raise must protect the record's past) and undos
+# weigh more: the leaks lie in their combinations. Tasks, whose TLP the steps change, are
+# added oftener than the other kinds.
+STEP = st.one_of(ADD, ADD, ADD_TASK, TLP_CHANGE, RAISE, RAISE, UNDO, UNDO,
                  st.tuples(st.just("edit"), SENDER, PICK),
                  st.tuples(st.just("done"), SENDER, PICK),
                  st.tuples(st.just("note"), st.just(LEAD)))
@@ -168,11 +172,13 @@ async def _apply(h: Harness, model: Model, step: tuple) -> None:
         m = model.marker()
         if (await h.send(f'!task edit T-{key[1]} text="{m}"', sender=sender)).ok:
             model.changed(sender, key, Rec(model.records[key].tlp, (m,)))
-    elif kind == "tlp":
-        key, level = model.pick("tasks", step[2]), step[3]
+    elif kind in ("tlp", "raise"):
+        key = model.pick("tasks", step[2])
         if key is None:
             return
         before = model.records[key]
+        level = step[3] if kind == "tlp" else TLP_LEVELS[
+            min(tlp_rank(before.tlp) + step[3], len(TLP_LEVELS) - 1)]
         reply = await h.send(f"!task edit T-{key[1]} tlp={level}", sender=sender)
         lowers = tlp_rank(level) < tlp_rank(before.tlp)
         assert not (reply.ok and lowers and sender != LEAD), "an officer lowered a TLP"

@@ -10,17 +10,27 @@ Decisions:
   nothing a sentence does not).
 - No H-hour: the board is drawn all the same, from the times that are known; takedowns
   planned at H (no time yet) are listed without a mark, and the reply says how to set H.
+- A TLP level: the operation's unless `tlp=` asks for another, resolved when the command
+  is handled and kept in the stored `redo`, so a board re-made after a restart is drawn
+  at the level its request named. Nothing above the level is drawn (exports/board.py);
+  the reply counts the takedowns left out, so nobody takes the picture for all of them.
+  Any member may ask for any level, as for /export: the room's members see every record
+  in chat already; the level is about where the picture may go.
+- Takedowns exist, but none at or below the level: answered in words, naming the level
+  and how many are above it, not an empty picture.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 
+from commands.core import argtypes, validate
 from commands.core.context import Context
 from commands.core.redo import Services, SlowPart, remakes
 from commands.core.reply import Bold, Code, ReplyBuilder, count, ok
-from commands.core.spec import NoArgs, command
+from commands.core.spec import command, key
 from commands.core.types import BoardDrawer, CommandError, Reply
 from storage import board as board_rows
 
@@ -28,33 +38,50 @@ NO_TAKEDOWNS = ("No takedowns are planned yet, so there is no board to draw. Pla
                 Code("/takedown add TARGET agency=CODE at=H+30m"), ".")
 
 
-@command("board", summary="the action-day board as a picture (takedowns by agency, local "
-         "times, status)", examples=["!board"])
-async def board(ctx: Context, args: NoArgs) -> Reply:
+@dataclass(frozen=True)
+class BoardArgs:
+    tlp: str | None
+
+
+@command("board", params=[key("tlp", argtypes.TLP,
+                               help="draw only what is at or below this level")],
+         summary="the action-day board as a picture (takedowns by agency, local "
+         "times, status)", examples=["!board", "!board tlp=GREEN"])
+async def board(ctx: Context, args: BoardArgs) -> Reply:
     op = ctx.require_op()
-    if not await board_rows.takedown_counts(ctx.tx, op["id"]):
+    level = args.tlp or op["tlp"]
+    every = sum((await board_rows.takedown_counts(ctx.tx, op["id"])).values())
+    if not every:
         return ok(*NO_TAKEDOWNS)
+    if not await board_rows.takedown_counts(ctx.tx, op["id"], validate.levels_up_to(level)):
+        return ok(f"No takedown is at or below TLP:{level}, so there is no board to draw at "
+                  f"that level ({count(every, 'takedown')} above it).")
     if ctx.draw_board is None:
         raise CommandError("this bot cannot draw pictures (no board drawer configured)",
                            show_usage=False)
-    placeholder = ReplyBuilder().line("Action-day board requested").build()
-    placeholder.redo = {"board": "now"}
-    placeholder.after_commit = builder(ctx.draw_board, ctx.msg.room_id, lambda: ctx.now)
+    placeholder = ReplyBuilder().line(f"Action-day board at TLP:{level} requested").build()
+    placeholder.redo = {"board": "now", "tlp": level}
+    placeholder.after_commit = builder(ctx.draw_board, ctx.msg.room_id, level,
+                                       lambda: ctx.now)
     return placeholder
 
 
-def builder(draw_board: BoardDrawer, room_id: str, now: Callable[[], datetime]
-            ) -> Callable[[], Awaitable[Reply]]:
+def builder(draw_board: BoardDrawer, room_id: str, level: str | None,
+            now: Callable[[], datetime]) -> Callable[[], Awaitable[Reply]]:
     """The slow part of /board, run after the command committed — or again, from the
-    stored `redo`, when the bot restarted before the picture was sent."""
+    stored `redo`, when the bot restarted before the picture was sent. `level` None (a
+    request stored before boards had one) draws at the operation's level."""
 
     async def draw() -> Reply:
-        picture = await draw_board(room_id, now())
-        if picture is None:  # the last takedown was undone meanwhile
+        picture = await draw_board(room_id, now(), level)
+        if picture is None:  # the last takedown at the level was undone meanwhile
             return ok(*NO_TAKEDOWNS)
         statuses = " · ".join(f"{n} {status}" for status, n in picture.statuses.items())
-        report = ReplyBuilder().line(Bold("Action-day board"), " · ",
+        report = ReplyBuilder().line(Bold("Action-day board"), f" · TLP:{picture.tlp} · ",
                                      count(picture.takedowns, "takedown"), ": ", statuses)
+        if picture.above:
+            report.line(f"{count(picture.above, 'takedown')} above TLP:{picture.tlp} "
+                        "not drawn.")
         if not picture.hhour_set:
             report.line("H-hour is not set: takedowns planned at H have no time on the board "
                         "yet. A lead sets it with ", Code("/hhour TIME"), ".")
@@ -67,4 +94,4 @@ def builder(draw_board: BoardDrawer, room_id: str, now: Callable[[], datetime]
 def _board_again(services: Services, stored: dict[str, str]) -> SlowPart | None:
     if services.draw_board is None:
         return None
-    return builder(services.draw_board, services.room_id, services.now)
+    return builder(services.draw_board, services.room_id, stored.get("tlp"), services.now)

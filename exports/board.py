@@ -5,9 +5,14 @@ Drawing is CPU work that holds Python's GIL for a few hundred milliseconds (500
 takedowns), which in a thread would stall every room's commands; the worker processes
 exist for exactly that (exports.pool). Only plain values cross to the worker.
 
-The board shows every takedown of the room, as `/takedown list` does: it goes to the
-operation's own room, whose members see those records in chat already. Its title carries
-the operation's TLP, like a sitrep.
+The board is drawn at one TLP level, the operation's unless asked (`/board tlp=RED`), and
+carries it in its title and file name: a picture is forwarded and printed without the
+room around it, so what it says it is must be all it holds. Nothing above the level is
+drawn: takedowns above it are left out (counted, so the reply can say so), and a takedown
+whose seized item is above it shows "S-n (withheld)", as in an export, since its target
+copies the item's value. Agencies and zones go at every level, as in an export; a
+roll-call NO-GO reason is free text at the operation's level, so a board below that
+level shows the answer without it.
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from commands import Attachment, BoardDrawer, DrawnBoard
+from commands import Attachment, BoardDrawer, DrawnBoard, validate
 from exports import chart_input, pool
+from exports.snapshot import WITHHELD_TARGET, allowed_levels
 from storage import board as board_rows
 from storage import operations
 from storage.codec import from_db_time, to_db_time
@@ -34,6 +40,8 @@ class BoardPicture:
     thumbnail: chart_input.Png
     statuses: dict[str, int]  # takedowns per status, those present
     hhour_set: bool
+    tlp: str  # the level it is drawn at
+    above: int  # takedowns left out for being above it
 
     def attachment(self) -> Attachment:
         """For a reply: sent as m.image with its thumbnail."""
@@ -67,13 +75,13 @@ def rollcall_line(state: dict[str, Any]) -> str:
     return f"Go/no-go: R-{state['seq']} ({'open' if state['open'] else 'closed'}) {verdict}"
 
 
-def _answer(agency: dict[str, Any] | None) -> str:
+def _answer(agency: dict[str, Any] | None, with_reason: bool) -> str:
     if agency is None:
         return ""
     if agency["ready"] is True:
         return "GO"
     if agency["ready"] is False:
-        return f"NO-GO ({agency['reason']})" if agency["reason"] else "NO-GO"
+        return f"NO-GO ({agency['reason']})" if agency["reason"] and with_reason else "NO-GO"
     return "waiting"
 
 
@@ -83,29 +91,38 @@ def takedown(row: dict[str, Any]) -> chart_input.Takedown:
     status = row["status"]
     actual = (row["executed_at"] if status == "done" else
               row["updated_at"] if status != "planned" else None)
-    return chart_input.Takedown(ref=f"K-{row['seq']}", target=row["target"], agency=row["agency"],
+    target = (row["target"] if row.get("seizure_shown", 1) else
+              f"S-{row['seizure_seq']}{WITHHELD_TARGET}")
+    return chart_input.Takedown(ref=f"K-{row['seq']}", target=target, agency=row["agency"],
                            status=status, planned=from_db_time(row["planned_at"]),
                            actual=from_db_time(actual))
 
 
-def to_board(op: dict[str, Any], rows: dict[str, Any], now: datetime) -> chart_input.Board:
-    """Storage rows → the chart's plain input."""
+def to_board(op: dict[str, Any], rows: dict[str, Any], now: datetime, tlp: str
+             ) -> chart_input.Board:
+    """Storage rows read at `tlp` (storage.board.board_rows) → the chart's plain input."""
     state = rows["rollcall"]
     answers = {a["code"]: a for a in state["agencies"]} if state["seq"] is not None else {}
+    reasons = validate.tlp_rank(tlp) >= validate.tlp_rank(op["tlp"])
     takedowns = [takedown(t) for t in rows["takedowns"]]
     return chart_input.Board(
-        title=f"{op['name']} ({op['code']}) · TLP:{op['tlp']}",
+        title=f"{op['name']} ({op['code']}) · TLP:{tlp}",
         now=now,
         hhour=from_db_time(op["hhour"]),
-        agencies=[chart_input.Agency(a["code"], a["tz"], _answer(answers.get(a["code"])))
+        agencies=[chart_input.Agency(a["code"], a["tz"],
+                                     _answer(answers.get(a["code"]), reasons))
                   for a in rows["agencies"]],
         takedowns=takedowns,
         rollcall=rollcall_line(state),
+        tlp=tlp,
+        above=rows["above"],
     )
 
 
-def filename(code: str, now: datetime) -> str:
-    return f"{code}-board-{to_db_time(now)[:16].replace('-', '').replace(':', '')}Z.png"
+def filename(code: str, now: datetime, tlp: str) -> str:
+    """Like an export's, with the level: the file is named for what it may hold."""
+    stamp = to_db_time(now)[:16].replace("-", "").replace(":", "")
+    return f"{code}-board-{stamp}Z-TLP-{tlp}.png"
 
 
 def draw(board: chart_input.Board) -> tuple[chart_input.Png, chart_input.Png]:
@@ -116,32 +133,45 @@ def draw(board: chart_input.Board) -> tuple[chart_input.Png, chart_input.Png]:
     return full, drawing.thumbnail(full)
 
 
-async def make_board(db: Database, room_id: str, now: datetime) -> BoardPicture | None:
-    """The room's board now; None when the room has no operation or no takedown."""
+async def read_board(db: Database, room_id: str, now: datetime, tlp: str | None = None
+                     ) -> tuple[str, chart_input.Board] | None:
+    """The operation's code and its board at `tlp` (the operation's level when None), as
+    it will be drawn; None when the room has no operation."""
 
     async def read(tx: Tx) -> tuple[str, chart_input.Board] | None:
         op = await operations.for_room(tx, room_id)
         if op is None:
             return None
-        return op["code"], to_board(op, await board_rows.board_rows(tx, op["id"]), now)
+        level = tlp or op["tlp"]
+        rows = await board_rows.board_rows(tx, op["id"], allowed_levels(level))
+        return op["code"], to_board(op, rows, now, level)
 
-    found = await db.read(read)
+    return await db.read(read)
+
+
+async def make_board(db: Database, room_id: str, now: datetime, tlp: str | None = None
+                     ) -> BoardPicture | None:
+    """The room's board now at `tlp` (the operation's level when None: the scheduled
+    posts); None when the room has no operation or no takedown at or below that level."""
+    found = await read_board(db, room_id, now, tlp)
     if found is None or not found[1].takedowns:
         return None
     code, data = found
     loop = asyncio.get_running_loop()
     full, thumb = await loop.run_in_executor(pool.executor(), draw, data)
-    return BoardPicture(filename(code, now), full, thumb, chart_input.status_counts(data.takedowns),
-                        data.hhour is not None)
+    return BoardPicture(filename(code, now, data.tlp), full, thumb,
+                        chart_input.status_counts(data.takedowns), data.hhour is not None,
+                        data.tlp, data.above)
 
 
 def drawer(db: Database) -> BoardDrawer:
     """The /board drawer the runtime gives the dispatcher."""
 
-    async def draw_board(room_id: str, at: datetime) -> DrawnBoard | None:
-        picture = await make_board(db, room_id, at)
+    async def draw_board(room_id: str, at: datetime, tlp: str | None) -> DrawnBoard | None:
+        picture = await make_board(db, room_id, at, tlp)
         if picture is None:
             return None
-        return DrawnBoard(picture.attachment(), picture.statuses, picture.hhour_set)
+        return DrawnBoard(picture.attachment(), picture.statuses, picture.hhour_set,
+                          picture.tlp, picture.above)
 
     return draw_board

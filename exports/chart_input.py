@@ -43,6 +43,8 @@ class Board:
     agencies: Sequence[Agency]
     takedowns: Sequence[Takedown]
     rollcall: str = ""  # one line: "Go/no-go: R-2 (open) GO 2 · NO-GO DE-BKA · waiting 0"
+    tlp: str = ""  # the level it is drawn at, and labelled with: nothing above it is in it
+    above: int = 0  # takedowns left out for being above `tlp`
 
 
 def status_counts(takedowns: Iterable[Takedown]) -> dict[str, int]:

@@ -14,8 +14,10 @@ What is at which level:
 - a record, and each audit image of it, at its own `tlp`; an image of a table without a
   label (agencies, members, roll calls and answers, sitrep schedule and notes) at the
   operation's level, the default of everything recorded in it;
-- an audit entry travels only when every image in it is at or below the export's level,
-  else it is left out whole (its command line may quote what the image held); an entry
+- an audit entry travels only when every image its record ever had is at or below the
+  export's level: a record is at the highest level it ever held, so raising it protects
+  its past too (a task raised to RED keeps its AMBER text out of an AMBER export). Else
+  the entry is left out whole (its command line may quote what the image held); an entry
   kept whose command also changed a record left out shows no command line;
 - a takedown's target names its seized item's value only while that item is in the
   export; otherwise it shows "S-n (withheld)", wherever the takedown appears;
@@ -133,7 +135,7 @@ class Snapshot:
 def allowed_levels(tlp: str) -> tuple[str, ...]:
     if tlp not in validate.TLP_LEVELS:
         raise ExportError(f"{tlp!r} is not a TLP 2.0 level ({', '.join(validate.TLP_LEVELS)})")
-    return validate.TLP_LEVELS[: validate.TLP_LEVELS.index(tlp) + 1]
+    return validate.levels_up_to(tlp)
 
 
 def load(conn: sqlite3.Connection, room_id: str, tlp: str | None, generated_at: str, *,

@@ -12,31 +12,46 @@ from __future__ import annotations
 from typing import Any
 
 from storage import rollcalls
+from storage.statements import placeholders
 from storage.tx import Row, Tx
 
 FINISHED = ("done", "failed", "aborted")
 
 
-async def board_rows(tx: Tx, op_id: int) -> dict[str, Any]:
-    """What the board draws: `{"agencies": [{code, tz}], "takedowns": [{seq, target,
-    agency, status, planned_at, executed_at, updated_at}], "rollcall": rollcall_state}`,
-    takedowns in planned order (unplanned last)."""
+async def board_rows(tx: Tx, op_id: int, levels: tuple[str, ...]) -> dict[str, Any]:
+    """What the board draws at `levels` (the TLP levels at or below the board's):
+    `{"agencies": [{code, tz}], "takedowns": [{seq, target, seizure_seq, seizure_shown,
+    agency, status, planned_at, executed_at, updated_at}], "above": n, "rollcall":
+    rollcall_state}`, takedowns at `levels` in planned order (unplanned last), `above` how
+    many were left out for their level. `seizure_shown` is 1 when the takedown names no
+    seized item or its item is at `levels` too (its target copies the item's value)."""
+    marks = placeholders(levels)
     return {
         "agencies": await tx.all("SELECT code, tz FROM agencies WHERE op_id=? ORDER BY code",
                                  (op_id,)),
         "takedowns": await tx.all(
-            "SELECT seq, target, agency, status, planned_at, executed_at, updated_at "
-            "FROM takedowns WHERE op_id=? ORDER BY planned_at IS NULL, planned_at, seq",
-            (op_id,)),
+            f"SELECT seq, target, seizure_seq, agency, status, planned_at, executed_at, "
+            f"updated_at, (seizure_seq IS NULL OR EXISTS (SELECT 1 FROM seizures s WHERE "
+            f"s.op_id=t.op_id AND s.seq=t.seizure_seq AND s.tlp IN ({marks}))) AS "
+            f"seizure_shown FROM takedowns t WHERE op_id=? AND tlp IN ({marks}) "
+            f"ORDER BY planned_at IS NULL, planned_at, seq",
+            (*levels, op_id, *levels)),
+        "above": await tx.scalar(
+            f"SELECT COUNT(*) FROM takedowns WHERE op_id=? AND tlp NOT IN ({marks})",
+            (op_id, *levels)),
         "rollcall": await rollcalls.rollcall_state(tx, op_id),
     }
 
 
-async def takedown_counts(tx: Tx, op_id: int) -> dict[str, int]:
-    """Takedowns by status ({} when none)."""
-    return {r["status"]: r["n"] for r in await tx.all(
-        "SELECT status, COUNT(*) AS n FROM takedowns WHERE op_id=? GROUP BY status",
-        (op_id,))}
+async def takedown_counts(tx: Tx, op_id: int, levels: tuple[str, ...] | None = None
+                          ) -> dict[str, int]:
+    """Takedowns by status ({} when none), of every level or only those at `levels`."""
+    sql = "SELECT status, COUNT(*) AS n FROM takedowns WHERE op_id=?"
+    args: tuple[Any, ...] = (op_id,)
+    if levels is not None:
+        sql += f" AND tlp IN ({placeholders(levels)})"
+        args += levels
+    return {r["status"]: r["n"] for r in await tx.all(sql + " GROUP BY status", args)}
 
 
 async def owe(tx: Tx, op_id: int, key: str, due_at: str) -> bool:

@@ -10,9 +10,8 @@ from PIL import Image
 
 from bot.sending import Outgoing, SendQueues
 from exports import charts
-from exports.board import to_board
+from exports.board import read_board as board_data
 from exports.chart_input import Board, Png
-from storage import board as board_rows
 from tests.harness import OFFICER, Harness
 
 RGB = {status: tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
@@ -43,7 +42,7 @@ async def test_board_is_a_png_of_its_stated_size_with_a_colour_per_status_presen
     reply = await h.ok("!board", sender=OFFICER)
     picture = reply.attachment
     assert picture is not None and picture.is_image and picture.mimetype == "image/png"
-    assert picture.filename == "FIREBREAK-board-20261124T1200Z.png"
+    assert picture.filename == "FIREBREAK-board-20261124T1200Z-TLP-AMBER.png"
     assert "4 takedowns: 1 planned · 1 go · 1 done · 1 failed" in reply.text
     image = Image.open(io.BytesIO(picture.read()))
     assert image.format == "PNG" and image.size == (picture.width, picture.height)
@@ -102,12 +101,74 @@ async def test_rows_show_each_agency_clock_and_its_roll_call_answer(h: Harness) 
     assert board.rollcall == "Go/no-go: R-1 (open) GO 1 · NO-GO DE-BKA · waiting US-FBI"
 
 
-async def read_board(h: Harness) -> Board:
-    async def q(tx):  # type: ignore[no-untyped-def]
-        op = await tx.one("SELECT * FROM operations WHERE room_id=?", (h.room,))
-        return to_board(op, await board_rows.board_rows(tx, op["id"]), h.clock.now())
+async def read_board(h: Harness, tlp: str | None = None) -> Board:
+    """The board as it is drawn: the rows the worker is handed."""
+    found = await board_data(h.db, h.room, h.clock.now(), tlp)
+    assert found is not None
+    return found[1]
 
-    return await h.db.read(q)
+
+def drawn_text(board: Board) -> str:
+    return "\n".join([board.title, board.rollcall, *(f"{line.label} {line.note} {line.local}"
+                                                    for line in charts.lines(board))])
+
+
+async def plan_with_red(h: Harness) -> None:
+    """An AMBER operation's day with a RED takedown and an AMBER takedown of a RED seized
+    item, besides an AMBER one of an AMBER item."""
+    await h.ok("!hhour 2026-11-25T04:00Z")
+    await h.ok("!seize domain red-seized.example tlp=RED")
+    await h.ok("!seize domain amber-seized.example")
+    await h.ok("!takedown add S-1 agency=FR-OFAC at=H")
+    await h.ok('!takedown add "red-relay-host" agency=FR-OFAC at=H+30m tlp=RED')
+    await h.ok("!takedown add S-2 agency=FR-OFAC at=H+1h")
+    await h.ok("!takedown go K-2")
+
+
+async def test_an_amber_board_draws_no_red_takedown_and_no_red_seized_value(
+        h: Harness) -> None:
+    await plan_with_red(h)
+    reply = await h.ok("!board", sender=OFFICER)
+    assert reply.attachment.filename == "FIREBREAK-board-20261124T1200Z-TLP-AMBER.png"
+    assert "Action-day board · TLP:AMBER · 2 takedowns: 2 planned" in reply.text
+    assert "1 takedown above TLP:AMBER not drawn." in reply.text
+    assert colour_pixels(reply.attachment.read())["go"] == 0  # the RED one is under way
+    amber = await read_board(h)
+    assert amber.title.endswith("· TLP:AMBER") and amber.tlp == "AMBER"
+    assert [(t.ref, t.target) for t in amber.takedowns] == [
+        ("K-1", "S-1 (withheld)"), ("K-3", "S-2 amber-seized[.]example")]
+    text = drawn_text(amber)
+    assert "red-seized" not in text and "red-relay-host" not in text and "K-2" not in text
+    assert "amber-seized[.]example" in text
+
+
+async def test_a_red_board_draws_the_red_takedown_and_the_red_seized_value(
+        h: Harness) -> None:
+    await plan_with_red(h)
+    reply = await h.ok("!board tlp=RED", sender=OFFICER)
+    assert reply.attachment.filename == "FIREBREAK-board-20261124T1200Z-TLP-RED.png"
+    assert "TLP:RED · 3 takedowns" in reply.text and "not drawn" not in reply.text
+    assert colour_pixels(reply.attachment.read())["go"] >= 30
+    red = await read_board(h, "RED")
+    assert red.title.endswith("· TLP:RED")
+    assert [(t.ref, t.target) for t in red.takedowns] == [
+        ("K-1", "S-1 red-seized[.]example"), ("K-2", "red-relay-host"),
+        ("K-3", "S-2 amber-seized[.]example")]
+
+
+async def test_a_board_below_the_operations_level_draws_no_roll_call_reason(
+        h: Harness) -> None:
+    await h.ok("!takedown add forum.example agency=FR-OFAC")
+    await h.ok("!takedown add shop.example agency=DE-BKA tlp=GREEN")
+    await h.ok("!rollcall")
+    await h.ok('!notready "warrant-pending-at-amber"', sender=OFFICER)  # DE-BKA's answer
+    green = await read_board(h, "GREEN")
+    assert [t.ref for t in green.takedowns] == ["K-2"]
+    assert "NO-GO" in drawn_text(green) and "warrant-pending" not in drawn_text(green)
+    assert "NO-GO (warrant-pending-at-amber)" in drawn_text(await read_board(h))
+    reply = await h.ok("!board tlp=CLEAR")
+    assert reply.attachment is None
+    assert "No takedown is at or below TLP:CLEAR" in reply.text and "2 takedowns" in reply.text
 
 
 async def test_no_takedowns_is_answered_in_words_not_an_empty_picture(h: Harness) -> None:
@@ -141,6 +202,23 @@ async def test_a_board_unsent_at_a_crash_is_drawn_again_after_restart(h: Harness
     assert again.attachment is not None and again.attachment.is_image
     assert colour_pixels(again.attachment.read())["done"] >= 30
     await restarted.close()
+
+
+async def test_a_board_asked_at_red_is_drawn_at_red_again_after_restart(
+        h: Harness, tmp_path: Any) -> None:
+    await plan_with_red(h)
+    await h.ok("!board tlp=RED", event_id="$board")  # drawn; the bot dies before sending
+    await h.close()
+    restarted = await Harness.open(tmp_path)
+    try:
+        [stored] = [r for _, e, r in await restarted.dispatcher.undelivered()
+                    if e == "$board"]
+        again = await restarted.dispatcher.finish(stored)
+        assert again.attachment.filename.endswith("-TLP-RED.png")
+        assert "TLP:RED · 3 takedowns" in again.text
+        assert colour_pixels(again.attachment.read())["go"] >= 30
+    finally:
+        await restarted.close()
 
 
 class UploadingClient:

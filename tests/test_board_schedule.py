@@ -79,7 +79,7 @@ async def test_the_board_posts_itself_once_at_h_minus_15m_and_again_when_h_moves
     await sched.reconcile()
     [post] = sink.posts
     assert is_board(post)
-    assert post.image.filename == "FIREBREAK-board-20261125T0345Z.png"
+    assert post.image.filename == "FIREBREAK-board-20261125T0345Z-TLP-AMBER.png"
     assert sink.order[-2:] == ["⏱", "board"]  # right behind the H-15m reminder
     assert sink.texts[-1].startswith("⏱ H-15m")
     # Kept in the outbox with its picture until the homeserver has it.
@@ -91,7 +91,7 @@ async def test_the_board_posts_itself_once_at_h_minus_15m_and_again_when_h_moves
     await h.ok("!hhour 2026-11-25T06:00Z")  # a new H-hour gets its own board
     at(h, datetime(2026, 11, 25, 5, 45, 30, tzinfo=UTC))
     await restarted.reconcile()
-    assert len(sink2.posts) == 1 and sink2.posts[0].image.filename.endswith("0545Z.png")
+    assert len(sink2.posts) == 1 and sink2.posts[0].image.filename.endswith("0545Z-TLP-AMBER.png")
 
 
 async def test_before_h_off_means_no_board_before_h(h: Harness) -> None:
@@ -151,6 +151,22 @@ async def test_with_sitreps_off_keeps_sitreps_text_only(h: Harness) -> None:
     at(h, H + timedelta(minutes=55, seconds=5))
     await sched.reconcile()
     assert sink.order[0] == "SITREP" and sink.posts == []
+
+
+async def test_the_board_posts_itself_at_the_operations_level_without_what_is_above(
+        h: Harness) -> None:
+    await plan(h)
+    await h.ok("!seize domain red-seized.example tlp=RED")
+    await h.ok('!takedown add S-1 agency=FR-OFAC at=H+1h tlp=RED')
+    await h.ok("!takedown go K-3")  # only the RED takedown is under way
+    sched, sink = scheduler(h)
+    at(h, H - timedelta(minutes=15, seconds=-5))
+    await sched.reconcile()
+    [post] = sink.posts
+    assert post.image.filename == "FIREBREAK-board-20261125T0345Z-TLP-AMBER.png"
+    assert post.content["body"] == post.image.filename
+    seen = colour_pixels(post.image.data)
+    assert seen["planned"] >= 30 and seen["go"] == 0, seen
 
 
 async def test_a_board_owed_at_a_crash_is_drawn_and_posted_after_restart(h: Harness) -> None:

@@ -122,6 +122,22 @@ async def test_a_green_takedown_of_a_red_seized_item_withholds_its_value(h: Harn
     assert "S-1 (withheld)" in (await _levels_text(h, "md"))["GREEN"]
 
 
+async def test_a_task_raised_to_red_takes_its_earlier_text_and_command_out_of_amber(
+        h: Harness) -> None:
+    await h.ok('!task add "said-while-amber" tlp=AMBER', sender=OFFICER)
+    await h.ok('!task add "another amber task" tlp=AMBER', sender=OFFICER)
+    await h.ok("!task edit T-1 tlp=RED", sender=OFFICER)
+    amber = json.loads((await export(h, "json", "AMBER")).read())
+    assert "said-while-amber" not in json.dumps(amber)
+    assert all(not (e["tbl"] == "tasks" and '"seq":1' in (e["after"] or ""))
+               for e in amber["audit_log"])
+    assert "another amber task" in json.dumps(amber["audit_log"])  # the other one stays
+    red = json.loads((await export(h, "json", "RED")).read())
+    [created] = [e for e in red["audit_log"] if e["tbl"] == "tasks" and e["action"] == "insert"
+                 and "said-while-amber" in e["after"]]
+    assert created["command"] == '!task add "said-while-amber" tlp=AMBER'
+
+
 async def test_a_sitrep_note_stays_at_the_operations_level(h: Harness) -> None:
     await h.ok('!sitrep note "assessment-for-amber-eyes"')
     text = await _levels_text(h, "json")

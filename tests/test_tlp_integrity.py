@@ -7,8 +7,11 @@ changes undone. Every string a command brings in is a unique marker. The test ke
 account of each level every marker was ever recorded at (from the commands it sent and the
 answers it got; after each step the account is checked against the records themselves),
 then builds every format at every level and looks for markers that only ever existed above
-that level. An undone RED record, a lowered TLP and a GREEN takedown of a RED seized item
-are where strings used to leak, through audit images and copied targets.
+that level, and for markers of a record that once reached a level above the export's (a
+record is at the highest level it ever held: raising it protects its past too), unless the
+record still carries them at or below that level now. An undone RED record, a lowered TLP,
+a raised TLP and a GREEN takedown of a RED seized item are where strings used to leak,
+through audit images, their command lines and copied targets.
 """
 
 from __future__ import annotations
@@ -44,10 +47,14 @@ PICK = st.integers(0, 3)  # which existing record a step aims at (modulo how man
 ADD_KINDS = ("task", "seizure", "arrest", "takedown_ref", "takedown_free", "asset", "tally",
              "preserve")
 ADD = st.tuples(st.just("add"), SENDER, st.sampled_from(ADD_KINDS), st.none() | LEVEL, PICK)
+ADD_TASK = st.tuples(st.just("add"), SENDER, st.just("task"), st.none() | LEVEL, PICK)
 TLP_CHANGE = st.tuples(st.just("tlp"), SENDER, PICK, LEVEL)
+RAISE = st.tuples(st.just("raise"), SENDER, PICK, st.integers(1, 2))  # levels up
 UNDO = st.tuples(st.just("undo"), SENDER)
-# Adds, TLP changes and undos weigh more: the leaks lie in their combinations.
-STEP = st.one_of(ADD, ADD, TLP_CHANGE, TLP_CHANGE, UNDO, UNDO,
+# Adds, TLP changes (raises above all: a raise must protect the record's past) and undos
+# weigh more: the leaks lie in their combinations. Tasks, whose TLP the steps change, are
+# added oftener than the other kinds.
+STEP = st.one_of(ADD, ADD, ADD_TASK, TLP_CHANGE, RAISE, RAISE, UNDO, UNDO,
                  st.tuples(st.just("edit"), SENDER, PICK),
                  st.tuples(st.just("done"), SENDER, PICK),
                  st.tuples(st.just("note"), st.just(LEAD)))
@@ -72,6 +79,8 @@ class Model:
     changes: dict[str, list[tuple[Key, Rec | None]]] = field(
         default_factory=lambda: {LEAD: [], OFFICER: []})
     existed: dict[str, set[str]] = field(default_factory=dict)
+    owner: dict[str, Key] = field(default_factory=dict)  # the record a marker was made in
+    highest: dict[Key, int] = field(default_factory=dict)  # the top rank it ever held
     markers_made: int = 0
 
     def marker(self) -> str:
@@ -100,18 +109,29 @@ class Model:
             del self.records[key]
             return
         self.records[key] = rec
+        self.highest[key] = max(self.highest.get(key, 0), tlp_rank(rec.tlp))
         for m in rec.markers:
             self.existed.setdefault(m, set()).add(rec.tlp)
+            self.owner.setdefault(m, key)
 
     def only_above(self, level: str) -> set[str]:
         return {m for m, levels in self.existed.items()
                 if min(tlp_rank(x) for x in levels) > tlp_rank(level)}
 
-    def visible(self, level: str, tables: set[str] | None = None) -> set[str]:
+    def forbidden(self, level: str) -> set[str]:
+        """Markers no export at `level` may hold: those only ever above it, and those of a
+        record that once went above it, except what the record shows at `level` now."""
+        raised = {m for m, key in self.owner.items()
+                  if self.highest[key] > tlp_rank(level)}
+        return self.only_above(level) | (raised - self.visible(level, with_notes=True))
+
+    def visible(self, level: str, tables: set[str] | None = None, *,
+                with_notes: bool = False) -> set[str]:
         """Markers of records at or below `level` now: the export must show them (this
         proves the text extraction sees what the negative check looks for)."""
         return {m for (table, _), rec in self.records.items()
-                if table != "sitrep_notes" and (tables is None or table in tables)
+                if (with_notes or table != "sitrep_notes")
+                and (tables is None or table in tables)
                 and tlp_rank(rec.tlp) <= tlp_rank(level) for m in rec.markers}
 
 
@@ -152,11 +172,13 @@ async def _apply(h: Harness, model: Model, step: tuple) -> None:
         m = model.marker()
         if (await h.send(f'!task edit T-{key[1]} text="{m}"', sender=sender)).ok:
             model.changed(sender, key, Rec(model.records[key].tlp, (m,)))
-    elif kind == "tlp":
-        key, level = model.pick("tasks", step[2]), step[3]
+    elif kind in ("tlp", "raise"):
+        key = model.pick("tasks", step[2])
         if key is None:
             return
         before = model.records[key]
+        level = step[3] if kind == "tlp" else TLP_LEVELS[
+            min(tlp_rank(before.tlp) + step[3], len(TLP_LEVELS) - 1)]
         reply = await h.send(f"!task edit T-{key[1]} tlp={level}", sender=sender)
         lowers = tlp_rank(level) < tlp_rank(before.tlp)
         assert not (reply.ok and lowers and sender != LEAD), "an officer lowered a TLP"
@@ -210,7 +232,7 @@ async def _history(tmp: Path, op_tlp: str, steps: list[tuple]) -> None:
             assert (_normalised(await _records_now(h), op_tlp)
                     == _normalised(model.records, op_tlp)), f"model out of step after {step}"
         for level in TLP_LEVELS:
-            forbidden = model.only_above(level)
+            forbidden = model.forbidden(level)
             for fmt in FORMATS:
                 out = tmp / f"export-{level}.{fmt}"
                 _make(h.db.path, h.room, fmt, level, "2026-11-25T06:00:00Z", out)
@@ -228,14 +250,17 @@ async def _history(tmp: Path, op_tlp: str, steps: list[tuple]) -> None:
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(op_tlp=LEVEL, steps=st.lists(STEP, min_size=1, max_size=18))
 # The leaks found so far, played on every run besides the random histories: a RED task
-# undone; a RED task's text rewritten, then lowered; an officer's raise undone; a GREEN
-# takedown of a RED seized item, kept or undone; a sitrep note.
+# undone; a RED task's text rewritten, then lowered; an officer's raise undone; an AMBER
+# task raised to RED, its AMBER creation still in the audit log; a GREEN takedown of a RED
+# seized item, kept or undone; a sitrep note.
 @example(op_tlp="AMBER", steps=[("add", OFFICER, "task", "RED", 0), ("undo", OFFICER)])
 @example(op_tlp="AMBER", steps=[("add", LEAD, "task", "RED", 0), ("edit", LEAD, 0),
                                 ("tlp", LEAD, 0, "GREEN")])
 @example(op_tlp="GREEN", steps=[("add", OFFICER, "task", None, 0),
                                 ("tlp", OFFICER, 0, "RED"), ("edit", OFFICER, 0),
                                 ("undo", OFFICER), ("undo", OFFICER)])
+@example(op_tlp="AMBER", steps=[("add", OFFICER, "task", None, 0),
+                                ("tlp", OFFICER, 0, "RED")])
 @example(op_tlp="CLEAR", steps=[("add", OFFICER, "seizure", "RED", 0),
                                 ("add", LEAD, "takedown_ref", "GREEN", 0)])
 @example(op_tlp="CLEAR", steps=[("add", OFFICER, "seizure", "RED", 0),

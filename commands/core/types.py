@@ -211,6 +211,8 @@ class DrawnBoard:
     attachment: Attachment
     statuses: dict[str, int]  # takedowns per status, those present
     hhour_set: bool
+    tlp: str  # the level it is drawn at and labelled with
+    above: int = 0  # takedowns not drawn: above `tlp`
 
     @property
     def takedowns(self) -> int:
@@ -218,7 +220,9 @@ class DrawnBoard:
 
 
 class BoardDrawer(Protocol):
-    """Draws a room's action-day board (None: it has no takedowns). Handed to the
-    dispatcher by the runtime, like the `Exporter`, for the same reason."""
+    """Draws a room's action-day board at a TLP level, the operation's when None (None:
+    it has no takedown at or below that level). Handed to the dispatcher by the runtime,
+    like the `Exporter`, for the same reason."""
 
-    async def __call__(self, room_id: str, at: datetime) -> DrawnBoard | None: ...
+    async def __call__(self, room_id: str, at: datetime, tlp: str | None
+                       ) -> DrawnBoard | None: ...

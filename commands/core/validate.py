@@ -49,6 +49,11 @@ def tlp_rank(level: str) -> int:
     return TLP_LEVELS.index(level)
 
 
+def levels_up_to(level: str) -> tuple[str, ...]:
+    """The levels a reader cleared for `level` may see: it and every lower one."""
+    return TLP_LEVELS[:tlp_rank(level) + 1]
+
+
 def country(s: str) -> str:
     code = s.strip().upper()
     if code == "UK":

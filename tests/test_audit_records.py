@@ -19,6 +19,7 @@ from commands.core.types import Settings
 from exports.build import build_export
 from tests.export_text import export_text
 from tests.harness import OFFICER, ROOM, Harness, write_cli_config
+from tests.test_deconfliction import label_in, release, told
 
 NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
 SECRET = "red-only-secret.example"
@@ -230,8 +231,11 @@ async def test_a_deconfliction_hit_and_introduction_leave_both_operations_intact
                    room=other, power=100)
         await h.ok("!seize domain shared.example", sender=OFFICER)
         await h.ok("!seize domain shared.example", sender=other_lead, room=other, power=100)
-        await h.ok("!deconflict share D-1")
-        await h.ok("!deconflict share D-1", sender=other_lead, room=other, power=100)
+        released = await release(h)  # the grace period passes: the hit is made and told
+        [mine], [theirs] = told(released, ROOM), told(released, other)
+        await h.ok(f"!deconflict share {label_in(mine)}")
+        await h.ok(f"!deconflict share {label_in(theirs)}", sender=other_lead, room=other,
+                   power=100)
         for room, lead in ((ROOM, "@lead:localhost"), (other, other_lead)):
             verify = await h.ok("!audit verify", sender=lead, room=room, power=100)
             assert "✅ audit log intact" in verify.text, verify.text
@@ -279,7 +283,7 @@ def test_a_column_a_migration_backfilled_is_not_a_change_in_images_from_before_i
     """Migration 12 gave every old deconfliction hit its label `D-n` from its number: the
     hit's images from before say nothing of a label, and that is no tampering; a column
     added with a DEFAULT is still compared with it."""
-    from storage.witness import BACKFILLED, _UNWITNESSED, _differing
+    from storage.witness import _UNWITNESSED, BACKFILLED, _differing
 
     assert ("deconfliction_sides", "label") in BACKFILLED
     old_image = {"id": 1, "hit": 5, "seq": 7}

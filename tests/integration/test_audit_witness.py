@@ -22,9 +22,9 @@ import pytest
 from bot.dev_homeserver import LocalSynapse
 from bot.scheduler import SitrepScheduler
 from commands.core.timeparse import format_dtg
-from storage import audit
+from storage import audit, witness
 from storage.database import read_snapshot
-from tests.audit_tamper import rewrite_entry
+from tests.audit_tamper import as_if_recorded_so
 from tests.clock import FixedClock
 from tests.integration.matrix_helpers import (
     make_client,
@@ -76,9 +76,14 @@ async def test_rewrite_with_recomputed_hashes_is_reported_after_a_restart(
         await lead.command(room, '!task add "recorded after the last witness"')
 
     db_path = config.data_dir / "opsroom.db"
-    rewrite_entry(db_path, room, posted["n"] + 1, '{"text":"nothing was tasked"}')
-    async with read_snapshot(db_path) as tx:  # the chain alone cannot tell
+    # A consistent rewrite, as someone holding the database would make it: the row and its
+    # newest audit image alike, every later hash recomputed.
+    async with read_snapshot(db_path) as tx:
+        row_id = await tx.scalar("SELECT id FROM tasks WHERE text='brief the press'")
+    as_if_recorded_so(db_path, room, "tasks", row_id, text="nothing was tasked")
+    async with read_snapshot(db_path) as tx:  # neither the chain nor the records can tell
         assert (await audit.verify_room(tx, room)).ok
+        assert not (await witness.check(tx, room)).mismatches
     expected = (f"entries #{posted['n'] + 1}..#{head.n} rewritten after they were witnessed "
                 f"in the room at {witnessed_at(reply)} / {reply.event_id}")
 

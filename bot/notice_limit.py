@@ -55,3 +55,14 @@ class NoticeLimit:
             return Verdict.QUIET, wait
         self._told[key] = now + wait
         return Verdict.SUMMARY, wait
+
+    def answer(self, room_id: str, user_id: str, text: str, reply_to: str | None
+               ) -> tuple[str, str | None] | None:
+        """What to send in answer to `user_id`'s event: `text` replying to `reply_to`,
+        the summary instead (a reply to nothing: it speaks of many events), or None."""
+        verdict, wait = self.judge(room_id, user_id)
+        if verdict is Verdict.QUIET:
+            return None
+        if verdict is Verdict.SUMMARY:
+            return flood_text(user_id, wait), None
+        return text, reply_to

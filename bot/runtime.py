@@ -59,7 +59,7 @@ from bot.intake import BoundedTasks, Checkpoints, RoomLanes
 from bot.members import Members
 from bot.message_text import command_text, shown
 from bot.metrics import Metrics
-from bot.notice_limit import NoticeLimit, Verdict, flood_text
+from bot.notice_limit import NoticeLimit
 from bot.rooms import PowerLevels
 from bot.sending import Outgoing, SendQueues
 from bot.slow_work import SlowWork
@@ -564,22 +564,17 @@ class Bot:
         """A notice about an event that is not a command (an edit, a redaction, an
         unreadable or malformed event, a refusal): within the sender's per-member limit
         and the send queues' caps, like a command's answer (bot.notice_limit)."""
-        verdict, wait = self.notices.judge(room_id, sender)
-        if verdict is Verdict.QUIET:
-            return
-        if verdict is Verdict.SUMMARY:
-            text, reply_to = flood_text(sender, wait), None
-        await self.sender.room_for(room_id)
-        self._notice(room_id, text, reply_to=reply_to)
+        if (answer := self.notices.answer(room_id, sender, text, reply_to)) is not None:
+            await self.sender.room_for(room_id)
+            self._notice(room_id, *answer)
 
     def _undecryptable_notice(self, room_id: str, sender: str, event_id: str
                               ) -> dict[str, Any] | None:
-        verdict, wait = self.notices.judge(room_id, sender)
-        if verdict is Verdict.QUIET:
+        answer = self.notices.answer(room_id, sender, UNDECRYPTABLE_NOTICE, event_id)
+        if answer is None:
             return None
-        if verdict is Verdict.SUMMARY:
-            return notice_content(flood_text(sender, wait), None, None)
-        return notice_content(UNDECRYPTABLE_NOTICE, None, event_id)
+        text, reply_to = answer
+        return notice_content(text, None, reply_to)
 
     async def _on_text(self, room_id: str, event: RoomMessageText) -> None:
         content = event.source.get("content", {})

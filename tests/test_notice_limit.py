@@ -45,3 +45,12 @@ def test_commands_and_notices_draw_on_the_same_bucket_and_other_members_are_unto
 def test_without_a_limit_everything_is_answered() -> None:
     limit = NoticeLimit(None, lambda: 0.0)
     assert {limit.judge("!a", "@m:x")[0] for _ in range(100)} == {Verdict.ANSWER}
+
+
+def test_the_answer_past_the_limit_is_the_summary_replying_to_nothing_then_none() -> None:
+    now = [1000.0]
+    limit = NoticeLimit(RateLimiter(RateLimit(per_minute=6, burst=1)), lambda: now[0])
+    assert limit.answer("!a", "@m:x", "edited", "$1") == ("edited", "$1")
+    text, reply_to = limit.answer("!a", "@m:x", "edited", "$2") or ("", "")
+    assert "@m:x" in text and "answers no more of them for 10 s" in text and reply_to is None
+    assert limit.answer("!a", "@m:x", "edited", "$3") is None

@@ -551,6 +551,8 @@ class Bot:
         sender = getattr(event, "sender", None)
         if why in (NO_EVENT_ID, NO_SENDER) or not isinstance(sender, str):
             return
+        # The record in the database says "answered"; this set only keeps a flood of
+        # malformed events from costing a durable write each within one run.
         if (room_id, sender) in self._told_malformed:
             return
         if len(self._told_malformed) > 10_000:

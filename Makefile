@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install up test bench lint clean
+.PHONY: install up test bench lint clean catalogue messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +12,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The compiled catalogues (.mo) are built, not kept: a .po edited since is compiled again.
+LANGS := fr es ar
+MO := $(foreach l,$(LANGS),locale/$(l)/LC_MESSAGES/opsroom.mo)
+
+locale/%/LC_MESSAGES/opsroom.mo: locale/%/LC_MESSAGES/opsroom.po $(STAMP)
+	$(BIN)/pybabel -q compile -D opsroom -d locale -l $*
+
+catalogue: $(MO)
+
+# After changing user-facing text: the template anew, and each language's .po updated from it.
+messages: install
+	$(BIN)/pybabel -q extract -F babel.cfg -k tr -k trn:1,2 -k N_ --no-location \
+	  --sort-output --project=opsroom -o locale/opsroom.pot .
+	$(BIN)/pybabel -q update -D opsroom -d locale -i locale/opsroom.pot --no-fuzzy-matching \
+	  --ignore-obsolete
+
+install: $(STAMP) $(MO)
 
 up: install
 	$(BIN)/opsroom up

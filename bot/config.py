@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from commands import BoardSchedule, RateLimit, Settings, timeparse, validate
+from commands import BoardSchedule, RateLimit, Settings, i18n, timeparse, validate
 
 
 class ConfigError(ValueError):
@@ -58,7 +58,7 @@ KNOWN = {
     "matrix": {"homeserver", "user_id", "password", "access_token", "device_name"},
     "storage": {"data_dir"},
     "access": {"allowed_inviters", "lead_level", "require_encryption", "require_cross_signed"},
-    "defaults": {"timezone", "tlp"},
+    "defaults": {"timezone", "tlp", "language"},
     "runtime": {"undecryptable_timeout", "slow_workers", "processed_retention_days"},
     "limits": {"commands_per_minute", "burst"},
     "metrics": {"listen", "max_sync_age", "bearer_token"},
@@ -136,6 +136,11 @@ def parse(data: dict[str, Any], base: Path | None = None) -> Config:
     except ValueError:
         raise ConfigError("defaults.tlp: expected one of CLEAR, GREEN, AMBER, AMBER+STRICT, RED"
                           ) from None
+    language = _get(data, "defaults", "language", str, "en")
+    try:
+        language = i18n.choose(language)
+    except ValueError:
+        raise ConfigError(f"defaults.language: expected one of {i18n.choices()}") from None
     timeout = _get(data, "runtime", "undecryptable_timeout", float, 300.0)
     if timeout <= 0:
         raise ConfigError("runtime.undecryptable_timeout: expected seconds > 0")
@@ -185,7 +190,8 @@ def parse(data: dict[str, Any], base: Path | None = None) -> Config:
                           require_encryption=require_encryption,
                           require_cross_signed=require_cross_signed,
                           deconfliction=deconfliction,
-                          deconfliction_grace=timedelta(minutes=grace)),
+                          deconfliction_grace=timedelta(minutes=grace),
+                          language=language),
         undecryptable_timeout=timeout,
         slow_workers=slow_workers,
         limits=RateLimit(per_minute=per_minute, burst=burst),

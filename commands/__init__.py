@@ -15,8 +15,9 @@ from commands.board_schedule import BoardSchedule
 from commands.board_schedule import due as boards_due
 from commands.board_schedule import owe_with_sitrep as owe_board_with_sitrep
 from commands.board_schedule import posted as board_posted
-from commands.core import timeparse, validate
+from commands.core import i18n, timeparse, validate
 from commands.core.dispatcher import CommandObserver, Dispatcher
+from commands.core.i18n import N_, speaking, tr, trn
 from commands.core.ratelimit import RateLimit, RateLimiter
 from commands.core.records import PREFIX, dtg
 from commands.core.reply import notice_content, queued
@@ -51,6 +52,7 @@ from commands.witness import summary as witness_summary
 
 __all__ = [
     "EXPORT_FORMATS",
+    "N_",
     "PREFIX",
     "WITNESS_KEY",
     "Attachment",
@@ -82,6 +84,7 @@ __all__ = [
     "dtg",
     "due_reminders",
     "export_refusal",
+    "i18n",
     "index_for_deconfliction",
     "latest_due_slot",
     "mismatch_name",
@@ -91,8 +94,11 @@ __all__ = [
     "produce_sitrep",
     "queued",
     "record_reminder",
+    "speaking",
     "timeparse",
+    "tr",
     "trigger_for",
+    "trn",
     "validate",
     "visible",
     "visible_html",

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from commands.core import argtypes, records
 from commands.core.context import Context
-from commands.core.reply import Bold, ReplyBuilder, count, ok
+from commands.core.i18n import trn
+from commands.core.reply import Bold, ReplyBuilder, ok
 from commands.core.spec import PageArgs, Role, command, key, mention, pos
 from commands.core.types import CommandError, Reply
 from storage import agencies
@@ -22,6 +23,7 @@ class AgencyAddArgs:
     country: str
     tz: str
     name: str | None
+    lang: str | None
 
 
 @command(
@@ -31,10 +33,12 @@ class AgencyAddArgs:
         key("country", argtypes.COUNTRY, required=True),
         key("tz", argtypes.ZONE, required=True),
         pos("name", argtypes.text("agency name", max_len=120, metavar='"name"'), required=False),
+        key("lang", argtypes.LANGUAGE, help="its members' language unless they choose (/lang)"),
     ],
     role=Role.LEAD,
     summary="register a participating agency",
-    examples=['/agency add DE-BKA country=DE tz=Europe/Berlin "Bundeskriminalamt"'],
+    examples=['/agency add DE-BKA country=DE tz=Europe/Berlin "Bundeskriminalamt"',
+              '/agency add CO-DIJIN country=CO tz=America/Bogota lang=es'],
 )
 async def agency_add(ctx: Context, args: AgencyAddArgs) -> Reply:
     op = ctx.require_op()
@@ -46,6 +50,7 @@ async def agency_add(ctx: Context, args: AgencyAddArgs) -> Reply:
         "country": args.country,
         "tz": args.tz,
         "name": args.name,
+        "lang": args.lang,
         "created_by": ctx.sender,
         "created_at": ctx.stamp,
     })
@@ -62,7 +67,7 @@ async def agency_list(ctx: Context, args: PageArgs) -> Reply:
     reply.bullets(
         [[Bold(row["code"]), f" {row['country']} · {row['tz']}",
           f" · {row['name']}" if row["name"] else "",
-          f" · {count(row['members'], 'member')}"]
+          " · " + trn("{n} member", "{n} members", row["members"]).format(n=row["members"])]
          for row in rows],
         page=args.page or 1, more_hint="/agency list",
     )

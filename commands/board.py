@@ -28,8 +28,9 @@ from datetime import datetime
 
 from commands.core import argtypes, validate
 from commands.core.context import Context
+from commands.core.i18n import trn
 from commands.core.redo import Services, SlowPart, remakes
-from commands.core.reply import Bold, Code, ReplyBuilder, count, ok
+from commands.core.reply import Bold, Code, ReplyBuilder, ok
 from commands.core.spec import command, key
 from commands.core.types import BoardDrawer, CommandError, Reply
 from storage import board as board_rows
@@ -55,7 +56,7 @@ async def board(ctx: Context, args: BoardArgs) -> Reply:
         return ok(*NO_TAKEDOWNS)
     if not await board_rows.takedown_counts(ctx.tx, op["id"], validate.levels_up_to(level)):
         return ok(f"No takedown is at or below TLP:{level}, so there is no board to draw at "
-                  f"that level ({count(every, 'takedown')} above it).")
+                  f"that level ({takedowns(every)} above it).")
     if ctx.draw_board is None:
         raise CommandError("this bot cannot draw pictures (no board drawer configured)",
                            show_usage=False)
@@ -78,9 +79,9 @@ def builder(draw_board: BoardDrawer, room_id: str, level: str | None,
             return ok(*NO_TAKEDOWNS)
         statuses = " · ".join(f"{n} {status}" for status, n in picture.statuses.items())
         report = ReplyBuilder().line(Bold("Action-day board"), f" · TLP:{picture.tlp} · ",
-                                     count(picture.takedowns, "takedown"), ": ", statuses)
+                                     takedowns(picture.takedowns), ": ", statuses)
         if picture.above:
-            report.line(f"{count(picture.above, 'takedown')} above TLP:{picture.tlp} "
+            report.line(f"{takedowns(picture.above)} above TLP:{picture.tlp} "
                         "not drawn.")
         if not picture.hhour_set:
             report.line("H-hour is not set: takedowns planned at H have no time on the board "
@@ -95,3 +96,7 @@ def _board_again(services: Services, stored: dict[str, str]) -> SlowPart | None:
     if services.draw_board is None:
         return None
     return builder(services.draw_board, services.room_id, stored.get("tlp"), services.now)
+
+
+def takedowns(n: int) -> str:
+    return trn("{n} takedown", "{n} takedowns", n).format(n=n)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from commands.core import argtypes, validate
+from commands.core import argtypes, i18n, validate
 from commands.core.context import Context
+from commands.core.i18n import trn
 from commands.core.records import dtg
-from commands.core.reply import Bold, Code, ReplyBuilder, count, ok
+from commands.core.reply import Bold, Code, ReplyBuilder, ok
 from commands.core.spec import Choice, Fn, NoArgs, Role, command, key, pos
 from commands.core.types import CommandError, Reply
 from commands.sitrep import produce
@@ -26,6 +27,7 @@ class OpInitArgs:
     code: str
     tz: str | None
     tlp: str | None
+    lang: str | None
 
 
 @command(
@@ -35,6 +37,7 @@ class OpInitArgs:
         key("code", argtypes.AGENCY, required=True, help="short operation code, e.g. FIREBREAK"),
         key("tz", argtypes.ZONE, help="the operation's time zone (IANA), default from config"),
         key("tlp", argtypes.TLP, help="default TLP 2.0 label of its records"),
+        key("lang", argtypes.LANGUAGE, help="the room's language, default from config"),
     ],
     role=Role.LEAD,
     summary="bind this room to a new operation",
@@ -56,6 +59,7 @@ async def op_init(ctx: Context, args: OpInitArgs) -> Reply:
         "tz": args.tz or ctx.settings.default_timezone,
         "tlp": args.tlp or ctx.settings.default_tlp,
         "phase": "planning",
+        "lang": args.lang,
         "created_by": ctx.sender,
         "created_at": ctx.stamp,
         "updated_at": ctx.stamp,
@@ -71,11 +75,14 @@ async def op_show(ctx: Context, args: NoArgs) -> Reply:
     reply = ReplyBuilder()
     reply.line(Bold(op["name"]), f" ({op['code']}) · phase {op['phase']} · TLP:{op['tlp']}")
     reply.line(f"Zone {op['tz']} · H-hour {dtg(op['hhour'])}")
-    reply.line(" · ".join([
-        count(counts["agencies"], "agency", "agencies"), count(counts["tasks"], "task"),
-        count(counts["arrests"], "arrest"), count(counts["seizures"], "seized item"),
-        count(counts["takedowns"], "takedown"),
-        count(counts["preservations"], "preservation/MLA request")]))
+    reply.line(" · ".join(form.format(n=counts[kind]) for kind, form in [
+        ("agencies", trn("{n} agency", "{n} agencies", counts["agencies"])),
+        ("tasks", trn("{n} task", "{n} tasks", counts["tasks"])),
+        ("arrests", trn("{n} arrest", "{n} arrests", counts["arrests"])),
+        ("seizures", trn("{n} seized item", "{n} seized items", counts["seizures"])),
+        ("takedowns", trn("{n} takedown", "{n} takedowns", counts["takedowns"])),
+        ("preservations", trn("{n} preservation/MLA request", "{n} preservation/MLA requests",
+                              counts["preservations"]))]))
     return reply.build()
 
 
@@ -109,3 +116,26 @@ async def op_phase(ctx: Context, args: OpPhaseArgs) -> Reply:
     assert final is not None
     return Reply(ok=True, text=f"{head.text}\n\n{final.text}",
                  html=f"{head.html}<br><br>{final.html}", extra_content=final.extra_content)
+
+
+@dataclass(frozen=True)
+class OpLangArgs:
+    lang: str
+
+
+@command(
+    "op", "lang",
+    params=[pos("lang", argtypes.LANGUAGE)],
+    role=Role.LEAD,
+    summary="set the language the whole room reads (sitreps, reminders, board, notices)",
+    examples=["/op lang fr"],
+)
+async def op_lang(ctx: Context, args: OpLangArgs) -> Reply:
+    op = ctx.require_op()
+    if op["lang"] == args.lang:
+        raise CommandError(f"the room's language is already {args.lang}", show_usage=False)
+    _, after = await ctx.tx.update("operations", op["id"],
+                                   {"lang": args.lang, "updated_at": ctx.stamp})
+    ctx.op = after
+    return ok(f"{op['code']}: the room reads {args.lang} ({i18n.LANGUAGES[args.lang]}) from now "
+              "on; each member's replies stay in their own language (/lang).")

@@ -486,6 +486,22 @@ MIGRATIONS: tuple[Migration, ...] = (
     );
     CREATE INDEX audit_by_row ON audit_log (room_id, tbl, row_id, n, action);
     """),
+    # A member's own language is theirs in one operation (audited in its chain, like any
+    # record): what one room decides never changes another room.
+    Migration(14, "languages: a member's own, an agency's default, the room's", """
+    CREATE TABLE member_languages (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        user_id TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (op_id, user_id)
+    );
+    ALTER TABLE agencies ADD COLUMN lang TEXT;
+    ALTER TABLE operations ADD COLUMN lang TEXT;
+    """),
 )
 
 LATEST = MIGRATIONS[-1].version

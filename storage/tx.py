@@ -23,6 +23,7 @@ RECORD_TABLES = frozenset(
         "operations",
         "agencies",
         "members",
+        "member_languages",
         "tasks",
         "arrests",
         "seizures",

@@ -80,6 +80,8 @@ async def test_a_group_without_a_subcommand_lists_all_of_them(h: Harness) -> Non
 BAD_CALL = {
     ("agency", "add"): "!agency add NL-POL country=NL tz=Mars/Base",
     ("agency", "list"): "!agency list page=x",
+    ("lang",): "!lang klingon",
+    ("op", "lang"): "!op lang xx",
     ("arrest", "add"): "!arrest add X1 country=XX agency=DE-BKA",
     ("arrest", "list"): "!arrest list country=XX",
     ("asset",): "!asset frozen lots EUR",

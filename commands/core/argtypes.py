@@ -3,7 +3,7 @@ usage placeholder each shows (`TIME`, `CC`, …)."""
 
 from __future__ import annotations
 
-from commands.core import timeparse, validate
+from commands.core import i18n, timeparse, validate
 from commands.core.spec import EnvFn, Fn, ParseEnv
 
 
@@ -40,6 +40,7 @@ COUNTRY = Fn(validate.country, "CC")
 ZONE = Fn(validate.timezone, "Zone")
 TLP = Fn(validate.tlp, "CLEAR|GREEN|AMBER|AMBER+STRICT|RED")
 AGENCY = Fn(validate.agency_code, "CODE")
+LANGUAGE = Fn(i18n.choose, "|".join(i18n.LANGUAGES))
 AMOUNT = Fn(validate.amount, "AMOUNT")
 CURRENCY = Fn(validate.currency, "CURRENCY")
 PAGE = Fn(_positive_int, "N")

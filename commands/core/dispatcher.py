@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from commands.core import redo, registry, reply, spec, timeparse
+from commands.core import i18n, redo, registry, reply, spec, timeparse
 from commands.core.context import Context
 from commands.core.ratelimit import RateLimit, RateLimiter
 from commands.core.reply import ReplyBuilder
@@ -36,7 +36,7 @@ from commands.core.types import (
     Settings,
     WitnessSource,
 )
-from storage import agencies, changes, operations, processed
+from storage import agencies, changes, languages, operations, processed
 from storage import audit as audit_log
 from storage.codec import from_db_time, to_db_time
 from storage.database import Database
@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 # (command name, "ok" | "error" | "refused"), for metrics; "unknown" when not a command.
 CommandObserver = Callable[[str, str], None]
 
+SPOKEN_KEPT = 10_000  # (room, member) languages remembered for storage-failure answers
 STORAGE_FULL = "the bot's storage is full — nothing was recorded; tell the administrator"
 STORAGE_IO = ("the bot's storage failed (disk I/O error) — nothing was recorded; "
               "tell the administrator")
@@ -74,6 +75,7 @@ class Dispatcher:
         self.draw_board = draw_board
         self.limiter = limiter
         self.observe = observe
+        self._spoken: dict[tuple[str, str], str] = {}
 
     async def starting(self) -> None:
         """The bot was away from its last handled command until now: the rate limit counts
@@ -112,15 +114,16 @@ class Dispatcher:
                 lambda tx: self._handle(tx, msg, now), actor)
         except Exception as exc:
             failure = storage_failure(exc)
-            if failure is not None:
-                return await self._unrecorded(msg, failure, exc)
-            ref = uuid.uuid4().hex[:8]
-            log.exception("command failed outside the handler (ref %s)", ref)
-            self._observe(_kind(msg.body), "error")
-            return reply.error(
-                f"internal error (ref {ref}); nothing was recorded. Please try again; "
-                "if it persists, tell the bot administrator."
-            )
+            with i18n.speaking(self.spoken(msg.room_id, msg.sender)):
+                if failure is not None:
+                    return await self._unrecorded(msg, failure, exc)
+                ref = uuid.uuid4().hex[:8]
+                log.exception("command failed outside the handler (ref %s)", ref)
+                self._observe(_kind(msg.body), "error")
+                return reply.error(
+                    f"internal error (ref {ref}); nothing was recorded. Please try again; "
+                    "if it persists, tell the bot administrator."
+                )
         if outcome != "redelivered":
             self._observe(kind, outcome)
         return result
@@ -132,15 +135,19 @@ class Dispatcher:
         try:
             return await result.after_commit()
         except Exception as exc:
-            failure = storage_failure(exc)
-            if failure is not None:
-                log.error("could not write a file in %s: %s", self.db.path.parent, exc)
-                return reply.error(STORAGE_FULL if failure == "full" else STORAGE_IO)
-            ref = uuid.uuid4().hex[:8]
-            log.exception("command's follow-up failed (ref %s)", ref)
-            return reply.error(
-                f"internal error (ref {ref}) while making the file; nothing was changed. "
-                "Please try again; if it persists, tell the bot administrator.")
+            with i18n.speaking(result.lang):
+                return self._failed_slow_part(exc)
+
+    def _failed_slow_part(self, exc: Exception) -> Reply:
+        failure = storage_failure(exc)
+        if failure is not None:
+            log.error("could not write a file in %s: %s", self.db.path.parent, exc)
+            return reply.error(STORAGE_FULL if failure == "full" else STORAGE_IO)
+        ref = uuid.uuid4().hex[:8]
+        log.exception("command's follow-up failed (ref %s)", ref)
+        return reply.error(
+            f"internal error (ref {ref}) while making the file; nothing was changed. "
+            "Please try again; if it persists, tell the bot administrator.")
 
     async def _unrecorded(self, msg: Incoming, failure: StorageFailure, exc: Exception
                           ) -> Reply:
@@ -193,8 +200,9 @@ class Dispatcher:
         """A reply as committed, with its slow part (an export's file) ready to run again,
         since only the text was stored."""
         previous = Reply.from_json(json.loads(stored))
-        previous.after_commit = redo.remake(previous.redo, redo.Services(
+        slow = redo.remake(previous.redo, redo.Services(
             self.db, room_id, self.clock.now, self.exporter, self.draw_board, self.witness))
+        previous.after_commit = _in_language(previous.lang, slow) if slow else None
         return previous
 
     async def _handle(self, tx: Tx, msg: Incoming, now: datetime) -> tuple[Reply, str, str]:
@@ -204,6 +212,26 @@ class Dispatcher:
             previous = self._stored_reply(seen["reply"], msg.room_id)
             previous.duplicate = bool(seen["delivered"])
             return previous, "", "redelivered"
+        lang = await self.language_of(tx, msg.room_id, msg.sender)
+        with i18n.speaking(lang):
+            return await self._answer(tx, msg, now, lang)
+
+    async def language_of(self, tx: Tx, room_id: str, user_id: str) -> str:
+        """What `user_id` reads in `room_id` (their own, their agency's, the room's, the
+        bot's default), remembered for the answers given when nothing can be read."""
+        lang = await languages.of_reader(tx, room_id, user_id) or self.settings.language
+        self._spoken[(room_id, user_id)] = lang
+        if len(self._spoken) > SPOKEN_KEPT:
+            self._spoken.pop(next(iter(self._spoken)))
+        return lang
+
+    def spoken(self, room_id: str, user_id: str) -> str:
+        """The language `user_id` was last answered in, in `room_id` (no database read:
+        for answers given when the storage fails)."""
+        return self._spoken.get((room_id, user_id), self.settings.language)
+
+    async def _answer(self, tx: Tx, msg: Incoming, now: datetime, lang: str
+                      ) -> tuple[Reply, str, str]:
         if self.limiter is not None and (
                 wait := self.limiter.take(msg.sender, now.timestamp(),
                                           msg.timestamp.timestamp())):
@@ -214,6 +242,8 @@ class Dispatcher:
             outcome = "ok" if result.ok else "error"
         if _apart(msg, now):
             result = _dated(result, msg, now)
+        if result.after_commit is not None:
+            result.after_commit = _in_language(lang, result.after_commit)
         await processed.record(tx, msg.event_id, msg.room_id, msg.sender,
                                json.dumps(result.to_json()), to_db_time(self.clock.now()))
         return result, kind, outcome
@@ -296,6 +326,18 @@ class Dispatcher:
 AFTER_CLOSING = {("audit", "accept")}
 
 APART = timedelta(minutes=1)  # beyond this, the event's own time is kept and shown
+
+
+def _in_language(lang: str, slow: Callable[[], Awaitable[Reply]]
+                 ) -> Callable[[], Awaitable[Reply]]:
+    """A reply's slow part (an export's file) runs later, maybe in another task: it keeps
+    the language the command was answered in."""
+
+    async def run() -> Reply:
+        with i18n.speaking(lang):
+            return await slow()
+
+    return run
 
 
 def _apart(msg: Incoming, now: datetime) -> bool:

@@ -10,6 +10,7 @@ import importlib
 MODULES = (
     "operation",
     "agency",
+    "language",
     "task",
     "arrest",
     "seize",

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from commands.core import direction
+from commands.core.i18n import current, right_to_left, tr, trn
 from commands.core.types import Attachment, Reply
 from commands.core.visible import visible, visible_html
 
@@ -35,6 +38,27 @@ class Ping:
 
 
 Part = str | Bold | Code | Ping
+
+_FIELD = re.compile(r"\{(\w+)\}")
+
+
+def fill(template: str, **values: Part) -> tuple[Part, ...]:
+    """A translated line with parts in it: `fill(tr("{ref} created: {text}"), ref=Bold(…),
+    text=row["text"])`. Each `{name}` is replaced by its part (bold, a mention...), so the
+    translation decides where each goes; what a value holds is never read as a template.
+    A `{name}` with no value stays as typed (the catalogue test keeps them equal)."""
+    out: list[Part] = []
+    last = 0
+    for match in _FIELD.finditer(template):
+        if match.group(1) not in values:
+            continue
+        if match.start() > last:
+            out.append(template[last:match.start()])
+        out.append(values[match.group(1)])
+        last = match.end()
+    if last < len(template):
+        out.append(template[last:])
+    return tuple(out)
 
 
 def _plain(part: Part) -> str:
@@ -82,7 +106,7 @@ class ReplyBuilder:
         start = (page - 1) * PAGE_SIZE
         shown = rows[start : start + PAGE_SIZE]
         if not shown:
-            self.line("(none)" if page == 1 else f"(no page {page})")
+            self.line(tr("(none)") if page == 1 else tr("(no page {page})").format(page=page))
             return self
         self._plain.extend("• " + "".join(_plain(p) for p in row) for row in shown)
         self._html.append(
@@ -91,8 +115,9 @@ class ReplyBuilder:
         )
         remaining = len(rows) - start - len(shown)
         if remaining > 0:
-            hint = f" ({more_hint} page={page + 1})" if more_hint else f" (page={page + 1})"
-            self.line(f"… {remaining} more{hint}")
+            hint = f"{more_hint} page={page + 1}" if more_hint else f"page={page + 1}"
+            self.line(trn("… {n} more ({hint})", "… {n} more ({hint})", remaining).format(
+                n=remaining, hint=hint))
         return self
 
     def build(self, ok: bool = True, attachment: Attachment | None = None) -> Reply:
@@ -100,12 +125,7 @@ class ReplyBuilder:
         # character (the runtime checks again where it sends, for replies built elsewhere).
         text = visible("\n".join(self._plain))
         body_html = visible_html("<br>".join(self._html))
-        return Reply(ok=ok, text=text, html=body_html, attachment=attachment)
-
-
-def count(n: int, noun: str, plural: str | None = None) -> str:
-    """"1 task", "2 tasks": replies are read by officers, not parsed."""
-    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+        return Reply(ok=ok, text=text, html=body_html, attachment=attachment, lang=current())
 
 
 def ok(*parts: Part) -> Reply:
@@ -122,25 +142,33 @@ def appended(reply: Reply, extra: Reply) -> Reply:
 def queued(request: Reply, ahead: int) -> Reply:
     """The answer at once when a command's slow part (an export's file) has to wait for
     others; the full reply follows when it is done."""
-    return Reply(ok=True, text=f"⏳ queued, {ahead} ahead: {request.text}",
-                 html=f"⏳ queued, {ahead} ahead: {request.html}")
+    said = trn("⏳ queued, {n} ahead: {request}", "⏳ queued, {n} ahead: {request}", ahead)
+    return Reply(ok=True, text=said.format(n=ahead, request=request.text),
+                 html=said.format(n=ahead, request=request.html), lang=request.lang)
 
 
 def error(message: str, usage: str | None = None) -> Reply:
     r = ReplyBuilder().line("⚠️ ", message)
     if usage:
-        r.line("Usage: ", Code(usage))
+        r.line(*fill(tr("Usage: {usage}"), usage=Code(usage)))
     return r.build(ok=False)
 
 
 def notice_content(text: str, html: str | None, reply_to: str | None = None,
-                   extra: dict[str, Any] | None = None) -> dict[str, Any]:
+                   extra: dict[str, Any] | None = None, *, lang: str | None = None
+                   ) -> dict[str, Any]:
     """The event content of everything the bot posts (an m.notice: clients do not answer
-    it, bots do not obey it), a reply when `reply_to` is given."""
-    content: dict[str, Any] = {**(extra or {}), "msgtype": "m.notice", "body": visible(text)}
+    it, bots do not obey it), a reply when `reply_to` is given. `lang` is the language it
+    was written in (the one in force when None): a right-to-left one is marked so here,
+    last, after every character from input has been made visible."""
+    rtl = right_to_left(lang)
+    body = visible(text)
+    content: dict[str, Any] = {**(extra or {}), "msgtype": "m.notice",
+                               "body": direction.plain(body) if rtl else body}
     if html is not None:
+        shown = visible_html(html)
         content["format"] = "org.matrix.custom.html"
-        content["formatted_body"] = visible_html(html)
+        content["formatted_body"] = direction.html(shown) if rtl else shown
     if reply_to:
         content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
     return content

@@ -95,9 +95,14 @@ class Reply:
     # outbox in the command's transaction, by their outbox ids: the runtime sends them now,
     # the outbox after a restart, so none is lost.
     posts: tuple[int, ...] = ()
+    # The language the reply was written in (commands.core.i18n): where it is sent, a
+    # right-to-left one is marked so (commands.core.direction).
+    lang: str = "en"
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"ok": self.ok, "text": self.text, "html": self.html}
+        if self.lang != "en":
+            data["lang"] = self.lang
         if self.redo:
             data["redo"] = self.redo
         if self.extra_content:
@@ -107,7 +112,8 @@ class Reply:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Reply:
         return cls(ok=bool(data["ok"]), text=data["text"], html=data["html"],
-                   redo=data.get("redo"), extra_content=data.get("extra_content"))
+                   redo=data.get("redo"), extra_content=data.get("extra_content"),
+                   lang=str(data.get("lang", "en")))
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,7 @@ class Settings:
     deconfliction: bool = True  # hit/no-hit across the operations this bot serves
     # How long a hit waits before the other operation is told: an /undo meanwhile withdraws it.
     deconfliction_grace: timedelta = timedelta(minutes=10)
+    language: str = "en"  # what members read until they, their agency or the room choose
 
 
 class Clock:

@@ -35,13 +35,14 @@ class StrictResult:
 
 async def run_strict_client(homeserver: str, user: str, password: str, bot: str, command: str,
                             expect: str = "", timeout_ms: int = 30000, room: str = "",
-                            command2: str = "") -> StrictResult:
+                            command2: str = "", then: str = "", then_expect: str = ""
+                            ) -> StrictResult:
     """With `room`: a second, unsigned session of `user` (already in that room) sends
     `command` and `command2` and reports every event of the bot it saw (`data["seen"]`)."""
     await asyncio.to_thread(ensure_installed)
     env = {**os.environ, "HS": homeserver, "USER": user, "PASSWORD": password, "BOT": bot,
            "COMMAND": command, "EXPECT": expect, "TIMEOUT_MS": str(timeout_ms), "ROOM": room,
-           "COMMAND2": command2}
+           "COMMAND2": command2, "THEN": then, "THEN_EXPECT": then_expect}
     proc = await asyncio.create_subprocess_exec(
         "node", "strict_client.mjs", cwd=HERE, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)

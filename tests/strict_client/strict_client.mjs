@@ -5,7 +5,9 @@
 // can decrypt that contains the expected text.
 //
 // Input (environment): HS, USER, PASSWORD, BOT, COMMAND, EXPECT, TIMEOUT_MS; ROOM and
-// COMMAND2 for a second, unsigned session (see below).
+// COMMAND2 for a second, unsigned session (see below); THEN and THEN_EXPECT for a second
+// command sent once the first is answered, whose reply is also reported as Element would
+// put it on screen (`shown`: its HTML through Element's sanitiser settings).
 // Output: one JSON line; exit 0 when the reply arrived and decrypted, 1 otherwise.
 
 // Node 20 lacks Promise.withResolvers, which matrix-js-sdk uses.
@@ -17,6 +19,7 @@ if (!Promise.withResolvers) {
   };
 }
 await import("fake-indexeddb/auto");
+const { default: sanitizeHtml } = await import("sanitize-html");
 const sdk = await import("matrix-js-sdk");
 const { OnlySignedDevicesIsolationMode } = await import("matrix-js-sdk/lib/crypto-api/index.js");
 const { logger } = await import("matrix-js-sdk/lib/logger.js");
@@ -104,10 +107,41 @@ function check(event) {
   entry.body = body;
   seen.push(entry);
   const replyTo = event.getContent()?.["m.relates_to"]?.["m.in_reply_to"]?.event_id;
-  if (event.getType() === "m.room.message" && body?.includes(env.EXPECT) && replyTo === commandId) {
-    finish(true, { body, encrypted: event.isEncrypted() });
+  if (event.getType() !== "m.room.message") return;
+  if (replyTo === commandId && body?.includes(env.EXPECT)) {
+    if (!env.THEN) finish(true, { body, encrypted: event.isEncrypted() });
+    commandId = "answered";
+    client.sendTextMessage(roomId, env.THEN).then((sent) => { thenId = sent.event_id; });
+  } else if (thenId && replyTo === thenId && body?.includes(env.THEN_EXPECT || "")) {
+    const html = event.getContent()?.formatted_body ?? "";
+    finish(true, { body, encrypted: event.isEncrypted(), html,
+                   shown: sanitizeHtml(html, ELEMENT_SANITIZER) });
   }
 }
+let thenId = null;
+
+// What Element keeps of a message's HTML: the tags and attributes of its sanitizeHtmlParams
+// (element-web src/HtmlUtils.tsx; the Matrix spec's list of allowed HTML in m.room.message).
+// Element shows the result in an element with dir="auto". No `dir` attribute survives.
+const ELEMENT_SANITIZER = {
+  allowedTags: ["font", "del", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "p", "a", "ul",
+    "ol", "sup", "sub", "nl", "li", "b", "i", "u", "strong", "em", "strike", "code", "hr", "br",
+    "div", "table", "thead", "caption", "tbody", "tr", "th", "td", "pre", "span", "img",
+    "details", "summary"],
+  allowedAttributes: {
+    font: ["color", "data-mx-bg-color", "data-mx-color", "style"],
+    span: ["data-mx-maths", "data-mx-bg-color", "data-mx-color", "data-mx-spoiler", "style"],
+    div: ["data-mx-maths"],
+    a: ["href", "name", "target", "rel"],
+    img: ["src", "width", "height", "alt", "title"],
+    ol: ["start"],
+    code: ["class"],
+  },
+  selfClosing: ["img", "br", "hr", "area", "base", "basefont", "input", "link", "meta"],
+  allowedSchemes: ["http", "https", "ftp", "mailto", "magnet"],
+  allowProtocolRelative: false,
+  nestingLimit: 50,
+};
 client.on(sdk.RoomEvent.Timeline, (event) => check(event));
 client.on(sdk.MatrixEventEvent.Decrypted, (event) => check(event));
 

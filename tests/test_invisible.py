@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import unicodedata
 
@@ -121,3 +122,28 @@ async def test_text_stored_before_the_check_is_shown_escaped(h: Harness) -> None
     tasks = await h.ok("!task list all")
     assert "pay <U+2066>invoice<U+2069><U+200B> now" in tasks.text
     assert "&lt;U+2066&gt;" in tasks.html and raw_in(tasks) == []
+
+
+# The bot's own direction marks in a right-to-left post, and nothing else (commands.core.
+# direction): a RIGHT-TO-LEFT MARK opening each plain line and the HTML block, and a
+# LEFT-TO-RIGHT ISOLATE closed by a POP DIRECTIONAL ISOLATE around a run holding no other
+# control. Any other bidi control, or one of these anywhere else, came from input.
+_OWN_MARKS = re.compile(r"(?m)^\u200f|(?<=<div dir=\"rtl\">)\u200f"
+                        r"|\u2066[^\u2066-\u2069\u200e\u200f\u202a-\u202e\n]*\u2069")
+
+
+def without_own_marks(text: str) -> str:
+    return _OWN_MARKS.sub(lambda m: m.group(0)[1:-1] if m.group(0).startswith("\u2066")
+                          else "", text)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.one_of(st.text(max_size=8), DANGEROUS, st.sampled_from(
+    ["T-12", "@anna:police.example", "مهمة", " ", "\n"])), max_size=12).map("".join))
+def test_a_right_to_left_post_carries_only_the_bots_own_marks(text: str) -> None:
+    sent = notice_content(text, text, None, lang="ar")
+    for shown in (sent["body"], sent["formatted_body"]):
+        assert raw_in(Reply(ok=True, text=without_own_marks(shown), html="")) == [], shown
+    assert sent["body"].startswith("\u200f")
+    english = notice_content(text, text, None, lang="en")
+    assert raw_in(Reply(ok=True, text=english["body"], html=english["formatted_body"])) == []

@@ -23,25 +23,24 @@ RLM = "\u200f"
 LRI = "\u2066"
 PDI = "\u2069"
 
-# A run of left-to-right text: starts with a Latin letter or digit (or the sigils of
-# Matrix IDs, commands and paths), goes on through anything that is neither white space
-# nor right-to-left script, and takes in further such words separated by single spaces,
-# so "Image server fra-2" stays one run in its own order. Trailing punctuation is left
-# outside, where the Arabic sentence puts it. `<` `>` `&` end a run: HTML stays intact.
-_LTR_START = r"[A-Za-z0-9@!#/+\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff]"
+# A run of left-to-right text: words that start with a Latin (or Greek, Cyrillic) letter or
+# a digit (or the sigils of Matrix IDs, commands and paths), go on through anything that is
+# neither white space nor right-to-left script, and end in a letter, digit or `/`; words
+# separated by single spaces make one run, so "Image server fra-2" keeps its own order.
+# Punctuation after a word ("T-12:") is left outside, where the Arabic sentence puts it,
+# and ends the run. `<` `>` `&` end a word: HTML stays intact.
+_LETTERS = r"A-Za-z0-9\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff"
 _NOT_RTL = r"[^\s<>&\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]"
-_WORD = rf"{_LTR_START}{_NOT_RTL}*"
+_WORD = rf"[{_LETTERS}@!#/+](?:{_NOT_RTL}*[{_LETTERS}/])?"
 _RUN = re.compile(rf"{_WORD}(?: {_WORD})*")
-_TRAILING = ".,:;!?)]»"
 _HAS_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff]")
 
 
 def _isolate(match: re.Match[str]) -> str:
     run = match.group(0)
-    body = run.rstrip(_TRAILING)
-    if not body or not _HAS_LETTER.search(body):
+    if not _HAS_LETTER.search(run):
         return run  # numbers alone are weak: they already sit right in Arabic text
-    return f"{LRI}{body}{PDI}{run[len(body):]}"
+    return f"{LRI}{run}{PDI}"
 
 
 def isolate_runs(text: str) -> str:

@@ -47,6 +47,7 @@ def test_example_config_is_valid() -> None:
     (with_("access", require_encryption="yes"), "access.require_encryption"),
     (with_("defaults", timezone="Mars/Olympus"), "defaults.timezone"),
     (with_("defaults", tlp="WHITE"), "defaults.tlp"),
+    (with_("defaults", language="de"), "defaults.language"),
     (with_("access", alowed_inviters=["@*:x"]), "access.alowed_inviters"),
     (with_("extras", x=1), "extras"),
     (with_("runtime", slow_workers=0), "runtime.slow_workers"),
@@ -163,6 +164,12 @@ def test_a_deconfliction_hit_waits_ten_minutes_unless_configured() -> None:
         == timedelta(0)
     assert load(ROOT / "config.example.toml").settings.deconfliction_grace \
         == timedelta(minutes=10)
+
+
+def test_members_read_english_unless_the_config_chooses_another_language() -> None:
+    assert parse(GOOD).settings.language == "en"
+    assert parse(with_("defaults", language="AR")).settings.language == "ar"
+    assert load(ROOT / "config.example.toml").settings.language == "en"
 
 
 def test_password_may_go_once_the_session_is_saved(tmp_path: Path) -> None:

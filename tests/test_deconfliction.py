@@ -19,6 +19,7 @@ from commands.core import records
 from commands.core.context import Context
 from commands.core.types import Reply, Settings
 from exports.build import build_export
+from storage import languages
 from storage.database import Database
 from storage.outbox import Outbox, Post
 from storage.tx import Actor, Tx
@@ -619,6 +620,10 @@ def test_a_hit_label_is_read_however_it_is_typed() -> None:
         deconflict.hit_label("S-4")
 
 
+async def _no_language(tx: Tx, room_id: str, user_id: str) -> None:
+    return None
+
+
 async def test_a_hit_numbered_before_pairs_keeps_its_label_d_n(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import storage.database as database
@@ -627,6 +632,7 @@ async def test_a_hit_numbered_before_pairs_keeps_its_label_d_n(
     with monkeypatch.context() as before:  # a database as the previous version left it
         before.setattr(database, "MIGRATIONS", MIGRATIONS[:11])
         before.setattr(database, "LATEST", 11)
+        before.setattr(languages, "of_reader", _no_language)  # that version had none
         old = await Harness.open(tmp_path, Settings(deconfliction=False))
         await old.setup_operation()
         await b_ok(old, '!op init "Operation Northwind" code=NORTHWIND', LEAD_B)

@@ -4,6 +4,7 @@ usage placeholder each shows (`TIME`, `CC`, …)."""
 from __future__ import annotations
 
 from commands.core import i18n, timeparse, validate
+from commands.core.i18n import N_, tr
 from commands.core.spec import EnvFn, Fn, ParseEnv
 
 
@@ -11,7 +12,10 @@ def _time(raw: str, env: ParseEnv) -> timeparse.ParsedTime:
     return timeparse.parse_time(raw, now=env.now, zone=env.zone, hhour=env.hhour)
 
 
-def text(field: str, max_len: int = 500, metavar: str = '"text"') -> Fn[str]:
+def text(field: str, max_len: int = 500, metavar: str = N_('"text"')) -> Fn[str]:
+    """Free text; `field` names it in a refusal ("task text"): mark it with `N_` where
+    declared, `validate.text` translates it."""
+
     def parse(raw: str) -> str:
         return validate.text(raw, field=field, max_len=max_len)
 
@@ -30,7 +34,7 @@ def ref(prefix: str) -> Fn[int]:
 def _positive_int(raw: str) -> int:
     s = raw.strip()
     if not s.isdigit() or len(s) > 6 or int(s) < 1:
-        raise ValueError(f"{raw!r} is not a page number (1, 2, 3 …)")
+        raise ValueError(tr("{value} is not a page number (1, 2, 3 …)").format(value=repr(raw)))
     return int(s)
 
 

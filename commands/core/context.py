@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from commands.core.i18n import tr
 from commands.core.types import (
     BoardDrawer,
     Clock,
@@ -72,19 +73,20 @@ class Context:
     def require_op(self) -> Row:
         if self.op is None:
             raise CommandError(
-                "this room is not bound to an operation yet: a lead runs "
-                '/op init "Operation NAME" code=CODE',
+                tr("this room is not bound to an operation yet: a lead runs "
+                   '/op init "Operation NAME" code=CODE'),
                 show_usage=False,
             )
         return self.op
 
     def require_lead(self, what: str, *, note: str = "") -> None:
+        """Refused unless the sender is a lead. `what` is what they tried, an infinitive
+        phrase ("set H-hour"), already translated or marked with `N_` (it is passed through
+        `tr` here); `note`, already translated, follows the refusal as it is."""
         if not self.lead_override(what):
-            raise CommandError(
-                f"only a lead (power level {self.settings.lead_level} or more) can {what}"
-                + note,
-                show_usage=False,
-            )
+            refusal = tr("only a lead (power level {level} or more) can {what}").format(
+                level=self.settings.lead_level, what=tr(what))
+            raise CommandError(refusal + note, show_usage=False)
 
     def lead_override(self, what: str) -> bool:
         """Whether the sender is a lead, who may `what`; remembered when they are."""
@@ -99,10 +101,12 @@ class Context:
             return
         if also and record.get(also) == self.sender:
             return
-        if self.lead_override(f"change {label}, recorded by {record.get('created_by')}"):
+        owner = record.get("created_by")
+        if self.lead_override(tr("change {ref}, recorded by {user}").format(ref=label,
+                                                                             user=owner)):
             return
         raise CommandError(
-            f"{label} was recorded by {record.get('created_by')}: "
-            "only they or a lead can change it",
+            tr("{ref} was recorded by {user}: only they or a lead can change it").format(
+                ref=label, user=owner),
             show_usage=False,
         )

@@ -26,6 +26,7 @@ import unicodedata
 
 import idna
 
+from commands.core.i18n import N_, tr, trn
 from commands.core.lookalikes import LOOKALIKE
 
 # Scripts a single language mixes in one word (UTS #39 highly restrictive).
@@ -38,6 +39,17 @@ _TWO_WORD_SCRIPTS = {"OLD", "NEW", "TAI", "CANADIAN", "LINEAR", "INSCRIPTIONAL",
                      "KAYAH", "WARANG", "MEETEI", "SYLOTI", "MASARAM", "GUNJALA", "HANIFI"}
 _NO_SCRIPT = {"COMBINING", "MODIFIER", "KATAKANA-HIRAGANA"}
 _MAX_SHOWN = 8
+# Script names shown in a warning, as feminine adjectives in the translations ("écriture
+# cyrillique"); a script not listed is shown by its English Unicode name.
+_SCRIPT_NAMES = {
+    "Latin": N_("Latin"), "Cyrillic": N_("Cyrillic"), "Greek": N_("Greek"),
+    "Armenian": N_("Armenian"), "Georgian": N_("Georgian"), "Cherokee": N_("Cherokee"),
+    "Arabic": N_("Arabic"), "Hebrew": N_("Hebrew"), "Han": N_("Han"),
+    "Hiragana": N_("Hiragana"), "Katakana": N_("Katakana"), "Hangul": N_("Hangul"),
+    "Devanagari": N_("Devanagari"), "Bengali": N_("Bengali"), "Thai": N_("Thai"),
+    "Lisu": N_("Lisu"), "Canadian Syllabics": N_("Canadian Syllabics"),
+    "Coptic": N_("Coptic"), "Ethiopic": N_("Ethiopic"),
+}
 
 
 class IDNError(ValueError):
@@ -69,7 +81,7 @@ def _ulabel(label: str) -> str:
             return decoded
     except UnicodeError as exc:
         raise IDNError(str(exc)) from None
-    raise IDNError(f"{label} is not a valid A-label")
+    raise IDNError(tr("{label} is not a valid A-label").format(label=label))
 
 
 def to_ascii(name: str) -> str:
@@ -127,9 +139,9 @@ def _mixed(label: str) -> list[str]:
     return scripts
 
 
-def _like(chars: list[str], targets: list[str]) -> str:
-    verb = "looks like" if len(chars) == 1 else "look like"
-    return f"{' '.join(chars)} {verb} {' '.join(targets)}"
+def script_name(name: str) -> str:
+    """A script's name in the language in force."""
+    return tr(_SCRIPT_NAMES[name]) if name in _SCRIPT_NAMES else name
 
 
 def warnings(unicode_name: str) -> list[str]:
@@ -138,7 +150,8 @@ def warnings(unicode_name: str) -> list[str]:
     for label in unicode_name.split("."):
         scripts = _mixed(label)
         if scripts:
-            mixed = f"mixed scripts: {' + '.join(scripts)}"
+            mixed = tr("mixed scripts: {scripts}").format(
+                scripts=" + ".join(script_name(x) for x in scripts))
             if mixed not in found:
                 found.append(mixed)
     by_script: dict[str | None, list[str]] = {}
@@ -148,8 +161,12 @@ def warnings(unicode_name: str) -> list[str]:
     for name, chars in by_script.items():
         chars = chars[:_MAX_SHOWN]
         targets = [LOOKALIKE[ch] for ch in chars]
+        shown, like = " ".join(chars), " ".join(targets)
         if name and name != "Latin":
-            found.append(f"{name} {_like(chars, ['Latin ' + targets[0], *targets[1:]])}")
+            found.append(trn("{script} {chars} looks like Latin {targets}",
+                             "{script} {chars} look like Latin {targets}", len(chars)).format(
+                script=script_name(name), chars=shown, targets=like))
         else:
-            found.append(_like(chars, targets))
+            found.append(trn("{chars} looks like {targets}", "{chars} look like {targets}",
+                             len(chars)).format(chars=shown, targets=like))
     return found

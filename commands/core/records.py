@@ -6,6 +6,7 @@ from typing import Any
 
 from commands.core import timeparse, validate
 from commands.core.context import Context
+from commands.core.i18n import N_, tr
 from commands.core.types import CommandError
 from storage import agencies
 from storage.codec import from_db_time
@@ -22,15 +23,28 @@ PREFIX = {
     "tallies": "Y",
     "rollcalls": "R",
 }
+# What a record of each table is, marked for the catalogue: show it with `tr(NOUN[table])`,
+# and only on its own (in parentheses, a heading): a sentence naming a record is written
+# whole per table (the article and the gender differ in each language), as `MISSING` is.
 NOUN = {
-    "tasks": "task",
-    "arrests": "arrest",
-    "seizures": "seized item",
-    "takedowns": "takedown",
-    "preservations": "preservation/MLA request",
-    "assets": "asset record",
-    "tallies": "tally entry",
-    "rollcalls": "roll call",
+    "tasks": N_("task"),
+    "arrests": N_("arrest"),
+    "seizures": N_("seized item"),
+    "takedowns": N_("takedown"),
+    "preservations": N_("preservation/MLA request"),
+    "assets": N_("asset record"),
+    "tallies": N_("tally entry"),
+    "rollcalls": N_("roll call"),
+}
+MISSING = {
+    "tasks": N_("there is no task {ref} in this operation"),
+    "arrests": N_("there is no arrest {ref} in this operation"),
+    "seizures": N_("there is no seized item {ref} in this operation"),
+    "takedowns": N_("there is no takedown {ref} in this operation"),
+    "preservations": N_("there is no preservation/MLA request {ref} in this operation"),
+    "assets": N_("there is no asset record {ref} in this operation"),
+    "tallies": N_("there is no tally entry {ref} in this operation"),
+    "rollcalls": N_("there is no roll call {ref} in this operation"),
 }
 
 
@@ -42,8 +56,7 @@ async def get(ctx: Context, table: str, seq: int) -> Row:
     op = ctx.require_op()
     row = await by_seq(ctx.tx, table, op["id"], seq)
     if row is None:
-        raise CommandError(f"there is no {NOUN[table]} {label(table, seq)} in this operation",
-                           show_usage=False)
+        raise CommandError(tr(MISSING[table]).format(ref=label(table, seq)), show_usage=False)
     return row
 
 
@@ -69,8 +82,10 @@ async def change(ctx: Context, table: str, row: Row, changes: dict[str, Any]) ->
     whichever command does it (raising it is anyone's right: it only protects more)."""
     new_tlp = changes.get("tlp")
     if new_tlp is not None and validate.tlp_rank(new_tlp) < validate.tlp_rank(row["tlp"]):
-        ctx.require_lead(f"lower the TLP of {label(table, row['seq'])} from {row['tlp']} to "
-                         f"{new_tlp}", note=" (anyone may raise it); nothing was changed")
+        ctx.require_lead(
+            tr("lower the TLP of {ref} from {old} to {new}").format(
+                ref=label(table, row["seq"]), old=row["tlp"], new=new_tlp),
+            note=" " + tr("(anyone may raise it); nothing was changed"))
     _, after = await ctx.tx.update(table, row["id"], {**changes, "updated_at": ctx.stamp})
     return after
 
@@ -90,9 +105,9 @@ async def require_agency(ctx: Context, code: str) -> Row:
     op = ctx.require_op()
     row = await agencies.get(ctx.tx, op["id"], code)
     if row is None:
-        known = ", ".join(await agency_codes(ctx)) or "none yet"
-        raise CommandError(
-            f"agency {code} is not registered in this operation (known: {known}); "
+        known = ", ".join(await agency_codes(ctx)) or tr("none yet")
+        raise CommandError(tr(
+            "agency {code} is not registered in this operation (known: {known}); "
             "a lead adds it with /agency add CODE country=CC tz=Zone"
-        )
+        ).format(code=code, known=known))
     return row

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from commands.core import validate
 from commands.core.context import Context
+from commands.core.i18n import tr
 from commands.core.tokenizer import Token, tokenize
 from commands.core.types import CommandError, Reply
 
@@ -112,8 +113,11 @@ class Choice(ArgType[str]):
         if value in self.options:
             return value
         close = difflib.get_close_matches(value, self.options, n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
-        raise ValueError(f"{raw!r} is not one of {', '.join(self.options)}{hint}")
+        if close:
+            raise ValueError(tr("{value} is not one of {options} (did you mean {guess}?)").format(
+                value=repr(raw), options=", ".join(self.options), guess=close[0]))
+        raise ValueError(tr("{value} is not one of {options}").format(
+            value=repr(raw), options=", ".join(self.options)))
 
 
 @dataclass(frozen=True)

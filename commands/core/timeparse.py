@@ -18,8 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-HELP = ('use ISO 8601 (2026-11-25T04:00Z), "2026-11-25 05:00 Europe/Paris", a DTG '
-        "(250400ZNOV26), now, in 2h, +30m, -1d, H, H-1h, H+30m")
+from commands.core.i18n import N_, tr
+
+# Shown after a time that could not be read; translated where shown (`tr(HELP)`).
+HELP = N_('use ISO 8601 (2026-11-25T04:00Z), "2026-11-25 05:00 Europe/Paris", a DTG '
+          "(250400ZNOV26), now, in 2h, +30m, -1d, H, H-1h, H+30m")
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 MAX_SPAN = timedelta(days=3650)
 
@@ -42,14 +45,17 @@ def parse_duration(text: str) -> timedelta:
     m = _DURATION_RE.match(raw)
     if not raw or not m or not any(m.groups()):
         if re.fullmatch(r"\d+s(ec)?", raw):
-            raise TimeError(f"{text!r}: seconds are too fine; use minutes (e.g. 5m)")
-        raise TimeError(f"{text[:40]!r} is not a duration (e.g. 30m, 2h, 1h30m, 1d, 90d, 2w)")
+            raise TimeError(tr("{value}: seconds are too fine; use minutes (e.g. 5m)").format(
+                value=repr(text)))
+        raise TimeError(tr("{value} is not a duration (e.g. 30m, 2h, 1h30m, 1d, 90d, 2w)").format(
+            value=repr(text[:40])))
     w, d, h, mins = (int(g) if g else 0 for g in m.groups())
     delta = timedelta(weeks=w, days=d, hours=h, minutes=mins)
     if delta <= timedelta(0):
-        raise TimeError(f"{text!r}: the duration must be more than zero")
+        raise TimeError(tr("{value}: the duration must be more than zero").format(value=repr(text)))
     if delta > MAX_SPAN:
-        raise TimeError(f"{text!r}: more than ten years is not plausible")
+        raise TimeError(tr("{value}: more than ten years is not plausible").format(
+            value=repr(text)))
     return delta
 
 
@@ -63,7 +69,8 @@ def _military_offset(letter: str) -> timedelta:
         return timedelta(hours=ord(letter) - ord("K") + 10)
     if "N" <= letter <= "Y":
         return -timedelta(hours=ord(letter) - ord("N") + 1)
-    raise TimeError(f"zone letter {letter} is not a military time zone (J is local time)")
+    raise TimeError(tr("zone letter {letter} is not a military time zone (J is local time)"
+                       ).format(letter=letter))
 
 
 _DTG_RE = re.compile(r"^(\d{2})(\d{2})(\d{2})([A-Za-z])([A-Za-z]{3})(\d{2})?$")
@@ -74,13 +81,13 @@ def _dtg(raw: str, now: datetime) -> datetime:
     assert m
     day, hour, minute, letter, mon, yy = m.groups()
     if mon.upper() not in MONTHS:
-        raise TimeError(f"{mon!r} is not a month (JAN … DEC)")
+        raise TimeError(tr("{value} is not a month (JAN … DEC)").format(value=repr(mon)))
     year = 2000 + int(yy) if yy else now.astimezone(UTC).year
     offset = _military_offset(letter)
     try:
         local = datetime(year, MONTHS.index(mon.upper()) + 1, int(day), int(hour), int(minute))
     except ValueError:
-        raise TimeError(f"{raw!r} is not a real date and time") from None
+        raise TimeError(tr("{value} is not a real date and time").format(value=repr(raw))) from None
     return (local - offset).replace(tzinfo=UTC)
 
 
@@ -90,15 +97,16 @@ def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(validate.timezone(name))
     except (ValueError, ZoneInfoNotFoundError):
-        raise TimeError(f"{name!r} is not an IANA time zone (e.g. Europe/Paris)") from None
+        raise TimeError(tr("{value} is not an IANA time zone (e.g. Europe/Paris)").format(
+            value=repr(name))) from None
 
 
 def _localize(naive: datetime, zone: ZoneInfo) -> datetime:
     aware = naive.replace(tzinfo=zone, fold=0)
     back = aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
     if back != naive:
-        raise TimeError(f"{naive:%Y-%m-%d %H:%M} does not exist in {zone.key} "
-                        "(clocks jump forward then)")
+        raise TimeError(tr("{when} does not exist in {zone} (clocks jump forward then)").format(
+            when=f"{naive:%Y-%m-%d %H:%M}", zone=zone.key))
     return aware.astimezone(UTC)
 
 
@@ -111,24 +119,27 @@ def _absolute(raw: str, now: datetime, zone: ZoneInfo) -> datetime:
         zone = _zone(words[-1])
         raw = " ".join(words[:-1])
     if "/" in raw:
-        raise TimeError(f"{raw!r} is ambiguous (day or month first?); use 2026-11-25")
+        raise TimeError(tr("{value} is ambiguous (day or month first?); use 2026-11-25").format(
+            value=repr(raw)))
     m = _TIME_ONLY_RE.match(raw)
     if m:
         hour, minute = int(m.group(1)), int(m.group(2))
         if hour > 23 or minute > 59:
-            raise TimeError(f"{raw!r} is not a time of day")
+            raise TimeError(tr("{value} is not a time of day").format(value=repr(raw)))
         today = now.astimezone(zone).date()
         return _localize(datetime.combine(today, time(hour, minute)), zone)
     candidate = raw.replace(" ", "T", 1) if re.match(r"^\d{4}-\d{2}-\d{2} ", raw) else raw
     if not re.match(r"^\d{4}-\d{2}-\d{2}", candidate):
-        raise TimeError(f"{raw[:60]!r} is not a time: {HELP}")
+        raise TimeError(tr("{value} is not a time: {help}").format(value=repr(raw[:60]),
+                                                                help=tr(HELP)))
     try:
         if len(candidate) == 10:
             parsed = datetime.combine(date.fromisoformat(candidate), time(0, 0))
         else:
             parsed = datetime.fromisoformat(candidate)
     except ValueError:
-        raise TimeError(f"{raw[:60]!r} is not a valid date and time: {HELP}") from None
+        raise TimeError(tr("{value} is not a valid date and time: {help}").format(
+            value=repr(raw[:60]), help=tr(HELP))) from None
     if parsed.tzinfo is None:
         return _localize(parsed, zone)
     return parsed.astimezone(UTC)
@@ -142,16 +153,17 @@ def parse_time(text: str, *, now: datetime, zone: ZoneInfo, hhour: datetime | No
                ) -> ParsedTime:
     raw = " ".join(text.strip().split())
     if not raw:
-        raise TimeError(f"no time given: {HELP}")
+        raise TimeError(tr("no time given: {help}").format(help=tr(HELP)))
     if len(raw) > 60:
-        raise TimeError(f"{raw[:40]!r}… is too long for a time: {HELP}")
+        raise TimeError(tr("{value}… is too long for a time: {help}").format(value=repr(raw[:40]),
+                                                                         help=tr(HELP)))
     lowered = raw.lower()
     if lowered == "now":
         return ParsedTime(now.astimezone(UTC))
     h = _H_RE.match(raw)
     if h:
         if hhour is None:
-            raise TimeError("H-hour is not set: a lead sets it with /hhour TIME")
+            raise TimeError(tr("H-hour is not set: a lead sets it with /hhour TIME"))
         offset = timedelta(0)
         if h.group(1):
             offset = parse_duration(h.group(2))
@@ -167,7 +179,8 @@ def parse_time(text: str, *, now: datetime, zone: ZoneInfo, hhour: datetime | No
     else:
         at = _absolute(raw, now, zone)
     if not 2000 <= at.year <= 2100:
-        raise TimeError(f"{raw!r}: the year {at.year} is not plausible")
+        raise TimeError(tr("{value}: the year {year} is not plausible").format(value=repr(raw),
+                                                                          year=at.year))
     return ParsedTime(at)
 
 

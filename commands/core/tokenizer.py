@@ -14,6 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from commands.core.i18n import tr
 from commands.core.types import CommandError
 from commands.core.visible import BIDI_CONTROLS, first_invisible
 
@@ -50,7 +51,8 @@ def tokenize(body: str) -> list[Token]:
     if line[:1] in PREFIXES:
         line = line[1:]
     if len(line) > MAX_LINE:
-        raise CommandError(f"the command is {len(line)} characters long; the limit is {MAX_LINE}")
+        raise CommandError(tr("the command is {n} characters long; the limit is {limit}").format(
+            n=len(line), limit=MAX_LINE))
     _refuse_invisible(line)
     tokens: list[Token] = []
     i, n = 0, len(line)
@@ -73,12 +75,14 @@ def tokenize(body: str) -> list[Token]:
             if not value and i < n and line[i] in OPENING_QUOTES:
                 value, i = _read_quoted(line, i)
             elif i < n and line[i] in OPENING_QUOTES:
-                raise CommandError(f"stray quote after {word!r}: write {key}=\"...\"")
+                raise CommandError(tr('stray quote after {word}: write {key}="..."').format(
+                    word=repr(word), key=key))
             tokens.append(Token("kv", value, key=key))
         elif m and not m.group(2):
-            raise CommandError(f"{m.group(1)}= needs a value")
+            raise CommandError(tr("{key}= needs a value").format(key=m.group(1)))
         elif i < n and line[i] in OPENING_QUOTES:
-            raise CommandError(f"a quote cannot start inside the word {word!r}; add a space")
+            raise CommandError(tr("a quote cannot start inside the word {word}; add a space"
+                                  ).format(word=repr(word)))
         elif MENTION_RE.match(word):
             tokens.append(Token("mention", word))
         else:
@@ -91,19 +95,27 @@ def _refuse_invisible(line: str) -> None:
     if found is None:
         return
     at, ch = found
-    name = unicodedata.name(ch, "")
+    name = unicodedata.name(ch, "")  # the Unicode name stays in English, like U+XXXX
     if ch in BIDI_CONTROLS:
-        what = f"{name}, a text-direction control that changes the order text is shown in"
+        what = tr("{name}, a text-direction control that changes the order text is shown in"
+                  ).format(name=name)
     elif unicodedata.category(ch) == "Cc":
-        what = "a control character"
+        what = tr("a control character")
+    elif name:
+        what = tr("{name}, which is not visible").format(name=name)
     else:
-        what = f"{name or 'a character'}, which is not visible"
+        what = tr("a character, which is not visible")
+    code = f"U+{ord(ch):04X}"
     before = line[max(0, at - 24):at]
-    where = f"after {before!r}" if before.strip() else "at its start"
-    raise CommandError(
-        f"the command contains a control or invisible character (U+{ord(ch):04X}) {where}: "
-        f"{what}. Nothing was recorded; retype the command without it (it often comes "
-        "with copied text)")
+    if before.strip():
+        message = tr("the command contains a control or invisible character ({code}) after "
+                     "{before}: {what}. Nothing was recorded; retype the command without it "
+                     "(it often comes with copied text)")
+    else:
+        message = tr("the command contains a control or invisible character ({code}) at its "
+                     "start: {what}. Nothing was recorded; retype the command without it (it "
+                     "often comes with copied text)")
+    raise CommandError(message.format(code=code, before=repr(before), what=what))
 
 
 def _read_quoted(line: str, i: int) -> tuple[str, int]:
@@ -111,5 +123,6 @@ def _read_quoted(line: str, i: int) -> tuple[str, int]:
     while j < len(line) and line[j] not in CLOSING_QUOTES:
         j += 1
     if j >= len(line):
-        raise CommandError(f"unterminated quote starting at {line[i:i + 20]!r}: close it with \"")
+        raise CommandError(tr('unterminated quote starting at {start}: close it with "').format(
+            start=repr(line[i:i + 20])))
     return line[i + 1 : j], j + 1

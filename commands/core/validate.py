@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pycountry
 
 from commands.core import idn
+from commands.core.i18n import N_, current, tr
 
 
 class ValidationError(ValueError):
@@ -39,9 +40,10 @@ def tlp(s: str) -> str:
     if value.startswith("TLP:"):
         value = value[4:]
     if value == "WHITE":
-        raise ValidationError("TLP:WHITE is TLP 1.0; TLP 2.0 calls it CLEAR")
+        raise ValidationError(tr("TLP:WHITE is TLP 1.0; TLP 2.0 calls it CLEAR"))
     if value not in TLP_LEVELS:
-        raise ValidationError(f"{s!r} is not a TLP 2.0 level ({', '.join(TLP_LEVELS)})")
+        raise ValidationError(tr("{value} is not a TLP 2.0 level ({levels})").format(
+            value=repr(s), levels=", ".join(TLP_LEVELS)))
     return value
 
 
@@ -57,9 +59,10 @@ def levels_up_to(level: str) -> tuple[str, ...]:
 def country(s: str) -> str:
     code = s.strip().upper()
     if code == "UK":
-        raise ValidationError("UK is not an ISO 3166 code: the United Kingdom is GB")
+        raise ValidationError(tr("UK is not an ISO 3166 code: the United Kingdom is GB"))
     if len(code) != 2 or not code.isalpha() or pycountry.countries.get(alpha_2=code) is None:
-        raise ValidationError(f"{s!r} is not an ISO 3166 alpha-2 country code (e.g. FR, DE, NL)")
+        raise ValidationError(tr("{value} is not an ISO 3166 alpha-2 country code (e.g. FR, DE, NL)"
+                               ).format(value=repr(s)))
     return code
 
 
@@ -71,7 +74,8 @@ def _zones_by_lower() -> dict[str, str]:
 def timezone(s: str) -> str:
     name = _zones_by_lower().get(s.strip().lower())
     if name is None:
-        raise ValidationError(f"{s!r} is not an IANA time zone (e.g. Europe/Paris, UTC)")
+        raise ValidationError(tr("{value} is not an IANA time zone (e.g. Europe/Paris, UTC)"
+                                 ).format(value=repr(s)))
     return name
 
 
@@ -81,10 +85,9 @@ _AGENCY_RE = re.compile(r"^[A-Z][A-Z0-9-]{1,19}$")
 def agency_code(s: str) -> str:
     code = s.strip().upper()
     if not _AGENCY_RE.match(code) or code.endswith("-") or "--" in code:
-        raise ValidationError(
-            f"{s!r} is not a code: 2–20 letters, digits or hyphens, starting with a letter "
-            "(e.g. FR-OFAC)"
-        )
+        raise ValidationError(tr(
+            "{value} is not a code: 2–20 letters, digits or hyphens, starting with a letter "
+            "(e.g. FR-OFAC)").format(value=repr(s)))
     return code
 
 
@@ -95,20 +98,25 @@ _MXID_RE = re.compile(r"^@[a-z0-9._=/+\-]+:[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|"
 def mxid(s: str) -> str:
     value = s.strip()
     if len(value) > 255 or not _MXID_RE.match(value):
-        raise ValidationError(f"{s[:80]!r} is not a Matrix user ID (e.g. @anna:police.example)")
+        raise ValidationError(tr("{value} is not a Matrix user ID (e.g. @anna:police.example)"
+                               ).format(value=repr(s[:80])))
     return value
 
 
 def text(s: str, *, field: str, max_len: int = 500) -> str:
+    """`field` names the value in the message ("task text"): callers mark it with `N_`,
+    it is translated here."""
     value = s.strip()
     if not value:
-        raise ValidationError(f"{field} is empty")
+        raise ValidationError(tr("{field} is empty").format(field=tr(field)))
     if len(value) > max_len:
-        raise ValidationError(f"{field} is {len(value)} characters; the limit is {max_len}")
+        raise ValidationError(tr("{field} is {n} characters; the limit is {limit}").format(
+            field=tr(field), n=len(value), limit=max_len))
     for ch in value:
         if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") and ch not in "\u200d":
-            raise ValidationError(f"{field} contains a control or invisible character "
-                                  f"(U+{ord(ch):04X})")
+            raise ValidationError(tr("{field} contains a control or invisible character "
+                                     "({code})").format(field=tr(field),
+                                                        code=f"U+{ord(ch):04X}"))
     return value
 
 
@@ -194,24 +202,31 @@ def shown(kind: str, value: str) -> str:
     forms = _host_forms(host)
     if forms is None:
         return defang(kind, value)
-    ascii_host, unicode_host, flags = forms
+    ascii_host, unicode_host = forms
     ascii_value = _with_host(kind, value, host, ascii_host)
     if unicode_host == ascii_host:
         return defang(kind, ascii_value)
     unicode_shown = defang(kind, _with_host(kind, ascii_value, ascii_host, unicode_host))
+    flags = _warnings(unicode_host, current())
     note = f" — ⚠️ {'; '.join(flags)}" if flags else ""
     return f"{defang(kind, ascii_value)} ({unicode_shown}{note})"
 
 
 @lru_cache(maxsize=4096)
-def _host_forms(host: str) -> tuple[str, str, tuple[str, ...]] | None:
-    """A-label, Unicode form and warnings of a host; cached since lists repeat hosts."""
+def _host_forms(host: str) -> tuple[str, str] | None:
+    """A-label and Unicode form of a host; cached since lists repeat hosts."""
     try:
         ascii_host = idn.to_ascii(host)  # rows stored before A-labels hold the Unicode form
     except idn.IDNError:
         return None
     unicode_host = idn.to_unicode(ascii_host)
-    return ascii_host, unicode_host, tuple(idn.warnings(unicode_host))
+    return ascii_host, unicode_host
+
+
+@lru_cache(maxsize=4096)
+def _warnings(unicode_host: str, language: str) -> tuple[str, ...]:
+    """What makes a host deceptive, in `language` (the one in force: a key of the cache)."""
+    return tuple(idn.warnings(unicode_host))
 
 
 _LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -222,27 +237,32 @@ def _domain(value: str) -> str:
     """The domain as its IDNA A-label (`commands.core.idn`): one spelling to store and compare."""
     name = value.strip().rstrip(".")
     if not name or any(ch.isspace() for ch in name):
-        raise ValidationError(f"{value!r} is not a domain name")
+        raise ValidationError(tr("{value} is not a domain name").format(value=repr(value)))
     try:
         ascii_name = idn.to_ascii(name)
     except idn.IDNError as exc:
-        raise ValidationError(f"{value!r} is not a valid (IDNA) domain name: {exc}") from None
+        raise ValidationError(tr("{value} is not a valid (IDNA) domain name: {reason}").format(
+            value=repr(value), reason=exc)) from None
     labels = ascii_name.split(".")
     if len(ascii_name) > 253 or len(labels) < 2 or not all(_LABEL_RE.match(x) for x in labels):
-        raise ValidationError(f"{value!r} is not a valid domain name (e.g. evil.example)")
+        raise ValidationError(tr("{value} is not a valid domain name (e.g. evil.example)").format(
+            value=repr(value)))
     tld = labels[-1]
     if not (tld.isalpha() or tld.startswith("xn--")):
-        raise ValidationError(f"{value!r} does not end in a valid top-level domain")
+        raise ValidationError(tr("{value} does not end in a valid top-level domain").format(
+            value=repr(value)))
     return ascii_name
 
 
 def _ip(value: str) -> str:
     if "/" in value:
-        raise ValidationError(f"{value!r} is a network range; record single addresses")
+        raise ValidationError(tr("{value} is a network range; record single addresses").format(
+            value=repr(value)))
     try:
         return str(ipaddress.ip_address(value.strip().strip("[]")))
     except ValueError:
-        raise ValidationError(f"{value!r} is not an IPv4 or IPv6 address") from None
+        raise ValidationError(tr("{value} is not an IPv4 or IPv6 address").format(
+            value=repr(value))) from None
 
 
 def _host(value: str) -> str:
@@ -257,20 +277,22 @@ def _url(value: str) -> str:
         parts = urlsplit(value.strip())
         port = parts.port
     except ValueError:
-        raise ValidationError(f"{value!r} is not a valid URL") from None
+        raise ValidationError(tr("{value} is not a valid URL").format(value=repr(value))) from None
     scheme = parts.scheme.lower()
     if not scheme:
-        raise ValidationError(f"{value!r} has no scheme: write http://, https:// or ftp://")
+        raise ValidationError(tr("{value} has no scheme: write http://, https:// or ftp://").format(
+            value=repr(value)))
     if scheme not in URL_SCHEMES:
-        raise ValidationError(f"{scheme}: URLs are refused; only http, https and ftp")
+        raise ValidationError(tr("{scheme}: URLs are refused; only http, https and ftp").format(
+            scheme=scheme))
     if not parts.hostname:
-        raise ValidationError(f"{value!r} has no host")
+        raise ValidationError(tr("{value} has no host").format(value=repr(value)))
     host = _host(parts.hostname)
     if ":" in host:
         host = f"[{host}]"
     netloc = host if port is None else f"{host}:{port}"
     if parts.username or parts.password:
-        raise ValidationError("URLs with user:password@ are refused (credentials in chat)")
+        raise ValidationError(tr("URLs with user:password@ are refused (credentials in chat)"))
     return urlunsplit((scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
@@ -279,7 +301,8 @@ _WALLET_RE = re.compile(r"^[A-Za-z0-9:_.\-]{1,128}$")
 
 def indicator(kind: str, value: str) -> str:
     if kind not in SEIZURE_TYPES:
-        raise ValidationError(f"{kind!r} is not a type ({', '.join(SEIZURE_TYPES)})")
+        raise ValidationError(tr("{value} is not a type ({types})").format(
+            value=repr(kind), types=", ".join(SEIZURE_TYPES)))
     raw = refang(value)
     if kind == "domain":
         return _domain(raw)
@@ -291,17 +314,17 @@ def indicator(kind: str, value: str) -> str:
         host, sep, port = raw.rpartition(":")
         if sep and port.isdigit() and not raw.count(":") > 1:
             if not 0 < int(port) < 65536:
-                raise ValidationError(f"port {port} is out of range")
+                raise ValidationError(tr("port {port} is out of range").format(port=port))
             return f"{_host(host)}:{int(port)}"
         return _host(raw)
     if kind == "wallet":
         if not _WALLET_RE.match(raw):
-            raise ValidationError(f"{value[:80]!r} is not a wallet address (letters and digits, "
-                                  "up to 128)")
+            raise ValidationError(tr("{value} is not a wallet address (letters and digits, "
+                                     "up to 128)").format(value=repr(value[:80])))
         return raw
     if " " in raw and kind == "account":
-        raise ValidationError("an account identifier has no spaces")
-    return text(raw, field=kind, max_len=200)
+        raise ValidationError(tr("an account identifier has no spaces"))
+    return text(raw, field=kind, max_len=200)  # the type keyword, as typed
 
 
 _AMOUNT_RE = re.compile(r"^\d{1,16}(\.\d{1,18})?$")
@@ -312,15 +335,16 @@ def amount(s: str) -> Decimal:
     if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", raw):
         raw = raw.replace(",", "")
     if not _AMOUNT_RE.match(raw):
-        raise ValidationError(f"{s[:40]!r} is not an amount (e.g. 2.5 or 120000)")
+        raise ValidationError(tr("{value} is not an amount (e.g. 2.5 or 120000)").format(
+            value=repr(s[:40])))
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        raise ValidationError(f"{s[:40]!r} is not an amount") from None
+        raise ValidationError(tr("{value} is not an amount").format(value=repr(s[:40]))) from None
     if value <= 0:
-        raise ValidationError("the amount must be more than zero")
+        raise ValidationError(tr("the amount must be more than zero"))
     if value > MAX_AMOUNT:
-        raise ValidationError("the amount is implausibly large (over 10^15)")
+        raise ValidationError(tr("the amount is implausibly large (over 10^15)"))
     return value
 
 
@@ -330,27 +354,41 @@ def currency(s: str) -> str:
         return code
     if len(code) == 3 and code.isalpha() and pycountry.currencies.get(alpha_3=code):
         return code
-    raise ValidationError(f"{s[:20]!r} is not an ISO 4217 currency or a known crypto code "
-                          "(e.g. EUR, USD, BTC, XMR)")
+    raise ValidationError(tr("{value} is not an ISO 4217 currency or a known crypto code "
+                             "(e.g. EUR, USD, BTC, XMR)").format(value=repr(s[:20])))
 
 
 _REF_RE = re.compile(r"^#?([A-Za-z])?-?(\d{1,10})$")
-_PREFIX_NOUNS = {"T": "task", "A": "arrest", "S": "seized item", "K": "takedown",
-                 "P": "preservation/MLA request", "F": "asset record", "R": "roll call",
-                 "D": "deconfliction hit"}
+# What an id of another kind is, and what this one needs: whole clauses per prefix (the
+# article and the noun's gender differ in each language).
+_GIVEN = {"T": N_("{ref} is a task id"), "A": N_("{ref} is an arrest id"),
+          "S": N_("{ref} is a seized item id"), "K": N_("{ref} is a takedown id"),
+          "P": N_("{ref} is a preservation/MLA request id"),
+          "F": N_("{ref} is an asset record id"), "R": N_("{ref} is a roll call id"),
+          "D": N_("{ref} is a deconfliction hit id")}
+_OTHER_GIVEN = N_("{ref} is an other record id")
+_NEEDED = {"T": N_("this needs a task id ({prefix}-N)"),
+           "A": N_("this needs an arrest id ({prefix}-N)"),
+           "S": N_("this needs a seized item id ({prefix}-N)"),
+           "K": N_("this needs a takedown id ({prefix}-N)"),
+           "P": N_("this needs a preservation/MLA request id ({prefix}-N)"),
+           "F": N_("this needs an asset record id ({prefix}-N)"),
+           "R": N_("this needs a roll call id ({prefix}-N)"),
+           "D": N_("this needs a deconfliction hit id ({prefix}-N)")}
+_OTHER_NEEDED = N_("this needs a {prefix} id ({prefix}-N)")
 
 
 def record_ref(s: str, prefix: str) -> int:
     m = _REF_RE.match(s.strip())
     if not m:
-        raise ValidationError(f"{s[:40]!r} is not an id like {prefix}-12")
+        raise ValidationError(tr("{value} is not an id like {prefix}-12").format(
+            value=repr(s[:40]), prefix=prefix))
     given = (m.group(1) or prefix).upper()
     if given != prefix:
-        noun = _PREFIX_NOUNS.get(given, "other record")
-        article = "an" if noun[0] in "aeiou" else "a"
-        raise ValidationError(f"{given}-{m.group(2)} is {article} {noun} id; "
-                              f"this needs a {_PREFIX_NOUNS.get(prefix, prefix)} id ({prefix}-N)")
+        is_kind = tr(_GIVEN.get(given, _OTHER_GIVEN)).format(ref=f"{given}-{m.group(2)}")
+        needs = tr(_NEEDED.get(prefix, _OTHER_NEEDED)).format(prefix=prefix)
+        raise ValidationError(tr("{is_kind}; {needs}").format(is_kind=is_kind, needs=needs))
     number = int(m.group(2))
     if not 0 < number < 10**9:
-        raise ValidationError(f"{s!r} is not a valid id")
+        raise ValidationError(tr("{value} is not a valid id").format(value=repr(s)))
     return number

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from commands import deconflict
 from commands.core import argtypes, records
 from commands.core.context import Context
+from commands.core.i18n import N_, tr
 from commands.core.records import dtg, label
-from commands.core.reply import Bold, ReplyBuilder, ok
+from commands.core.reply import Bold, ReplyBuilder, fill, ok
 from commands.core.spec import Fn, command, key, pos
 from commands.core.timeparse import ParsedTime
 from commands.core.types import Reply
@@ -26,10 +27,11 @@ _REF_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./#-]{0,39}$")
 def suspect_ref(raw: str) -> str:
     value = raw.strip()
     if " " in value:
-        raise ValueError("use a suspect reference such as FR-2026-0142, not a name "
-                         "(data minimisation: names stay with the arresting agency)")
+        raise ValueError(tr("use a suspect reference such as FR-2026-0142, not a name "
+                            "(data minimisation: names stay with the arresting agency)"))
     if not _REF_RE.match(value):
-        raise ValueError(f"{value[:40]!r} is not a reference: up to 40 letters, digits, - _ . / #")
+        raise ValueError(tr("{value} is not a reference: up to 40 letters, digits, - _ . / #")
+                         .format(value=repr(value[:40])))
     return value
 
 
@@ -51,7 +53,7 @@ class ArrestAddArgs:
         key("country", argtypes.COUNTRY, required=True),
         key("agency", argtypes.AGENCY, required=True),
         key("at", argtypes.TIME, help="when; default now"),
-        key("charge", argtypes.text("charge", max_len=200)),
+        key("charge", argtypes.text(N_("charge"), max_len=200)),
         key("role", argtypes.text("role", max_len=100), help="e.g. administrator, money mule"),
         key("tlp", argtypes.TLP),
     ],
@@ -66,9 +68,11 @@ async def arrest_add(ctx: Context, args: ArrestAddArgs) -> Reply:
         "charge": args.charge, "role": args.role, "tlp": args.tlp,
     })
     total = await arrests.total(ctx.tx, row["op_id"])
-    return await deconflict.checked(ctx, "arrests", row, ok(
-        Bold(label("arrests", row["seq"])), f" {row['ref']} arrested in {row['country']} by "
-        f"{row['agency']} at {dtg(row['at'])} · arrests in total: {total}"))
+    return await deconflict.checked(ctx, "arrests", row, ok(*fill(
+        tr("{ref} {suspect} arrested in {country} by {agency} at {when} · arrests in total: "
+           "{total}"),
+        ref=Bold(label("arrests", row["seq"])), suspect=row["ref"], country=row["country"],
+        agency=row["agency"], when=dtg(row["at"]), total=str(total))))
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,7 @@ class ArrestListArgs:
 async def arrest_list(ctx: Context, args: ArrestListArgs) -> Reply:
     op = ctx.require_op()
     rows = await arrests.listing(ctx.tx, op["id"], country=args.country, agency=args.agency)
-    reply = ReplyBuilder().heading(f"Arrests: {len(rows)}")
+    reply = ReplyBuilder().heading(tr("Arrests: {n}").format(n=len(rows)))
     reply.bullets([[Bold(label("arrests", arrest["seq"])),
                     f" {arrest['ref']} · {arrest['country']} · {arrest['agency']}"
                     f" · {dtg(arrest['at'])}", f" · {arrest['charge']}" if arrest["charge"] else ""]

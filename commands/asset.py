@@ -8,17 +8,40 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import cast
 
-from commands.core import argtypes, records
+from babel.numbers import format_decimal, get_currency_precision, is_currency
+
+from commands.core import argtypes, i18n, records
 from commands.core.context import Context
+from commands.core.i18n import N_, money, tr
 from commands.core.records import label
-from commands.core.reply import Bold, ReplyBuilder, ok
+from commands.core.reply import Bold, ReplyBuilder, fill, ok
 from commands.core.spec import Choice, Fn, NoArgs, PageArgs, command, key, pos
 from commands.core.types import CommandError, Reply
+from commands.core.visible import BIDI_CONTROLS
 from storage import assets, tallies
 
 TALLY_KINDS = ("searches", "suspects", "victims-identified", "victims-notified",
                "accounts-blocked", "warrants", "notices", "intel-reports", "decryption-keys")
+NOTE = argtypes.text(N_("note"), max_len=200, metavar=N_('"note"'))
+
+
+def shown_amount(amount: Decimal, currency: str) -> str:
+    """An amount as the reader's locale writes it (`i18n.money`: "1 234,50 €"), never rounded
+    nor padded with digits it does not have: a crypto-asset CLDR does not know (BTC, USDT),
+    or a fiat amount the currency's usual digits would round (0.125 EUR), shows every digit
+    of the stored value, in the locale's separators, before its code ("0,00012345 BTC").
+    Direction marks from the locale's pattern are left out: `visible()` would show them as
+    <U+200F>, and a right-to-left post is marked as a whole where it is sent."""
+    code = currency.upper()
+    if is_currency(code) and amount == amount.quantize(
+            Decimal(1).scaleb(-get_currency_precision(code))):
+        text = money(cast(float, amount), currency)  # Babel formats a Decimal exactly
+    else:
+        exact = format_decimal(amount, locale=i18n.current(), decimal_quantization=False)
+        text = f"{exact} {currency}"
+    return "".join(ch for ch in text if ch not in BIDI_CONTROLS)
 
 
 @dataclass(frozen=True)
@@ -38,7 +61,7 @@ class AssetArgs:
         pos("action", Choice(("frozen", "seized"))),
         pos("amount", argtypes.AMOUNT),
         pos("currency", argtypes.CURRENCY),
-        pos("note", argtypes.text("note", max_len=200, metavar='"note"'), required=False),
+        pos("note", NOTE, required=False),
         key("country", argtypes.COUNTRY),
         key("agency", argtypes.AGENCY),
         key("tlp", argtypes.TLP),
@@ -55,9 +78,10 @@ async def asset(ctx: Context, args: AssetArgs) -> Reply:
         "country": args.country, "agency": agency, "note": args.note, "tlp": args.tlp,
     })
     total = await assets.total(ctx.tx, row["op_id"], row["action"], row["currency"])
-    return ok(Bold(label("assets", row["seq"])),
-              f" {row['amount']} {row['currency']} {row['action']}"
-              f" · {row['action']} in total: {total} {row['currency']}")
+    return ok(*fill(tr("{ref} {amount} {action} · {action} in total: {total}"),
+                    ref=Bold(label("assets", row["seq"])),
+                    amount=shown_amount(Decimal(row["amount"]), row["currency"]),
+                    action=row["action"], total=shown_amount(total, row["currency"])))
 
 
 @command("asset", "list", params=[key("page", argtypes.PAGE)],
@@ -69,11 +93,12 @@ async def asset_list(ctx: Context, args: PageArgs) -> Reply:
     for item in rows:
         action_currency = (item["action"], item["currency"])
         totals[action_currency] = totals.get(action_currency, Decimal(0)) + Decimal(item["amount"])
-    reply = ReplyBuilder().heading("Assets: " + (", ".join(
-        f"{amount} {currency} {action}"
-        for (action, currency), amount in sorted(totals.items())) or "none"))
+    summed = ", ".join(f"{shown_amount(amount, currency)} {action}"
+                       for (action, currency), amount in sorted(totals.items()))
+    reply = ReplyBuilder().heading(tr("Assets: {totals}").format(totals=summed or tr("none")))
     reply.bullets([[Bold(label("assets", item["seq"])),
-                    f" {item['action']} {item['amount']} {item['currency']}",
+                    f" {item['action']} "
+                    f"{shown_amount(Decimal(item['amount']), item['currency'])}",
                     f" · {item['country']}" if item["country"] else "",
                     f" · {item['agency']}" if item["agency"] else "",
                     f" · {item['note']}" if item["note"] else ""] for item in rows],
@@ -85,10 +110,11 @@ def _delta(raw: str) -> int:
     text = raw.strip()
     body = text[1:] if text[:1] in "+-" else text
     if not body.isdigit() or len(body) > 7:
-        raise ValueError(f"{raw!r} is not a count like +3 (or -1 to correct)")
+        raise ValueError(tr("{value} is not a count like +3 (or -1 to correct)").format(
+            value=repr(raw)))
     value = int(body) * (-1 if text.startswith("-") else 1)
     if value == 0:
-        raise ValueError("a tally change of 0 changes nothing")
+        raise ValueError(tr("a tally change of 0 changes nothing"))
     return value
 
 
@@ -106,7 +132,7 @@ class TallyArgs:
     params=[
         pos("kind", Choice(TALLY_KINDS)),
         pos("delta", Fn(_delta, "+N")),
-        pos("note", argtypes.text("note", max_len=200, metavar='"note"'), required=False),
+        pos("note", NOTE, required=False),
         key("country", argtypes.COUNTRY),
         key("tlp", argtypes.TLP),
     ],
@@ -117,8 +143,8 @@ async def tally(ctx: Context, args: TallyArgs) -> Reply:
     op = ctx.require_op()
     current = await tallies.total(ctx.tx, op["id"], args.kind)
     if current + args.delta < 0:
-        raise CommandError(f"{args.kind} would drop below zero (it is {current})",
-                           show_usage=False)
+        raise CommandError(tr("{kind} would drop below zero (it is {n})").format(
+            kind=args.kind, n=current), show_usage=False)
     await records.create(ctx, "tallies", {"kind": args.kind, "delta": args.delta,
                                           "country": args.country, "note": args.note,
                                           "tlp": args.tlp})
@@ -129,6 +155,6 @@ async def tally(ctx: Context, args: TallyArgs) -> Reply:
 async def tally_list(ctx: Context, args: NoArgs) -> Reply:
     op = ctx.require_op()
     rows = await tallies.totals(ctx.tx, op["id"])
-    reply = ReplyBuilder().heading("Tallies")
+    reply = ReplyBuilder().heading(tr("Tallies"))
     reply.bullets([[Bold(row["kind"]), f" {row['total']}"] for row in rows])
     return reply.build()

@@ -12,8 +12,9 @@ from datetime import datetime
 
 from commands.core import argtypes
 from commands.core.context import Context
+from commands.core.i18n import tr, trn
 from commands.core.redo import Services, SlowPart, remakes
-from commands.core.reply import Bold, Code, ReplyBuilder
+from commands.core.reply import Bold, Code, ReplyBuilder, fill
 from commands.core.spec import Choice, command, key, pos
 from commands.core.types import CommandError, Exporter, ExportRefused, Reply
 
@@ -38,9 +39,10 @@ async def export(ctx: Context, args: ExportArgs) -> Reply:
     fmt = args.format or "md"
     level = args.tlp or op["tlp"]
     if ctx.exporter is None:
-        raise CommandError("this bot cannot build export files (no exporter configured)",
+        raise CommandError(tr("this bot cannot build export files (no exporter configured)"),
                            show_usage=False)
-    placeholder = ReplyBuilder().line("Export ", Code(fmt), f" at TLP:{level} requested").build()
+    placeholder = ReplyBuilder().line(*fill(tr("Export {format} at TLP:{level} requested"),
+                                            format=Code(fmt), level=level)).build()
     placeholder.redo = {"export": fmt, "tlp": level}
     placeholder.after_commit = builder(ctx.exporter, ctx.msg.room_id, fmt, level,
                                        lambda: ctx.now)
@@ -57,14 +59,18 @@ def builder(exporter: Exporter, room_id: str, fmt: str, level: str,
             attachment, summary = await exporter(room_id, fmt, level, now())
         except ExportRefused as refused:  # records changed behind the audit log
             return ReplyBuilder().line("❌ ", refused.message).build(ok=False)
-        report = ReplyBuilder().line(Bold(attachment.filename), f" · {summary.total} records "
-                                     f"at or below TLP:{summary.tlp}")
+        report = ReplyBuilder().line(*fill(
+            trn("{file} · {n} record at or below TLP:{tlp}",
+                "{file} · {n} records at or below TLP:{tlp}", summary.total),
+            file=Bold(attachment.filename), n=str(summary.total), tlp=summary.tlp))
         if summary.left_out:
-            report.line("Left out, changed behind the audit log (acknowledged by a lead): "
-                        f"{', '.join(summary.left_out)}.")
+            report.line(tr("Left out, changed behind the audit log (acknowledged by a lead): "
+                           "{refs}.").format(refs=", ".join(summary.left_out)))
         if summary.audit_withheld:
-            report.line(f"{summary.audit_withheld} audit entries are left out: they hold records "
-                        f"above TLP:{summary.tlp}.")
+            report.line(trn("{n} audit entry is left out: it holds records above TLP:{tlp}.",
+                            "{n} audit entries are left out: they hold records above TLP:{tlp}.",
+                            summary.audit_withheld).format(n=summary.audit_withheld,
+                                                           tlp=summary.tlp))
         return report.build(attachment=attachment)
 
     return build

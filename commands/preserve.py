@@ -14,6 +14,7 @@ from typing import Any
 
 from commands.core import argtypes, records, timeparse
 from commands.core.context import Context
+from commands.core.i18n import N_, tr, trn
 from commands.core.records import dtg, label
 from commands.core.reply import Bold, ReplyBuilder, ok
 from commands.core.spec import Choice, EnvFn, ParseEnv, command, key, pos
@@ -42,9 +43,10 @@ EXPIRES = EnvFn(_expiry, "TIME|+90d")
 
 
 def _line(row: Row) -> list[Any]:
-    ref = f" ref {row['ref']}" if row["ref"] else ""
+    ref = " " + tr("ref {ref}").format(ref=row["ref"]) if row["ref"] else ""
     return [Bold(label("preservations", row["seq"])), f" {row['kind']} {row['provider']} "
-            f"({row['country']}){ref} [{row['status']}] · expires {dtg(row['expires_at'])}"]
+            f"({row['country']}){ref} [{row['status']}] · ",
+            tr("expires {when}").format(when=dtg(row["expires_at"]))]
 
 
 @dataclass(frozen=True)
@@ -61,9 +63,9 @@ class PreserveAddArgs:
 @command(
     "preserve", "add",
     params=[
-        pos("provider", argtypes.text("provider", max_len=120, metavar="PROVIDER")),
+        pos("provider", argtypes.text(N_("provider"), max_len=120, metavar="PROVIDER")),
         key("country", argtypes.COUNTRY, required=True),
-        key("ref", argtypes.text("ref", max_len=80)),
+        key("ref", argtypes.text(N_("ref"), max_len=80)),
         key("sent", argtypes.TIME, help="when the request was sent; default now"),
         key("expires", EXPIRES, help="expiry time or duration after sent; default 60 days"),
         key("kind", Choice(("preservation", "mla"))),
@@ -83,7 +85,7 @@ async def preserve_add(ctx: Context, args: PreserveAddArgs) -> Reply:
     else:
         expires_at = expires.at
     if expires_at <= sent:
-        raise CommandError("expires= is not after sent=")
+        raise CommandError(tr("expires= is not after sent="))
     row = await records.create(ctx, "preservations", {
         "kind": args.kind or "preservation", "provider": args.provider, "country": args.country,
         "ref": args.ref, "sent_at": to_db_time(sent), "expires_at": to_db_time(expires_at),
@@ -91,8 +93,11 @@ async def preserve_add(ctx: Context, args: PreserveAddArgs) -> Reply:
     })
     reply = ReplyBuilder().line(*_line(row))
     if defaulted:
-        reply.line(f"No expires= given: {DEFAULT_DAYS} days from sending (Budapest Convention "
-                   "art. 29 minimum). Reminders 7 days and 1 day before.")
+        reply.line(trn("No expires= given: {n} day from sending (Budapest Convention art. 29 "
+                       "minimum). Reminders 7 days and 1 day before.",
+                       "No expires= given: {n} days from sending (Budapest Convention art. 29 "
+                       "minimum). Reminders 7 days and 1 day before.",
+                       DEFAULT_DAYS).format(n=DEFAULT_DAYS))
     return reply.build()
 
 
@@ -111,7 +116,8 @@ async def preserve_list(ctx: Context, args: PreserveListArgs) -> Reply:
     op = ctx.require_op()
     which = args.which or "open"
     rows = await preservations.listing(ctx.tx, op["id"], open_only=which == "open")
-    reply = ReplyBuilder().heading(f"Preservation / MLA requests ({which}): {len(rows)}")
+    reply = ReplyBuilder().heading(
+        tr("Preservation / MLA requests ({which}): {n}").format(which=which, n=len(rows)))
     reply.bullets([_line(request) for request in rows], page=args.page or 1,
                   more_hint=f"/preserve list {which}")
     return reply.build()
@@ -136,12 +142,12 @@ async def preserve_status(ctx: Context, args: PreserveStatusArgs) -> Reply:
     changes: dict[str, Any] = {"status": args.status}
     if args.expires is not None:
         if args.status != "extended":
-            raise CommandError("expires= goes with the status extended")
+            raise CommandError(tr("expires= goes with the status extended"))
         sent, current = from_db_time(row["sent_at"]), from_db_time(row["expires_at"])
         assert sent is not None and current is not None
         new = sent + args.expires if isinstance(args.expires, timedelta) else args.expires.at
         if new <= current:
-            raise CommandError("the new expiry is not later than the current one")
+            raise CommandError(tr("the new expiry is not later than the current one"))
         changes["expires_at"] = to_db_time(new)
     after = await records.change(ctx, "preservations", row, changes)
     return ok(*_line(after))

@@ -14,6 +14,7 @@ from typing import Any
 from commands import deconflict
 from commands.core import argtypes, records, validate
 from commands.core.context import Context
+from commands.core.i18n import N_, tr
 from commands.core.records import label
 from commands.core.reply import Bold, ReplyBuilder, ok
 from commands.core.spec import Choice, Fn, command, key, pos
@@ -23,6 +24,7 @@ from storage.tx import Row
 
 STATUSES = ("identified", "requested", "seized", "sinkholed", "offline", "released")
 TYPE = Choice(validate.SEIZURE_TYPES)
+VALUE = Fn(str, "VALUE")
 
 
 def _line(row: Row) -> list[Any]:
@@ -46,9 +48,9 @@ class SeizeArgs:
     "seize",
     params=[
         pos("type", TYPE),
-        pos("value", Fn(str, "VALUE")),
+        pos("value", VALUE),
         key("country", argtypes.COUNTRY),
-        key("provider", argtypes.text("provider", max_len=120)),
+        key("provider", argtypes.text(N_("provider"), max_len=120)),
         key("status", Choice(STATUSES)),
         key("tlp", argtypes.TLP),
     ],
@@ -60,12 +62,13 @@ async def seize(ctx: Context, args: SeizeArgs) -> Reply:
     try:
         value = validate.indicator(args.type, args.value)
     except ValueError as exc:
-        raise CommandError(f"VALUE: {exc}") from None
+        raise CommandError(f"{VALUE.metavar}: {exc}") from None
     existing = await seizures.seq_recorded(
         ctx.tx, op["id"], args.type, (value, validate.legacy_spelling(args.type, value)))
     if existing is not None:
-        raise CommandError(f"{validate.shown(args.type, value)} is already recorded as "
-                           f"{label('seizures', existing)}", show_usage=False)
+        raise CommandError(tr("{value} is already recorded as {ref}").format(
+            value=validate.shown(args.type, value), ref=label("seizures", existing)),
+            show_usage=False)
     row = await records.create(ctx, "seizures", {
         "type": args.type, "value": value, "country": args.country, "provider": args.provider,
         "status": args.status or "identified", "tlp": args.tlp,
@@ -89,7 +92,7 @@ class SeizeListArgs:
 async def seize_list(ctx: Context, args: SeizeListArgs) -> Reply:
     op = ctx.require_op()
     rows = await seizures.listing(ctx.tx, op["id"], kind=args.type, status=args.status)
-    reply = ReplyBuilder().heading(f"Seized infrastructure: {len(rows)}")
+    reply = ReplyBuilder().heading(tr("Seized infrastructure: {n}").format(n=len(rows)))
     reply.bullets([_line(item) for item in rows], page=args.page or 1, more_hint="/seize list")
     return reply.build()
 
@@ -109,8 +112,8 @@ async def seize_status(ctx: Context, args: SeizeStatusArgs) -> Reply:
     row = await records.get(ctx, "seizures", args.item)
     ctx.require_owner(row, label("seizures", row["seq"]))
     if row["status"] == args.status:
-        raise CommandError(f"{label('seizures', row['seq'])} is already {args.status}",
-                           show_usage=False)
+        raise CommandError(tr("{ref} is already {status}").format(
+            ref=label("seizures", row["seq"]), status=args.status), show_usage=False)
     after = await records.change(ctx, "seizures", row, {"status": args.status})
     return ok(Bold(label("seizures", after["seq"])), f" {row['status']} → {after['status']}: ",
               validate.shown(after["type"], after["value"]))

@@ -7,8 +7,9 @@ from typing import Any
 
 from commands.core import argtypes, records
 from commands.core.context import Context
+from commands.core.i18n import N_, tr
 from commands.core.records import dtg, label
-from commands.core.reply import Bold, Part, Ping, ReplyBuilder, ok
+from commands.core.reply import Bold, Part, Ping, ReplyBuilder, fill, ok
 from commands.core.spec import Choice, command, key, mention, pos
 from commands.core.timeparse import ParsedTime
 from commands.core.types import CommandError, Reply
@@ -39,7 +40,7 @@ class TaskAddArgs:
 @command(
     "task", "add",
     params=[
-        pos("text", argtypes.text("task text")),
+        pos("text", argtypes.text(N_("task text"))),
         mention("assignee"),
         key("due", argtypes.TIME),
         key("priority", Choice(PRIORITIES)),
@@ -58,11 +59,12 @@ async def task_add(ctx: Context, args: TaskAddArgs) -> Reply:
         "status": "open",
         "tlp": args.tlp,
     })
-    parts: list[Part] = [Bold(label("tasks", row["seq"])), " created: ", row["text"]]
+    parts: list[Part] = [*fill(tr("{ref} created: {text}"), ref=Bold(label("tasks", row["seq"])),
+                               text=row["text"])]
     if row["assignee"]:
         parts += [" → ", Ping(row["assignee"])]
     if row["due"]:
-        parts += [f" · due {dtg(row['due'])}"]
+        parts += [" · ", tr("due {when}").format(when=dtg(row["due"]))]
     if row["priority"] != "normal":
         parts += [f" · {row['priority']}"]
     return ok(*parts)
@@ -74,7 +76,9 @@ def _task_line(row: Row, now_iso: str) -> list[Part]:
     if row["assignee"]:
         parts.append(f" → {row['assignee']}")
     if row["due"]:
-        parts.append(f" · due {dtg(row['due'])}" + (" ⚠️ OVERDUE" if overdue else ""))
+        parts.append(" · " + tr("due {when}").format(when=dtg(row["due"])))
+        if overdue:
+            parts.append(" " + tr("⚠️ OVERDUE"))
     if row["priority"] in ("high", "critical"):
         parts.append(f" · {row['priority']}")
     return parts
@@ -106,8 +110,8 @@ async def task_list(ctx: Context, args: TaskListArgs) -> Reply:
                                assignee=ctx.sender if which == "mine" else None,
                                due_before=now_iso if which == "overdue" else None,
                                agency=args.agency)
-    r = ReplyBuilder().heading(f"Tasks ({which}{', ' + args.agency if args.agency else ''}): "
-                               f"{len(rows)}")
+    shown = f"{which}, {args.agency}" if args.agency else which
+    r = ReplyBuilder().heading(tr("Tasks ({which}): {n}").format(which=shown, n=len(rows)))
     r.bullets([_task_line(t, now_iso) for t in rows], page=args.page or 1,
               more_hint=f"/task list {which}")
     return r.build()
@@ -119,7 +123,7 @@ async def _owned_task(ctx: Context, seq: int) -> Row:
     return row
 
 
-REASON = argtypes.text("reason", metavar='"reason"')
+REASON = argtypes.text(N_("reason"), metavar=N_('"reason"'))
 
 
 @dataclass(frozen=True)
@@ -138,7 +142,8 @@ async def _set_status(ctx: Context, seq: int, status: str, reason: str | None) -
     """The one path for /task done, start and block: who may, what is kept, what is said."""
     row = await _owned_task(ctx, seq)
     if row["status"] == status:
-        raise CommandError(f"{label('tasks', row['seq'])} is already {status}", show_usage=False)
+        raise CommandError(tr("{ref} is already {status}").format(
+            ref=label("tasks", row["seq"]), status=status), show_usage=False)
     after = await records.change(ctx, "tasks", row, {
         "status": status, "reason": reason,
         "done_at": ctx.stamp if status == "done" else None})
@@ -197,7 +202,7 @@ class TaskEditArgs:
     "task", "edit",
     params=[
         pos("task", TASK_REF),
-        key("text", argtypes.text("task text")),
+        key("text", argtypes.text(N_("task text"))),
         key("due", argtypes.TIME),
         key("priority", Choice(PRIORITIES)),
         key("tlp", argtypes.TLP),
@@ -216,8 +221,10 @@ async def task_edit(ctx: Context, args: TaskEditArgs) -> Reply:
     if args.tlp is not None:
         changes["tlp"] = args.tlp
     if not changes:
-        raise CommandError("nothing to change: give at least one of text=, due=, priority=, tlp=")
+        raise CommandError(tr("nothing to change: give at least one of text=, due=, priority=, "
+                              "tlp="))
     after = await records.change(ctx, "tasks", row, changes)
     what = ", ".join(f"{k}={after[k] if k != 'due' else dtg(after[k])}" for k in changes)
-    return ok(Bold(label("tasks", after["seq"])), f" updated: {what}")
+    return ok(*fill(tr("{ref} updated: {changes}"), ref=Bold(label("tasks", after["seq"])),
+                    changes=what))
 

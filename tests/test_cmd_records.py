@@ -76,7 +76,13 @@ async def test_assets_sum_exactly_by_currency(h: Harness) -> None:
     assert "seized in total: 0.3 BTC" in reply.text
     await h.ok('!asset frozen 120,000 EUR "bank accounts"', sender=OFFICER)
     listing = await h.ok("!asset list")
-    assert "120000 EUR frozen" in listing.text and "0.3 BTC seized" in listing.text
+    assert "€120,000.00 frozen" in listing.text and "0.3 BTC seized" in listing.text
+    assert "F-3 frozen €120,000.00 · DE-BKA · bank accounts" in listing.text
+    await h.ok("!lang fr", sender=OFFICER)
+    small = await h.ok("!asset seized 0.00012345 BTC", sender=OFFICER)
+    assert "0,00012345 BTC" in small.text and "0,30012345 BTC" in small.text
+    french = await h.ok("!asset list", sender=OFFICER)
+    assert "120\u202f000,00\xa0€ frozen" in french.text
     for bad, fragment in [("!asset seized -1 BTC", "amount"), ("!asset seized 1 BTX", "ISO 4217"),
                           ("!asset seized 1e99 EUR", "amount"),
                           ("!asset stolen 1 EUR", "frozen, seized")]:

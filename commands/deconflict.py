@@ -46,19 +46,20 @@ import itertools
 import json
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from commands import match_keys
 from commands.core import argtypes, validate
 from commands.core.context import Context
+from commands.core.i18n import N_, speaking, tr, trn
 from commands.core.records import dtg, label
-from commands.core.reply import Bold, Part, Ping, ReplyBuilder, appended, notice_content, ok
+from commands.core.reply import Bold, Part, Ping, ReplyBuilder, appended, fill, notice_content, ok
 from commands.core.spec import Choice, Fn, PageArgs, Role, command, key, pos
 from commands.core.types import CommandError, Reply
 from storage import deconfliction as store
-from storage import outbox
+from storage import languages, outbox
 from storage.codec import from_db_time, to_db_time
 from storage.database import Database
 from storage.outbox import Post
@@ -66,10 +67,11 @@ from storage.tx import Actor, Row, Tx
 
 SYSTEM = "(deconfliction)"  # who the hits' audit entries name: no member of either room
 RED = "RED"
-OFF = ("deconfliction is off on this bot (config [deconfliction] enabled = false): "
-       "operations are not compared and nobody is introduced")
-NO_UNDO = ("agreeing to a deconfliction introduction cannot be undone: the other operation "
-           "may already have been told")
+# Shown with tr() where they are raised (NO_UNDO by /undo).
+OFF = N_("deconfliction is off on this bot (config [deconfliction] enabled = false): "
+         "operations are not compared and nobody is introduced")
+NO_UNDO = N_("agreeing to a deconfliction introduction cannot be undone: the other "
+             "operation may already have been told")
 BACKFILL_BATCH = 5000
 # The cap, per operation over the last WINDOW (see the README's threat model).
 WINDOW = timedelta(hours=1)
@@ -84,24 +86,28 @@ def hit_label(raw: str) -> str:
     m = _LABEL.fullmatch(raw.strip())
     if m is None:
         validate.record_ref(raw, "D")  # its message says what was typed instead
-        raise ValueError(f"{raw[:40]!r} is not a deconfliction hit id like D-KX-3")
+        raise ValueError(_not_a_hit(raw))
     tag, n = m.group(1), int(m.group(2))
     if n < 1:
-        raise ValueError(f"{raw[:40]!r} is not a deconfliction hit id like D-KX-3")
+        raise ValueError(_not_a_hit(raw))
     return f"D-{tag.upper()}-{n}" if tag else f"D-{n}"
+
+
+def _not_a_hit(raw: str) -> str:
+    return tr("{typed} is not a deconfliction hit id like D-KX-3").format(typed=repr(raw[:40]))
 
 
 HIT = Fn(hit_label, "D-XX-N")
 
 
 def _share_hint(hit: str) -> str:
-    return (f"A lead here can agree to be introduced to its lead with /deconflict share "
-            f"{hit} (both leads must agree; nothing else is shared).")
+    return tr("A lead here can agree to be introduced to its lead with /deconflict share "
+              "{hit} (both leads must agree; nothing else is shared).").format(hit=hit)
 
 
 def _yours(tbl: str, seq: int, tlp: str | None) -> str:
     """How a room is told which of its records is concerned: a RED one is not named."""
-    return "RED record" if tlp == RED else label(tbl, seq)
+    return tr("RED record") if tlp == RED else label(tbl, seq)
 
 
 # -- the hook the record paths call ------------------------------------------------------
@@ -131,12 +137,12 @@ async def after_undo(ctx: Context, entries: Iterable[Row], reply: Reply) -> Repl
         else:
             lines += await _match(ctx, tbl, row)
     if removed and await store.withdraw_unheld(ctx.tx, ctx.require_op()["id"]):
-        lines.append(["Deconfliction hit withdrawn: it was undone within its grace period, "
-                      "so the other operation is not told."])
+        lines.append([tr("Deconfliction hit withdrawn: it was undone within its grace "
+                         "period, so the other operation is not told.")])
     if kept:
-        lines.append([
-            f"Deconfliction {'hit' if len(kept) == 1 else 'hits'} {', '.join(kept)} "
-            f"{'stays' if len(kept) == 1 else 'stay'}: the other operation has been told."])
+        lines.append([trn("Deconfliction hit {hits} stays: the other operation has been told.",
+                          "Deconfliction hits {hits} stay: the other operation has been told.",
+                          len(kept)).format(hits=", ".join(kept))])
     return _told(reply, lines)
 
 
@@ -159,21 +165,24 @@ async def _match(ctx: Context, table: str, row: Row) -> list[list[Part]]:
     if not new:
         return []
     red = row["tlp"] == RED  # named in no deconfliction line, even in its own room
-    name = "the record" if red else label(table, row["seq"])
-    subject = "a RED record" if red else name
+    name = tr("the record") if red else label(table, row["seq"])
+    subject = tr("a RED record") if red else name
     if _restricted(row["tlp"]) and not op["deconflict_red"]:
-        return [[f"(deconfliction: {subject} is not compared with other operations: this "
-                 "operation's RED and AMBER+STRICT records are compared only once a lead "
-                 "opts them in with /deconflict red on)"]]
+        return [[tr("(deconfliction: {subject} is not compared with other operations: this "
+                    "operation's RED and AMBER+STRICT records are compared only once a lead "
+                    "opts them in with /deconflict red on)").format(subject=subject)]]
     since = to_db_time(ctx.now - WINDOW)
     resume = _resume(await store.lookups_since(ctx.tx, op["id"], since))
     if resume is not None:
-        return [[f"⏸ deconfliction: {subject} was not compared with other operations and "
-                 f"nobody was told: this operation has used its deconfliction for the hour "
-                 f"(at most {HITS_PER_HOUR} hits and {LOOKUPS_PER_HOUR} lookups an hour, "
-                 "against using it to probe other operations). Lookups resume at "
-                 f"{dtg(to_db_time(resume))}. {name.capitalize()} is in the index: an "
-                 "operation that records the same value later still finds it."]]
+        return [["⏸ " + tr(
+            "deconfliction: {subject} was not compared with other operations and nobody was "
+            "told: this operation has used its deconfliction for the hour (at most {hits} "
+            "hits and {lookups} lookups an hour, against using it to probe other "
+            "operations). Lookups resume at {when}. {record} is in the index: an operation "
+            "that records the same value later still finds it.").format(
+                subject=subject, hits=HITS_PER_HOUR, lookups=LOOKUPS_PER_HOUR,
+                when=dtg(to_db_time(resume)),
+                record=tr("The record") if red else name)]]
     due = ctx.now + ctx.settings.deconfliction_grace
     held: list[store.Holder] = []
     known: list[str] = []  # labels of the hits there are; "" for one still held
@@ -194,19 +203,35 @@ async def _match(ctx: Context, table: str, row: Row) -> list[list[Part]]:
     await store.count_lookup(ctx.tx, op["id"], ctx.stamp, len(held), since)
     lines: list[list[Part]] = []
     if held:
-        whom = ("another operation" if len(held) == 1
-                else f"{len(held)} other operations")
-        when = ("is being told" if due <= ctx.now
-                else f"is told at {dtg(to_db_time(due))} if {name} still holds the value; "
-                     "/undo before then withdraws the hit")
-        lines.append([f"⚠️ deconfliction hit: {subject} is also held by {whom}; "
-                      f"{'its lead' if len(held) == 1 else 'each lead'} {when}. The hit's "
-                      "number follows with that notice."])
+        lines.append(["⚠️ " + _held(len(held), due <= ctx.now).format(
+            subject=subject, n=len(held), when=dtg(to_db_time(due)), record=name)])
     if known:
-        where = sorted({k or "a hit still in its grace period" for k in known})
-        lines.append([f"(deconfliction: {subject} is also in {', '.join(where)}: that "
-                      f"operation is not told again)"])
+        where = sorted({k or tr("a hit still in its grace period") for k in known})
+        lines.append([tr("(deconfliction: {subject} is also in {hits}: that operation is not "
+                         "told again)").format(subject=subject, hits=", ".join(where))])
     return lines
+
+
+def _held(n: int, now: bool) -> str:
+    """The line of a hit held for its grace period, told to the room that recorded it."""
+    if n == 1 and now:
+        return tr("deconfliction hit: {subject} is also held by another operation; its lead "
+                  "is being told. The hit's number follows with that notice.")
+    if n == 1:
+        return tr("deconfliction hit: {subject} is also held by another operation; its lead "
+                  "is told at {when} if {record} still holds the value; /undo before then "
+                  "withdraws the hit. The hit's number follows with that notice.")
+    if now:
+        return trn("deconfliction hit: {subject} is also held by {n} other operations; each "
+                   "lead is being told. The hit's number follows with that notice.",
+                   "deconfliction hit: {subject} is also held by {n} other operations; each "
+                   "lead is being told. The hit's number follows with that notice.", n)
+    return trn("deconfliction hit: {subject} is also held by {n} other operations; each lead "
+               "is told at {when} if {record} still holds the value; /undo before then "
+               "withdraws the hit. The hit's number follows with that notice.",
+               "deconfliction hit: {subject} is also held by {n} other operations; each lead "
+               "is told at {when} if {record} still holds the value; /undo before then "
+               "withdraws the hit. The hit's number follows with that notice.", n)
 
 
 def _resume(past: list[Row]) -> datetime | None:
@@ -246,11 +271,13 @@ async def anything_due(tx: Tx, now: datetime) -> bool:
     return await store.any_held_due(tx, to_db_time(now))
 
 
-async def release_due(tx: Tx, now: datetime, enabled: bool = True) -> list[Post]:
+async def release_due(tx: Tx, now: datetime, enabled: bool = True,
+                      language: str | None = None) -> list[Post]:
     """Make the held hits whose grace period has passed into hits, with a notice to each
     room (through the outbox, in this transaction), where both records still hold the
     value and may still be matched; drop the others. Deconfliction turned off: all are
-    dropped, nobody is told."""
+    dropped, nobody is told. Each notice is in its room's language (`/op lang`), else in
+    `language` (the bot's default, `[defaults] language`)."""
     stamp = to_db_time(now)
     posts: list[Post] = []
     for held in await store.held_due(tx, stamp):
@@ -269,17 +296,27 @@ async def release_due(tx: Tx, now: datetime, enabled: bool = True) -> list[Post]
             await store.add_side(store.as_room(tx, _system(side.room_id, hit, stamp)), {
                 "hit": hit_id, "label": hit, "op_id": side.op_id, "tbl": side.tbl,
                 "seq": side.seq, "kind": held["kind"], "tlp": side.tlp, "created_at": stamp})
-        posts.append(await _post(tx, theirs.room_id, now, ReplyBuilder()
-                     .line(f"⚠️ deconfliction hit {hit} on your "
-                           f"{_yours(theirs.tbl, theirs.seq, theirs.tlp)}")
-                     .line("Another operation served by this bot holds the same value. "
-                           + _share_hint(hit)).build()))
-        posts.append(await _post(tx, mine.room_id, now, ReplyBuilder()
-                     .line(f"⚠️ deconfliction hit {hit}: your "
-                           f"{_yours(mine.tbl, mine.seq, mine.tlp)} is also held by another "
-                           "operation, whose lead has now been told.")
-                     .line(_share_hint(hit)).build()))
+        posts.append(await _post(tx, theirs.room_id, now, language, _theirs_told(hit, theirs)))
+        posts.append(await _post(tx, mine.room_id, now, language, _mine_told(hit, mine)))
     return posts
+
+
+def _theirs_told(hit: str, side: store.Holder) -> Callable[[], Reply]:
+    """The notice of a new hit to the room whose record was already there."""
+    return lambda: (ReplyBuilder()
+                    .line("⚠️ ", tr("deconfliction hit {hit} on your {record}").format(
+                        hit=hit, record=_yours(side.tbl, side.seq, side.tlp)))
+                    .line(tr("Another operation served by this bot holds the same value."),
+                          " ", _share_hint(hit)).build())
+
+
+def _mine_told(hit: str, side: store.Holder) -> Callable[[], Reply]:
+    """The notice of a new hit to the room whose record made it, once its grace passed."""
+    return lambda: (ReplyBuilder()
+                    .line("⚠️ ", tr("deconfliction hit {hit}: your {record} is also held by "
+                                    "another operation, whose lead has now been told.").format(
+                        hit=hit, record=_yours(side.tbl, side.seq, side.tlp)))
+                    .line(_share_hint(hit)).build())
 
 
 async def _pair_label(tx: Tx, op_x: int, op_y: int) -> str:
@@ -305,9 +342,15 @@ def _new_tag(taken: set[str]) -> str:
     return tag
 
 
-async def _post(tx: Tx, room_id: str, now: datetime, notice: Reply) -> Post:
-    """A notice to an operation's room, written to the outbox in this transaction."""
-    return await outbox.add_post(tx, room_id, notice_content(notice.text, notice.html), now)
+async def _post(tx: Tx, room_id: str, now: datetime, default: str | None,
+                make: Callable[[], Reply]) -> Post:
+    """A notice to an operation's room, written to the outbox in this transaction, in that
+    room's language (`default` when it has none), whoever's command made it."""
+    lang = await languages.of_room(tx, room_id) or default
+    with speaking(lang) as spoken:
+        notice = make()
+        content = notice_content(notice.text, notice.html, lang=spoken)
+    return await outbox.add_post(tx, room_id, content, now)
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -315,14 +358,14 @@ async def _post(tx: Tx, room_id: str, now: datetime, notice: Reply) -> Post:
 @command(
     "deconflict", "list",
     params=[key("page", argtypes.PAGE)],
-    summary="hits where another operation holds the same indicator or suspect ref",
+    summary=N_("hits where another operation holds the same indicator or suspect ref"),
 )
 async def deconflict_list(ctx: Context, args: PageArgs) -> Reply:
     op = ctx.require_op()
     rows = await store.sides_of(ctx.tx, op["id"])
-    r = ReplyBuilder().heading(f"Deconfliction hits: {len(rows)}")
+    r = ReplyBuilder().heading(tr("Deconfliction hits: {n}").format(n=len(rows)))
     if not ctx.settings.deconfliction:
-        r.line("(deconfliction is off on this bot: no new hits are looked for)")
+        r.line(tr("(deconfliction is off on this bot: no new hits are looked for)"))
     r.bullets([_list_line(x) for x in rows], page=args.page or 1, more_hint="/deconflict list")
     return r.build()
 
@@ -331,18 +374,22 @@ def _list_line(side: Row) -> list[Part]:
     n = side["label"]
     red = RED in (side["tlp"], side["record_tlp"])
     record = _yours(side["tbl"], side["seq"], RED if red else None)
-    undone = " (undone)" if side["record_tlp"] is None else ""
-    line: list[Part] = [Bold(n), f" · your {record}{undone} ({side['kind']}) · "]
+    yours = (tr("{hit} · your {record} (undone) ({kind})") if side["record_tlp"] is None
+             else tr("{hit} · your {record} ({kind})"))
+    line: list[Part] = [*fill(yours, hit=Bold(n), record=record, kind=side["kind"]), " · "]
     if side["introduced_at"]:
-        line += [f"introduced {dtg(side['introduced_at'])}: operation {side['peer_code']}, "
-                 "lead ", Ping(side["peer_lead"])]
+        line += fill(tr("introduced {when}: operation {code}, lead {lead}"),
+                     when=dtg(side["introduced_at"]), code=side["peer_code"],
+                     lead=Ping(side["peer_lead"]))
     elif side["shared_by"]:
-        line.append(f"{side['shared_by']} agreed; waiting for the other operation's lead")
+        line.append(tr("{user} agreed; waiting for the other operation's lead").format(
+            user=side["shared_by"]))
     elif side["peer_shared"]:
-        line.append(f"the other operation's lead agreed: /deconflict share {n} to be "
-                    "introduced")
+        line.append(tr("the other operation's lead agreed: /deconflict share {hit} to be "
+                       "introduced").format(hit=n))
     else:
-        line.append(f"/deconflict share {n} to be introduced (both leads must agree)")
+        line.append(tr("/deconflict share {hit} to be introduced (both leads must agree)")
+                    .format(hit=n))
     return line
 
 
@@ -355,50 +402,66 @@ class DeconflictShareArgs:
     "deconflict", "share",
     params=[pos("hit", HIT)],
     role=Role.LEAD,
-    summary="agree to be introduced to the other operation's lead (both leads must agree)",
+    summary=N_("agree to be introduced to the other operation's lead (both leads must "
+               "agree)"),
     examples=["!deconflict share D-KX-1"],
 )
 async def deconflict_share(ctx: Context, args: DeconflictShareArgs) -> Reply:
     if not ctx.settings.deconfliction:
-        raise CommandError(OFF, show_usage=False)
+        raise CommandError(tr(OFF), show_usage=False)
     op = ctx.require_op()
     hit = args.hit
     mine = await store.side(ctx.tx, op["id"], hit)
     theirs = None if mine is None else await store.other_side(ctx.tx, mine["hit"], op["id"])
     if mine is None or theirs is None:
-        raise CommandError(f"there is no deconfliction hit {hit} in this operation "
-                           "(see /deconflict list)", show_usage=False)
+        raise CommandError(tr("there is no deconfliction hit {hit} in this operation (see "
+                              "/deconflict list)").format(hit=hit), show_usage=False)
     if mine["introduced_at"]:
-        raise CommandError(f"{hit} is already introduced (nothing changed): the other "
-                           f"operation is {theirs['code']}, its lead {theirs['shared_by']}",
+        raise CommandError(tr("{hit} is already introduced (nothing changed): the other "
+                              "operation is {code}, its lead {lead}").format(
+                                  hit=hit, code=theirs["code"], lead=theirs["shared_by"]),
                            show_usage=False)
     if mine["shared_by"]:
-        raise CommandError(f"{mine['shared_by']} already agreed to {hit} for this operation "
-                           f"at {dtg(mine['shared_at'])}; the other operation's lead has been "
-                           "asked, and you are introduced once they agree", show_usage=False)
+        raise CommandError(tr("{user} already agreed to {hit} for this operation at {when}; "
+                              "the other operation's lead has been asked, and you are "
+                              "introduced once they agree").format(
+                                  user=mine["shared_by"], hit=hit,
+                                  when=dtg(mine["shared_at"])), show_usage=False)
     agreed = {"shared_by": ctx.sender, "shared_at": ctx.stamp}
     if theirs["shared_by"] is None:
         await store.update_side(ctx.tx, mine, agreed)
-        asked = (ReplyBuilder()
-                 .line(f"⚠️ deconfliction hit {hit}: the other operation's lead agrees to be "
-                       "introduced.")
-                 .line(f"A lead here: /deconflict share {hit} to be introduced (nothing is "
-                       "shared until you do).").build())
-        post = await _post(ctx.tx, theirs["room_id"], ctx.now, asked)
-        reply = ok(Bold(hit), ": your agreement is recorded. The other operation's lead has "
-                   "been asked; each of you gets the other's Matrix ID and operation code "
-                   "once they agree too.")
+        post = await _post(ctx.tx, theirs["room_id"], ctx.now, ctx.settings.language,
+                           lambda: _asked(hit))
+        reply = ok(*fill(tr("{hit}: your agreement is recorded. The other operation's lead "
+                            "has been asked; each of you gets the other's Matrix ID and "
+                            "operation code once they agree too."), hit=Bold(hit)))
         return dataclasses.replace(reply, posts=(post.id,))
     await store.update_side(ctx.tx, mine, {**agreed, "introduced_at": ctx.stamp})
     await store.update_side(store.as_room(ctx.tx, _system(theirs["room_id"], hit, ctx.stamp)),
                             theirs, {"introduced_at": ctx.stamp})
-    told = (ReplyBuilder()
-            .line(f"🤝 deconfliction hit {hit}: introduced. The other operation is "
-                  f"{op['code']}; its lead is ", Ping(ctx.sender), ".").build())
-    post = await _post(ctx.tx, theirs["room_id"], ctx.now, told)
-    reply = ok(f"🤝 {hit}: introduced. The other operation is {theirs['code']}; its lead is ",
-               Ping(theirs["shared_by"]), ".")
+    code, lead = op["code"], ctx.sender
+    post = await _post(ctx.tx, theirs["room_id"], ctx.now, ctx.settings.language,
+                       lambda: _introduced(hit, code, lead))
+    reply = ok("🤝 ", *fill(tr("{hit}: introduced. The other operation is {code}; its lead is "
+                              "{lead}."), hit=hit, code=theirs["code"],
+                           lead=Ping(theirs["shared_by"])))
     return dataclasses.replace(reply, posts=(post.id,))
+
+
+def _asked(hit: str) -> Reply:
+    """The other room's notice that this room's lead agrees to be introduced."""
+    return (ReplyBuilder()
+            .line("⚠️ ", tr("deconfliction hit {hit}: the other operation's lead agrees to be "
+                            "introduced.").format(hit=hit))
+            .line(tr("A lead here: /deconflict share {hit} to be introduced (nothing is "
+                     "shared until you do).").format(hit=hit)).build())
+
+
+def _introduced(hit: str, code: str, lead: str) -> Reply:
+    """The other room's notice that both leads agreed: who to call, and for which operation."""
+    return ReplyBuilder().line("🤝 ", *fill(
+        tr("deconfliction hit {hit}: introduced. The other operation is {code}; its lead is "
+           "{lead}."), hit=hit, code=code, lead=Ping(lead))).build()
 
 
 @dataclass(frozen=True)
@@ -410,8 +473,8 @@ class DeconflictRedArgs:
     "deconflict", "red",
     params=[pos("state", Choice(("on", "off")))],
     role=Role.LEAD,
-    summary="compare this operation's RED and AMBER+STRICT records with other operations "
-            "too (off by default)",
+    summary=N_("compare this operation's RED and AMBER+STRICT records with other operations "
+               "too (off by default)"),
     examples=["!deconflict red on"],
 )
 async def deconflict_red(ctx: Context, args: DeconflictRedArgs) -> Reply:
@@ -420,18 +483,20 @@ async def deconflict_red(ctx: Context, args: DeconflictRedArgs) -> Reply:
     op = ctx.require_op()
     on = args.state == "on"
     if bool(op["deconflict_red"]) == on:
-        raise CommandError(f"RED and AMBER+STRICT records are already {args.state} for "
-                           "deconfliction in this operation (nothing changed)",
-                           show_usage=False)
+        raise CommandError(tr("RED and AMBER+STRICT records are already {state} for "
+                              "deconfliction in this operation (nothing changed)").format(
+                                  state=args.state), show_usage=False)
     _, ctx.op = await ctx.tx.update("operations", op["id"],
                                     {"deconflict_red": int(on), "updated_at": ctx.stamp})
     if on:
-        return ok("Deconfliction: this operation's RED and AMBER+STRICT records are now ",
-                  Bold("compared"), " with other operations, both ways, from their next "
-                  "lookup on: another operation recording the same value learns that an "
-                  "operation holds it (never which, nor which record).")
-    return ok("Deconfliction: this operation's RED and AMBER+STRICT records are ",
-              Bold("no longer compared"), " with other operations; hits already made stay.")
+        return ok(*fill(tr("Deconfliction: this operation's RED and AMBER+STRICT records "
+                           "are now {compared} with other operations, both ways, from their "
+                           "next lookup on: another operation recording the same value "
+                           "learns that an operation holds it (never which, nor which "
+                           "record)."), compared=Bold(tr("compared"))))
+    return ok(*fill(tr("Deconfliction: this operation's RED and AMBER+STRICT records are "
+                       "{no_longer_compared} with other operations; hits already made stay."),
+                    no_longer_compared=Bold(tr("no longer compared"))))
 
 
 # -- records from before the index existed -------------------------------------------------

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from commands.core.i18n import N_, tr, trn
 from commands.core.reply import Code, ReplyBuilder
 from commands.core.timeparse import format_dtg
 from commands.core.types import WitnessedHead
@@ -46,13 +47,18 @@ def parse_head(content: Mapping[str, Any]) -> Head | None:
     return Head(n, digest)
 
 
-def head_line(report: ReplyBuilder, head: Head | None, *, label: str = "Audit head",
+AUDIT_HEAD = N_("Audit head")
+
+
+def head_line(report: ReplyBuilder, head: Head | None, *, label: str = AUDIT_HEAD,
               note: str = "") -> None:
-    """The human-readable witness: the full hash, so anyone can compare it by eye or tool."""
+    """The human-readable witness: the full hash, so anyone can compare it by eye or tool.
+    `label` is marked with N_ where it is written (translated here); `note`, already
+    translated by the caller, follows the line."""
     if head is None:
-        report.line(f"{label}: the audit log is empty{note}")
+        report.line(tr("{label}: the audit log is empty").format(label=tr(label)), note)
         return
-    report.line(f"{label} #{head.n} · ", Code(head.hash), note)
+    report.line(tr(label), f" #{head.n} · ", Code(head.hash), note)
 
 
 @dataclass(frozen=True)
@@ -138,32 +144,42 @@ def _where(w: WitnessedHead) -> str:
 
 
 def describe(problem: Rewritten | Missing) -> str:
+    """One problem, as a sentence in the language in force."""
+    where = _where(problem.witness)
     if isinstance(problem, Missing):
         if problem.first == problem.last:
-            span, verb = f"entry #{problem.first} was", "is"
-        else:
-            span, verb = f"entries #{problem.first}..#{problem.last} were", "are"
-        return (f"{span} witnessed in the room at {_where(problem.witness)} but {verb} no "
-                "longer in the database (deleted)")
+            return tr("entry #{n} was witnessed in the room at {where} but is no longer in "
+                      "the database (deleted)").format(n=problem.first, where=where)
+        return tr("entries #{first}..#{last} were witnessed in the room at {where} but are no "
+                  "longer in the database (deleted)").format(
+                      first=problem.first, last=problem.last, where=where)
     if problem.first == problem.last:
-        span = f"entry #{problem.last} rewritten after it was"
+        text = tr("entry #{last} rewritten after it was witnessed in the room at {where}: the "
+                  "room holds #{last} = {held}…, the database now has {found}…")
     else:
-        span = f"entries #{problem.first}..#{problem.last} rewritten after they were"
-    text = (f"{span} witnessed in the room at {_where(problem.witness)}: the room holds "
-            f"#{problem.last} = {problem.witness.hash[:16]}…, the database now has "
-            f"{problem.found[:16]}…")
+        text = tr("entries #{first}..#{last} rewritten after they were witnessed in the room "
+                  "at {where}: the room holds #{last} = {held}…, the database now has "
+                  "{found}…")
+    text = text.format(first=problem.first, last=problem.last, where=where,
+                       held=problem.witness.hash[:16], found=problem.found[:16])
     if problem.later:
-        many = problem.later > 1
-        text += (f" ({problem.later} newer witnessed head{'s' if many else ''} no longer "
-                 f"match{'' if many else 'es'} either)")
+        text += " " + trn("({n} newer witnessed head no longer matches either)",
+                          "({n} newer witnessed heads no longer match either)",
+                          problem.later).format(n=problem.later)
     return text
 
 
 def summary(check: WitnessCheck) -> str:
-    """One line on how the database stands against the room, for an intact log."""
+    """One line on how the database stands against the room, for an intact log (in the
+    language in force: English on the command line)."""
     if check.newest is None:
-        return "Room witness: no audit head posted in this room yet; this reply posts the first"
+        return tr("Room witness: no audit head posted in this room yet; this reply posts the "
+                  "first")
     newest = check.newest
-    older = "" if check.complete else " (older history not read: bound reached)"
-    return (f"Room witness: matches every head posted in this room ({check.matched}, "
-            f"newest #{newest.n} at {format_dtg(newest.at)}){older}")
+    if check.complete:
+        said = tr("Room witness: matches every head posted in this room ({n}, newest #{head} "
+                  "at {when})")
+    else:
+        said = tr("Room witness: matches every head posted in this room ({n}, newest #{head} "
+                  "at {when}) (older history not read: bound reached)")
+    return said.format(n=check.matched, head=newest.n, when=format_dtg(newest.at))

@@ -3,6 +3,7 @@ the overlap, and whom to call once both leads agree; nothing else of each other.
 
 from __future__ import annotations
 
+import gettext
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,7 @@ import pytest
 
 from bot.scheduler import SitrepScheduler
 from commands import deconflict
-from commands.core import records
+from commands.core import i18n, records
 from commands.core.context import Context
 from commands.core.types import Reply, Settings
 from exports.build import build_export
@@ -94,6 +95,24 @@ async def hit(h: Harness, room: str = ROOM_B) -> str:
     return label_in(notice)
 
 
+class MarkedFrench(gettext.NullTranslations):
+    """A stand-in French catalogue that marks every string it gives: a test sees in which
+    language a text was made, whatever the translations say (or before they are merged)."""
+
+    def gettext(self, message: str) -> str:
+        return "[fr] " + message
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        return "[fr] " + (msgid1 if n == 1 else msgid2)
+
+
+@pytest.fixture
+def marked_french(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = i18n.catalogue
+    monkeypatch.setattr(i18n, "catalogue",
+                        lambda lang: MarkedFrench() if lang == "fr" else real(lang))
+
+
 @pytest.mark.parametrize(("kind", "first", "second"), [
     ("domain", "evil.example", "EVIL[.]Example."),
     ("domain", "bücher.example", "xn--bcher-kva.example"),
@@ -137,6 +156,36 @@ async def test_different_values_are_no_hit(two: Harness, kind: str, first: str,
     reply = await two.ok(f"!seize {kind} {second}", sender=OFFICER)
     assert "deconfliction" not in reply.text and reply.posts == ()
     assert await release(two) == []
+
+
+async def test_a_notice_to_another_room_is_in_that_rooms_language(
+        two: Harness, marked_french: None) -> None:
+    """NORTHWIND's room reads French (/op lang fr); FIREBREAK's members read English. Each
+    notice is made in the language of the room it goes to, whoever's command or turn of
+    the scheduler made it; each reply in its sender's."""
+    await b_ok(two, "!op lang fr", LEAD_B)
+    await b_ok(two, "!seize domain babel.example")
+    reply = await two.ok("!seize domain babel.example", sender=OFFICER)
+    assert reply.lang == "en" and "[fr]" not in reply.text
+    assert "hit: S-1 is also held by another operation" in reply.text
+    released = await release(two)
+    [notice], [mine] = told(released, ROOM_B), told(released, two.room)
+    d = label_in(notice)
+    assert notice.startswith(f"⚠️ [fr] deconfliction hit {d} on your S-1\n[fr] Another "
+                             "operation served by this bot holds the same value. [fr] A lead")
+    assert mine.startswith(f"⚠️ deconfliction hit {d}: your S-1") and "[fr]" not in mine
+
+    asked = await two.ok(f"!deconflict share {d}")  # an English lead's command...
+    assert asked.lang == "en" and "[fr]" not in asked.text
+    [post] = await posted(two, asked, ROOM_B)  # ...tells the French room in French
+    assert post.startswith(f"⚠️ [fr] deconfliction hit {d}: the other operation's lead agrees")
+    assert "\n[fr] A lead here: /deconflict share" in post
+
+    agreed = await b_ok(two, f"!deconflict share {d}", LEAD_B)  # a French lead's command...
+    assert agreed.lang == "fr" and agreed.text.startswith(f"🤝 [fr] {d}: introduced.")
+    [post] = await posted(two, agreed, two.room)  # ...tells the English room in English
+    assert post == f"🤝 deconfliction hit {d}: introduced. The other operation is NORTHWIND; " \
+        f"its lead is {LEAD_B}."
 
 
 async def test_a_server_is_the_host_another_operation_recorded(two: Harness) -> None:

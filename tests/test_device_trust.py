@@ -4,10 +4,15 @@ pins in the database, and /trust."""
 from __future__ import annotations
 
 import copy
+import gettext
+import json
 from typing import Any
+
+import pytest
 
 from bot.crypto.cross_signing import CrossSigningKeys, add_signature, sign, signable
 from bot.crypto.device_trust import identities_of
+from commands.core import i18n
 from storage import identities
 from storage.audit import verify_room
 from tests.harness import LEAD, OFFICER, OTHER, ROOM, Harness
@@ -190,3 +195,29 @@ async def test_a_confirmation_is_told_and_audited_in_every_shared_room(h: Harnes
     assert "was not a member of this room" in refused.text
     await h.ok(f"!trust {OFFICER}", sender="@lead2:localhost", power=100, room=ELSEWHERE)
     assert (await h.db.read(identities.pins))[OFFICER].state == identities.PINNED
+
+
+class MarkedFrench(gettext.NullTranslations):
+    """A stand-in French catalogue marking every string it gives (see test_deconfliction)."""
+
+    def gettext(self, message: str) -> str:
+        return "[fr] " + message
+
+
+async def test_each_room_is_told_in_its_own_language(h: Harness,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    real = i18n.catalogue
+    monkeypatch.setattr(i18n, "catalogue",
+                        lambda lang: MarkedFrench() if lang == "fr" else real(lang))
+    await h.ok('!op init "Operation Elsewhere" code=ELSEWHERE', sender="@lead2:localhost",
+               power=100, room=ELSEWHERE)
+    await h.ok("!op lang fr", sender="@lead2:localhost", power=100, room=ELSEWHERE)
+    _rooms_of_officer(h)
+    await _changed_while_in(h, [ROOM, ELSEWHERE])
+    confirmed = await h.ok(f"!trust {OFFICER}")
+    assert confirmed.lang == "en" and "[fr]" not in confirmed.text
+    posts = {p["room_id"]: json.loads(p["content"])["body"]
+             for p in await h.rows("SELECT room_id, content FROM outbox")}
+    assert posts[ELSEWHERE].startswith(f"🔐 [fr] {OFFICER}'s new identity")
+    assert f"confirmed by {LEAD} in [fr] operation FIREBREAK:" in posts[ELSEWHERE]
+    assert all("[fr]" not in body for room, body in posts.items() if room != ELSEWHERE)

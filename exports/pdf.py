@@ -60,7 +60,7 @@ def _fonts() -> None:
 
 
 def _clean(value: str) -> str:
-    return escape(value.translate(_INVISIBLE))
+    return escape(shaping.unmarked(value).translate(_INVISIBLE))
 
 
 class _Bidi(Flowable):
@@ -130,6 +130,10 @@ class _Page:
         row = [self.para(c) for c in cells]
         return row[::-1] if self.right_to_left else row
 
+    def timestamp(self, value: str) -> str:
+        """A timestamp placed in a sentence, kept whole in a right-to-left one."""
+        return shaping.left_to_right(value) if self.right_to_left else value
+
     def line(self, value: str) -> str:
         """One line drawn straight on the canvas (the footer), in display order."""
         return shaping.display_lines(value.translate(_INVISIBLE), float("inf"), len,
@@ -162,7 +166,7 @@ def build(snap: Snapshot, out: BinaryIO) -> None:
 
     story: list = [page.para(text.title(snap), page.head),
                    page.para(tr("{banner} · generated {when}").format(
-                       banner=text.banner(snap), when=snap.generated_at)),
+                       banner=text.banner(snap), when=page.timestamp(snap.generated_at))),
                    Spacer(1, 4 * mm)]
     story += [page.para(line) for line in text.totals(snap)]
     charts = pdf_charts.chart_data(snap, limit=MAX_ROWS)

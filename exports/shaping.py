@@ -10,6 +10,7 @@ after would put the end of an Arabic sentence on its first line.
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Callable
@@ -17,11 +18,21 @@ from collections.abc import Callable
 import arabic_reshaper
 from bidi.algorithm import get_display
 
+log = logging.getLogger(__name__)
+
 # Hebrew, Arabic, Syriac, Thaana, N'Ko, Samaritan, Mandaic, Arabic supplements and
 # extensions, and the presentation forms of both scripts.
 _RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+# Isolates (LRI, RLI, FSI, PDI) as the embeddings python-bidi knows (LRE, RLE, LRE, PDF).
+_ISOLATES = str.maketrans("\u2066\u2067\u2068\u2069", "\u202a\u202b\u202a\u202c")
 # Directional marks and embeddings: they steered the reordering and draw nothing.
 _CONTROLS = re.compile("[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
+
+
+def unmarked(text: str) -> str:
+    """`text` without directional marks and embeddings (for text drawn without reordering,
+    where they would only be invisible characters in the way)."""
+    return _CONTROLS.sub("", text)
 
 
 def has_right_to_left(text: str) -> bool:
@@ -66,8 +77,23 @@ def display_lines(text: str, width: float, measure: Callable[[str], float], *,
             for line in _wrap(shaped, width, measure)]
 
 
+def left_to_right(value: str) -> str:
+    """`value` kept in one left-to-right piece inside right-to-left text (a timestamp,
+    whose digits and hyphens would otherwise be reordered: 25T06:00Z-11-2026)."""
+    return f"\u202a{value}\u202c"
+
+
 def _visual(line: str, base: str | None) -> str:
-    shown = get_display(line, base_dir=base)
+    # python-bidi's algorithm predates isolates (Unicode 6.3) and stops on them, and on a
+    # character it has no class for: what a member typed must not stop an export, so they
+    # become the embeddings it knows and U+FFFD.
+    known = "".join(c if unicodedata.bidirectional(c) else "\ufffd"
+                    for c in line.translate(_ISOLATES))
+    try:
+        shown = get_display(known, base_dir=base)
+    except Exception:  # a flaw of the library: the line drawn as it is, not the export lost
+        log.exception("right-to-left line left in logical order")
+        return _CONTROLS.sub("", known)
     assert isinstance(shown, str)
     return _CONTROLS.sub("", shown)
 

@@ -28,7 +28,7 @@ from commands import speaking
 from exports import shaping
 from exports.build import build_export
 from exports.offline import export_to_file
-from tests.harness import ROOM, Harness, write_cli_config
+from tests.harness import OFFICER, ROOM, Harness, write_cli_config
 
 NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
 HOMOGRAPH = "аррӏе.com"  # а р ӏ е are Cyrillic
@@ -139,6 +139,17 @@ async def test_the_language_crosses_into_the_worker_process(op: Harness) -> None
     assert left < edge and right < width - 2 * edge
     left, right = _title_span(await built(op, "pdf", "ar"))
     assert right > width - edge and left > 2 * edge
+
+
+async def test_an_export_is_in_the_language_of_the_member_who_asked(op: Harness) -> None:
+    """Through the dispatcher: the sender's language, kept around the command's slow part,
+    is the one the worker builds in."""
+    await op.ok("!lang ar", sender=OFFICER)
+    reply = await op.ok("!export pdf tlp=GREEN", sender=OFFICER)
+    assert reply.attachment is not None
+    arabic = _title_span(reply.attachment.read())
+    english = _title_span(await built(op, "pdf", "en"))
+    assert arabic[0] > english[0] + 50 and arabic[1] > english[1] + 50  # from the right
 
 
 async def test_offline_export_takes_the_language_given(op: Harness, tmp_path: Path) -> None:

@@ -173,14 +173,16 @@ async def _audit_rooms(config: Config, path: Path, only: str | None, local: bool
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from commands import ExportRefused
+    from commands import ExportRefused, i18n
     from exports.offline import export_to_file
 
-    path = _database_path(_config(args))
+    config = _config(args)
+    path = _database_path(config)
     left_out: list[str] = []
     try:
+        lang = i18n.choose(args.lang) if args.lang else config.settings.language
         out = asyncio.run(export_to_file(path, args.room, args.format, args.tlp, args.output,
-                                         left_out=left_out))
+                                         left_out=left_out, lang=lang))
     except ValueError as exc:
         print(f"opsroom: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -236,6 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--room", required=True)
     export.add_argument("--format", default="md", choices=EXPORT_FORMATS)
     export.add_argument("--tlp", default=None)
+    export.add_argument("--lang", default=None,
+                        help="language of the file's headings (default: [defaults] language)")
     export.add_argument("-o", "--output", type=Path, default=None)
     export.set_defaults(fn=cmd_export)
     return p

@@ -6,6 +6,11 @@ worker streams rows from a read-only transaction into a file (0600, `exports/` i
 dir), so neither process ever holds the whole export in memory; the bot uploads the file
 as a stream and deletes it once sent.
 
+The file is written in the language of the member who asked for it: the one in force when
+`build_export` is called (the dispatcher keeps the sender's around a command's slow part).
+A context variable does not cross into a worker process, so its code is handed over with
+the job and set again there around the build.
+
 Each format's module is imported by the worker when it first builds that format, never by
 the bot: matplotlib, reportlab, stix2 and pymisp together would add some 70 MB to a process
 that only hands the job over.
@@ -29,7 +34,9 @@ from commands import (
     ExportRefused,
     ExportSummary,
     export_refusal,
+    i18n,
     mismatch_name,
+    speaking,
 )
 from exports import pool
 from exports.files import export_dir
@@ -66,8 +73,9 @@ def filename(code: str, now: datetime, tlp: str, ext: str) -> str:
 
 
 def _make(path: Path, room_id: str, fmt: str, tlp: str | None, generated_at: str,
-          out_path: Path) -> ExportSummary:
-    with read_only_sync(path) as conn:
+          out_path: Path, lang: str = i18n.SOURCE) -> ExportSummary:
+    """In the worker process: the file of one export, written in `lang`."""
+    with speaking(lang), read_only_sync(path) as conn:
         left_out = _witnessed(conn, room_id)
         snap = load(conn, room_id, tlp, generated_at, with_audit=fmt == "json")
         snap.workdir = out_path.parent
@@ -91,7 +99,9 @@ def _witnessed(conn: sqlite3.Connection, room_id: str) -> tuple[str, ...]:
 
 
 async def build_export(db: Database, room_id: str, fmt: str, tlp: str | None,
-                       now: datetime) -> tuple[Attachment, ExportSummary]:
+                       now: datetime, *, lang: str | None = None
+                       ) -> tuple[Attachment, ExportSummary]:
+    """`lang`: the file's language; by default the one in force."""
     _, ext, mimetype = FORMATS[fmt]
     directory = export_dir(db.path)
     directory.mkdir(mode=0o700, exist_ok=True)
@@ -99,7 +109,8 @@ async def build_export(db: Database, room_id: str, fmt: str, tlp: str | None,
     loop = asyncio.get_running_loop()
     try:
         summary = await loop.run_in_executor(
-            pool.executor(), _make, db.path, room_id, fmt, tlp, to_db_time(now), out_path)
+            pool.executor(), _make, db.path, room_id, fmt, tlp, to_db_time(now), out_path,
+            lang or i18n.current())
     except BaseException:
         out_path.unlink(missing_ok=True)
         raise

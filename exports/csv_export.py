@@ -12,6 +12,7 @@ import io
 import zipfile
 from typing import BinaryIO
 
+from commands import tr
 from exports.snapshot import RECORD_KINDS, Snapshot
 
 FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # zip entries get a fixed date: same data, same bytes
@@ -39,7 +40,10 @@ def build(snap: Snapshot, out: BinaryIO) -> None:
                 writer.writerow(header)
                 for row in snap.rows(kind):
                     writer.writerow([safe(row[c]) for c in header])
-        zf.writestr(_entry("README.txt"),
-                    f"{snap.op['name']} ({snap.op['code']}) — TLP:{snap.tlp}\r\n"
-                    f"Generated {snap.generated_at}. Records at or below TLP:{snap.tlp}.\r\n"
-                    "Cells starting with = + - @ are prefixed with ' (formula guard).\r\n")
+        # The note is read by a person: in the language in force (exports.build sets it);
+        # the files' names and column headers are machine names and stay as they are.
+        zf.writestr(_entry("README.txt"), "\r\n".join([
+            f"{snap.op['name']} ({snap.op['code']}) — TLP:{snap.tlp}",
+            tr("Generated {when}. Records at or below TLP:{tlp}.").format(
+                when=snap.generated_at, tlp=snap.tlp),
+            tr("Cells starting with = + - @ are prefixed with ' (formula guard)."), ""]))

@@ -14,8 +14,10 @@ from storage.database import Database
 
 async def export_to_file(db_path: Path, room_id: str, fmt: str, tlp: str | None,
                          out: Path | None, now: datetime | None = None, *,
-                         left_out: list[str] | None = None) -> Path:
-    """Raises `commands.ExportRefused` while records changed behind the audit log are not
+                         left_out: list[str] | None = None, lang: str | None = None
+                         ) -> Path:
+    """The file, written in `lang` (by default the language in force). Raises
+    `commands.ExportRefused` while records changed behind the audit log are not
     acknowledged; once they are, their names are added to `left_out` (they are not in the
     file)."""
     if fmt not in FORMATS:
@@ -23,7 +25,8 @@ async def export_to_file(db_path: Path, room_id: str, fmt: str, tlp: str | None,
     level = validate.tlp(tlp) if tlp else None
     db = await Database.open(db_path)
     try:
-        attachment, summary = await build_export(db, room_id, fmt, level, now or datetime.now(UTC))
+        attachment, summary = await build_export(db, room_id, fmt, level, now or datetime.now(UTC),
+                                                  lang=lang)
     finally:
         await db.close()
     if left_out is not None:

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from commands import validate
+from commands import tr, validate
 from storage import exports as store
 from storage.audit import canonical
 from storage.exports import RECORD_KINDS
@@ -134,7 +134,8 @@ class Snapshot:
 
 def allowed_levels(tlp: str) -> tuple[str, ...]:
     if tlp not in validate.TLP_LEVELS:
-        raise ExportError(f"{tlp!r} is not a TLP 2.0 level ({', '.join(validate.TLP_LEVELS)})")
+        raise ExportError(tr("{level} is not a TLP 2.0 level ({levels})").format(
+            level=repr(tlp), levels=", ".join(validate.TLP_LEVELS)))
     return validate.levels_up_to(tlp)
 
 
@@ -142,7 +143,7 @@ def load(conn: sqlite3.Connection, room_id: str, tlp: str | None, generated_at: 
          with_audit: bool = False) -> Snapshot:
     op = store.operation(conn, room_id)
     if op is None:
-        raise ExportError(f"no operation is bound to room {room_id}")
+        raise ExportError(tr("no operation is bound to room {room}").format(room=room_id))
     level = tlp or op["tlp"]
     allowed_levels(level)
     snap = Snapshot(

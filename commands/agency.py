@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from commands.core import argtypes, records
 from commands.core.context import Context
-from commands.core.i18n import trn
-from commands.core.reply import Bold, ReplyBuilder, ok
+from commands.core.i18n import N_, tr, trn
+from commands.core.reply import Bold, ReplyBuilder, fill, ok
 from commands.core.spec import PageArgs, Role, command, key, mention, pos
 from commands.core.types import CommandError, Reply
 from storage import agencies
@@ -32,7 +32,8 @@ class AgencyAddArgs:
         pos("code", argtypes.AGENCY),
         key("country", argtypes.COUNTRY, required=True),
         key("tz", argtypes.ZONE, required=True),
-        pos("name", argtypes.text("agency name", max_len=120, metavar='"name"'), required=False),
+        pos("name", argtypes.text(N_("agency name"), max_len=120, metavar=N_('"name"')),
+            required=False),
         key("lang", argtypes.LANGUAGE, help="its members' language unless they choose (/lang)"),
     ],
     role=Role.LEAD,
@@ -43,7 +44,8 @@ class AgencyAddArgs:
 async def agency_add(ctx: Context, args: AgencyAddArgs) -> Reply:
     op = ctx.require_op()
     if await agencies.get(ctx.tx, op["id"], args.code) is not None:
-        raise CommandError(f"agency {args.code} is already registered", show_usage=False)
+        raise CommandError(tr("agency {code} is already registered").format(code=args.code),
+                           show_usage=False)
     row = await ctx.tx.insert("agencies", {
         "op_id": op["id"],
         "code": args.code,
@@ -54,8 +56,11 @@ async def agency_add(ctx: Context, args: AgencyAddArgs) -> Reply:
         "created_by": ctx.sender,
         "created_at": ctx.stamp,
     })
-    name = f" ({row['name']})" if row["name"] else ""
-    return ok("Agency ", Bold(row["code"]), f"{name} · {row['country']} · {row['tz']}")
+    if row["name"]:
+        return ok(*fill(tr("Agency {code} ({name}) · {country} · {zone}"), code=Bold(row["code"]),
+                        name=row["name"], country=row["country"], zone=row["tz"]))
+    return ok(*fill(tr("Agency {code} · {country} · {zone}"), code=Bold(row["code"]),
+                    country=row["country"], zone=row["tz"]))
 
 
 @command("agency", "list", params=[key("page", argtypes.PAGE)],
@@ -63,7 +68,7 @@ async def agency_add(ctx: Context, args: AgencyAddArgs) -> Reply:
 async def agency_list(ctx: Context, args: PageArgs) -> Reply:
     op = ctx.require_op()
     rows = await agencies.with_member_counts(ctx.tx, op["id"])
-    reply = ReplyBuilder().heading(f"Agencies: {len(rows)}")
+    reply = ReplyBuilder().heading(tr("Agencies: {n}").format(n=len(rows)))
     reply.bullets(
         [[Bold(row["code"]), f" {row['country']} · {row['tz']}",
           f" · {row['name']}" if row["name"] else "",
@@ -97,6 +102,8 @@ async def member(ctx: Context, args: MemberArgs) -> Reply:
         })
         return ok(args.user, " → ", Bold(args.agency))
     if existing["agency"] == args.agency:
-        raise CommandError(f"{args.user} is already with {args.agency}", show_usage=False)
+        raise CommandError(tr("{user} is already with {agency}").format(
+            user=args.user, agency=args.agency), show_usage=False)
     await ctx.tx.update("members", existing["id"], {"agency": args.agency})
-    return ok(args.user, f" moved {existing['agency']} → ", Bold(args.agency))
+    return ok(*fill(tr("{user} moved {before} → {after}"), user=args.user,
+                    before=existing["agency"], after=Bold(args.agency)))

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from commands.core import argtypes, i18n, validate
 from commands.core.context import Context
-from commands.core.i18n import trn
+from commands.core.i18n import tr, trn
 from commands.core.records import dtg
-from commands.core.reply import Bold, Code, ReplyBuilder, ok
+from commands.core.reply import Bold, Code, ReplyBuilder, appended, fill, ok
 from commands.core.spec import Choice, Fn, NoArgs, Role, command, key, pos
 from commands.core.types import CommandError, Reply
 from commands.sitrep import produce
+from commands.takedown import wall_clock
 from storage import operations
+from storage.codec import from_db_time
 
 PHASES = ("planning", "action", "follow-up", "closed")
 
 
 def _op_name(raw: str) -> str:
-    return validate.text(raw, field="operation name", max_len=120)
+    return validate.text(raw, field=tr("operation name"), max_len=120)
 
 
 @dataclass(frozen=True)
@@ -47,8 +50,8 @@ class OpInitArgs:
 async def op_init(ctx: Context, args: OpInitArgs) -> Reply:
     if ctx.op is not None:
         raise CommandError(
-            f"this room is already operation {ctx.op['name']} ({ctx.op['code']}); "
-            "one room = one operation", show_usage=False)
+            tr("this room is already operation {name} ({code}); one room = one operation")
+            .format(name=ctx.op["name"], code=ctx.op["code"]), show_usage=False)
     name = args.name
     if not name.lower().startswith("operation "):
         name = f"Operation {name}"
@@ -64,8 +67,10 @@ async def op_init(ctx: Context, args: OpInitArgs) -> Reply:
         "created_at": ctx.stamp,
         "updated_at": ctx.stamp,
     })
-    return ok(Bold(row["name"]), f" ({row['code']}) opened in this room · phase planning · ",
-              f"zone {row['tz']} · TLP:{row['tlp']}. Next: /agency add, /member, /hhour.")
+    return ok(*fill(tr("{name} ({code}) opened in this room · phase {phase} · zone {zone} · "
+                       "TLP:{tlp}. Next: /agency add, /member, /hhour."),
+                    name=Bold(row["name"]), code=row["code"], phase=row["phase"],
+                    zone=row["tz"], tlp=row["tlp"]))
 
 
 @command("op", summary="show this room's operation")
@@ -73,8 +78,20 @@ async def op_show(ctx: Context, args: NoArgs) -> Reply:
     op = ctx.require_op()
     counts = await operations.record_counts(ctx.tx, op["id"])
     reply = ReplyBuilder()
-    reply.line(Bold(op["name"]), f" ({op['code']}) · phase {op['phase']} · TLP:{op['tlp']}")
-    reply.line(f"Zone {op['tz']} · H-hour {dtg(op['hhour'])}")
+    reply.line(*fill(tr("{name} ({code}) · phase {phase} · TLP:{tlp}"), name=Bold(op["name"]),
+                     code=op["code"], phase=op["phase"], tlp=op["tlp"]))
+    hhour_at = from_db_time(op["hhour"])
+    if hhour_at is None:
+        reply.line(tr("Zone {zone} · H-hour {at}").format(zone=op["tz"], at=dtg(None)))
+    else:
+        reply.line(tr("Zone {zone} · H-hour {at} ({local})").format(
+            zone=op["tz"], at=dtg(op["hhour"]),
+            local=wall_clock(hhour_at, op["tz"])))
+    if op["lang"]:
+        reply.line(tr("Language: {language}").format(language=_language(op["lang"])))
+    else:
+        reply.line(tr("Language: {language}, the bot's default").format(
+            language=_language(ctx.settings.language)))
     reply.line(" · ".join(form.format(n=counts[kind]) for kind, form in [
         ("agencies", trn("{n} agency", "{n} agencies", counts["agencies"])),
         ("tasks", trn("{n} task", "{n} tasks", counts["tasks"])),
@@ -84,6 +101,10 @@ async def op_show(ctx: Context, args: NoArgs) -> Reply:
         ("preservations", trn("{n} preservation/MLA request", "{n} preservation/MLA requests",
                               counts["preservations"]))]))
     return reply.build()
+
+
+def _language(code: str) -> str:
+    return f"{i18n.LANGUAGES.get(code, code)} ({code})"
 
 
 @dataclass(frozen=True)
@@ -100,22 +121,25 @@ class OpPhaseArgs:
 async def op_phase(ctx: Context, args: OpPhaseArgs) -> Reply:
     op = ctx.require_op()
     if op["phase"] == args.phase:
-        raise CommandError(f"the operation is already in phase {op['phase']}", show_usage=False)
+        raise CommandError(tr("the operation is already in phase {phase}").format(
+            phase=op["phase"]), show_usage=False)
     if op["phase"] == "closed":
-        raise CommandError("the operation is closed; its record is final", show_usage=False)
+        raise CommandError(tr("the operation is closed; its record is final"),
+                           show_usage=False)
     _, after = await ctx.tx.update("operations", op["id"],
                                    {"phase": args.phase, "updated_at": ctx.stamp})
     ctx.op = after
-    reply = ReplyBuilder().line(f"{op['code']}: phase {op['phase']} → ",
-                                Bold(after["phase"]))
+    reply = ReplyBuilder().line(*fill(tr("{code}: phase {before} → {after}"), code=op["code"],
+                                      before=op["phase"], after=Bold(after["phase"])))
     if after["phase"] != "closed":
         return reply.build()
-    reply.line("The operation is closed: ", Code("/export"), " to hand over its summary.")
-    head = reply.build()
+    reply.line(*fill(tr("The operation is closed: {export} to hand over its summary."),
+                     export=Code("/export")))
+    reply.line("")  # a blank line before the final report
     final = await produce(ctx.tx, after, ctx.now, final=True)
     assert final is not None
-    return Reply(ok=True, text=f"{head.text}\n\n{final.text}",
-                 html=f"{head.html}<br><br>{final.html}", extra_content=final.extra_content)
+    return dataclasses.replace(appended(reply.build(), final),
+                               extra_content=final.extra_content)
 
 
 @dataclass(frozen=True)
@@ -133,9 +157,11 @@ class OpLangArgs:
 async def op_lang(ctx: Context, args: OpLangArgs) -> Reply:
     op = ctx.require_op()
     if op["lang"] == args.lang:
-        raise CommandError(f"the room's language is already {args.lang}", show_usage=False)
+        raise CommandError(tr("the room's language is already {language}").format(
+            language=_language(args.lang)), show_usage=False)
     _, after = await ctx.tx.update("operations", op["id"],
                                    {"lang": args.lang, "updated_at": ctx.stamp})
     ctx.op = after
-    return ok(f"{op['code']}: the room reads {args.lang} ({i18n.LANGUAGES[args.lang]}) from now "
-              "on; each member's replies stay in their own language (/lang).")
+    return ok(tr("{code}: the room reads {language} from now on; each member's replies stay "
+                 "in their own language (/lang).").format(code=op["code"],
+                                                          language=_language(args.lang)))

@@ -22,11 +22,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from commands.core import argtypes, records, timeparse, validate
+from commands.core import argtypes, i18n, records, timeparse, validate
 from commands.core.context import Context
+from commands.core.i18n import tr, trn
 from commands.core.records import dtg, label
-from commands.core.reply import Bold, ReplyBuilder, ok
+from commands.core.reply import Bold, ReplyBuilder, fill, ok
 from commands.core.spec import Choice, Fn, Role, command, key, pos, rest
 from commands.core.timeparse import ParsedTime
 from commands.core.types import CommandError, Reply
@@ -41,8 +43,9 @@ TRANSITIONS = {
     "abort": ("planned", "go"),
 }
 RESULT = {"go": "go", "done": "done", "failed": "failed", "abort": "aborted"}
-
-
+# Bidi marks Babel puts in Arabic dates: the direction of a whole post is set where it is
+# sent, and a mark inside a reply would be shown as <U+200F> (see commands.core.visible).
+_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u061c"))
 
 Zones = list[tuple[str, str]]
 
@@ -53,6 +56,13 @@ async def _zones(ctx: Context) -> Zones:
     return await agencies.zones(ctx.tx, op["id"]) or [(op["code"], op["tz"])]
 
 
+def wall_clock(at: datetime, zone: str) -> str:
+    """`at` on the clock of `zone` as the reader's locale writes a date and time, with the
+    zone's abbreviation (CET); shown beside a DTG, which stays the reference."""
+    tz = ZoneInfo(zone)
+    return f"{i18n.local_time(at, tz).translate(_MARKS)} {at.astimezone(tz).tzname()}"
+
+
 def _local(iso: str | None, zones: Zones) -> str:
     """Each agency's wall-clock time, agencies whose clocks read the same grouped together."""
     at = from_db_time(iso)
@@ -60,8 +70,9 @@ def _local(iso: str | None, zones: Zones) -> str:
         return ""
     grouped: dict[str, list[str]] = {}
     for code, tz in zones:
-        grouped.setdefault(timeparse.format_local(at, tz), []).append(code)
-    return " · ".join(f"{', '.join(codes)} {local}" for local, codes in grouped.items())
+        grouped.setdefault(wall_clock(at, tz), []).append(code)
+    return " · ".join(tr("{agencies} {when}").format(agencies=", ".join(codes), when=local)
+                      for local, codes in grouped.items())
 
 
 async def _local_times(ctx: Context, iso: str | None) -> str:
@@ -88,17 +99,18 @@ async def hhour(ctx: Context, args: HhourArgs) -> Reply:
     if args.time is None:
         hhour_at = from_db_time(op["hhour"])
         if hhour_at is None:
-            raise CommandError("H-hour is not set; a lead sets it with /hhour TIME",
+            raise CommandError(tr("H-hour is not set; a lead sets it with /hhour TIME"),
                                show_usage=False)
-        when = _t_minus(hhour_at, ctx.now)
-        return ok("H-hour ", Bold(dtg(op["hhour"])), f" ({when}) · ",
-                  await _local_times(ctx, op["hhour"]))
-    ctx.require_lead("set H-hour")
+        return ok(*fill(tr("H-hour {at} ({countdown}) · {local}"), at=Bold(dtg(op["hhour"])),
+                        countdown=_t_minus(hhour_at, ctx.now),
+                        local=await _local_times(ctx, op["hhour"])))
+    ctx.require_lead(tr("set H-hour"))
     if args.time.h_offset is not None:
-        raise CommandError("H-hour cannot be set relative to itself; give a time")
+        raise CommandError(tr("H-hour cannot be set relative to itself; give a time"))
     new = args.time.at
     if new <= ctx.now:
-        raise CommandError(f"H-hour {timeparse.format_dtg(new)} is in the past")
+        raise CommandError(tr("H-hour {at} is in the past").format(
+            at=timeparse.format_dtg(new)))
     _, after = await ctx.tx.update("operations", op["id"],
                                    {"hhour": to_db_time(new), "updated_at": ctx.stamp})
     ctx.op = after
@@ -107,13 +119,14 @@ async def hhour(ctx: Context, args: HhourArgs) -> Reply:
         planned = new + timedelta(seconds=row["h_offset"])
         await records.change(ctx, "takedowns", row, {"planned_at": to_db_time(planned)})
         moved += 1
-    reply = ReplyBuilder().line("H-hour set: ", Bold(dtg(after["hhour"])),
-                                f" ({_t_minus(new, ctx.now)}) · ",
-                                await _local_times(ctx, after["hhour"]))
+    reply = ReplyBuilder().line(*fill(
+        tr("H-hour set: {at} ({countdown}) · {local}"), at=Bold(dtg(after["hhour"])),
+        countdown=_t_minus(new, ctx.now), local=await _local_times(ctx, after["hhour"])))
     if op["hhour"]:
-        reply.line(f"(was {dtg(op['hhour'])})")
-    reply.line(f"{moved} takedown(s) planned relative to H moved with it." if moved
-               else "No takedown is planned relative to H, so none moved.")
+        reply.line(tr("(was {at})").format(at=dtg(op["hhour"])))
+    reply.line(trn("{n} takedown planned relative to H moved with it.",
+                   "{n} takedowns planned relative to H moved with it.", moved).format(n=moved)
+               if moved else tr("No takedown is planned relative to H, so none moved."))
     return reply.build()
 
 
@@ -124,7 +137,7 @@ def _target(raw: str) -> tuple[str, int | None]:
     value = raw.strip()
     if _SEIZURE_REF_RE.match(value):
         return value.upper(), validate.record_ref(value, "S")
-    value = validate.text(value, field="target", max_len=200)
+    value = validate.text(value, field=tr("target"), max_len=200)
     if " " not in value:
         for kind in ("url", "ip", "domain"):
             try:
@@ -138,23 +151,26 @@ def _owner_agency(ctx: Context, agency: str) -> None:
     mine = ctx.agency["code"] if ctx.agency else None
     if mine != agency and not ctx.lead_override(f"act for {agency}, another agency"):
         raise CommandError(
-            f"officers may plan and report only their own agency's takedowns "
-            f"(yours: {mine or 'none — a lead maps you with /member'}; this one: {agency})",
+            tr("officers may plan and report only their own agency's takedowns "
+               "(yours: {mine}; this one: {agency})").format(
+                mine=mine or tr("none — a lead maps you with /member"), agency=agency),
             show_usage=False)
 
 
 def _line(row: Row, zones: Zones | None = None) -> list[Any]:
     plan = dtg(row["planned_at"]) if row["planned_at"] else (
-        "at H (H-hour not set)" if row["h_offset"] == 0 else "—")
+        tr("at H (H-hour not set)") if row["h_offset"] == 0 else "—")
     if row["h_offset"] is not None and row["planned_at"]:
         plan += (f" (H{timeparse.format_offset(timedelta(seconds=row['h_offset']))})"
                  if row["h_offset"] else " (H)")
-    parts: list[Any] = [Bold(label("takedowns", row["seq"])), f" {row['target']} · {row['agency']}"
-                        f" [{row['status']}] · plan {plan}"]
+    parts: list[Any] = list(fill(
+        tr("{ref} {target} · {agency} [{status}] · plan {plan}"),
+        ref=Bold(label("takedowns", row["seq"])), target=row["target"], agency=row["agency"],
+        status=row["status"], plan=plan))
     if zones and row["planned_at"]:
         parts.append(f" · {_local(row['planned_at'], zones)}")
     if row["executed_at"]:
-        parts.append(f" · done {dtg(row['executed_at'])}")
+        parts.append(" · " + tr("done {at}").format(at=dtg(row["executed_at"])))
     if row["note"]:
         parts.append(f" · {row['note']}")
     return parts
@@ -223,7 +239,8 @@ async def takedown_list(ctx: Context, args: TakedownListArgs) -> Reply:
     statuses = {"planned": ("planned", "go"), "executed": ("done",),
                 "failed": ("failed", "aborted")}.get(which)
     rows = await takedowns.listing(ctx.tx, op["id"], statuses=statuses)
-    reply = ReplyBuilder().heading(f"Takedowns ({which}): {len(rows)}")
+    reply = ReplyBuilder().heading(tr("Takedowns ({which}): {n}").format(which=which,
+                                                                        n=len(rows)))
     zones = await _zones(ctx)
     reply.bullets([_line(takedown, zones) for takedown in rows], page=args.page or 1,
                   more_hint=f"/takedown list {which}")
@@ -248,8 +265,9 @@ async def takedown_report(ctx: Context, args: TakedownArgs) -> Reply:
     _owner_agency(ctx, row["agency"])
     action = args.action
     if row["status"] not in TRANSITIONS[action]:
-        raise CommandError(f"{label('takedowns', row['seq'])} is {row['status']}; "
-                           f"{action} is not possible now", show_usage=False)
+        raise CommandError(tr("{ref} is {status}; {action} is not possible now").format(
+            ref=label("takedowns", row["seq"]), status=row["status"], action=action),
+            show_usage=False)
     changes: dict[str, Any] = {"status": RESULT[action]}
     if args.note:
         changes["note"] = args.note
@@ -260,10 +278,14 @@ async def takedown_report(ctx: Context, args: TakedownArgs) -> Reply:
                                 f" {after['target']} → {after['status'].upper()}")
     if action == "done":
         planned = from_db_time(after["planned_at"])
-        offset = (f" ({timeparse.format_offset(ctx.now - planned)} vs plan)"
-                  if planned else "")
-        reply.line(f"Executed {dtg(after['executed_at'])}{offset} · ",
-                   await _local_times(ctx, after["executed_at"]))
+        local = await _local_times(ctx, after["executed_at"])
+        if planned:
+            reply.line(tr("Executed {at} ({offset} vs plan) · {local}").format(
+                at=dtg(after["executed_at"]), offset=timeparse.format_offset(ctx.now - planned),
+                local=local))
+        else:
+            reply.line(tr("Executed {at} · {local}").format(at=dtg(after["executed_at"]),
+                                                            local=local))
     if args.note:
-        reply.line("Note: ", args.note)
+        reply.line(*fill(tr("Note: {note}"), note=args.note))
     return reply.build()

@@ -100,6 +100,30 @@ async def test_show_counts_and_h_hour(h: Harness) -> None:
     assert "Operation Firebreak (FIREBREAK) · phase planning · TLP:AMBER" in shown.text
     assert "H-hour 250400ZNOV26" in shown.text
     assert "2 agencies · 1 task · 0 arrests · 0 seized items" in shown.text
+    # H-hour on the operation's clock, as the reader's locale writes it, beside the DTG
+    assert "Zone Europe/Paris · H-hour 250400ZNOV26 (Nov 25, 2026, 5:00:00\u202fAM CET)" in (
+        shown.text)
+
+
+async def test_show_without_h_hour(h: Harness) -> None:
+    assert "Zone Europe/Paris · H-hour —" in (await h.ok("!op", sender=OFFICER)).text
+
+
+async def test_show_and_set_the_rooms_language(h: Harness) -> None:
+    # both read English by their own choice, so what the room reads does not change theirs
+    await h.ok("!lang en", sender=OFFICER)
+    await h.ok("!lang en")
+    shown = await h.ok("!op", sender=OFFICER)
+    assert "Language: English (en), the bot's default" in shown.text.splitlines()
+    refused = await h.fails("!op lang fr", sender=OFFICER)
+    assert "only a lead" in refused.text
+    changed = await h.ok("!op lang FR")
+    assert changed.text == ("FIREBREAK: the room reads Français (fr) from now on; each "
+                            "member's replies stay in their own language (/lang).")
+    assert "Language: Français (fr)" in (await h.ok("!op", sender=OFFICER)).text.splitlines()
+    again = await h.fails("!op lang fr")
+    assert "the room's language is already Français (fr)" in again.text
+    assert (await h.rows("SELECT lang FROM operations"))[0]["lang"] == "fr"
 
 
 async def test_phase_changes_lead_only_and_audited(h: Harness) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from commands.core import argtypes, records
 from commands.core.context import Context
-from commands.core.i18n import trn
+from commands.core.i18n import N_, trn
 from commands.core.reply import Bold, ReplyBuilder, ok
 from commands.core.spec import PageArgs, Role, command, key, mention, pos
 from commands.core.types import CommandError, Reply
@@ -33,10 +33,10 @@ class AgencyAddArgs:
         key("country", argtypes.COUNTRY, required=True),
         key("tz", argtypes.ZONE, required=True),
         pos("name", argtypes.text("agency name", max_len=120, metavar='"name"'), required=False),
-        key("lang", argtypes.LANGUAGE, help="its members' language unless they choose (/lang)"),
+        key("lang", argtypes.LANGUAGE, help=N_("its members' language unless they choose (/lang)")),
     ],
     role=Role.LEAD,
-    summary="register a participating agency",
+    summary=N_("register a participating agency"),
     examples=['/agency add DE-BKA country=DE tz=Europe/Berlin "Bundeskriminalamt"',
               '/agency add CO-DIJIN country=CO tz=America/Bogota lang=es'],
 )
@@ -59,7 +59,7 @@ async def agency_add(ctx: Context, args: AgencyAddArgs) -> Reply:
 
 
 @command("agency", "list", params=[key("page", argtypes.PAGE)],
-         summary="list participating agencies")
+         summary=N_("list participating agencies"))
 async def agency_list(ctx: Context, args: PageArgs) -> Reply:
     op = ctx.require_op()
     rows = await agencies.with_member_counts(ctx.tx, op["id"])
@@ -84,7 +84,7 @@ class MemberArgs:
     "member",
     params=[mention("user", required=True), key("agency", argtypes.AGENCY, required=True)],
     role=Role.LEAD,
-    summary="map a member to an agency",
+    summary=N_("map a member to an agency"),
 )
 async def member(ctx: Context, args: MemberArgs) -> Reply:
     op = ctx.require_op()

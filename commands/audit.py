@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from commands import witness
 from commands.core import validate
 from commands.core.context import Context
+from commands.core.i18n import N_
 from commands.core.records import NOUN, PREFIX, label
 from commands.core.redo import Services, SlowPart, remakes
 from commands.core.reply import ReplyBuilder
@@ -30,7 +31,7 @@ ACCEPT_HINT = ("a lead can acknowledge them with /audit accept in the operation'
                "exports then leave these records out")
 
 
-@command("audit", "verify", summary="check the operation's tamper-evident log", needs_op=False)
+@command("audit", "verify", summary=N_("check the operation's tamper-evident log"), needs_op=False)
 async def audit_verify(ctx: Context, args: NoArgs) -> Reply:
     assert ctx.db is not None
     placeholder = ReplyBuilder().line("Checking the audit log against the room").build()
@@ -171,8 +172,8 @@ def refusal(data: Witnessed) -> str:
 
 
 @command("audit", "accept", role=Role.LEAD,
-         summary="acknowledge records changed behind the audit log, so exports run again "
-                 "(leaving those records out)")
+         summary=N_("acknowledge records changed behind the audit log, so exports run again "
+                 "(leaving those records out)"))
 async def audit_accept(ctx: Context, args: NoArgs) -> Reply:
     """The acknowledgement is a record, so the log itself holds which mismatches a lead
     saw (by the rows' content now: a later change to them is found again). It is labelled

@@ -53,6 +53,7 @@ from datetime import datetime, timedelta
 from commands import match_keys
 from commands.core import argtypes, validate
 from commands.core.context import Context
+from commands.core.i18n import N_
 from commands.core.records import dtg, label
 from commands.core.reply import Bold, Part, Ping, ReplyBuilder, appended, notice_content, ok
 from commands.core.spec import Choice, Fn, PageArgs, Role, command, key, pos
@@ -315,7 +316,7 @@ async def _post(tx: Tx, room_id: str, now: datetime, notice: Reply) -> Post:
 @command(
     "deconflict", "list",
     params=[key("page", argtypes.PAGE)],
-    summary="hits where another operation holds the same indicator or suspect ref",
+    summary=N_("hits where another operation holds the same indicator or suspect ref"),
 )
 async def deconflict_list(ctx: Context, args: PageArgs) -> Reply:
     op = ctx.require_op()
@@ -355,7 +356,7 @@ class DeconflictShareArgs:
     "deconflict", "share",
     params=[pos("hit", HIT)],
     role=Role.LEAD,
-    summary="agree to be introduced to the other operation's lead (both leads must agree)",
+    summary=N_("agree to be introduced to the other operation's lead (both leads must agree)"),
     examples=["!deconflict share D-KX-1"],
 )
 async def deconflict_share(ctx: Context, args: DeconflictShareArgs) -> Reply:
@@ -410,8 +411,8 @@ class DeconflictRedArgs:
     "deconflict", "red",
     params=[pos("state", Choice(("on", "off")))],
     role=Role.LEAD,
-    summary="compare this operation's RED and AMBER+STRICT records with other operations "
-            "too (off by default)",
+    summary=N_("compare this operation's RED and AMBER+STRICT records with other operations "
+            "too (off by default)"),
     examples=["!deconflict red on"],
 )
 async def deconflict_red(ctx: Context, args: DeconflictRedArgs) -> Reply:

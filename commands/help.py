@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from commands.core import spec
 from commands.core.context import Context
+from commands.core.i18n import N_
 from commands.core.reply import Bold, Code, ReplyBuilder
 from commands.core.spec import Fn, command, pos
 from commands.core.types import CommandError, Reply
@@ -26,7 +27,7 @@ class HelpArgs:
 @command(
     "help",
     params=[pos("command", Fn(_topic, "command"), required=False)],
-    summary="show usage",
+    summary=N_("show usage"),
     needs_op=False,
 )
 async def help_command(ctx: Context, args: HelpArgs) -> Reply:

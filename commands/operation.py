@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from commands.core import argtypes, i18n, validate
 from commands.core.context import Context
-from commands.core.i18n import trn
+from commands.core.i18n import N_, trn
 from commands.core.records import dtg
 from commands.core.reply import Bold, Code, ReplyBuilder, ok
 from commands.core.spec import Choice, Fn, NoArgs, Role, command, key, pos
@@ -34,13 +34,14 @@ class OpInitArgs:
     "op", "init",
     params=[
         pos("name", Fn(_op_name, '"Operation NAME"')),
-        key("code", argtypes.AGENCY, required=True, help="short operation code, e.g. FIREBREAK"),
-        key("tz", argtypes.ZONE, help="the operation's time zone (IANA), default from config"),
-        key("tlp", argtypes.TLP, help="default TLP 2.0 label of its records"),
-        key("lang", argtypes.LANGUAGE, help="the room's language, default from config"),
+        key("code", argtypes.AGENCY, required=True,
+            help=N_("short operation code, e.g. FIREBREAK")),
+        key("tz", argtypes.ZONE, help=N_("the operation's time zone (IANA), default from config")),
+        key("tlp", argtypes.TLP, help=N_("default TLP 2.0 label of its records")),
+        key("lang", argtypes.LANGUAGE, help=N_("the room's language, default from config")),
     ],
     role=Role.LEAD,
-    summary="bind this room to a new operation",
+    summary=N_("bind this room to a new operation"),
     needs_op=False,
     examples=['/op init "Operation Firebreak" code=FIREBREAK tz=Europe/Paris tlp=AMBER'],
 )
@@ -68,7 +69,7 @@ async def op_init(ctx: Context, args: OpInitArgs) -> Reply:
               f"zone {row['tz']} · TLP:{row['tlp']}. Next: /agency add, /member, /hhour.")
 
 
-@command("op", summary="show this room's operation")
+@command("op", summary=N_("show this room's operation"))
 async def op_show(ctx: Context, args: NoArgs) -> Reply:
     op = ctx.require_op()
     counts = await operations.record_counts(ctx.tx, op["id"])
@@ -95,7 +96,7 @@ class OpPhaseArgs:
     "op", "phase",
     params=[pos("phase", Choice(PHASES))],
     role=Role.LEAD,
-    summary="change the operation's phase",
+    summary=N_("change the operation's phase"),
 )
 async def op_phase(ctx: Context, args: OpPhaseArgs) -> Reply:
     op = ctx.require_op()
@@ -127,7 +128,7 @@ class OpLangArgs:
     "op", "lang",
     params=[pos("lang", argtypes.LANGUAGE)],
     role=Role.LEAD,
-    summary="set the language the whole room reads (sitreps, reminders, board, notices)",
+    summary=N_("set the language the whole room reads (sitreps, reminders, board, notices)"),
     examples=["/op lang fr"],
 )
 async def op_lang(ctx: Context, args: OpLangArgs) -> Reply:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from commands.core import argtypes, records
 from commands.core.context import Context
+from commands.core.i18n import N_
 from commands.core.reply import Bold, ReplyBuilder
 from commands.core.spec import Choice, NoArgs, Role, command, pos
 from commands.core.types import CommandError, Reply
@@ -39,7 +40,7 @@ class RollcallArgs:
 
 
 @command("rollcall", params=[pos("action", Choice(("close",)), required=False)],
-         summary="show the go/no-go roll call; a lead opens and closes it")
+         summary=N_("show the go/no-go roll call; a lead opens and closes it"))
 async def rollcall(ctx: Context, args: RollcallArgs) -> Reply:
     op = ctx.require_op()
     state = await rollcalls.rollcall_state(ctx.tx, op["id"])
@@ -96,7 +97,7 @@ async def _answer(ctx: Context, ready: bool, reason: str | None) -> Reply:
     return reply.build()
 
 
-@command("ready", summary="answer GO for your agency in the open roll call", role=Role.OFFICER)
+@command("ready", summary=N_("answer GO for your agency in the open roll call"), role=Role.OFFICER)
 async def ready(ctx: Context, args: NoArgs) -> Reply:
     return await _answer(ctx, True, None)
 
@@ -108,6 +109,6 @@ class NotreadyArgs:
 
 @command("notready",
          params=[pos("reason", argtypes.text("reason", max_len=300, metavar='"reason"'))],
-         summary="answer NO-GO for your agency, with the reason")
+         summary=N_("answer NO-GO for your agency, with the reason"))
 async def notready(ctx: Context, args: NotreadyArgs) -> Reply:
     return await _answer(ctx, False, args.reason)

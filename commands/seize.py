@@ -14,6 +14,7 @@ from typing import Any
 from commands import deconflict
 from commands.core import argtypes, records, validate
 from commands.core.context import Context
+from commands.core.i18n import N_
 from commands.core.records import label
 from commands.core.reply import Bold, ReplyBuilder, ok
 from commands.core.spec import Choice, Fn, command, key, pos
@@ -52,7 +53,7 @@ class SeizeArgs:
         key("status", Choice(STATUSES)),
         key("tlp", argtypes.TLP),
     ],
-    summary="record seized or targeted infrastructure",
+    summary=N_("record seized or targeted infrastructure"),
     examples=['!seize domain evil[.]example country=NL provider="Example Registrar"'],
 )
 async def seize(ctx: Context, args: SeizeArgs) -> Reply:
@@ -84,7 +85,7 @@ class SeizeListArgs:
     "seize", "list",
     params=[pos("type", TYPE, required=False), key("status", Choice(STATUSES)),
             key("page", argtypes.PAGE)],
-    summary="list seized or targeted infrastructure",
+    summary=N_("list seized or targeted infrastructure"),
 )
 async def seize_list(ctx: Context, args: SeizeListArgs) -> Reply:
     op = ctx.require_op()
@@ -103,7 +104,7 @@ class SeizeStatusArgs:
 @command(
     "seize", "status",
     params=[pos("item", argtypes.ref("S")), pos("status", Choice(STATUSES))],
-    summary="update a seized item's status",
+    summary=N_("update a seized item's status"),
 )
 async def seize_status(ctx: Context, args: SeizeStatusArgs) -> Reply:
     row = await records.get(ctx, "seizures", args.item)

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from commands.core.context import Context
+from commands.core.i18n import N_
 from commands.core.reply import Bold, Code, Ping, ReplyBuilder, notice_content
 from commands.core.spec import command, mention
 from commands.core.types import CommandError, Reply
@@ -36,8 +37,8 @@ class TrustArgs:
 @command(
     "trust",
     params=[mention("user")],
-    summary="lead: confirm a member whose identity changed; alone: list unconfirmed "
-            "identities and unverified devices",
+    summary=N_("lead: confirm a member whose identity changed; alone: list unconfirmed "
+            "identities and unverified devices"),
     needs_op=False,
     examples=["/trust", "/trust @anna:police.example"],
 )

@@ -20,6 +20,7 @@ from typing import Any
 from commands import deconflict, trust
 from commands.core import spec, validate
 from commands.core.context import Context
+from commands.core.i18n import N_
 from commands.core.records import PREFIX, label
 from commands.core.reply import Bold, Code, ReplyBuilder
 from commands.core.spec import NoArgs, command
@@ -77,8 +78,8 @@ def _describe(entry: dict[str, Any], row: dict[str, Any]) -> str:
             "delete": f"{name} re-created"}[entry["action"]]
 
 
-@command("undo", summary="revert your own last change in this room (needs the role the change "
-                         "needed)")
+@command("undo", summary=N_("revert your own last change in this room (needs the role the change "
+                         "needed)"))
 async def undo(ctx: Context, args: NoArgs) -> Reply:
     event_id = await changes.last_undoable(ctx.tx, ctx.msg.room_id, ctx.sender)
     if event_id is None:

@@ -142,7 +142,7 @@ class Dispatcher:
         failure = storage_failure(exc)
         if failure is not None:
             log.error("could not write a file in %s: %s", self.db.path.parent, exc)
-            return reply.error(tr(STORAGE_FULL if failure == "full" else STORAGE_IO))
+            return _storage_refusal(failure)
         ref = uuid.uuid4().hex[:8]
         log.exception("command's follow-up failed (ref %s)", ref)
         return reply.error(tr(
@@ -156,7 +156,7 @@ class Dispatcher:
         log.error("storage %s: could not write to %s (%s); the command %s in %s was not "
                   "recorded", "full" if failure == "full" else "I/O error", self.db.path,
                   exc, msg.event_id, msg.room_id)
-        refusal = reply.error(tr(STORAGE_FULL if failure == "full" else STORAGE_IO))
+        refusal = _storage_refusal(failure)
         kind = _kind(msg.body)
         try:
             async with self.db.snapshot() as tx:  # read-only: any write raises
@@ -341,6 +341,10 @@ def _in_language(lang: str, slow: Callable[[], Awaitable[Reply]]
 
 def _apart(msg: Incoming, now: datetime) -> bool:
     return abs(now - msg.timestamp) > APART
+
+
+def _storage_refusal(failure: StorageFailure) -> Reply:
+    return reply.error(tr(STORAGE_FULL) if failure == "full" else tr(STORAGE_IO))
 
 
 def _dated(result: Reply, msg: Incoming, now: datetime) -> Reply:

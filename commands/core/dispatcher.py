@@ -344,7 +344,8 @@ def _apart(msg: Incoming, now: datetime) -> bool:
 
 
 def _storage_refusal(failure: StorageFailure) -> Reply:
-    return reply.error(tr(STORAGE_FULL) if failure == "full" else tr(STORAGE_IO))
+    said = tr(STORAGE_FULL) if failure == "full" else tr(STORAGE_IO)
+    return reply.error(said)
 
 
 def _dated(result: Reply, msg: Incoming, now: datetime) -> Reply:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from commands.core import validate
 from commands.core.context import Context
-from commands.core.i18n import tr
+from commands.core.i18n import N_, tr
 from commands.core.tokenizer import Token, tokenize
 from commands.core.types import CommandError, Reply
 
@@ -47,7 +47,7 @@ class ArgType(Generic[T]):
 
     @property
     def metavar(self) -> str:
-        return "VALUE"
+        return N_("VALUE")
 
     def parse(self, raw: str, env: ParseEnv) -> T:
         raise NotImplementedError
@@ -66,7 +66,7 @@ class Fn(ArgType[T]):
     """Adapts a plain `str -> value` validator."""
 
     fn: Callable[[str], T]
-    label: str = "VALUE"
+    label: str = N_("VALUE")
 
     @property
     def metavar(self) -> str:
@@ -84,7 +84,7 @@ class EnvFn(ArgType[T]):
     """Adapts a validator that needs the parse environment (times)."""
 
     fn: Callable[[str, ParseEnv], T]
-    label: str = "VALUE"
+    label: str = N_("VALUE")
 
     @property
     def metavar(self) -> str:
@@ -128,12 +128,14 @@ class Param:
     def usage(self) -> str:
         """As shown in a usage line: a metavar marked for the catalogue where it is declared
         (`N_('"task text"')`) is in the reader's language; the key and command never are."""
+        metavar = self.type.metavar
+        shown = tr(metavar) if metavar else metavar  # tr("") is the catalogue's header
         if self.kind == "key":
-            text = f"{self.name}={tr(self.type.metavar)}"
+            text = f"{self.name}={shown}"
         elif self.kind == "mention":
             text = f"@{self.name}"
         else:
-            text = tr(self.type.metavar)
+            text = shown
         return text if self.required else f"[{text}]"
 
 

@@ -34,10 +34,10 @@ class AgencyAddArgs:
         key("tz", argtypes.ZONE, required=True),
         pos("name", argtypes.text(N_("agency name"), max_len=120, metavar=N_('"name"')),
             required=False),
-        key("lang", argtypes.LANGUAGE, help="its members' language unless they choose (/lang)"),
+        key("lang", argtypes.LANGUAGE, help=N_("its members' language unless they choose (/lang)")),
     ],
     role=Role.LEAD,
-    summary="register a participating agency",
+    summary=N_("register a participating agency"),
     examples=['/agency add DE-BKA country=DE tz=Europe/Berlin "Bundeskriminalamt"',
               '/agency add CO-DIJIN country=CO tz=America/Bogota lang=es'],
 )
@@ -64,7 +64,7 @@ async def agency_add(ctx: Context, args: AgencyAddArgs) -> Reply:
 
 
 @command("agency", "list", params=[key("page", argtypes.PAGE)],
-         summary="list participating agencies")
+         summary=N_("list participating agencies"))
 async def agency_list(ctx: Context, args: PageArgs) -> Reply:
     op = ctx.require_op()
     rows = await agencies.with_member_counts(ctx.tx, op["id"])
@@ -89,7 +89,7 @@ class MemberArgs:
     "member",
     params=[mention("user", required=True), key("agency", argtypes.AGENCY, required=True)],
     role=Role.LEAD,
-    summary="map a member to an agency",
+    summary=N_("map a member to an agency"),
 )
 async def member(ctx: Context, args: MemberArgs) -> Reply:
     op = ctx.require_op()

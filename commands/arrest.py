@@ -52,12 +52,12 @@ class ArrestAddArgs:
         pos("ref", Fn(suspect_ref, "REF")),
         key("country", argtypes.COUNTRY, required=True),
         key("agency", argtypes.AGENCY, required=True),
-        key("at", argtypes.TIME, help="when; default now"),
+        key("at", argtypes.TIME, help=N_("when; default now")),
         key("charge", argtypes.text(N_("charge"), max_len=200)),
-        key("role", argtypes.text("role", max_len=100), help="e.g. administrator, money mule"),
+        key("role", argtypes.text("role", max_len=100), help=N_("e.g. administrator, money mule")),
         key("tlp", argtypes.TLP),
     ],
-    summary="record an arrest (REF is a suspect reference, not a name)",
+    summary=N_("record an arrest (REF is a suspect reference, not a name)"),
     examples=['!arrest add FR-2026-0142 country=FR agency=FR-OFAC charge="fraud" role=admin'],
 )
 async def arrest_add(ctx: Context, args: ArrestAddArgs) -> Reply:
@@ -86,7 +86,7 @@ class ArrestListArgs:
     "arrest", "list",
     params=[key("country", argtypes.COUNTRY), key("agency", argtypes.AGENCY),
             key("page", argtypes.PAGE)],
-    summary="list arrests",
+    summary=N_("list arrests"),
 )
 async def arrest_list(ctx: Context, args: ArrestListArgs) -> Reply:
     op = ctx.require_op()

@@ -66,7 +66,7 @@ class AssetArgs:
         key("agency", argtypes.AGENCY),
         key("tlp", argtypes.TLP),
     ],
-    summary="record frozen or seized assets (fiat or crypto)",
+    summary=N_("record frozen or seized assets (fiat or crypto)"),
     examples=["!asset seized 2.5 BTC country=NL agency=NL-NHTCU", "!asset frozen 120000 EUR"],
 )
 async def asset(ctx: Context, args: AssetArgs) -> Reply:
@@ -85,7 +85,7 @@ async def asset(ctx: Context, args: AssetArgs) -> Reply:
 
 
 @command("asset", "list", params=[key("page", argtypes.PAGE)],
-         summary="list frozen and seized assets")
+         summary=N_("list frozen and seized assets"))
 async def asset_list(ctx: Context, args: PageArgs) -> Reply:
     op = ctx.require_op()
     rows = await assets.listing(ctx.tx, op["id"])
@@ -136,7 +136,7 @@ class TallyArgs:
         key("country", argtypes.COUNTRY),
         key("tlp", argtypes.TLP),
     ],
-    summary="count searches, suspects, victims, accounts blocked, warrants …",
+    summary=N_("count searches, suspects, victims, accounts blocked, warrants …"),
     examples=["!tally searches +12 country=DE", '!tally victims-notified +250 "bank letters"'],
 )
 async def tally(ctx: Context, args: TallyArgs) -> Reply:
@@ -151,7 +151,7 @@ async def tally(ctx: Context, args: TallyArgs) -> Reply:
     return ok(Bold(args.kind), f" {args.delta:+d} → {current + args.delta}")
 
 
-@command("tally", "list", summary="show the tallies")
+@command("tally", "list", summary=N_("show the tallies"))
 async def tally_list(ctx: Context, args: NoArgs) -> Reply:
     op = ctx.require_op()
     rows = await tallies.totals(ctx.tx, op["id"])

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from commands import witness
 from commands.core import validate
 from commands.core.context import Context
+from commands.core.i18n import N_, speaking, tr, trn
 from commands.core.records import NOUN, PREFIX, label
 from commands.core.redo import Services, SlowPart, remakes
 from commands.core.reply import ReplyBuilder
@@ -26,14 +27,16 @@ from storage import witness as records_witness
 from storage.database import Database
 from storage.witness import Mismatch, Witnessed
 
-ACCEPT_HINT = ("a lead can acknowledge them with /audit accept in the operation's room; "
-               "exports then leave these records out")
+ACCEPT_HINT = N_("a lead can acknowledge them with /audit accept in the operation's room; "
+                 "exports then leave these records out")
+ACCEPT_SENTENCE = N_("A lead can acknowledge them with /audit accept in the operation's room; "
+                     "exports then leave these records out.")
 
 
-@command("audit", "verify", summary="check the operation's tamper-evident log", needs_op=False)
+@command("audit", "verify", summary=N_("check the operation's tamper-evident log"), needs_op=False)
 async def audit_verify(ctx: Context, args: NoArgs) -> Reply:
     assert ctx.db is not None
-    placeholder = ReplyBuilder().line("Checking the audit log against the room").build()
+    placeholder = ReplyBuilder().line(tr("Checking the audit log against the room")).build()
     placeholder.redo = {"audit": "verify"}
     placeholder.after_commit = verifier(ctx.db, ctx.msg.room_id, ctx.witness)
     return placeholder
@@ -64,7 +67,7 @@ async def read_witnesses(source: WitnessSource | None, room_id: str
                          ) -> tuple[RoomHeads | None, str | None]:
     """The room's witnessed heads, or why they could not be read."""
     if source is None:
-        return None, "no access to the room's history"
+        return None, tr("no access to the room's history")
     try:
         return await source.heads(room_id), None
     except WitnessUnavailable as exc:
@@ -86,24 +89,29 @@ def render(result: audit.VerifyResult, head: audit.Head | None,
     problems += [describe(m) for m in data.open]
     report = ReplyBuilder()
     if problems:
-        report.heading(f"❌ audit log FAILED verification ({result.entries} entries)")
+        report.heading(trn("❌ audit log FAILED verification ({n} entry)",
+                           "❌ audit log FAILED verification ({n} entries)",
+                           result.entries).format(n=result.entries))
         report.bullets([[p] for p in problems])
-        report.line("Tell the operation lead and the bot administrator; keep the database "
-                    "file as is.")
+        report.line(tr("Tell the operation lead and the bot administrator; keep the database "
+                       "file as is."))
         if data.open:
-            report.line(f"Exports are refused until then: {ACCEPT_HINT}.")
+            report.line(tr("Exports are refused until then: {hint}.").format(
+                hint=tr(ACCEPT_HINT)))
         # A head that failed is stated, not posted as a witness: once the database is
         # restored it would stand in the room as a false witness.
-        witness.head_line(report, head, label="Database head",
-                          note=" (not posted as a witness: verification failed)")
+        witness.head_line(report, head, label=tr("Database head"),
+                          note=tr(" (not posted as a witness: verification failed)"))
         return report.build(ok=False)
-    report.line(f"✅ audit log intact: {result.entries} entries")
+    report.line(trn("✅ audit log intact: {n} entry", "✅ audit log intact: {n} entries",
+                    result.entries).format(n=result.entries))
     if data.acknowledged:
         report.line(acknowledged_line(data))
     if check is not None:
         report.line(witness.summary(check))
     else:
-        report.line(f"⚠️ Not compared with the room's history ({unavailable}): local chain only")
+        report.line(tr("⚠️ Not compared with the room's history ({why}): local chain only"
+                       ).format(why=unavailable))
     witness.head_line(report, head)
     reply = report.build()
     reply.extra_content = witness.head_content(head)
@@ -112,49 +120,56 @@ def render(result: audit.VerifyResult, head: audit.Head | None,
 
 # -- records changed behind the log (storage.witness) -------------------------------------
 
-SINGULAR = {"agencies": "agency", "members": "member", "operations": "the operation",
-            "rollcall_answers": "roll call answer", "sitrep_schedules": "the sitrep schedule",
-            "sitrep_notes": "the sitrep note", "deconfliction_sides": "deconfliction hit",
-            "audit_acks": "audit acknowledgement"}
+SINGULAR = {"agencies": N_("agency"), "members": N_("member"),
+            "operations": N_("the operation"), "rollcall_answers": N_("roll call answer"),
+            "sitrep_schedules": N_("the sitrep schedule"), "sitrep_notes": N_("the sitrep note"),
+            "deconfliction_sides": N_("deconfliction hit"),
+            "audit_acks": N_("audit acknowledgement"),
+            "member_languages": N_("language choice")}
 
 
 def name(m: Mismatch) -> str:
     """The record as users know it: its label where it has one (S-1, seized item)."""
     image = m.image
     if m.tbl in PREFIX and isinstance(image.get("seq"), int):
-        return f"{label(m.tbl, image['seq'])} ({NOUN[m.tbl]})"
+        return f"{label(m.tbl, image['seq'])} ({tr(NOUN[m.tbl])})"
     which = {"agencies": image.get("code"), "members": image.get("user_id"),
              "rollcall_answers": image.get("agency"),
+             "member_languages": image.get("user_id"),
              "deconfliction_sides": f"D-{image['hit']}" if "hit" in image else None,
              }.get(m.tbl)
     if which:
-        return f"{SINGULAR[m.tbl]} {which}"
+        return f"{tr(SINGULAR[m.tbl])} {which}"
     if m.tbl in ("operations", "sitrep_schedules", "sitrep_notes"):
-        return SINGULAR[m.tbl]
-    return f"{NOUN.get(m.tbl) or SINGULAR.get(m.tbl, m.tbl)} (row {m.row_id} of {m.tbl})"
+        return tr(SINGULAR[m.tbl])
+    noun = NOUN.get(m.tbl) or SINGULAR.get(m.tbl)
+    return tr("{noun} (row {row} of {table})").format(
+        noun=tr(noun) if noun else m.tbl, row=m.row_id, table=m.tbl)
 
 
 def describe(m: Mismatch) -> str:
-    fields = ", ".join(m.fields)
+    fields = ", ".join(m.fields)  # column names, as they are
     if m.kind == records_witness.CHANGED:
-        return (f"{name(m)}: {fields} changed behind the audit log (its last entry is "
-                f"#{m.entry})")
-    if m.kind == records_witness.INSERTED:
-        return f"{name(m)}: added behind the audit log (no entry records it)"
-    if m.kind == records_witness.DELETED:
-        return (f"{name(m)}: deleted behind the audit log (entry #{m.entry} is its last; "
-                "no delete is recorded)")
-    if fields:
-        return (f"{name(m)}: {fields} changed behind the audit log before entry #{m.entry} "
-                "changed it again")
-    return (f"{name(m)}: added or deleted behind the audit log before entry #{m.entry} "
-            "recorded a change to it")
+        said = tr("{record}: {fields} changed behind the audit log (its last entry is "
+                  "#{entry})")
+    elif m.kind == records_witness.INSERTED:
+        said = tr("{record}: added behind the audit log (no entry records it)")
+    elif m.kind == records_witness.DELETED:
+        said = tr("{record}: deleted behind the audit log (entry #{entry} is its last; "
+                  "no delete is recorded)")
+    elif fields:
+        said = tr("{record}: {fields} changed behind the audit log before entry #{entry} "
+                  "changed it again")
+    else:
+        said = tr("{record}: added or deleted behind the audit log before entry #{entry} "
+                  "recorded a change to it")
+    return said.format(record=name(m), fields=fields, entry=m.entry)
 
 
 def acknowledged_line(data: Witnessed) -> str:
     names = ", ".join(sorted({name(m) for m in data.acknowledged}))
-    return (f"⚠️ Changed behind the audit log and acknowledged by a lead (left out of "
-            f"exports): {names}")
+    return tr("⚠️ Changed behind the audit log and acknowledged by a lead (left out of "
+              "exports): {records}").format(records=names)
 
 
 LISTED = 20  # mismatches an export's refusal names; a mass edit is not a wall of text
@@ -164,15 +179,17 @@ def refusal(data: Witnessed) -> str:
     """Why an export does not run (the room's reply and `opsroom export`)."""
     listed = [f"• {describe(m)}" for m in data.open[:LISTED]]
     if len(data.open) > LISTED:
-        listed.append(f"… and {len(data.open) - LISTED} more (/audit verify lists them)")
-    return ("export refused, nothing was exported: records were changed behind the audit "
-            "log, so the export would carry what the log never recorded:\n"
-            + "\n".join(listed) + f"\n{ACCEPT_HINT[0].upper()}{ACCEPT_HINT[1:]}.")
+        more = len(data.open) - LISTED
+        listed.append(trn("… and {n} more (/audit verify lists them)",
+                          "… and {n} more (/audit verify lists them)", more).format(n=more))
+    return tr("export refused, nothing was exported: records were changed behind the audit "
+              "log, so the export would carry what the log never recorded:\n{records}\n"
+              "{hint}").format(records="\n".join(listed), hint=tr(ACCEPT_SENTENCE))
 
 
 @command("audit", "accept", role=Role.LEAD,
-         summary="acknowledge records changed behind the audit log, so exports run again "
-                 "(leaving those records out)")
+         summary=N_("acknowledge records changed behind the audit log, so exports run again "
+                 "(leaving those records out)"))
 async def audit_accept(ctx: Context, args: NoArgs) -> Reply:
     """The acknowledgement is a record, so the log itself holds which mismatches a lead
     saw (by the rows' content now: a later change to them is found again). It is labelled
@@ -180,23 +197,28 @@ async def audit_accept(ctx: Context, args: NoArgs) -> Reply:
     op = ctx.require_op()
     data = await records_witness.check(ctx.tx, ctx.msg.room_id)
     if not data.open:
-        raise CommandError("nothing to acknowledge: every record of this operation matches "
-                           "the audit log" + (" or was acknowledged already"
-                                              if data.acknowledged else ""), show_usage=False)
+        raise CommandError(
+            tr("nothing to acknowledge: every record of this operation matches the audit log "
+               "or was acknowledged already") if data.acknowledged else
+            tr("nothing to acknowledge: every record of this operation matches the audit log"),
+            show_usage=False)
     levels = {op["tlp"], *(level for level in data.levels if level in validate.TLP_LEVELS)}
     described = [describe(m) for m in data.open]
+    with speaking("en"):  # the record says it in the catalogue's source language
+        recorded = [describe(m) for m in data.open]
     await ctx.tx.insert(records_witness.ACKS, {
         "op_id": op["id"],
         "findings": json.dumps(sorted(m.key for m in data.open)),
-        "summary": "\n".join(described),
+        "summary": "\n".join(recorded),
         "tlp": max(levels, key=validate.tlp_rank),
         "created_by": ctx.sender,
         "created_at": ctx.stamp,
     })
-    report = ReplyBuilder().heading(
-        f"⚠️ Acknowledged {len(described)} change{'s' if len(described) > 1 else ''} made "
-        "behind the audit log (recorded in the log):")
+    report = ReplyBuilder().heading(trn(
+        "⚠️ Acknowledged {n} change made behind the audit log (recorded in the log):",
+        "⚠️ Acknowledged {n} changes made behind the audit log (recorded in the log):",
+        len(described)).format(n=len(described)))
     report.bullets([[d] for d in described])
-    report.line("Exports run again and leave these records out; a new change behind the log "
-                "is found again.")
+    report.line(tr("Exports run again and leave these records out; a new change behind the "
+                   "log is found again."))
     return report.build()

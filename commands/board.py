@@ -28,7 +28,7 @@ from datetime import datetime
 
 from commands.core import argtypes, validate
 from commands.core.context import Context
-from commands.core.i18n import trn
+from commands.core.i18n import N_, trn
 from commands.core.redo import Services, SlowPart, remakes
 from commands.core.reply import Bold, Code, ReplyBuilder, ok
 from commands.core.spec import command, key
@@ -45,9 +45,9 @@ class BoardArgs:
 
 
 @command("board", params=[key("tlp", argtypes.TLP,
-                               help="draw only what is at or below this level")],
-         summary="the action-day board as a picture (takedowns by agency, local "
-         "times, status)", examples=["!board", "!board tlp=GREEN"])
+                               help=N_("draw only what is at or below this level"))],
+         summary=N_("the action-day board as a picture (takedowns by agency, local "
+         "times, status)"), examples=["!board", "!board tlp=GREEN"])
 async def board(ctx: Context, args: BoardArgs) -> Reply:
     op = ctx.require_op()
     level = args.tlp or op["tlp"]

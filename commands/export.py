@@ -12,7 +12,7 @@ from datetime import datetime
 
 from commands.core import argtypes
 from commands.core.context import Context
-from commands.core.i18n import tr, trn
+from commands.core.i18n import N_, tr, trn
 from commands.core.redo import Services, SlowPart, remakes
 from commands.core.reply import Bold, Code, ReplyBuilder, fill
 from commands.core.spec import Choice, command, key, pos
@@ -30,8 +30,8 @@ class ExportArgs:
 @command(
     "export",
     params=[pos("format", Choice(FORMATS), required=False),
-            key("tlp", argtypes.TLP, help="export only records at or below this level")],
-    summary="export the operation as an encrypted file in the room",
+            key("tlp", argtypes.TLP, help=N_("export only records at or below this level"))],
+    summary=N_("export the operation as an encrypted file in the room"),
     examples=["!export pdf tlp=GREEN", "!export stix", "!export misp tlp=AMBER"],
 )
 async def export(ctx: Context, args: ExportArgs) -> Reply:

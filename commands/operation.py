@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from commands.core import argtypes, i18n, validate
 from commands.core.context import Context
-from commands.core.i18n import tr, trn
+from commands.core.i18n import N_, tr, trn
 from commands.core.records import dtg
 from commands.core.reply import Bold, Code, ReplyBuilder, appended, fill, ok
 from commands.core.spec import Choice, Fn, NoArgs, Role, command, key, pos
@@ -37,13 +37,14 @@ class OpInitArgs:
     "op", "init",
     params=[
         pos("name", Fn(_op_name, '"Operation NAME"')),
-        key("code", argtypes.AGENCY, required=True, help="short operation code, e.g. FIREBREAK"),
-        key("tz", argtypes.ZONE, help="the operation's time zone (IANA), default from config"),
-        key("tlp", argtypes.TLP, help="default TLP 2.0 label of its records"),
-        key("lang", argtypes.LANGUAGE, help="the room's language, default from config"),
+        key("code", argtypes.AGENCY, required=True,
+            help=N_("short operation code, e.g. FIREBREAK")),
+        key("tz", argtypes.ZONE, help=N_("the operation's time zone (IANA), default from config")),
+        key("tlp", argtypes.TLP, help=N_("default TLP 2.0 label of its records")),
+        key("lang", argtypes.LANGUAGE, help=N_("the room's language, default from config")),
     ],
     role=Role.LEAD,
-    summary="bind this room to a new operation",
+    summary=N_("bind this room to a new operation"),
     needs_op=False,
     examples=['/op init "Operation Firebreak" code=FIREBREAK tz=Europe/Paris tlp=AMBER'],
 )
@@ -73,7 +74,7 @@ async def op_init(ctx: Context, args: OpInitArgs) -> Reply:
                     zone=row["tz"], tlp=row["tlp"]))
 
 
-@command("op", summary="show this room's operation")
+@command("op", summary=N_("show this room's operation"))
 async def op_show(ctx: Context, args: NoArgs) -> Reply:
     op = ctx.require_op()
     counts = await operations.record_counts(ctx.tx, op["id"])
@@ -116,7 +117,7 @@ class OpPhaseArgs:
     "op", "phase",
     params=[pos("phase", Choice(PHASES))],
     role=Role.LEAD,
-    summary="change the operation's phase",
+    summary=N_("change the operation's phase"),
 )
 async def op_phase(ctx: Context, args: OpPhaseArgs) -> Reply:
     op = ctx.require_op()
@@ -151,7 +152,7 @@ class OpLangArgs:
     "op", "lang",
     params=[pos("lang", argtypes.LANGUAGE)],
     role=Role.LEAD,
-    summary="set the language the whole room reads (sitreps, reminders, board, notices)",
+    summary=N_("set the language the whole room reads (sitreps, reminders, board, notices)"),
     examples=["/op lang fr"],
 )
 async def op_lang(ctx: Context, args: OpLangArgs) -> Reply:

@@ -66,12 +66,12 @@ class PreserveAddArgs:
         pos("provider", argtypes.text(N_("provider"), max_len=120, metavar="PROVIDER")),
         key("country", argtypes.COUNTRY, required=True),
         key("ref", argtypes.text(N_("ref"), max_len=80)),
-        key("sent", argtypes.TIME, help="when the request was sent; default now"),
-        key("expires", EXPIRES, help="expiry time or duration after sent; default 60 days"),
+        key("sent", argtypes.TIME, help=N_("when the request was sent; default now")),
+        key("expires", EXPIRES, help=N_("expiry time or duration after sent; default 60 days")),
         key("kind", Choice(("preservation", "mla"))),
         key("tlp", argtypes.TLP),
     ],
-    summary="track an expedited-preservation or MLA request",
+    summary=N_("track an expedited-preservation or MLA request"),
     examples=["!preserve add ExampleHost country=US ref=2026-PR-17 expires=+90d"],
 )
 async def preserve_add(ctx: Context, args: PreserveAddArgs) -> Reply:
@@ -110,7 +110,7 @@ class PreserveListArgs:
 @command(
     "preserve", "list",
     params=[pos("which", Choice(("open", "all")), required=False), key("page", argtypes.PAGE)],
-    summary="list preservation / MLA requests",
+    summary=N_("list preservation / MLA requests"),
 )
 async def preserve_list(ctx: Context, args: PreserveListArgs) -> Reply:
     op = ctx.require_op()
@@ -133,8 +133,8 @@ class PreserveStatusArgs:
 @command(
     "preserve", "status",
     params=[pos("request", argtypes.ref("P")), pos("status", Choice(STATUSES)),
-            key("expires", EXPIRES, help="new expiry when extended")],
-    summary="update a preservation / MLA request",
+            key("expires", EXPIRES, help=N_("new expiry when extended"))],
+    summary=N_("update a preservation / MLA request"),
 )
 async def preserve_status(ctx: Context, args: PreserveStatusArgs) -> Reply:
     row = await records.get(ctx, "preservations", args.request)

@@ -40,7 +40,7 @@ class RollcallArgs:
 
 
 @command("rollcall", params=[pos("action", Choice(("close",)), required=False)],
-         summary="show the go/no-go roll call; a lead opens and closes it")
+         summary=N_("show the go/no-go roll call; a lead opens and closes it"))
 async def rollcall(ctx: Context, args: RollcallArgs) -> Reply:
     op = ctx.require_op()
     state = await rollcalls.rollcall_state(ctx.tx, op["id"])
@@ -103,7 +103,7 @@ async def _answer(ctx: Context, ready: bool, reason: str | None) -> Reply:
     return reply.build()
 
 
-@command("ready", summary="answer GO for your agency in the open roll call", role=Role.OFFICER)
+@command("ready", summary=N_("answer GO for your agency in the open roll call"), role=Role.OFFICER)
 async def ready(ctx: Context, args: NoArgs) -> Reply:
     return await _answer(ctx, True, None)
 
@@ -116,6 +116,6 @@ class NotreadyArgs:
 @command("notready",
          params=[pos("reason", argtypes.text(N_("reason"), max_len=300,
                                              metavar=N_('"reason"')))],
-         summary="answer NO-GO for your agency, with the reason")
+         summary=N_("answer NO-GO for your agency, with the reason"))
 async def notready(ctx: Context, args: NotreadyArgs) -> Reply:
     return await _answer(ctx, False, args.reason)

@@ -54,7 +54,7 @@ class SeizeArgs:
         key("status", Choice(STATUSES)),
         key("tlp", argtypes.TLP),
     ],
-    summary="record seized or targeted infrastructure",
+    summary=N_("record seized or targeted infrastructure"),
     examples=['!seize domain evil[.]example country=NL provider="Example Registrar"'],
 )
 async def seize(ctx: Context, args: SeizeArgs) -> Reply:
@@ -87,7 +87,7 @@ class SeizeListArgs:
     "seize", "list",
     params=[pos("type", TYPE, required=False), key("status", Choice(STATUSES)),
             key("page", argtypes.PAGE)],
-    summary="list seized or targeted infrastructure",
+    summary=N_("list seized or targeted infrastructure"),
 )
 async def seize_list(ctx: Context, args: SeizeListArgs) -> Reply:
     op = ctx.require_op()
@@ -106,7 +106,7 @@ class SeizeStatusArgs:
 @command(
     "seize", "status",
     params=[pos("item", argtypes.ref("S")), pos("status", Choice(STATUSES))],
-    summary="update a seized item's status",
+    summary=N_("update a seized item's status"),
 )
 async def seize_status(ctx: Context, args: SeizeStatusArgs) -> Reply:
     row = await records.get(ctx, "seizures", args.item)

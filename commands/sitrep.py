@@ -14,6 +14,7 @@ from datetime import datetime
 from commands import schedule
 from commands.core import argtypes
 from commands.core.context import Context
+from commands.core.i18n import N_
 from commands.core.records import dtg
 from commands.core.reply import Bold, ok
 from commands.core.spec import Fn, NoArgs, Role, command, key, pos
@@ -39,7 +40,7 @@ async def produce(tx: Tx, op: Row, now: datetime, *, slot: datetime | None = Non
     return reply
 
 
-@command("sitrep", summary="post a situation report now")
+@command("sitrep", summary=N_("post a situation report now"))
 async def sitrep_now(ctx: Context, args: NoArgs) -> Reply:
     reply = await produce(ctx.tx, ctx.require_op(), ctx.now)
     assert reply is not None
@@ -85,7 +86,7 @@ class SitrepEveryArgs:
 
 @command("sitrep", "every", params=[pos("interval", _checked(schedule.parse_every, "6h")),
                                     key("tz", argtypes.ZONE)],
-         role=Role.LEAD, summary="post sitreps at a fixed interval (5m or more)")
+         role=Role.LEAD, summary=N_("post sitreps at a fixed interval (5m or more)"))
 async def sitrep_every(ctx: Context, args: SitrepEveryArgs) -> Reply:
     return await _set_schedule(ctx, "every", args.interval, args.tz)
 
@@ -98,7 +99,7 @@ class SitrepAtArgs:
 
 @command("sitrep", "at", params=[pos("times", _checked(schedule.parse_at, "08:00,20:00")),
                                  key("tz", argtypes.ZONE)],
-         role=Role.LEAD, summary="post sitreps at times of day")
+         role=Role.LEAD, summary=N_("post sitreps at times of day"))
 async def sitrep_at(ctx: Context, args: SitrepAtArgs) -> Reply:
     return await _set_schedule(ctx, "at", args.times, args.tz)
 
@@ -110,12 +111,12 @@ class SitrepCronArgs:
 
 
 @command("sitrep", "cron", params=[pos("expr", Fn(str, '"0 */6 * * *"')), key("tz", argtypes.ZONE)],
-         role=Role.LEAD, summary="post sitreps on a cron schedule")
+         role=Role.LEAD, summary=N_("post sitreps on a cron schedule"))
 async def sitrep_cron(ctx: Context, args: SitrepCronArgs) -> Reply:
     return await _set_schedule(ctx, "cron", args.expr, args.tz)
 
 
-@command("sitrep", "off", role=Role.LEAD, summary="stop scheduled sitreps")
+@command("sitrep", "off", role=Role.LEAD, summary=N_("stop scheduled sitreps"))
 async def sitrep_off(ctx: Context, args: NoArgs) -> Reply:
     op = ctx.require_op()
     existing = await sitreps.schedule(ctx.tx, op["id"])
@@ -126,7 +127,7 @@ async def sitrep_off(ctx: Context, args: NoArgs) -> Reply:
         existing["kind"], existing["spec"], existing["tz"]), "). /sitrep still works.")
 
 
-@command("sitrep", "schedule", summary="show the sitrep schedule")
+@command("sitrep", "schedule", summary=N_("show the sitrep schedule"))
 async def sitrep_schedule(ctx: Context, args: NoArgs) -> Reply:
     op = ctx.require_op()
     current = await sitreps.schedule(ctx.tx, op["id"])
@@ -143,7 +144,7 @@ class SitrepNoteArgs:
 
 @command("sitrep", "note",
          params=[pos("note", argtypes.text("note", max_len=1000, metavar='"..."'))],
-         role=Role.LEAD, summary="set the assessment and next steps carried into sitreps")
+         role=Role.LEAD, summary=N_("set the assessment and next steps carried into sitreps"))
 async def sitrep_note(ctx: Context, args: SitrepNoteArgs) -> Reply:
     op = ctx.require_op()
     existing = await sitreps.note(ctx.tx, op["id"])

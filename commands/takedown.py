@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from commands.core import argtypes, i18n, records, timeparse, validate
 from commands.core.context import Context
-from commands.core.i18n import tr, trn
+from commands.core.i18n import N_, tr, trn
 from commands.core.records import dtg, label
 from commands.core.reply import Bold, ReplyBuilder, fill, ok
 from commands.core.spec import Choice, Fn, Role, command, key, pos, rest
@@ -92,7 +92,7 @@ class HhourArgs:
 
 
 @command("hhour", params=[rest("time", argtypes.TIME, required=False)], role=Role.OFFICER,
-         summary="show or (lead) set H-hour of the action day",
+         summary=N_("show or (lead) set H-hour of the action day"),
          examples=['!hhour 2026-11-25 05:00 Europe/Paris', "!hhour 250400ZNOV26"])
 async def hhour(ctx: Context, args: HhourArgs) -> Reply:
     op = ctx.require_op()
@@ -189,10 +189,10 @@ class TakedownAddArgs:
     params=[
         pos("target", Fn(_target, "TARGET")),
         key("agency", argtypes.AGENCY, required=True),
-        key("at", argtypes.TIME, help="planned time, e.g. H+30m; default H"),
+        key("at", argtypes.TIME, help=N_("planned time, e.g. H+30m; default H")),
         key("tlp", argtypes.TLP),
     ],
-    summary="plan a takedown (TARGET = S-n or free text)",
+    summary=N_("plan a takedown (TARGET = S-n or free text)"),
     examples=["!takedown add S-4 agency=DE-BKA at=H+30m"],
 )
 async def takedown_add(ctx: Context, args: TakedownAddArgs) -> Reply:
@@ -231,7 +231,7 @@ class TakedownListArgs:
     "takedown", "list",
     params=[pos("which", Choice(("planned", "executed", "failed", "all")), required=False),
             key("page", argtypes.PAGE)],
-    summary="list takedowns",
+    summary=N_("list takedowns"),
 )
 async def takedown_list(ctx: Context, args: TakedownListArgs) -> Reply:
     op = ctx.require_op()
@@ -258,7 +258,7 @@ class TakedownArgs:
     "takedown",
     params=[pos("action", Choice(tuple(TRANSITIONS))), pos("takedown", argtypes.ref("K")),
             pos("note", argtypes.text("note", max_len=300, metavar='"note"'), required=False)],
-    summary="report a takedown's execution (done stamps the actual time)",
+    summary=N_("report a takedown's execution (done stamps the actual time)"),
 )
 async def takedown_report(ctx: Context, args: TakedownArgs) -> Reply:
     row = await records.get(ctx, "takedowns", args.takedown)

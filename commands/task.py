@@ -46,7 +46,7 @@ class TaskAddArgs:
         key("priority", Choice(PRIORITIES)),
         key("tlp", argtypes.TLP),
     ],
-    summary="create a task",
+    summary=N_("create a task"),
     examples=['!task add "Image server fra-2" @anna:police.example due=H+2h priority=high'],
 )
 async def task_add(ctx: Context, args: TaskAddArgs) -> Reply:
@@ -98,7 +98,7 @@ class TaskListArgs:
         key("agency", argtypes.AGENCY),
         key("page", argtypes.PAGE),
     ],
-    summary="list tasks",
+    summary=N_("list tasks"),
 )
 async def task_list(ctx: Context, args: TaskListArgs) -> Reply:
     op = ctx.require_op()
@@ -153,19 +153,19 @@ async def _set_status(ctx: Context, seq: int, status: str, reason: str | None) -
 
 
 @command("task", "done", params=[pos("task", TASK_REF), pos("reason", REASON, required=False)],
-         summary="mark a task done")
+         summary=N_("mark a task done"))
 async def task_done(ctx: Context, args: TaskStatusArgs) -> Reply:
     return await _set_status(ctx, args.task, "done", args.reason)
 
 
 @command("task", "start", params=[pos("task", TASK_REF), pos("reason", REASON, required=False)],
-         summary="mark a task started")
+         summary=N_("mark a task started"))
 async def task_start(ctx: Context, args: TaskStatusArgs) -> Reply:
     return await _set_status(ctx, args.task, "in-progress", args.reason)
 
 
 @command("task", "block", params=[pos("task", TASK_REF), pos("reason", REASON)],
-         summary="mark a task blocked (say why)")
+         summary=N_("mark a task blocked (say why)"))
 async def task_block(ctx: Context, args: TaskBlockArgs) -> Reply:
     return await _set_status(ctx, args.task, "blocked", args.reason)
 
@@ -179,7 +179,7 @@ class TaskAssignArgs:
 @command(
     "task", "assign",
     params=[pos("task", TASK_REF), mention("assignee", required=True)],
-    summary="assign a task to someone",
+    summary=N_("assign a task to someone"),
 )
 async def task_assign(ctx: Context, args: TaskAssignArgs) -> Reply:
     row = await _owned_task(ctx, args.task)
@@ -207,7 +207,7 @@ class TaskEditArgs:
         key("priority", Choice(PRIORITIES)),
         key("tlp", argtypes.TLP),
     ],
-    summary="change a task's text, due time, priority or TLP",
+    summary=N_("change a task's text, due time, priority or TLP"),
 )
 async def task_edit(ctx: Context, args: TaskEditArgs) -> Reply:
     row = await _owned_task(ctx, args.task)

@@ -20,8 +20,9 @@ from typing import Any
 from commands import deconflict, trust
 from commands.core import spec, validate
 from commands.core.context import Context
+from commands.core.i18n import N_, tr
 from commands.core.records import PREFIX, label
-from commands.core.reply import Bold, Code, ReplyBuilder
+from commands.core.reply import Bold, Code, ReplyBuilder, fill
 from commands.core.spec import NoArgs, command
 from commands.core.types import CommandError, Reply
 from storage import changes
@@ -30,19 +31,22 @@ from storage.audit import canonical
 NO_UNDO_TABLES = {"operations"}
 # What only a lead changes (SPEC: the operation's settings, H-hour, sitrep schedule; roll
 # calls are opened and closed by a lead, answered by anyone).
-LEAD_TABLES = {"operations": "the operation's settings", "sitrep_schedules":
-               "the sitrep schedule", "rollcalls": "a roll call"}
+LEAD_TABLES = {"operations": N_("the operation's settings"), "sitrep_schedules":
+               N_("the sitrep schedule"), "rollcalls": N_("a roll call")}
 
 
 # What one row of a table is called in a reply ("agency DE-BKA removed").
-SINGULAR = {"agencies": "agency", "identities": "identity", "members": "member",
-            "audit_acks": "audit acknowledgement"}
+SINGULAR = {"agencies": N_("agency"), "identities": N_("identity"), "members": N_("member"),
+            "audit_acks": N_("audit acknowledgement"),
+            "member_languages": N_("language choice"), "operations": N_("operation"),
+            "rollcall_answers": N_("roll call answer"),
+            "sitrep_schedules": N_("sitrep schedule"), "sitrep_notes": N_("sitrep note")}
 
 
 def _name(table: str, row: dict[str, Any]) -> str:
     if table in PREFIX and "seq" in row:
         return label(table, row["seq"])
-    noun = SINGULAR.get(table, table.rstrip("s"))
+    noun = tr(SINGULAR[table]) if table in SINGULAR else table.rstrip("s")
     return f"{noun} {row.get('code') or row.get('user_id') or row['id']}"
 
 
@@ -51,13 +55,13 @@ async def _why_lead_needed(ctx: Context, event_id: str, entries: list[dict[str, 
     """Why undoing this change needs a lead (see the module's docstring), or None."""
     used = await changes.lead_power_used(ctx.tx, event_id)
     if used:
-        return f"it needed a lead to {used}"
+        return tr("it needed a lead to {what}").format(what=used)
     declared = spec.declared(entries[0]["command"])
     if declared is not None and declared.role is spec.Role.LEAD:
-        return f"/{declared.name} is lead-only"
+        return tr("{command} is lead-only").format(command=f"/{declared.name}")
     for entry in entries:
         if entry["tbl"] in LEAD_TABLES:
-            return f"it changed {LEAD_TABLES[entry['tbl']]}"
+            return tr("it changed {what}").format(what=tr(LEAD_TABLES[entry["tbl"]]))
         if entry["action"] != "update":
             continue
         before, after = json.loads(entry["before"]), json.loads(entry["after"])
@@ -66,33 +70,36 @@ async def _why_lead_needed(ctx: Context, event_id: str, entries: list[dict[str, 
             continue
         name = _name(entry["tbl"], after)
         if validate.tlp_rank(new) < validate.tlp_rank(old):
-            return f"it lowered the TLP of {name} from {old} to {new}"
-        return f"undoing it would lower the TLP of {name} from {new} back to {old}"
+            return tr("it lowered the TLP of {record} from {old} to {new}").format(
+                record=name, old=old, new=new)
+        return tr("undoing it would lower the TLP of {record} from {new} back to {old}"
+                  ).format(record=name, old=old, new=new)
     return None
 
 
 def _describe(entry: dict[str, Any], row: dict[str, Any]) -> str:
-    name = _name(entry["tbl"], row)
-    return {"insert": f"{name} removed", "update": f"{name} restored",
-            "delete": f"{name} re-created"}[entry["action"]]
+    done = {"insert": tr("{record} removed"), "update": tr("{record} restored"),
+            "delete": tr("{record} re-created")}[entry["action"]]
+    return done.format(record=_name(entry["tbl"], row))
 
 
-@command("undo", summary="revert your own last change in this room (needs the role the change "
-                         "needed)")
+@command("undo", summary=N_("revert your own last change in this room (needs the role the change "
+                         "needed)"))
 async def undo(ctx: Context, args: NoArgs) -> Reply:
     event_id = await changes.last_undoable(ctx.tx, ctx.msg.room_id, ctx.sender)
     if event_id is None:
-        raise CommandError("you have no change in this room to undo", show_usage=False)
+        raise CommandError(tr("you have no change in this room to undo"), show_usage=False)
     entries = await changes.of_event(ctx.tx, ctx.msg.room_id, event_id)
     if any(e["tbl"] in NO_UNDO_TABLES and e["action"] == "insert" for e in entries):
-        raise CommandError("creating the operation cannot be undone; a lead can close it with "
-                           "/op phase closed", show_usage=False)
+        raise CommandError(tr("creating the operation cannot be undone; a lead can close it "
+                              "with /op phase closed"), show_usage=False)
     if any(e["tbl"] == "deconfliction_sides" for e in entries):
         raise CommandError(deconflict.NO_UNDO, show_usage=False)
     reason = await _why_lead_needed(ctx, event_id, entries)
     if reason:
-        ctx.require_lead(f"undo your last change ({entries[0]['command'][:60]})",
-                         note=f": {reason}; nothing was changed")
+        ctx.require_lead(tr("undo your last change ({command})").format(
+                             command=entries[0]["command"][:60]),
+                         note=tr(": {reason}; nothing was changed").format(reason=reason))
     done: list[str] = []
     for entry in entries:
         table, row_id = entry["tbl"], entry["row_id"]
@@ -102,8 +109,9 @@ async def undo(ctx: Context, args: NoArgs) -> Reply:
             current is not None and canonical(current) != expected
         ):
             raise CommandError(
-                f"your last change ({entry['command'][:60]}) was changed again since; "
-                "undo refused so nobody's later update is lost", show_usage=False)
+                tr("your last change ({command}) was changed again since; undo refused so "
+                   "nobody's later update is lost").format(command=entry["command"][:60]),
+                show_usage=False)
         before = json.loads(entry["before"]) if entry["before"] else None
         if entry["action"] == "insert":
             assert current is not None
@@ -119,7 +127,7 @@ async def undo(ctx: Context, args: NoArgs) -> Reply:
             await ctx.tx.insert(table, before, undoes=event_id)
             done.append(_describe(entry, before))
     command_text = entries[0]["command"]
-    r = ReplyBuilder().line("Undone: ", Code(command_text[:120]))
+    r = ReplyBuilder().line(*fill(tr("Undone: {command}"), command=Code(command_text[:120])))
     r.line(Bold("; ".join(done)))
     reply = await deconflict.after_undo(ctx, entries, r.build())
     # An undone /trust puts the identity back to "changed": the runtime must act on it, and

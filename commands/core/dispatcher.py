@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from commands.core import i18n, redo, registry, reply, spec, timeparse
 from commands.core.context import Context
+from commands.core.i18n import N_, tr
 from commands.core.ratelimit import RateLimit, RateLimiter
 from commands.core.reply import ReplyBuilder
 from commands.core.tokenizer import Token, is_command, tokenize
@@ -49,9 +50,9 @@ log = logging.getLogger(__name__)
 CommandObserver = Callable[[str, str], None]
 
 SPOKEN_KEPT = 10_000  # (room, member) languages remembered for storage-failure answers
-STORAGE_FULL = "the bot's storage is full — nothing was recorded; tell the administrator"
-STORAGE_IO = ("the bot's storage failed (disk I/O error) — nothing was recorded; "
-              "tell the administrator")
+STORAGE_FULL = N_("the bot's storage is full — nothing was recorded; tell the administrator")
+STORAGE_IO = N_("the bot's storage failed (disk I/O error) — nothing was recorded; "
+                "tell the administrator")
 
 
 class Dispatcher:
@@ -120,10 +121,9 @@ class Dispatcher:
                 ref = uuid.uuid4().hex[:8]
                 log.exception("command failed outside the handler (ref %s)", ref)
                 self._observe(_kind(msg.body), "error")
-                return reply.error(
-                    f"internal error (ref {ref}); nothing was recorded. Please try again; "
-                    "if it persists, tell the bot administrator."
-                )
+                return reply.error(tr(
+                    "internal error (ref {ref}); nothing was recorded. Please try again; "
+                    "if it persists, tell the bot administrator.").format(ref=ref))
         if outcome != "redelivered":
             self._observe(kind, outcome)
         return result
@@ -142,12 +142,12 @@ class Dispatcher:
         failure = storage_failure(exc)
         if failure is not None:
             log.error("could not write a file in %s: %s", self.db.path.parent, exc)
-            return reply.error(STORAGE_FULL if failure == "full" else STORAGE_IO)
+            return _storage_refusal(failure)
         ref = uuid.uuid4().hex[:8]
         log.exception("command's follow-up failed (ref %s)", ref)
-        return reply.error(
-            f"internal error (ref {ref}) while making the file; nothing was changed. "
-            "Please try again; if it persists, tell the bot administrator.")
+        return reply.error(tr(
+            "internal error (ref {ref}) while making the file; nothing was changed. "
+            "Please try again; if it persists, tell the bot administrator.").format(ref=ref))
 
     async def _unrecorded(self, msg: Incoming, failure: StorageFailure, exc: Exception
                           ) -> Reply:
@@ -156,7 +156,7 @@ class Dispatcher:
         log.error("storage %s: could not write to %s (%s); the command %s in %s was not "
                   "recorded", "full" if failure == "full" else "I/O error", self.db.path,
                   exc, msg.event_id, msg.room_id)
-        refusal = reply.error(STORAGE_FULL if failure == "full" else STORAGE_IO)
+        refusal = _storage_refusal(failure)
         kind = _kind(msg.body)
         try:
             async with self.db.snapshot() as tx:  # read-only: any write raises
@@ -267,10 +267,9 @@ class Dispatcher:
             await tx.execute("ROLLBACK TO command")
             ref = uuid.uuid4().hex[:8]
             log.exception("handler failed for %s (ref %s)", msg.body[:200], ref)
-            result = reply.error(
-                f"internal error (ref {ref}); nothing was recorded. "
-                "The bot administrator can find the details in the log."
-            )
+            result = reply.error(tr(
+                "internal error (ref {ref}); nothing was recorded. "
+                "The bot administrator can find the details in the log.").format(ref=ref))
         await tx.execute("RELEASE command")
         return result, kind
 
@@ -300,13 +299,13 @@ class Dispatcher:
             if cmd.needs_op:
                 ctx.require_op()
             if cmd.role is spec.Role.LEAD:
-                ctx.require_lead(cmd.summary.rstrip("."))
+                ctx.require_lead(tr(cmd.summary).rstrip("."))
             env = spec.ParseEnv(now=now, zone=ctx.zone,
                                 hhour=from_db_time(op["hhour"]) if op else None)
             try:
                 args = cmd.bind(rest, env)
             except CommandError as exc:
-                exc.message += _sibling_hint(cmd, rest)
+                exc.message = _sibling_hint(cmd, rest, exc.message)
                 raise
             if op is None or op["phase"] != "closed" or cmd.path in AFTER_CLOSING:
                 result = await cmd.handler(ctx, args)
@@ -344,24 +343,30 @@ def _apart(msg: Incoming, now: datetime) -> bool:
     return abs(now - msg.timestamp) > APART
 
 
+def _storage_refusal(failure: StorageFailure) -> Reply:
+    said = tr(STORAGE_FULL) if failure == "full" else tr(STORAGE_IO)
+    return reply.error(said)
+
+
 def _dated(result: Reply, msg: Incoming, now: datetime) -> Reply:
     """A command answered well after it was sent (the bot was away) says so, and one its
     server dated in the future says that; the bot's own time was used for it either way."""
     sent, handled = timeparse.format_dtg(msg.timestamp), timeparse.format_dtg(now)
     if msg.timestamp < now:
-        line = (f"(sent {sent}, handled {handled} while the bot caught up: times in it "
-                "count from when it was handled)")
+        line = tr("(sent {sent}, handled {handled} while the bot caught up: times in it "
+                  "count from when it was handled)")
     else:
-        line = (f"(its homeserver dates it {sent}, after the bot's time {handled}; the "
-                "bot's time was used)")
+        line = tr("(its homeserver dates it {sent}, after the bot's time {handled}; the "
+                  "bot's time was used)")
+    line = line.format(sent=sent, handled=handled)
     return reply.appended(result, ReplyBuilder().line(line).build())
 
 
 def _refusal(limit: RateLimit, wait: float) -> Reply:
-    return reply.error(
-        f"too many commands: at most {limit.per_minute} a minute ({limit.burst} in a "
-        f"row) per member. Nothing was recorded for this one; send it again in "
-        f"{max(1, round(wait))} s.")
+    return reply.error(tr(
+        "too many commands: at most {per_minute} a minute ({burst} in a row) per member. "
+        "Nothing was recorded for this one; send it again in {seconds} s.").format(
+        per_minute=limit.per_minute, burst=limit.burst, seconds=max(1, round(wait))))
 
 
 def _parse(msg: Incoming) -> tuple[spec.Command, list[Token]]:
@@ -389,8 +394,8 @@ def _resolve(tokens: list[Token]) -> tuple[spec.Command, int]:
             break
         words.append(tok.value)
     if not words:
-        raise CommandError("that is not a command: start with / or ! and a command name, "
-                           "e.g. !help", show_usage=False)
+        raise CommandError(tr("that is not a command: start with / or ! and a command name, "
+                              "e.g. !help"), show_usage=False)
     cmd, used = spec.resolve(words)
     if cmd is not None:
         return cmd, used
@@ -400,11 +405,20 @@ def _resolve(tokens: list[Token]) -> tuple[spec.Command, int]:
         options = "\n".join(c.usage for c in subs)
         close = difflib.get_close_matches(words[1].lower(), [c.path[-1] for c in subs], n=1
                                           ) if len(words) > 1 else []
-        meant = f" (did you mean /{name} {close[0]}?)" if close else ""
-        raise CommandError(f"/{name} needs one of{meant}:\n{options}", show_usage=False)
+        if close:
+            needs = tr("{command} needs one of (did you mean {meant}?):\n{usages}")
+        else:
+            needs = tr("{command} needs one of:\n{usages}")
+        raise CommandError(needs.format(command=f"/{name}", usages=options,
+                                        meant=f"/{name} {close[0]}" if close else ""),
+                           show_usage=False)
     hint = spec.suggest(name)
-    did_you_mean = f" Did you mean /{hint}?" if hint else ""
-    raise CommandError(f"unknown command /{name}.{did_you_mean} Type !help for the list.",
+    if hint:
+        unknown = tr("unknown command {command}. Did you mean {meant}? Type !help for the "
+                     "list.")
+    else:
+        unknown = tr("unknown command {command}. Type !help for the list.")
+    raise CommandError(unknown.format(command=f"/{name}", meant=f"/{hint}"),
                        show_usage=False)
 
 
@@ -414,26 +428,29 @@ async def _read_only(tx: Tx, room_id: str, op: Row, handling: Awaitable[Reply]) 
     before = await audit_log.head(tx, room_id)
     result = await handling
     if await audit_log.head(tx, room_id) != before:
-        raise CommandError(f"{op['name']} is closed and its record is final: nothing was "
-                           "recorded", show_usage=False)
+        raise CommandError(tr("{operation} is closed and its record is final: nothing was "
+                              "recorded").format(operation=op["name"]), show_usage=False)
     return result
 
 
-def _sibling_hint(cmd: spec.Command, rest: list[Token]) -> str:
+def _sibling_hint(cmd: spec.Command, rest: list[Token], message: str) -> str:
     """`/op phse action` binds to `/op` (which takes no words) and fails there; point to
-    the subcommand the user most likely meant instead of only showing `/op`'s usage."""
+    the subcommand the user most likely meant instead of only showing `/op`'s usage:
+    `message` with the hint."""
     if len(cmd.path) != 1:
-        return ""
+        return message
     siblings = [c.path[1] for c in spec.subcommands(cmd.path[0]) if len(c.path) == 2]
     if not siblings:
-        return ""
+        return message
     if rest and rest[0].kind == "word":
         close = difflib.get_close_matches(rest[0].value.lower(), siblings, n=1)
         if close:
-            return f" (did you mean /{cmd.path[0]} {close[0]}?)"
+            return tr("{problem} (did you mean {meant}?)").format(
+                problem=message, meant=f"/{cmd.path[0]} {close[0]}")
     if not rest:
-        return "; see also " + ", ".join(f"/{cmd.path[0]} {s}" for s in siblings)
-    return ""
+        return tr("{problem}; see also {commands}").format(
+            problem=message, commands=", ".join(f"/{cmd.path[0]} {s}" for s in siblings))
+    return message
 
 
 def _guess_command(body: str) -> spec.Command | None:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from commands.core import validate
 from commands.core.context import Context
-from commands.core.i18n import tr
+from commands.core.i18n import N_, tr
 from commands.core.tokenizer import Token, tokenize
 from commands.core.types import CommandError, Reply
 
@@ -47,7 +47,7 @@ class ArgType(Generic[T]):
 
     @property
     def metavar(self) -> str:
-        return "VALUE"
+        return N_("VALUE")
 
     def parse(self, raw: str, env: ParseEnv) -> T:
         raise NotImplementedError
@@ -66,7 +66,7 @@ class Fn(ArgType[T]):
     """Adapts a plain `str -> value` validator."""
 
     fn: Callable[[str], T]
-    label: str = "VALUE"
+    label: str = N_("VALUE")
 
     @property
     def metavar(self) -> str:
@@ -84,7 +84,7 @@ class EnvFn(ArgType[T]):
     """Adapts a validator that needs the parse environment (times)."""
 
     fn: Callable[[str, ParseEnv], T]
-    label: str = "VALUE"
+    label: str = N_("VALUE")
 
     @property
     def metavar(self) -> str:
@@ -129,12 +129,16 @@ class Param:
     help: str = ""
 
     def usage(self) -> str:
+        """As shown in a usage line: a metavar marked for the catalogue where it is declared
+        (`N_('"task text"')`) is in the reader's language; the key and command never are."""
+        metavar = self.type.metavar
+        shown = tr(metavar) if metavar else metavar  # tr("") is the catalogue's header
         if self.kind == "key":
-            text = f"{self.name}={self.type.metavar}"
+            text = f"{self.name}={shown}"
         elif self.kind == "mention":
             text = f"@{self.name}"
         else:
-            text = self.type.metavar
+            text = shown
         return text if self.required else f"[{text}]"
 
 
@@ -196,7 +200,7 @@ class Command:
     path: tuple[str, ...]
     params: list[Param]
     role: Role
-    summary: str
+    summary: str  # the English msgid (marked N_ where declared): show it with `tr`
     handler: Handler
     args: type
     needs_op: bool = True
@@ -210,7 +214,7 @@ class Command:
     @property
     def usage(self) -> str:
         if self.usage_override:
-            return self.usage_override
+            return tr(self.usage_override)
         return " ".join(["/" + self.name, *(p.usage() for p in self.params)])
 
     def bind(self, tokens: Sequence[Token], env: ParseEnv) -> Any:
@@ -224,12 +228,9 @@ class Command:
             if tok.kind == "kv":
                 assert tok.key is not None
                 if tok.key not in keys:
-                    valid = ", ".join(f"{k}=" for k in keys) or "none"
-                    close = difflib.get_close_matches(tok.key, list(keys), n=1)
-                    hint = f" (did you mean {close[0]}=?)" if close else ""
-                    raise CommandError(f"unknown key {tok.key}={hint}; valid keys: {valid}")
+                    raise CommandError(_unknown_key(tok.key, list(keys)))
                 if tok.key in raw:
-                    raise CommandError(f"{tok.key}= is given twice")
+                    raise CommandError(tr("{key} is given twice").format(key=f"{tok.key}="))
                 raw[tok.key] = tok.value
             elif mentions and (tok.kind == "mention"
                                or (tok.kind == "word" and tok.value.startswith("@"))):
@@ -246,13 +247,16 @@ class Command:
             else:
                 raw[p.name] = loose.pop(0).value
         if loose:
-            extra = " ".join(t.display() for t in loose)
-            raise CommandError(f"unexpected {extra!r}{_quote_hint(tokens, loose)}")
+            extra = repr(" ".join(t.display() for t in loose))
+            quoted = _quote_hint(tokens, loose)
+            raise CommandError(
+                tr("unexpected {words}; quote it: {quoted}").format(words=extra, quoted=quoted)
+                if quoted else tr("unexpected {words}").format(words=extra))
         values: dict[str, Any] = {}
         for p in self.params:
             if p.name not in raw:
                 if p.required:
-                    raise CommandError(f"missing {p.usage()}")
+                    raise CommandError(tr("missing {param}").format(param=p.usage()))
                 values[p.name] = None
                 continue
             try:
@@ -261,13 +265,26 @@ class Command:
                 raise
             except ValueError as exc:
                 label = f"{p.name}=" if p.kind == "key" else p.name
-                raise CommandError(f"{label}: {exc}") from None
+                raise CommandError(tr("{param}: {problem}").format(param=label, problem=exc)
+                                   ) from None
         return self.args(**values)
+
+
+def _unknown_key(key: str, keys: list[str]) -> str:
+    valid = ", ".join(f"{k}=" for k in keys)
+    if not valid:
+        return tr("unknown key {key}; valid keys: none").format(key=f"{key}=")
+    close = difflib.get_close_matches(key, keys, n=1)
+    if close:
+        return tr("unknown key {key} (did you mean {meant}?); valid keys: {keys}").format(
+            key=f"{key}=", meant=f"{close[0]}=", keys=valid)
+    return tr("unknown key {key}; valid keys: {keys}").format(key=f"{key}=", keys=valid)
 
 
 def _quote_hint(tokens: Sequence[Token], loose: list[Token]) -> str:
     """`due=in 2h` reads as due=in plus a stray word: when the stray words follow a key=value
-    directly, the officer meant one value with a space in it, so show it quoted."""
+    directly, the officer meant one value with a space in it, so show it quoted (the
+    quoted value; empty when that is not what happened)."""
     for i, tok in enumerate(tokens):
         if tok.kind != "kv" or i + 1 >= len(tokens) or tokens[i + 1] not in loose:
             continue
@@ -277,7 +294,7 @@ def _quote_hint(tokens: Sequence[Token], loose: list[Token]) -> str:
                 break
             words.append(after.value)
         if len(words) > 1:
-            return f'; quote it: {tok.key}="{" ".join(words)}"'
+            return f'{tok.key}="{" ".join(words)}"'
     return ""
 
 

@@ -14,8 +14,9 @@ from datetime import datetime
 from commands import schedule
 from commands.core import argtypes
 from commands.core.context import Context
+from commands.core.i18n import N_, tr
 from commands.core.records import dtg
-from commands.core.reply import Bold, ok
+from commands.core.reply import Bold, fill, ok
 from commands.core.spec import Fn, NoArgs, Role, command, key, pos
 from commands.core.types import CommandError, Reply
 from commands.sitrep_render import render
@@ -39,7 +40,7 @@ async def produce(tx: Tx, op: Row, now: datetime, *, slot: datetime | None = Non
     return reply
 
 
-@command("sitrep", summary="post a situation report now")
+@command("sitrep", summary=N_("post a situation report now"))
 async def sitrep_now(ctx: Context, args: NoArgs) -> Reply:
     reply = await produce(ctx.tx, ctx.require_op(), ctx.now)
     assert reply is not None
@@ -63,8 +64,9 @@ async def _set_schedule(ctx: Context, kind: str, spec: str, tz: str | None) -> R
         await ctx.tx.insert("sitrep_schedules", {"op_id": op["id"], **values})
     trigger = schedule.trigger_for(kind, spec, zone, ctx.stamp)
     upcoming = schedule.next_slot(trigger, ctx.now)
-    return ok("Sitreps ", Bold(schedule.describe(kind, spec, zone)), " · next ",
-              dtg(to_db_time(upcoming)) if upcoming else "—")
+    return ok(*fill(tr("Sitreps {schedule} · next {when}"),
+                    schedule=Bold(schedule.describe(kind, spec, zone)),
+                    when=dtg(to_db_time(upcoming)) if upcoming else "—"))
 
 
 def _checked(parse: Callable[[str], str], metavar: str) -> Fn[str]:
@@ -85,7 +87,7 @@ class SitrepEveryArgs:
 
 @command("sitrep", "every", params=[pos("interval", _checked(schedule.parse_every, "6h")),
                                     key("tz", argtypes.ZONE)],
-         role=Role.LEAD, summary="post sitreps at a fixed interval (5m or more)")
+         role=Role.LEAD, summary=N_("post sitreps at a fixed interval (5m or more)"))
 async def sitrep_every(ctx: Context, args: SitrepEveryArgs) -> Reply:
     return await _set_schedule(ctx, "every", args.interval, args.tz)
 
@@ -98,7 +100,7 @@ class SitrepAtArgs:
 
 @command("sitrep", "at", params=[pos("times", _checked(schedule.parse_at, "08:00,20:00")),
                                  key("tz", argtypes.ZONE)],
-         role=Role.LEAD, summary="post sitreps at times of day")
+         role=Role.LEAD, summary=N_("post sitreps at times of day"))
 async def sitrep_at(ctx: Context, args: SitrepAtArgs) -> Reply:
     return await _set_schedule(ctx, "at", args.times, args.tz)
 
@@ -110,30 +112,30 @@ class SitrepCronArgs:
 
 
 @command("sitrep", "cron", params=[pos("expr", Fn(str, '"0 */6 * * *"')), key("tz", argtypes.ZONE)],
-         role=Role.LEAD, summary="post sitreps on a cron schedule")
+         role=Role.LEAD, summary=N_("post sitreps on a cron schedule"))
 async def sitrep_cron(ctx: Context, args: SitrepCronArgs) -> Reply:
     return await _set_schedule(ctx, "cron", args.expr, args.tz)
 
 
-@command("sitrep", "off", role=Role.LEAD, summary="stop scheduled sitreps")
+@command("sitrep", "off", role=Role.LEAD, summary=N_("stop scheduled sitreps"))
 async def sitrep_off(ctx: Context, args: NoArgs) -> Reply:
     op = ctx.require_op()
     existing = await sitreps.schedule(ctx.tx, op["id"])
     if existing is None:
-        raise CommandError("no sitrep schedule is set", show_usage=False)
+        raise CommandError(tr("no sitrep schedule is set"), show_usage=False)
     await ctx.tx.delete("sitrep_schedules", existing["id"])
-    return ok("Scheduled sitreps stopped (", schedule.describe(
-        existing["kind"], existing["spec"], existing["tz"]), "). /sitrep still works.")
+    return ok(tr("Scheduled sitreps stopped ({schedule}). /sitrep still works.").format(
+        schedule=schedule.describe(existing["kind"], existing["spec"], existing["tz"])))
 
 
-@command("sitrep", "schedule", summary="show the sitrep schedule")
+@command("sitrep", "schedule", summary=N_("show the sitrep schedule"))
 async def sitrep_schedule(ctx: Context, args: NoArgs) -> Reply:
     op = ctx.require_op()
     current = await sitreps.schedule(ctx.tx, op["id"])
     if current is None:
-        return ok("No sitrep schedule. A lead sets one with /sitrep every 6h")
-    return ok("Sitreps ", Bold(schedule.describe(current["kind"], current["spec"],
-                                                 current["tz"])))
+        return ok(tr("No sitrep schedule. A lead sets one with /sitrep every 6h"))
+    return ok(*fill(tr("Sitreps {schedule}"), schedule=Bold(schedule.describe(
+        current["kind"], current["spec"], current["tz"]))))
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,7 @@ class SitrepNoteArgs:
 
 @command("sitrep", "note",
          params=[pos("note", argtypes.text("note", max_len=1000, metavar='"..."'))],
-         role=Role.LEAD, summary="set the assessment and next steps carried into sitreps")
+         role=Role.LEAD, summary=N_("set the assessment and next steps carried into sitreps"))
 async def sitrep_note(ctx: Context, args: SitrepNoteArgs) -> Reply:
     op = ctx.require_op()
     existing = await sitreps.note(ctx.tx, op["id"])
@@ -152,4 +154,4 @@ async def sitrep_note(ctx: Context, args: SitrepNoteArgs) -> Reply:
         await ctx.tx.update("sitrep_notes", existing["id"], values)
     else:
         await ctx.tx.insert("sitrep_notes", {"op_id": op["id"], **values})
-    return ok("Assessment set; it will appear in the next sitrep.")
+    return ok(tr("Assessment set; it will appear in the next sitrep."))

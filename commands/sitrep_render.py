@@ -83,8 +83,8 @@ def changes(previous: dict[str, str] | None, current: dict[str, str]) -> list[st
     for key in sorted(set(previous) | set(current)):
         before, after = previous.get(key, "0"), current.get(key, "0")
         if before != after:
-            if key == "H-hour":
-                before, after = dtg(before) if before != "—" else "—", dtg(after)
+            if key == "H-hour":  # "—" when not set (cleared, or never)
+                before, after = (dtg(v) if v != "—" else "—" for v in (before, after))
             out.append(tr("{name}: {before} → {after}").format(
                 name=_counter_name(key), before=before, after=after))
     return out

@@ -123,3 +123,12 @@ def test_an_arabic_local_time_carries_no_bidi_mark_of_babels() -> None:
     with speaking("ar"):
         shown = local_time(datetime(2026, 11, 25, 5, 0, tzinfo=UTC), ZoneInfo("Europe/Paris"))
     assert "2026" in shown and not set(shown) & {"\u200e", "\u200f", "\u061c"}, repr(shown)
+
+
+def test_changes_say_when_hhour_was_cleared() -> None:
+    from commands.sitrep_render import changes
+
+    assert changes({"H-hour": "2026-11-25T04:00:00Z"}, {"H-hour": "—"}) == [
+        "H-hour: 250400ZNOV26 → —"]
+    assert changes({"H-hour": "—"}, {"H-hour": "2026-11-25T04:00:00Z"}) == [
+        "H-hour: — → 250400ZNOV26"]

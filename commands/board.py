@@ -28,15 +28,19 @@ from datetime import datetime
 
 from commands.core import argtypes, validate
 from commands.core.context import Context
-from commands.core.i18n import N_, trn
+from commands.core.i18n import N_, tr, trn
 from commands.core.redo import Services, SlowPart, remakes
-from commands.core.reply import Bold, Code, ReplyBuilder, ok
+from commands.core.reply import Bold, Code, ReplyBuilder, fill, ok
 from commands.core.spec import command, key
 from commands.core.types import BoardDrawer, CommandError, Reply
 from storage import board as board_rows
 
-NO_TAKEDOWNS = ("No takedowns are planned yet, so there is no board to draw. Plan one with ",
-                Code("/takedown add TARGET agency=CODE at=H+30m"), ".")
+NO_TAKEDOWNS = N_("No takedowns are planned yet, so there is no board to draw. Plan one with "
+                  "{command}.")
+
+
+def _no_takedowns() -> Reply:
+    return ok(*fill(tr(NO_TAKEDOWNS), command=Code("/takedown add TARGET agency=CODE at=H+30m")))
 
 
 @dataclass(frozen=True)
@@ -47,20 +51,22 @@ class BoardArgs:
 @command("board", params=[key("tlp", argtypes.TLP,
                                help=N_("draw only what is at or below this level"))],
          summary=N_("the action-day board as a picture (takedowns by agency, local "
-         "times, status)"), examples=["!board", "!board tlp=GREEN"])
+                    "times, status)"), examples=["!board", "!board tlp=GREEN"])
 async def board(ctx: Context, args: BoardArgs) -> Reply:
     op = ctx.require_op()
     level = args.tlp or op["tlp"]
     every = sum((await board_rows.takedown_counts(ctx.tx, op["id"])).values())
     if not every:
-        return ok(*NO_TAKEDOWNS)
+        return _no_takedowns()
     if not await board_rows.takedown_counts(ctx.tx, op["id"], validate.levels_up_to(level)):
-        return ok(f"No takedown is at or below TLP:{level}, so there is no board to draw at "
-                  f"that level ({takedowns(every)} above it).")
+        return ok(tr("No takedown is at or below TLP:{level}, so there is no board to draw at "
+                     "that level ({takedowns} above it).").format(level=level,
+                                                                  takedowns=takedowns(every)))
     if ctx.draw_board is None:
-        raise CommandError("this bot cannot draw pictures (no board drawer configured)",
+        raise CommandError(tr("this bot cannot draw pictures (no board drawer configured)"),
                            show_usage=False)
-    placeholder = ReplyBuilder().line(f"Action-day board at TLP:{level} requested").build()
+    placeholder = ReplyBuilder().line(
+        tr("Action-day board at TLP:{level} requested").format(level=level)).build()
     placeholder.redo = {"board": "now", "tlp": level}
     placeholder.after_commit = builder(ctx.draw_board, ctx.msg.room_id, level,
                                        lambda: ctx.now)
@@ -76,16 +82,19 @@ def builder(draw_board: BoardDrawer, room_id: str, level: str | None,
     async def draw() -> Reply:
         picture = await draw_board(room_id, now(), level)
         if picture is None:  # the last takedown at the level was undone meanwhile
-            return ok(*NO_TAKEDOWNS)
+            return _no_takedowns()
         statuses = " · ".join(f"{n} {status}" for status, n in picture.statuses.items())
-        report = ReplyBuilder().line(Bold("Action-day board"), f" · TLP:{picture.tlp} · ",
-                                     takedowns(picture.takedowns), ": ", statuses)
+        report = ReplyBuilder().line(*fill(
+            tr("{board} · TLP:{level} · {takedowns}: {statuses}"),
+            board=Bold(tr("Action-day board")), level=picture.tlp,
+            takedowns=takedowns(picture.takedowns), statuses=statuses))
         if picture.above:
-            report.line(f"{takedowns(picture.above)} above TLP:{picture.tlp} "
-                        "not drawn.")
+            report.line(tr("{takedowns} above TLP:{level} not drawn.").format(
+                takedowns=takedowns(picture.above), level=picture.tlp))
         if not picture.hhour_set:
-            report.line("H-hour is not set: takedowns planned at H have no time on the board "
-                        "yet. A lead sets it with ", Code("/hhour TIME"), ".")
+            report.line(*fill(tr("H-hour is not set: takedowns planned at H have no time on the "
+                                 "board yet. A lead sets it with {command}."),
+                              command=Code("/hhour TIME")))
         return report.build(attachment=picture.attachment)
 
     return draw

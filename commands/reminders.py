@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from commands.core import timeparse
+from commands.core.i18n import tr
 from commands.core.records import dtg
-from commands.core.reply import Bold, Part, Ping, ReplyBuilder
+from commands.core.reply import Bold, Ping, ReplyBuilder, fill
 from commands.core.types import Reply
+from commands.sitrep_render import local_time
 from storage import reminders
 from storage.codec import from_db_time, to_db_time
 from storage.tx import Row, Tx
@@ -61,7 +64,7 @@ async def due(tx: Tx, op: Row, now: datetime) -> list[Due]:
     for task in await reminders.overdue_tasks(tx, op["id"], now_iso):
         key = f"task-overdue:{task['id']}:{task['due']}"
         if await reminders.unsent(tx, op["id"], [key]):
-            out.append(Due(key, _overdue(task)))
+            out.append(Due(key, _overdue(op, task)))
     for req in await reminders.open_preservations(tx, op["id"], now_iso):
         expires = from_db_time(req["expires_at"])
         assert expires is not None
@@ -70,7 +73,7 @@ async def due(tx: Tx, op: Row, now: datetime) -> list[Due]:
         unsent = await reminders.unsent(tx, op["id"], list(keys))
         passed = [(k, keys[k][1]) for k in unsent if keys[k][1] <= now]
         for key, _moment, post in _latest_only(passed):
-            out.append(Due(key, _expiring(req, expires - now) if post else None))
+            out.append(Due(key, _expiring(op, req, expires - now) if post else None))
     return out
 
 
@@ -80,31 +83,49 @@ async def record(tx: Tx, op_id: int, item: Due, now: datetime) -> bool:
                                  skipped=item.reply is None)
 
 
+def _local(op: Row, iso: str) -> str:
+    """A moment as the reader's locale writes it on the operation's clock, beside its DTG."""
+    at = from_db_time(iso)
+    assert at is not None
+    return local_time(at, ZoneInfo(op["tz"]))
+
+
 def _t_minus(op: Row, label: str, hhour: datetime, now: datetime, late: bool) -> Reply:
     r = ReplyBuilder()
     if label == "H":
-        r.heading(f"⏱ H-HOUR NOW · {op['code']} · {dtg(op['hhour'])}")
+        r.heading(tr("⏱ H-HOUR NOW · {op} · {when}").format(op=op["code"],
+                                                           when=dtg(op["hhour"])))
     else:
         left = timeparse.format_offset(hhour - now)[1:]
-        r.heading(f"⏱ {label} · {op['code']} · H-hour {dtg(op['hhour'])} (in {left})")
+        r.heading(tr("⏱ {label} · {op} · H-hour {when} (in {left})").format(
+            label=label, op=op["code"], when=dtg(op["hhour"]), left=left))
+    r.line(tr("Local time ({zone}): H-hour {when}").format(
+        zone=op["tz"], when=_local(op, op["hhour"])))
     if late:
-        r.line("(late: the bot was down at the reminder time)")
+        r.line(tr("(late: the bot was down at the reminder time)"))
     return r.build()
 
 
-def _overdue(task: Row) -> Reply:
+def _overdue(op: Row, task: Row) -> Reply:
     r = ReplyBuilder()
-    parts: list[Part] = [Bold(f"⏰ T-{task['seq']} is overdue"), f" (due {dtg(task['due'])}): ",
-                   task["text"]]
+    due = tr("due {when}, {local}").format(when=dtg(task["due"]), local=_local(op, task["due"]))
     if task["assignee"]:
-        parts += [" → ", Ping(task["assignee"])]
-    r.line(*parts)
+        r.line(*fill(tr("{overdue} ({due}): {text} → {assignee}"),
+                     overdue=Bold(tr("⏰ T-{seq} is overdue").format(seq=task["seq"])),
+                     due=due, text=task["text"], assignee=Ping(task["assignee"])))
+    else:
+        r.line(*fill(tr("{overdue} ({due}): {text}"),
+                     overdue=Bold(tr("⏰ T-{seq} is overdue").format(seq=task["seq"])),
+                     due=due, text=task["text"]))
     return r.build()
 
 
-def _expiring(req: Row, left: timedelta) -> Reply:
-    return ReplyBuilder().line(
-        Bold(f"⌛ P-{req['seq']} {req['kind']} request to {req['provider']} ({req['country']})"),
-        f" expires {dtg(req['expires_at'])} (in {timeparse.format_offset(left)[1:]}). "
-        "Extend it or mark it fulfilled: /preserve status "
-        f"P-{req['seq']} extended expires=+90d").build()
+def _expiring(op: Row, req: Row, left: timedelta) -> Reply:
+    return ReplyBuilder().line(*fill(
+        tr("{request} expires {when} ({local}, in {left}). Extend it or mark it fulfilled: "
+           "/preserve status P-{seq} extended expires=+90d"),
+        request=Bold(tr("⌛ P-{seq} {kind} request to {provider} ({country})").format(
+            seq=req["seq"], kind=req["kind"], provider=req["provider"],
+            country=req["country"])),
+        when=dtg(req["expires_at"]), local=_local(op, req["expires_at"]),
+        left=timeparse.format_offset(left)[1:], seq=str(req["seq"]))).build()

@@ -19,6 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from commands.core import timeparse
+from commands.core.i18n import tr
 from storage.codec import from_db_time
 
 FLOOR = timedelta(minutes=5)
@@ -35,19 +36,20 @@ def parse_every(raw: str) -> str:
     except timeparse.TimeError as exc:
         raise ScheduleError(str(exc)) from None
     if delta < FLOOR:
-        raise ScheduleError(f"every {raw}: more often than every 5m is not allowed")
+        raise ScheduleError(tr("every {interval}: more often than every 5m is not allowed")
+                            .format(interval=raw))
     return raw.strip().lower()
 
 
 def parse_at(raw: str) -> str:
     times = [t.strip() for t in raw.split(",") if t.strip()]
     if not times:
-        raise ScheduleError("give times of day like 08:00,20:00")
+        raise ScheduleError(tr("give times of day like 08:00,20:00"))
     out = []
     for t in times:
         m = _AT_RE.match(t)
         if not m:
-            raise ScheduleError(f"{t!r} is not a time of day (HH:MM)")
+            raise ScheduleError(tr("{time} is not a time of day (HH:MM)").format(time=repr(t)))
         out.append(f"{int(m.group(1)):02d}:{m.group(2)}")
     return ",".join(sorted(set(out)))
 
@@ -57,9 +59,10 @@ def parse_cron(raw: str, tz: str) -> str:
     try:
         trigger = CronTrigger.from_crontab(expr, timezone=ZoneInfo(tz))
     except (ValueError, KeyError) as exc:
-        raise ScheduleError(f"cron {expr!r} is not valid ({exc}); e.g. \"0 */6 * * *\"") from None
+        raise ScheduleError(tr('cron {expr} is not valid ({error}); e.g. "0 */6 * * *"').format(
+            expr=repr(expr), error=exc)) from None
     if trigger.get_next_fire_time(None, datetime(2026, 1, 1, tzinfo=ZoneInfo(tz))) is None:
-        raise ScheduleError(f"cron {expr!r} never fires")
+        raise ScheduleError(tr("cron {expr} never fires").format(expr=repr(expr)))
     return expr
 
 

@@ -14,9 +14,9 @@ from datetime import datetime
 from commands import schedule
 from commands.core import argtypes
 from commands.core.context import Context
-from commands.core.i18n import N_
+from commands.core.i18n import N_, tr
 from commands.core.records import dtg
-from commands.core.reply import Bold, ok
+from commands.core.reply import Bold, fill, ok
 from commands.core.spec import Fn, NoArgs, Role, command, key, pos
 from commands.core.types import CommandError, Reply
 from commands.sitrep_render import render
@@ -64,8 +64,9 @@ async def _set_schedule(ctx: Context, kind: str, spec: str, tz: str | None) -> R
         await ctx.tx.insert("sitrep_schedules", {"op_id": op["id"], **values})
     trigger = schedule.trigger_for(kind, spec, zone, ctx.stamp)
     upcoming = schedule.next_slot(trigger, ctx.now)
-    return ok("Sitreps ", Bold(schedule.describe(kind, spec, zone)), " · next ",
-              dtg(to_db_time(upcoming)) if upcoming else "—")
+    return ok(*fill(tr("Sitreps {schedule} · next {when}"),
+                    schedule=Bold(schedule.describe(kind, spec, zone)),
+                    when=dtg(to_db_time(upcoming)) if upcoming else "—"))
 
 
 def _checked(parse: Callable[[str], str], metavar: str) -> Fn[str]:
@@ -121,10 +122,10 @@ async def sitrep_off(ctx: Context, args: NoArgs) -> Reply:
     op = ctx.require_op()
     existing = await sitreps.schedule(ctx.tx, op["id"])
     if existing is None:
-        raise CommandError("no sitrep schedule is set", show_usage=False)
+        raise CommandError(tr("no sitrep schedule is set"), show_usage=False)
     await ctx.tx.delete("sitrep_schedules", existing["id"])
-    return ok("Scheduled sitreps stopped (", schedule.describe(
-        existing["kind"], existing["spec"], existing["tz"]), "). /sitrep still works.")
+    return ok(tr("Scheduled sitreps stopped ({schedule}). /sitrep still works.").format(
+        schedule=schedule.describe(existing["kind"], existing["spec"], existing["tz"])))
 
 
 @command("sitrep", "schedule", summary=N_("show the sitrep schedule"))
@@ -132,9 +133,9 @@ async def sitrep_schedule(ctx: Context, args: NoArgs) -> Reply:
     op = ctx.require_op()
     current = await sitreps.schedule(ctx.tx, op["id"])
     if current is None:
-        return ok("No sitrep schedule. A lead sets one with /sitrep every 6h")
-    return ok("Sitreps ", Bold(schedule.describe(current["kind"], current["spec"],
-                                                 current["tz"])))
+        return ok(tr("No sitrep schedule. A lead sets one with /sitrep every 6h"))
+    return ok(*fill(tr("Sitreps {schedule}"), schedule=Bold(schedule.describe(
+        current["kind"], current["spec"], current["tz"]))))
 
 
 @dataclass(frozen=True)
@@ -153,4 +154,4 @@ async def sitrep_note(ctx: Context, args: SitrepNoteArgs) -> Reply:
         await ctx.tx.update("sitrep_notes", existing["id"], values)
     else:
         await ctx.tx.insert("sitrep_notes", {"op_id": op["id"], **values})
-    return ok("Assessment set; it will appear in the next sitrep.")
+    return ok(tr("Assessment set; it will appear in the next sitrep."))

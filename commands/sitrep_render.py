@@ -4,27 +4,76 @@ assessment, then one short section per record kind. Pure: data in, text and HTML
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from commands import witness
-from commands.core import timeparse
+from commands.core import i18n, timeparse
+from commands.core.i18n import N_, tr, trn
 from commands.core.records import dtg
-from commands.core.reply import Bold, ReplyBuilder
+from commands.core.reply import Bold, Part, ReplyBuilder, fill
 from commands.core.types import Reply
 from storage.codec import from_db_time
 from storage.tx import Row
 
+# The counters compared between two sitreps (storage.sitreps.counters) whose names are
+# words; the others are keywords typed by members (a seizure's type and status, a
+# currency, a tally's kind) and are shown as typed.
+COUNTER_NAMES = {
+    "phase": N_("phase"),
+    "H-hour": N_("H-hour"),
+    "tasks open": N_("tasks open"),
+    "tasks done": N_("tasks done"),
+    "tasks overdue": N_("tasks overdue"),
+    "arrests": N_("arrests"),
+    "seized items": N_("seized items"),
+    "preservation/MLA open": N_("preservation/MLA open"),
+}
+
 
 def _hhour_line(op: Row, now_iso: str) -> str:
     if not op["hhour"]:
-        return "H-hour not set"
+        return tr("H-hour not set")
     hhour, now = from_db_time(op["hhour"]), from_db_time(now_iso)
     assert hhour is not None and now is not None
     delta = hhour - now
     if delta > timedelta(0):
-        return f"H-hour {dtg(op['hhour'])} · T-{timeparse.format_offset(delta)[1:]}"
-    return f"H-hour {dtg(op['hhour'])} · H+{timeparse.format_offset(-delta)[1:]}"
+        return tr("H-hour {when} · T-{left}").format(
+            when=dtg(op["hhour"]), left=timeparse.format_offset(delta)[1:])
+    return tr("H-hour {when} · H+{since}").format(
+        when=dtg(op["hhour"]), since=timeparse.format_offset(-delta)[1:])
+
+
+# Babel's Arabic patterns hold RIGHT-TO-LEFT MARKs (`25‏/11‏/2026`): in a reply they would
+# be shown as `<U+200F>` (commands.core.visible), and the bot places its own marks.
+_BIDI_MARKS = str.maketrans("", "", "\u200e\u200f\u061c")
+
+
+def local_time(when: datetime, zone: ZoneInfo) -> str:
+    """i18n.local_time without the bidi marks Babel puts in some locales' patterns."""
+    return i18n.local_time(when, zone).translate(_BIDI_MARKS)
+
+
+def local_line(op: Row, now_iso: str) -> str:
+    """The sitrep's time, and H-hour's, as the reader's locale writes them on the
+    operation's clock: the DTGs above stay the reference, this is for reading at a glance."""
+    zone = ZoneInfo(op["tz"])
+    now = from_db_time(now_iso)
+    assert now is not None
+    hhour = from_db_time(op["hhour"])
+    if hhour is None:
+        return tr("Local time ({zone}): {now}").format(zone=op["tz"], now=local_time(now, zone))
+    return tr("Local time ({zone}): {now} · H-hour {hhour}").format(
+        zone=op["tz"], now=local_time(now, zone), hhour=local_time(hhour, zone))
+
+
+def _counter_name(key: str) -> str:
+    if key in COUNTER_NAMES:
+        return tr(COUNTER_NAMES[key])
+    if key.startswith("takedowns "):
+        return tr("takedowns {status}").format(status=key.removeprefix("takedowns "))
+    return key
 
 
 def changes(previous: dict[str, str] | None, current: dict[str, str]) -> list[str]:
@@ -34,9 +83,10 @@ def changes(previous: dict[str, str] | None, current: dict[str, str]) -> list[st
     for key in sorted(set(previous) | set(current)):
         before, after = previous.get(key, "0"), current.get(key, "0")
         if before != after:
-            if key == "H-hour":
-                before, after = dtg(before) if before != "—" else "—", dtg(after)
-            out.append(f"{key}: {before} → {after}")
+            if key == "H-hour":  # "—" when not set (cleared, or never)
+                before, after = (dtg(v) if v != "—" else "—" for v in (before, after))
+            out.append(tr("{name}: {before} → {after}").format(
+                name=_counter_name(key), before=before, after=after))
     return out
 
 
@@ -44,79 +94,93 @@ def render(data: dict[str, Any], number: int, *, late_slot: str | None = None,
            final: bool = False) -> Reply:
     op, now = data["op"], data["now"]
     report = ReplyBuilder()
-    title = "FINAL REPORT" if final else f"SITREP #{number}"
-    report.heading(f"{title} · {op['name']} ({op['code']}) · TLP:{op['tlp']}")
-    report.line(f"{dtg(now)} · phase {op['phase']} · {_hhour_line(op, now)}")
+    title = tr("FINAL REPORT") if final else tr("SITREP #{n}").format(n=number)
+    report.heading(" · ".join([title, f"{op['name']} ({op['code']})", f"TLP:{op['tlp']}"]))
+    report.line(tr("{when} · phase {phase} · {hhour}").format(
+        when=dtg(now), phase=op["phase"], hhour=_hhour_line(op, now)))
+    report.line(local_line(op, now))
     if late_slot:
-        report.line(Bold(f"LATE (slot {dtg(late_slot)}): the bot was down at the scheduled time"))
+        report.line(Bold(tr("LATE (slot {slot}): the bot was down at the scheduled time")
+                         .format(slot=dtg(late_slot))))
 
     previous = data["previous"]
     prev_counters = json.loads(previous["snapshot"]) if previous else None
     diff = changes(prev_counters, data["counters"])
     if previous is None:
-        report.line(Bold("Changes: "), "first sitrep")
-    elif diff:
-        report.line(Bold(f"Changes since #{previous['number']}: "), "; ".join(diff))
+        report.line(*fill(tr("{label} first sitrep"), label=Bold(tr("Changes:"))))
     else:
-        report.line(Bold(f"Changes since #{previous['number']}: "), "NO CHANGE")
+        since = Bold(tr("Changes since #{n}:").format(n=previous["number"]))
+        if diff:
+            report.line(since, " ", "; ".join(diff))
+        else:
+            report.line(*fill(tr("{label} NO CHANGE"), label=since))
     if data["note"]:
-        report.line(Bold("Assessment / next steps: "), data["note"])
+        report.line(*_field(tr("Assessment / next steps:"), data["note"]))
 
     tasks = data["tasks_by_agency"]
     if tasks:
-        report.line(Bold("Tasks: "), " · ".join(
-            f"{t['agency']} {t['open'] or 0} open/{t['done'] or 0} done"
-            + (f"/{t['overdue']} OVERDUE" if t["overdue"] else "") for t in tasks))
+        report.line(*_field(tr("Tasks:"), " · ".join(
+            _agency_tasks(t) for t in tasks)))
     else:
-        report.line(Bold("Tasks: "), "none")
+        report.line(*fill(tr("{label} none"), label=Bold(tr("Tasks:"))))
 
-    countries = ", ".join(f"{c['country']} {c['n']}" for c in data["arrests_by_country"])
-    report.line(Bold("Arrests: "),
-                f"{data['arrests_total']} ({data['arrests_since']:+d} since last)"
-                + (f" · {countries}" if countries else ""))
+    countries = ", ".join(f"{c['country']} {i18n.number(c['n'])}"
+                          for c in data["arrests_by_country"])
+    arrests = tr("{n} ({since} since last)").format(
+        n=i18n.number(data["arrests_total"]), since=f"{data['arrests_since']:+d}")
+    report.line(*_field(tr("Arrests:"), arrests + (f" · {countries}" if countries else "")))
 
     by_type: dict[str, list[str]] = {}
     for s in data["seizures_by_type_status"]:
-        by_type.setdefault(s["type"], []).append(f"{s['n']} {s['status']}")
-    report.line(Bold("Seized infrastructure: "), f"{data['seizures_total']} "
-                f"({data['seizures_since']:+d} since last)"
-                + "".join(f" · {t}: {', '.join(v)}" for t, v in by_type.items()))
+        by_type.setdefault(s["type"], []).append(f"{i18n.number(s['n'])} {s['status']}")
+    seized = tr("{n} ({since} since last)").format(
+        n=i18n.number(data["seizures_total"]), since=f"{data['seizures_since']:+d}")
+    report.line(*_field(tr("Seized infrastructure:"), seized + "".join(f" · {t}: {', '.join(v)}"
+                                              for t, v in by_type.items())))
 
     takedowns = data["takedowns_by_status"]
     planned = takedowns.get("planned", 0) + takedowns.get("go", 0)
-    report.line(Bold("Takedowns: "), f"{planned} planned · {takedowns.get('done', 0)} executed · "
-                f"{takedowns.get('failed', 0)} failed · {takedowns.get('aborted', 0)} aborted")
+    report.line(*fill(tr("{label} {planned} planned · {done} executed · {failed} failed · "
+                         "{aborted} aborted"), label=Bold(tr("Takedowns:")),
+                      planned=i18n.number(planned),
+                      done=i18n.number(takedowns.get("done", 0)),
+                      failed=i18n.number(takedowns.get("failed", 0)),
+                      aborted=i18n.number(takedowns.get("aborted", 0))))
     for executed in data["executed"][:10]:
-        offset = (f" ({timeparse.format_offset(timedelta(seconds=executed['offset_s']))} vs plan)"
+        offset = (" " + tr("({offset} vs plan)").format(
+            offset=timeparse.format_offset(timedelta(seconds=executed["offset_s"])))
                   if executed["offset_s"] is not None else "")
         report.line(f"   K-{executed['seq']} {executed['agency']} "
                     f"{dtg(executed['executed_at'])}{offset}")
     if len(data["executed"]) > 10:
-        report.line(f"   … {len(data['executed']) - 10} more executed")
+        more = len(data["executed"]) - 10
+        report.line("   " + trn("… {n} more executed", "… {n} more executed", more).format(
+            n=i18n.number(more)))
     if data["spread"]:
         first, last = data["spread"]
         first_at, last_at = from_db_time(first), from_db_time(last)
         assert first_at is not None and last_at is not None
         span = last_at - first_at
-        report.line(f"   Spread: {dtg(first)} → {dtg(last)} "
-                    f"({timeparse.format_offset(span)[1:]})")
+        report.line("   " + tr("Spread: {first} → {last} ({span})").format(
+            first=dtg(first), last=dtg(last), span=timeparse.format_offset(span)[1:]))
 
     if data["assets"]:
-        report.line(Bold("Assets: "), " · ".join(f"{total} {cur} {action}"
-                                                 for (action, cur), total in data["assets"]))
+        report.line(*_field(tr("Assets:"), " · ".join(
+            f"{total} {cur} {action}" for (action, cur), total in data["assets"])))
     if data["tallies"]:
-        report.line(Bold("Tallies: "),
-                    " · ".join(f"{t['kind']} {t['total']}" for t in data["tallies"]))
+        report.line(*_field(tr("Tallies:"), " · ".join(
+            f"{t['kind']} {i18n.number(t['total'])}" for t in data["tallies"])))
 
     expiring = data["preservations_expiring"]
-    report.line(Bold("Preservation/MLA: "), f"{data['preservations_open']} open"
-                + (" · expiring ≤7d: " + ", ".join(
-                    f"P-{p['seq']} {p['provider']} {dtg(p['expires_at'])}" for p in expiring)
-                   if expiring else ""))
+    preservations = tr("{n} open").format(n=i18n.number(data["preservations_open"]))
+    if expiring:
+        preservations += " · " + tr("expiring ≤7d: {requests}").format(requests=", ".join(
+            f"P-{p['seq']} {p['provider']} {dtg(p['expires_at'])}" for p in expiring))
+    report.line(*_field(tr("Preservation/MLA:"), preservations))
 
     rollcall = data["rollcall"]
     if rollcall["seq"] is None:
-        report.line(Bold("Go/no-go: "), "no roll call yet")
+        report.line(*fill(tr("{label} no roll call yet"), label=Bold(tr("Go/no-go:"))))
     else:
         answered: dict[bool | None, list[str]] = {True: [], False: [], None: []}
         for agency in rollcall["agencies"]:
@@ -124,13 +188,35 @@ def render(data: dict[str, Any], number: int, *, late_slot: str | None = None,
             reason = (f" ({agency['reason']})" if agency["ready"] is False and agency["reason"]
                       else "")
             answered[agency["ready"]].append(agency["code"] + reason)
-        state = "open" if rollcall["open"] else "closed"
-        verdict = ("ALL GO" if not answered[False] and not answered[None]
-                   else f"GO {len(answered[True])} · NO-GO {', '.join(answered[False]) or 0}"
-                        f" · waiting {', '.join(answered[None]) or 0}")
-        report.line(Bold("Go/no-go: "), f"R-{rollcall['seq']} ({state}) {verdict}")
+        report.line(*_field(tr("Go/no-go:"),
+                            rollcall_state(rollcall["seq"], rollcall["open"], answered)))
     head = data.get("audit_head")
     witness.head_line(report, head)
     reply = report.build()
     reply.extra_content = witness.head_content(head)
     return reply
+
+
+def _field(label: str, value: str) -> tuple[Part, ...]:
+    """A section's line: its label in bold, then what it holds."""
+    return Bold(label), " ", value
+
+
+def _agency_tasks(t: Row) -> str:
+    if t["overdue"]:
+        return tr("{agency} {open} open/{done} done/{overdue} OVERDUE").format(
+            agency=t["agency"], open=t["open"] or 0, done=t["done"] or 0, overdue=t["overdue"])
+    return tr("{agency} {open} open/{done} done").format(
+        agency=t["agency"], open=t["open"] or 0, done=t["done"] or 0)
+
+
+def rollcall_state(seq: int, is_open: bool, answered: dict[bool | None, list[str]]) -> str:
+    """`R-n (open) ALL GO`, or the count of GO and who said NO-GO or has not answered; the
+    board's picture words it the same way (exports/board.py). `open`/`closed`, GO and
+    NO-GO are keywords, as typed."""
+    state = "open" if is_open else "closed"
+    if not answered[False] and not answered[None]:
+        return f"R-{seq} ({state}) ALL GO"
+    return tr("R-{seq} ({state}) GO {go} · NO-GO {nogo} · waiting {waiting}").format(
+        seq=seq, state=state, go=len(answered[True]), nogo=", ".join(answered[False]) or 0,
+        waiting=", ".join(answered[None]) or 0)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from commands import Attachment, BoardDrawer, DrawnBoard, validate
+from commands import Attachment, BoardDrawer, DrawnBoard, i18n, speaking, tr, validate
 from exports import chart_input, pool
 from exports.snapshot import WITHHELD_TARGET, allowed_levels
 from storage import board as board_rows
@@ -63,16 +63,20 @@ def image_attachment(image: PostImage) -> Attachment:
 
 
 def rollcall_line(state: dict[str, Any]) -> str:
-    """The go/no-go state in one line, as the sitrep words it."""
+    """The go/no-go state in one line, as the sitrep words it (the same catalogue strings
+    as commands/sitrep_render.py, so both read alike in every language)."""
+    label = tr("Go/no-go:")
     if state["seq"] is None:
-        return "Go/no-go: no roll call yet"
+        return tr("{label} no roll call yet").format(label=label)
     go = [a["code"] for a in state["agencies"] if a["ready"] is True]
     nogo = [a["code"] for a in state["agencies"] if a["ready"] is False]
     waiting = [a["code"] for a in state["agencies"] if a["ready"] is None]
-    verdict = ("ALL GO" if not nogo and not waiting else
-               f"GO {len(go)} · NO-GO {', '.join(nogo) or 0} · waiting "
-               f"{', '.join(waiting) or 0}")
-    return f"Go/no-go: R-{state['seq']} ({'open' if state['open'] else 'closed'}) {verdict}"
+    seq, open_ = state["seq"], "open" if state["open"] else "closed"  # keywords, as typed
+    if not nogo and not waiting:
+        return f"{label} R-{seq} ({open_}) ALL GO"
+    return label + " " + tr("R-{seq} ({state}) GO {go} · NO-GO {nogo} · waiting {waiting}"
+                            ).format(seq=seq, state=open_, go=len(go),
+                                     nogo=", ".join(nogo) or 0, waiting=", ".join(waiting) or 0)
 
 
 def _answer(agency: dict[str, Any] | None, with_reason: bool) -> str:
@@ -82,7 +86,7 @@ def _answer(agency: dict[str, Any] | None, with_reason: bool) -> str:
         return "GO"
     if agency["ready"] is False:
         return f"NO-GO ({agency['reason']})" if agency["reason"] and with_reason else "NO-GO"
-    return "waiting"
+    return tr("waiting")
 
 
 def takedown(row: dict[str, Any]) -> chart_input.Takedown:
@@ -125,11 +129,14 @@ def filename(code: str, now: datetime, tlp: str) -> str:
     return f"{code}-board-{stamp}Z-TLP-{tlp}.png"
 
 
-def draw(board: chart_input.Board) -> tuple[chart_input.Png, chart_input.Png]:
-    """In a worker process: the board and its thumbnail (matplotlib is imported there)."""
+def draw(board: chart_input.Board, language: str | None = None
+         ) -> tuple[chart_input.Png, chart_input.Png]:
+    """In a worker process: the board and its thumbnail (matplotlib is imported there), its
+    words in `language` (the caller's: a context variable does not cross into the worker)."""
     from exports import charts as drawing
 
-    full = drawing.board(board)
+    with speaking(language):
+        full = drawing.board(board)
     return full, drawing.thumbnail(full)
 
 
@@ -158,7 +165,7 @@ async def make_board(db: Database, room_id: str, now: datetime, tlp: str | None 
         return None
     code, data = found
     loop = asyncio.get_running_loop()
-    full, thumb = await loop.run_in_executor(pool.executor(), draw, data)
+    full, thumb = await loop.run_in_executor(pool.executor(), draw, data, i18n.current())
     return BoardPicture(filename(code, now, data.tlp), full, thumb,
                         chart_input.status_counts(data.takedowns), data.hhour is not None,
                         data.tlp, data.above)

@@ -20,6 +20,12 @@ Decisions:
   through libraqm at about 0.5 ms a line, twice (measure, draw), so the 1,000 lines of a
   500-takedown board took 3.6 s of a 4 s render; Pillow draws them in a tenth of that.
   Titles, legend and the time axis stay matplotlib's.
+- Words are in the language in force (the caller's `speaking`; in a worker process it is
+  set around the drawing, exports.board.draw). matplotlib 3.11 shapes Arabic and puts
+  it right to left by itself (libraqm); Pillow's BASIC layout does not, so the words it
+  draws go through exports.shaping.for_display, and matplotlib's never do (it would
+  reverse them a second time). Month names (a plan's local time, the axis's dates) are
+  the reader's locale's, from Babel; the DTGs stay as they are.
 """
 
 from __future__ import annotations
@@ -40,12 +46,13 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 from PIL import Image, ImageDraw, ImageFont
 
-from commands import timeparse
+from commands import N_, i18n, timeparse, tr, trn
 from exports.chart_input import STATUSES, Agency, Board, Png, Takedown, status_counts
+from exports.shaping import for_display
 
 STATUS_COLOURS = {
     "planned": "#4c72b0",  # blue: waiting
@@ -102,7 +109,7 @@ def _png(fig: Figure, words: Sequence[_Words] = ()) -> Png:
                              0, 1).convert("RGB")
     draw = ImageDraw.Draw(image)
     for w in words:
-        draw.text((w.x, w.y), w.text, font=_font(w.style, w.size), fill=w.colour,
+        draw.text((w.x, w.y), for_display(w.text), font=_font(w.style, w.size), fill=w.colour,
                   anchor=w.anchor)
     out = io.BytesIO()
     image.save(out, "PNG", compress_level=1)  # level 6: twice the time, 1% smaller here
@@ -134,6 +141,24 @@ def _short(text: str, limit: int = LABEL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _day_and_time(at: datetime, zone: str) -> str:
+    """A planned time on an agency's clock, its month named in the reader's language:
+    `25 Nov 05:00 CET` (as timeparse.format_local words it in English)."""
+    from babel.dates import format_datetime
+
+    local = at.astimezone(ZoneInfo(zone))
+    return f"{format_datetime(local, 'dd MMM HH:mm', locale=i18n.current())} {local.tzname()}"
+
+
+def _axis_date(x: float, _pos: int | None = None) -> str:
+    """A tick of the UTC axis: time of day over the date, the month in the reader's
+    language."""
+    from babel.dates import format_datetime
+
+    return format_datetime(mdates.num2date(x, tz=UTC), "HH:mm\ndd MMM", tzinfo=UTC,
+                           locale=i18n.current())
+
+
 def _clock(at: datetime, zone: str) -> str:
     """The time of day alone, for an execution beside its planned time's full form."""
     local = at.astimezone(ZoneInfo(zone))
@@ -160,7 +185,7 @@ def _time_axis(ax: Axes, start: datetime, end: datetime, hhour: datetime | None,
     """UTC ticks, H-hour and now marked: the same axis on the board and in the pdf."""
     ax.set_xlim(mdates.date2num(start), mdates.date2num(end))
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(tz=UTC, maxticks=12))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M\n%d %b", tz=UTC))
+    ax.xaxis.set_major_formatter(FuncFormatter(_axis_date))
     ax.tick_params(axis="x", labelsize=8, colors=TEXT_COLOUR)
     ax.tick_params(axis="y", length=0)
     ax.set_xlabel("UTC", fontsize=8, color=TEXT_COLOUR, loc="right", labelpad=1)
@@ -169,7 +194,7 @@ def _time_axis(ax: Axes, start: datetime, end: datetime, hhour: datetime | None,
         ax.spines[spine].set_visible(False)
     top = ax.get_ylim()[1]
     for when, colour, style, name in ((hhour, HHOUR_COLOUR, "--", "H"),
-                                      (now, NOW_COLOUR, ":", "now")):
+                                      (now, NOW_COLOUR, ":", tr("now"))):
         if when is None or not start <= when <= end:
             continue
         x = mdates.date2num(when)
@@ -200,10 +225,11 @@ def _marks(ax: Axes, rows: Sequence[tuple[float, Takedown]], size: float) -> Non
 
 
 def _legend(fig: Figure, counts: Mapping[str, int], top: float) -> None:
-    fig.legend(handles=[Patch(color=STATUS_COLOURS[s], label=f"{s} {n}")
+    # The statuses are keywords, shown as typed; the marks' meaning is words.
+    fig.legend(handles=[Patch(color=STATUS_COLOURS[s], label=f"{s} {i18n.number(n)}")
                         for s, n in counts.items()],
                loc="upper right", bbox_to_anchor=(0.99, top), ncols=len(counts),
-               fontsize=8, frameon=False, handlelength=1.2, title="◆ planned   ● actual",
+               fontsize=8, frameon=False, handlelength=1.2, title=tr("◆ planned   ● actual"),
                title_fontsize=8)
 
 
@@ -215,6 +241,7 @@ class Line:
     label: str  # left of the time axis
     note: str = ""  # inside the row, at its start: a roll call answer, "no time yet"
     local: str = ""  # right of the axis: the agency's own clock
+    quiet: bool = False  # an agency's note drawn regular, not bold: its answer is GO
 
 
 def lines(data: Board) -> list[Line]:
@@ -228,17 +255,19 @@ def lines(data: Board) -> list[Line]:
     for code in sorted(groups):
         agency = agencies.get(code, Agency(code, "UTC"))
         out.append(Line(None, f"{code} · {agency.zone}",
-                        f"roll call: {agency.answer}" if agency.answer else ""))
+                        tr("roll call: {answer}").format(answer=agency.answer)
+                        if agency.answer else "", quiet=agency.answer == "GO"))
         for t in groups[code]:
             local = []
             if t.planned:
-                local.append(f"plan {timeparse.format_local(t.planned, agency.zone)}")
+                local.append(tr("plan {when}").format(
+                    when=_day_and_time(t.planned, agency.zone)))
             if t.actual and t.status == "done":
-                local.append(f"done {_clock(t.actual, agency.zone)}")
+                local.append(tr("done {when}").format(when=_clock(t.actual, agency.zone)))
             note = ""
             if t.planned is None and t.actual is None:
-                note = ("no time yet: at H, H-hour not set" if data.hhour is None
-                        else "no time yet")
+                note = (tr("no time yet: at H, H-hour not set") if data.hhour is None
+                        else tr("no time yet"))
             out.append(Line(t, _short(f"{t.ref} {t.target}"), note, " · ".join(local)))
     return out
 
@@ -268,7 +297,7 @@ def board(data: Board) -> Png:
             words.append(_Words(left - 10, y, line.label, font, "rm", "bold"))
             if line.note:
                 words.append(_Words(left + 8, y, line.note, font,
-                                    style="regular" if line.note.endswith(" GO") else "bold"))
+                                    style="regular" if line.quiet else "bold"))
             continue
         placed.append((i, line.takedown))
         words.append(_Words(left - 18, y, line.label, font, "rm"))
@@ -290,13 +319,17 @@ def board(data: Board) -> Png:
     top = 1 - 10 / height
     fig.text(0.01, top, data.title, fontsize=13, weight="bold", va="top", color=TEXT_COLOUR)
     if data.hhour is None:
-        hline = "H-hour not set"
+        hline = tr("H-hour not set")
     else:
         offset = timeparse.format_offset(data.now - data.hhour)
-        hline = f"H-hour {timeparse.format_dtg(data.hhour)} · H{offset}"
+        hline = tr("H-hour {when} · H{offset}").format(
+            when=timeparse.format_dtg(data.hhour), offset=offset)
+    n = len(data.takedowns)
     fig.text(0.01, top - 30 / height,
-             f"Action-day board · {timeparse.format_dtg(data.now)} · {hline}"
-             f" · {len(data.takedowns)} takedowns", fontsize=9, va="top", color=TEXT_COLOUR)
+             tr("Action-day board · {now} · {hhour} · {takedowns}").format(
+                 now=timeparse.format_dtg(data.now), hhour=hline,
+                 takedowns=trn("{n} takedown", "{n} takedowns", n).format(n=i18n.number(n))),
+             fontsize=9, va="top", color=TEXT_COLOUR)
     if data.rollcall:
         fig.text(0.01, top - 52 / height, data.rollcall, fontsize=9, va="top",
                  color=TEXT_COLOUR)
@@ -322,7 +355,7 @@ def timeline(data: Board) -> Png:
     top = 1 - 10 / height
     fig.text(0.01, top, data.title, fontsize=11, weight="bold", va="top", color=TEXT_COLOUR)
     if not data.takedowns:
-        ax.text(0.5, 0.5, "no takedowns at this level", transform=ax.transAxes,
+        ax.text(0.5, 0.5, tr("no takedowns at this level"), transform=ax.transAxes,
                 ha="center", va="center", color=MUTED, fontsize=9)
     else:
         _legend(fig, status_counts(data.takedowns), top)
@@ -331,15 +364,17 @@ def timeline(data: Board) -> Png:
 
 def _bars(title: str, labels: Sequence[str], stacks: Mapping[str, Sequence[int]],
           colours: Mapping[str, str], empty: str) -> Png:
-    """Horizontal bars, one per label, stacked by the keys of `stacks` (pdf charts)."""
+    """Horizontal bars, one per label, stacked by the keys of `stacks` (pdf charts).
+    `title` and `empty` are catalogue strings (marked with N_), translated here; the
+    labels and the keys of `stacks` (countries, kinds, statuses) are shown as they are."""
     height = 95 + max(len(labels), 1) * 28
     fig = Figure(figsize=(8.0, height / DPI), dpi=DPI)
     ax = fig.add_axes((0.2, 45 / height, 0.62, (height - 90) / height))
-    fig.text(0.01, 1 - 10 / height, title, fontsize=11, weight="bold", va="top",
+    fig.text(0.01, 1 - 10 / height, tr(title), fontsize=11, weight="bold", va="top",
              color=TEXT_COLOUR)
     if not labels:
         ax.set_axis_off()
-        ax.text(0.5, 0.5, empty, ha="center", va="center", color=MUTED, fontsize=9)
+        ax.text(0.5, 0.5, tr(empty), ha="center", va="center", color=MUTED, fontsize=9)
         return _png(fig)
     positions = list(range(len(labels)))
     base = [0] * len(labels)
@@ -347,7 +382,7 @@ def _bars(title: str, labels: Sequence[str], stacks: Mapping[str, Sequence[int]]
         ax.barh(positions, values, left=base, color=colours[name], label=name, height=0.6)
         base = [b + v for b, v in zip(base, values, strict=True)]
     for pos, total in zip(positions, base, strict=True):
-        ax.text(total, pos, f" {total}", va="center", fontsize=8, color=TEXT_COLOUR)
+        ax.text(total, pos, f" {i18n.number(total)}", va="center", fontsize=8, color=TEXT_COLOUR)
     ax.set_yticks(positions, list(labels), fontsize=8)
     ax.set_ylim(len(labels) - 0.5, -0.5)
     ax.margins(x=0.1)  # room for the totals at the bars' ends
@@ -362,14 +397,14 @@ def _bars(title: str, labels: Sequence[str], stacks: Mapping[str, Sequence[int]]
 
 def arrests_by_country(counts: Mapping[str, int]) -> Png:
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return _bars("Arrests by country", [c for c, _ in ordered],
+    return _bars(N_("Arrests by country"), [c for c, _ in ordered],
                  {"arrests": [n for _, n in ordered]}, {"arrests": ARREST_COLOUR},
-                 "no arrests at this level")
+                 N_("no arrests at this level"))
 
 
 def seizures_by_kind_and_status(counts: Mapping[tuple[str, str], int]) -> Png:
     kinds = sorted({kind for kind, _ in counts})
     statuses = [s for s in SEIZURE_COLOURS if any(st == s for _, st in counts)]
     stacks = {s: [counts.get((k, s), 0) for k in kinds] for s in statuses}
-    return _bars("Seized infrastructure by kind and status", kinds, stacks, SEIZURE_COLOURS,
-                 "no seized infrastructure at this level")
+    return _bars(N_("Seized infrastructure by kind and status"), kinds, stacks,
+                 SEIZURE_COLOURS, N_("no seized infrastructure at this level"))

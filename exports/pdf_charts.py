@@ -4,7 +4,8 @@ takedown timeline; drawn by exports.charts, embedded as PNG.
 What they show comes from the export's snapshot only, whose every query holds nothing
 above the export's TLP (exports.snapshot): a chart cannot show what the tables may not,
 a RED seizure's kind included. `chart_data` is that input, kept apart so it can be
-checked without reading pixels.
+checked without reading pixels. Its words are in the language in force where it is made
+(the export's, set in the worker that builds the pdf).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Image
 
+from commands import i18n, tr, trn
 from exports import chart_input, charts
 from exports.board import takedown
 from exports.snapshot import Snapshot
@@ -40,13 +42,16 @@ def chart_data(snap: Snapshot, limit: int) -> ChartData:
     ranked = sorted(by_country.items(), key=lambda kv: (-kv[1], kv[0]))
     arrests = dict(ranked[:MAX_BARS])
     if len(ranked) > MAX_BARS:
-        arrests[f"{len(ranked) - MAX_BARS} others"] = sum(n for _, n in ranked[MAX_BARS:])
+        others = len(ranked) - MAX_BARS
+        arrests[trn("{n} other", "{n} others", others).format(n=i18n.number(others))] = sum(
+            n for _, n in ranked[MAX_BARS:])
     seizures = {(kind, status): n
                 for (kind, status), n in snap.counts_by("seizures", "type", "status").items()}
     takedowns = [takedown(r) for r in snap.rows("takedowns", order="plan", limit=limit)]
     generated = from_db_time(snap.generated_at)
     assert generated is not None
-    board = chart_input.Board(title=f"Takedown timeline · TLP:{snap.tlp}", now=generated,
+    board = chart_input.Board(title=tr("Takedown timeline · TLP:{tlp}").format(tlp=snap.tlp),
+                              now=generated,
                          hhour=from_db_time(snap.op["hhour"]),
                          agencies=[chart_input.Agency(a["code"], a["tz"]) for a in snap.agencies],
                          takedowns=takedowns)

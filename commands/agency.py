@@ -52,7 +52,7 @@ async def agency_add(ctx: Context, args: AgencyAddArgs) -> Reply:
         "country": args.country,
         "tz": args.tz,
         "name": args.name,
-        "lang": args.lang,
+        **({"lang": args.lang} if args.lang else {}),  # none chosen: the default, unwritten
         "created_by": ctx.sender,
         "created_at": ctx.stamp,
     })

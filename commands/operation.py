@@ -63,7 +63,7 @@ async def op_init(ctx: Context, args: OpInitArgs) -> Reply:
         "tz": args.tz or ctx.settings.default_timezone,
         "tlp": args.tlp or ctx.settings.default_tlp,
         "phase": "planning",
-        "lang": args.lang,
+        **({"lang": args.lang} if args.lang else {}),  # none chosen: the default, unwritten
         "created_by": ctx.sender,
         "created_at": ctx.stamp,
         "updated_at": ctx.stamp,

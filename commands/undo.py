@@ -94,7 +94,7 @@ async def undo(ctx: Context, args: NoArgs) -> Reply:
         raise CommandError(tr("creating the operation cannot be undone; a lead can close it "
                               "with /op phase closed"), show_usage=False)
     if any(e["tbl"] == "deconfliction_sides" for e in entries):
-        raise CommandError(deconflict.NO_UNDO, show_usage=False)
+        raise CommandError(tr(deconflict.NO_UNDO), show_usage=False)
     reason = await _why_lead_needed(ctx, event_id, entries)
     if reason:
         ctx.require_lead(tr("undo your last change ({command})").format(

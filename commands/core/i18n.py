@@ -124,24 +124,34 @@ def compile_po(po: Path) -> bytes:
 
 # -- dates and numbers in the reader's locale (the DTG stays as it is beside them) --------
 
-def local_time(when: datetime, zone: tzinfo) -> str:
-    """A date and time as the reader's locale writes them, in `zone`."""
-    from babel.dates import format_datetime
+_DIRECTION_MARKS = str.maketrans("", "", "\u200e\u200f\u061c")
 
-    return format_datetime(when, "medium", tzinfo=zone, locale=current())
+
+def local_time(when: datetime, zone: tzinfo) -> str:
+    """A date and a 24-hour time as the reader's locale writes them, in `zone` ("Nov 25,
+    2026, 05:00", "25 nov. 2026, 05:00", "25 نوفمبر 2026، 05:00"). Without the direction
+    marks CLDR puts in some patterns: a reply shows every such mark from elsewhere as
+    <U+200F>, and its own right-to-left marks are added where it is sent."""
+    from babel.dates import format_skeleton, get_datetime_format
+
+    day = format_skeleton("yMMMd", when, tzinfo=zone, locale=current())
+    pattern = str(get_datetime_format("medium", locale=current()))
+    return pattern.replace("{1}", day).replace("{0}", local_clock(when, zone)).translate(
+        _DIRECTION_MARKS)
 
 
 def local_clock(when: datetime, zone: tzinfo) -> str:
-    """A time of day as the reader's locale writes it, in `zone`."""
-    from babel.dates import format_time
+    """A 24-hour time of day as the reader's locale writes it, in `zone`."""
+    from babel.dates import format_skeleton
 
-    return format_time(when, "short", tzinfo=zone, locale=current())
+    return format_skeleton("Hm", when, tzinfo=zone, locale=current()).translate(
+        _DIRECTION_MARKS)
 
 
 def number(value: float | int) -> str:
     from babel.numbers import format_decimal
 
-    return format_decimal(value, locale=current())
+    return format_decimal(value, locale=current()).translate(_DIRECTION_MARKS)
 
 
 def money(amount: float, currency: str) -> str:
@@ -152,7 +162,8 @@ def money(amount: float, currency: str) -> str:
     code = currency.upper()
     if len(code) == 3 and code.isalpha():
         try:
-            return format_currency(amount, code, locale=current())
+            return format_currency(amount, code, locale=current()).translate(
+                _DIRECTION_MARKS)
         except Exception:  # unknown to CLDR: shown below as number and code
             pass
     return f"{format_decimal(amount, locale=current())} {currency}"

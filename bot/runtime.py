@@ -62,7 +62,7 @@ from bot.crypto.cross_signing import ensure_cross_signed
 from bot.crypto.device_trust import MALFORMED, PLAINTEXT, DeviceTrust, Refusal, plaintext_text
 from bot.crypto.key_exchange import exchange_keys
 from bot.crypto.replay import Replays
-from bot.event_shape import NO_EVENT_ID, NO_SENDER, problem
+from bot.event_shape import NO_EVENT_ID, NO_SENDER, Reason, problem
 from bot.intake import BoundedTasks, Checkpoints, RoomLanes
 from bot.members import Members
 from bot.message_text import command_text, shown
@@ -118,11 +118,11 @@ def bad_mention_text(targets: tuple[str, ...]) -> str:
 
 
 def malformed_text(why: str) -> str:
-    """`why` names the part of the event at fault (bot.event_shape) as the Matrix
-    specification does: it stays as it is in every language."""
+    """`why` (bot.event_shape) is said in the language in force; the event's field it
+    names stays as the Matrix specification spells it."""
     return tr("⚠️ your client sent an event I cannot read ({why}), so nothing was recorded "
               "from it. Further malformed events from you in this room are ignored without "
-              "an answer.").format(why=why)
+              "an answer.").format(why=why.said() if isinstance(why, Reason) else why)
 
 
 def undecryptable_notice() -> str:

@@ -170,3 +170,15 @@ async def test_an_identity_change_is_told_in_the_rooms_language(h: Harness) -> N
 
     await bot._tell_room(h.room, lambda: changed_text(OFFICER))
     assert answer_body(bot).startswith(RLM) and f"{LRI}{OFFICER}" in answer_body(bot)
+
+
+def test_a_malformed_events_reason_is_logged_in_english_and_said_with_its_field() -> None:
+    from bot.event_shape import NOT_OBJECT, Reason
+    from bot.runtime import malformed_text
+    from commands import speaking
+
+    why = Reason(NOT_OBJECT, "m.relates_to")
+    assert why == "m.relates_to is not an object" and f"{why}" == why  # the log's text
+    with speaking("fr"):
+        told = malformed_text(why)
+    assert "m.relates_to" in told and why.said() in malformed_text(why)

@@ -8,6 +8,9 @@ dropped the commands behind them. Checked here first, such an event is one bad e
 refused by itself, named in the log, and the batch goes on.
 
 Pure: plain values in, a reason out, so the rules are unit-tested without a homeserver.
+A reason reads as English (the log's language) and is told to the sender in theirs
+(`Reason.said`); the names of the event's fields stay as the Matrix specification spells
+them in every language.
 """
 
 from __future__ import annotations
@@ -15,6 +18,30 @@ from __future__ import annotations
 from typing import Any
 
 from nio import MegolmEvent, RedactionEvent, RoomMessageText
+
+from commands import N_, tr
+
+
+class Reason(str):
+    """Why an event is malformed: the English text (equal to a plain string, as logged),
+    which remembers its template to be said again in the language in force."""
+
+    template: str
+    field: str
+
+    def __new__(cls, template: str, field: str = "") -> Reason:
+        made = super().__new__(cls, template.format(field=field))
+        made.template = template
+        made.field = field
+        return made
+
+    def said(self) -> str:
+        """The reason in the language in force."""
+        return tr(self.template).format(field=self.field)
+
+
+NOT_OBJECT = N_("{field} is not an object")
+NOT_STRING = N_("{field} is not a string")
 
 NO_EVENT_ID = "no valid event id"
 NO_SENDER = "no valid sender"
@@ -28,25 +55,26 @@ def _id(value: Any, sigil: str) -> bool:
 
 
 def _relation_problem(content: dict[str, Any]) -> str | None:
+    # m.new_content first: read wherever an edit is looked at, with or without a relation.
+    new = content.get("m.new_content")
+    if new is not None and not isinstance(new, dict):
+        return Reason(NOT_OBJECT, "m.new_content")
+    if isinstance(new, dict):
+        for key in ("body", "format", "formatted_body"):
+            if key in new and not isinstance(new[key], str):
+                return Reason(NOT_STRING, f"m.new_content.{key}")
     relation = content.get("m.relates_to")
     if relation is None:
         return None
     if not isinstance(relation, dict):
-        return "m.relates_to is not an object"
+        return Reason(NOT_OBJECT, "m.relates_to")
     for key in ("rel_type", "event_id", "key"):
         if key in relation and not isinstance(relation[key], str):
-            return f"m.relates_to.{key} is not a string"
+            return Reason(NOT_STRING, f"m.relates_to.{key}")
     reply = relation.get("m.in_reply_to")
     if reply is not None and not (isinstance(reply, dict)
                                   and isinstance(reply.get("event_id"), str)):
-        return "m.relates_to.m.in_reply_to has no event id"
-    new = content.get("m.new_content")
-    if new is not None and not isinstance(new, dict):
-        return "m.new_content is not an object"
-    if isinstance(new, dict):
-        for key in ("body", "format", "formatted_body"):
-            if key in new and not isinstance(new[key], str):
-                return f"m.new_content.{key} is not a string"
+        return Reason(N_("{field} has no event id"), "m.relates_to.m.in_reply_to")
     return None
 
 
@@ -59,21 +87,21 @@ def problem(event: Any) -> str | None:
         return NO_SENDER
     ts = getattr(event, "server_timestamp", None)
     if not isinstance(ts, int) or isinstance(ts, bool) or not 0 <= ts <= MAX_TS:
-        return "origin_server_ts out of range"
+        return Reason(N_("{field} out of range"), "origin_server_ts")
     if isinstance(event, MegolmEvent):
         for name in ("sender_key", "session_id", "ciphertext"):
             value = getattr(event, name, None)
             if not isinstance(value, str) or not value:
-                return f"encrypted event without {name}"
+                return Reason(N_("encrypted event without {field}"), name)
     elif isinstance(event, RoomMessageText):
         content = event.source.get("content")
         if not isinstance(content, dict):
-            return "content is not an object"
+            return Reason(NOT_OBJECT, "content")
         for key in ("body", "format", "formatted_body"):
             if key in content and not isinstance(content[key], str):
-                return f"{key} is not a string"
+                return Reason(NOT_STRING, key)
         return _relation_problem(content)
     elif isinstance(event, RedactionEvent):
         if event.redacts is not None and not isinstance(event.redacts, str):
-            return "redacts is not an event id"
+            return Reason(N_("{field} is not an event id"), "redacts")
     return None

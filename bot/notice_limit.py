@@ -8,15 +8,21 @@ as commands (commands.core.ratelimit), on the bot's clock; once a member is out 
 tokens, they get one summary notice for the room saying how long the bot stays silent to
 them, and nothing more until the bucket has refilled. Commands of that member are refused
 by the same bucket meanwhile, each with its answer, as before.
+
+Languages: an answer to one event is for its sender, in their language; the summary speaks
+of a member to the whole room (it replies to nothing), in the room's language. So the
+verdict comes first (`decide`, no text), the caller puts the right language in force, and
+the text is made then (`Answer.text`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 
-from commands import RateLimiter
+from commands import RateLimiter, tr
 
 
 class Verdict(Enum):
@@ -26,9 +32,34 @@ class Verdict(Enum):
 
 
 def flood_text(user_id: str, wait: float) -> str:
-    return (f"⚠️ {user_id} sent more edits, deletions or unreadable messages than the bot "
-            f"answers at once; it answers no more of them for {math.ceil(wait)} s. Nothing "
-            "was recorded from them.")
+    """The summary past the limit, in the language in force (the room's)."""
+    return tr("⚠️ {user} sent more edits, deletions or unreadable messages than the bot "
+              "answers at once; it answers no more of them for {seconds} s. Nothing was "
+              "recorded from them.").format(user=user_id, seconds=math.ceil(wait))
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What to send for one event past the verdict, before any text is made."""
+
+    user_id: str
+    reply_to: str | None
+    # Set for the summary past the limit (seconds until answers resume): it replies to
+    # nothing and is written for the whole room.
+    wait: float | None = None
+
+    @property
+    def to_room(self) -> bool:
+        """Whether it is the summary (the room's language) rather than the answer to the
+        sender (theirs)."""
+        return self.wait is not None
+
+    def text(self, said: str | Callable[[], str]) -> str:
+        """The text, made now in the language in force: `said` (the answer to the event,
+        or what makes it) or the summary."""
+        if self.wait is not None:
+            return flood_text(self.user_id, self.wait)
+        return said if isinstance(said, str) else said()
 
 
 class NoticeLimit:
@@ -56,13 +87,20 @@ class NoticeLimit:
         self._told[key] = now + wait
         return Verdict.SUMMARY, wait
 
-    def answer(self, room_id: str, user_id: str, text: str, reply_to: str | None
-               ) -> tuple[str, str | None] | None:
-        """What to send in answer to `user_id`'s event: `text` replying to `reply_to`,
+    def decide(self, room_id: str, user_id: str, reply_to: str | None) -> Answer | None:
+        """What to send in answer to `user_id`'s event: the answer replying to `reply_to`,
         the summary instead (a reply to nothing: it speaks of many events), or None."""
         verdict, wait = self.judge(room_id, user_id)
         if verdict is Verdict.QUIET:
             return None
         if verdict is Verdict.SUMMARY:
-            return flood_text(user_id, wait), None
-        return text, reply_to
+            return Answer(user_id, None, wait)
+        return Answer(user_id, reply_to)
+
+    def answer(self, room_id: str, user_id: str, text: str, reply_to: str | None
+               ) -> tuple[str, str | None] | None:
+        """`decide`, with the text made in the language in force: `text`, or the summary."""
+        decided = self.decide(room_id, user_id, reply_to)
+        if decided is None:
+            return None
+        return decided.text(text), decided.reply_to

@@ -11,6 +11,14 @@ Intake (bot.intake, bot.backfill). Every event reaches `_on_event`, from a sync,
 history a limited sync left out, or decrypted late; rooms are handled in parallel, each in
 timeline order. Invites are joined in the background so a join never holds up commands.
 
+Languages (commands.i18n). An answer to one member (a refusal of their command, a notice
+about their unreadable, edited or malformed event) is written in that member's language;
+a notice to the whole room (an identity change, the summary past the notice limit, the
+warning of an unencrypted room) in the room's. A reply from the dispatcher carries the
+language it was written in (`Reply.lang`), and every post is marked with its language
+where its content is made (`notice_content(..., lang=)`), so a right-to-left one reads
+right to left.
+
 Shutdown is bounded (SIGTERM while the homeserver is down or unreachable): running room
 batches get STOP_HANDLING_S, the send queues STOP_SENDING_S; then the rest is cancelled.
 nio retries a request forever while the server cannot be reached, which is what a reply
@@ -51,10 +59,10 @@ from bot.backfill import Cursor, GapFetcher
 from bot.client import GuardedClient
 from bot.config import Config, exposed
 from bot.crypto.cross_signing import ensure_cross_signed
-from bot.crypto.device_trust import MALFORMED, PLAINTEXT, PLAINTEXT_TEXT, DeviceTrust, Refusal
+from bot.crypto.device_trust import MALFORMED, PLAINTEXT, DeviceTrust, Refusal, plaintext_text
 from bot.crypto.key_exchange import exchange_keys
 from bot.crypto.replay import Replays
-from bot.event_shape import NO_EVENT_ID, NO_SENDER, problem
+from bot.event_shape import NO_EVENT_ID, NO_SENDER, Reason, problem
 from bot.intake import BoundedTasks, Checkpoints, RoomLanes
 from bot.members import Members
 from bot.message_text import command_text, shown
@@ -74,12 +82,15 @@ from commands import (
     index_for_deconfliction,
     notice_content,
     queued,
+    speaking,
+    tr,
     visible,
 )
 from exports import pool
 from exports.board import drawer, image_attachment
 from exports.build import exporter
 from exports.files import discard_leftovers
+from storage import languages
 from storage.database import Database
 from storage.errors import storage_failure
 from storage.intake import IntakeStore, RoomMark
@@ -87,27 +98,37 @@ from storage.outbox import Outbox, Post
 
 log = logging.getLogger(__name__)
 
-UNENCRYPTED_WARNING = (
-    "⚠️ This room is not end-to-end encrypted. opsroom records nothing here. "
-    "Create an encrypted room for the operation and invite me there."
-)
-EDIT_NOTICE = ("Editing or deleting a command does not change any record. "
-               "Use !undo to revert your last change, or send a new command.")
+# The runtime's own notices, each made in the language in force where it is sent.
+
+def unencrypted_warning() -> str:
+    return tr("⚠️ This room is not end-to-end encrypted. opsroom records nothing here. "
+              "Create an encrypted room for the operation and invite me there.")
+
+
+def edit_notice() -> str:
+    return tr("Editing or deleting a command does not change any record. "
+              "Use !undo to revert your last change, or send a new command.")
+
+
 def bad_mention_text(targets: tuple[str, ...]) -> str:
     named = ", ".join(repr(visible(t[:80])) for t in targets)
-    return (f"⚠️ a mention in your message links to {named}, which is not a Matrix user id "
-            "(@name:server), so nothing was recorded. Pick the member from the list again, "
-            "or type their id.")
+    return tr("⚠️ a mention in your message links to {targets}, which is not a Matrix user "
+              "id (@name:server), so nothing was recorded. Pick the member from the list "
+              "again, or type their id.").format(targets=named)
 
 
 def malformed_text(why: str) -> str:
-    return (f"⚠️ your client sent an event I cannot read ({why}), so nothing was recorded "
-            "from it. Further malformed events from you in this room are ignored without "
-            "an answer.")
+    """`why` (bot.event_shape) is said in the language in force; the event's field it
+    names stays as the Matrix specification spells it."""
+    return tr("⚠️ your client sent an event I cannot read ({why}), so nothing was recorded "
+              "from it. Further malformed events from you in this room are ignored without "
+              "an answer.").format(why=why.said() if isinstance(why, Reason) else why)
 
 
-UNDECRYPTABLE_NOTICE = ("⚠️ I could not decrypt your message, so nothing was recorded. "
-                        "Please resend it (your client may need to share its keys with me).")
+def undecryptable_notice() -> str:
+    return tr("⚠️ I could not decrypt your message, so nothing was recorded. "
+              "Please resend it (your client may need to share its keys with me).")
+
 
 TIMELINE_LIMIT = 50  # per room and sync; what a limited sync leaves out is fetched (backfill)
 # Members are loaded lazily in the sync (full state per room makes start-up slow with many
@@ -227,8 +248,8 @@ class Bot:
         self._since = self.state["next_batch"]
         await self._login()
         self.members = Members(self.client)
-        self.trust = DeviceTrust(self.client, self.db, now=self.clock.now, notify=self._notice,
-                                 rooms_of=self.members.rooms_with)
+        self.trust = DeviceTrust(self.client, self.db, now=self.clock.now,
+                                 notify=self._tell_room, rooms_of=self.members.rooms_with)
         await self.trust.load()
         self.replays = Replays(self.db, self.clock.now)
         self.dispatcher.witness = RoomHistory(
@@ -536,13 +557,13 @@ class Bot:
             return
         if isinstance(event, MegolmEvent):
             if not await self.undecryptable.hold(room_id, event):
-                await self._answer_event(room_id, event.sender, UNDECRYPTABLE_NOTICE,
+                await self._answer_event(room_id, event.sender, undecryptable_notice,
                                          event.event_id)
         elif isinstance(event, RoomMessageText):
             await self._on_text(room_id, event)
         elif isinstance(event, RedactionEvent) and event.redacts:
             if await self.dispatcher.was_command(event.redacts):
-                await self._answer_event(room_id, event.sender, EDIT_NOTICE, event.redacts)
+                await self._answer_event(room_id, event.sender, edit_notice, event.redacts)
 
     async def _malformed(self, room_id: str, event: Any, why: str) -> None:
         """Answered once per sender and room (kept across restarts, like refusals), and
@@ -558,25 +579,65 @@ class Bot:
         if len(self._told_malformed) > 10_000:
             self._told_malformed.clear()
         self._told_malformed.add((room_id, sender))
-        if await self.trust.first_answer(room_id, sender, Refusal(MALFORMED, "-", "")):
-            await self._answer_event(room_id, sender, malformed_text(why), event.event_id)
+        refusal = Refusal(MALFORMED, "-", functools.partial(malformed_text, why))
+        if await self.trust.first_answer(room_id, sender, refusal):
+            await self._answer_event(room_id, sender, refusal.say, event.event_id)
 
-    async def _answer_event(self, room_id: str, sender: str, text: str,
+    async def _answer_event(self, room_id: str, sender: str, say: Callable[[], str],
                             reply_to: str | None) -> None:
         """A notice about an event that is not a command (an edit, a redaction, an
         unreadable or malformed event, a refusal): within the sender's per-member limit
-        and the send queues' caps, like a command's answer (bot.notice_limit)."""
-        if (answer := self.notices.answer(room_id, sender, text, reply_to)) is not None:
+        and the send queues' caps, like a command's answer (bot.notice_limit). `say` makes
+        its text, in the sender's language (the summary past the limit: the room's)."""
+        if (answer := await self._limited_answer(room_id, sender, say, reply_to)) is not None:
+            text, reply_to, lang = answer
             await self.sender.room_for(room_id)
-            self._notice(room_id, *answer)
+            self._notice(room_id, text, reply_to, lang=lang)
 
-    def _undecryptable_notice(self, room_id: str, sender: str, event_id: str
-                              ) -> dict[str, Any] | None:
-        answer = self.notices.answer(room_id, sender, UNDECRYPTABLE_NOTICE, event_id)
+    async def _limited_answer(self, room_id: str, sender: str, say: Callable[[], str],
+                              reply_to: str | None) -> tuple[str, str | None, str] | None:
+        """The answer to `sender`'s event within the notice limit, as (text, the event it
+        replies to, its language), or None. The language is read only for an answer that
+        goes out: a flood past the limit costs no read per event."""
+        answer = self.notices.decide(room_id, sender, reply_to)
         if answer is None:
             return None
-        text, reply_to = answer
-        return notice_content(text, None, reply_to)
+        lang = await self._language(room_id, None if answer.to_room else sender)
+        with speaking(lang):
+            return answer.text(say), answer.reply_to, lang
+
+    async def _undecryptable_notice(self, room_id: str, sender: str, event_id: str
+                                    ) -> dict[str, Any] | None:
+        answer = await self._limited_answer(room_id, sender, undecryptable_notice, event_id)
+        if answer is None:
+            return None
+        text, reply_to, lang = answer
+        return notice_content(text, None, reply_to, lang=lang)
+
+    async def _language(self, room_id: str, user_id: str | None = None) -> str:
+        """What a notice is written in: `user_id`'s language, for an answer to them; the
+        room's, for a notice to the whole room (None). A database that cannot be read
+        must not cost the notice: the last language known is used then."""
+        default = self.config.settings.language
+        try:
+            if user_id is None:
+                return await self.db.read(lambda tx: languages.of_room(tx, room_id)) or default
+            member = user_id
+            return await self.db.read(
+                lambda tx: self.dispatcher.language_of(tx, room_id, member))
+        except Exception as exc:
+            if storage_failure(exc) is None:
+                raise
+            log.error("could not read the language of %s in %s (%s); using the last known",
+                      user_id or "the room", room_id, exc)
+            return default if user_id is None else self.dispatcher.spoken(room_id, user_id)
+
+    async def _tell_room(self, room_id: str, say: Callable[[], str]) -> None:
+        """A notice to the whole room (an identity change), in the room's language."""
+        lang = await self._language(room_id)
+        with speaking(lang):
+            text = say()
+        self._notice(room_id, text, lang=lang)
 
     async def _on_text(self, room_id: str, event: RoomMessageText) -> None:
         content = event.source.get("content", {})
@@ -585,7 +646,7 @@ class Bot:
             original = relation.get("event_id", "")
             if await self.dispatcher.was_command(original) or self.dispatcher.is_command(
                     command_text(content.get("m.new_content") or {})):
-                await self._answer_event(room_id, event.sender, EDIT_NOTICE, event.event_id)
+                await self._answer_event(room_id, event.sender, edit_notice, event.event_id)
             return
         message = shown(content)
         text = message.text
@@ -597,17 +658,21 @@ class Bot:
             if room_id not in self.state["warned"]:
                 self.state["warned"].append(room_id)
                 save_state(self.state_path, self.state)
-                self._notice(room_id, UNENCRYPTED_WARNING, reply_to=event.event_id)
+                lang = await self._language(room_id)  # a warning to the whole room
+                with speaking(lang):
+                    warning = unencrypted_warning()
+                self._notice(room_id, warning, reply_to=event.event_id, lang=lang)
             return
         refusal = await self._refusal(room_id, event, encrypted)
         if refusal is not None:
             if not refusal.once or await self.trust.first_answer(room_id, event.sender,
                                                                  refusal):
-                await self._answer_event(room_id, event.sender, refusal.text, event.event_id)
+                await self._answer_event(room_id, event.sender, refusal.say, event.event_id)
             return
         if message.bad_mentions:
-            await self._answer_event(room_id, event.sender,
-                                     bad_mention_text(message.bad_mentions), event.event_id)
+            await self._answer_event(
+                room_id, event.sender, functools.partial(bad_mention_text, message.bad_mentions),
+                event.event_id)
             return
         level = await self.power.level(room, event.sender) if room else 0
         await self.members.ensure_all()  # rooms joined or left out of a sync since: /trust
@@ -638,7 +703,7 @@ class Bot:
         device its owner has not cross-signed or a user whose identity changed, and an
         earlier command's ciphertext under a new event id (bot.crypto.replay)."""
         if encrypted and not getattr(event, "decrypted", False):
-            return Refusal(PLAINTEXT, "-", PLAINTEXT_TEXT)
+            return Refusal(PLAINTEXT, "-", plaintext_text)
         if self.strict and encrypted and (refusal := await self.trust.refusal(room_id, event)):
             return refusal
         if encrypted:
@@ -659,9 +724,10 @@ class Bot:
 
         ahead = self.slow.submit(room_id, event_id, slow_part)
         if ahead:
-            notice = queued(reply, ahead)
+            with speaking(reply.lang):  # told in the language the command was answered in
+                notice = queued(reply, ahead)
             self.sender.put(Outgoing(room_id, notice_content(notice.text, notice.html,
-                                                              event_id)))
+                                                              event_id, lang=notice.lang)))
 
     def send_reply(self, room_id: str, event_id: str, reply: Reply,
                    sent_at: float | None = None) -> None:
@@ -670,7 +736,8 @@ class Bot:
         (the command's origin_server_ts, seconds) is for the reply latency metric. The
         transaction ids derive from the command, so sending again (after a restart, or a
         resend racing a redelivery) never posts twice."""
-        content = notice_content(reply.text, reply.html, event_id, reply.extra_content)
+        content = notice_content(reply.text, reply.html, event_id, reply.extra_content,
+                                 lang=reply.lang)
 
         async def delivered() -> None:
             await self.dispatcher.delivered(event_id)
@@ -685,15 +752,18 @@ class Bot:
                 "rel_type": "m.annotation", "event_id": event_id, "key": "✅"}},
                 event_type="m.reaction", done=delivered, txn_id=f"opsroom-check-{event_id}"))
 
-    def _notice(self, room_id: str, text: str, reply_to: str | None = None) -> None:
-        self.sender.put(Outgoing(room_id, notice_content(text, None, reply_to)))
+    def _notice(self, room_id: str, text: str, reply_to: str | None = None, *,
+                lang: str) -> None:
+        """`text` as a notice; `lang` is the language it was written in."""
+        self.sender.put(Outgoing(room_id, notice_content(text, None, reply_to, lang=lang)))
 
     async def post(self, room_id: str, text: str, html: str,
-                   extra: dict[str, Any] | None = None) -> None:
+                   extra: dict[str, Any] | None = None, *, lang: str | None = None) -> None:
         """For scheduled posts (sitreps, reminders): queued behind replies to that room, and
-        kept in the outbox until sent, so a shutdown or an outage does not lose it."""
+        kept in the outbox until sent, so a shutdown or an outage does not lose it. `lang`
+        is the language it was written in (the room's; the one in force when None)."""
         self.send_post(await self.outbox.add(
-            room_id, notice_content(text, html, None, extra), self.clock.now()))
+            room_id, notice_content(text, html, None, extra, lang=lang), self.clock.now()))
 
     def send_post(self, post: Post) -> None:
         """Queue a post already in the outbox: one the caller added in its own transaction

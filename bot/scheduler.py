@@ -10,13 +10,18 @@ H − before_h and after each sitrep of the action phase (commands.board_schedul
 the transaction that decides it, drawn outside any transaction, posted through the outbox.
 Deconfliction hits held for their grace period are made and told when due
 (commands.deconflict.release_due), their notices through the outbox too.
+
+Each post is written for the whole room, in the room's language (`/op lang`, else the
+bot's default): it is put in force around what makes the post, and the post is marked
+with it (`Reply.lang`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -31,14 +36,16 @@ from commands import (
     deconfliction_anything_due,
     deconfliction_due,
     due_reminders,
+    i18n,
     latest_due_slot,
     owe_board_with_sitrep,
     produce_sitrep,
     record_reminder,
+    speaking,
     trigger_for,
 )
 from exports.board import make_board
-from storage import operations, sitreps
+from storage import languages, operations, sitreps
 from storage.codec import from_db_time
 from storage.outbox import Post, PostImage
 from storage.tx import Row, Tx
@@ -53,8 +60,12 @@ ON_TIME = timedelta(seconds=30)  # jobs post within a second or two; later than 
 
 class SitrepScheduler:
     def __init__(self, reconcile_seconds: float = 1.0,
-                 boards: BoardSchedule | None = None, deconfliction: bool = True) -> None:
+                 boards: BoardSchedule | None = None, deconfliction: bool = True,
+                 language: str | None = None) -> None:
         self.reconcile_seconds = reconcile_seconds
+        # The bot's default language, for rooms that chose none (from the bot's settings
+        # at start when not given).
+        self.language = language
         self.boards = boards or BoardSchedule()
         self.deconfliction = deconfliction  # off: held hits are dropped, nobody is told
         self._drawing = asyncio.Lock()  # one board at a time: a second run finds it settled
@@ -65,6 +76,8 @@ class SitrepScheduler:
 
     async def start(self, bot: Bot) -> None:
         self.bot = bot
+        if self.language is None:
+            self.language = bot.config.settings.language
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.scheduler.start()
         await self.reconcile()
@@ -94,6 +107,19 @@ class SitrepScheduler:
 
     def now(self) -> datetime:
         return self.bot.clock.now()
+
+    def room_language(self, op: Row | None) -> str:
+        """What the room of `op` reads: its own language, else the bot's default."""
+        return (op["lang"] if op is not None else None) or self.default_language()
+
+    def default_language(self) -> str:
+        return self.language or i18n.SOURCE
+
+    @contextmanager
+    def speaking_to(self, op: Row | None) -> Iterator[str]:
+        """Everything made inside is in the room's language."""
+        with speaking(self.room_language(op)) as lang:
+            yield lang
 
     async def reconcile(self) -> None:
         """Sync jobs with the schedules in the database, then post what is due."""
@@ -132,7 +158,8 @@ class SitrepScheduler:
                 return None
             op = await operations.by_id(tx, op_id)
             assert op is not None  # the schedule's row joined it
-            reply = await produce_sitrep(tx, op, now, slot=slot, late=now - slot > ON_TIME)
+            with self.speaking_to(op):
+                reply = await produce_sitrep(tx, op, now, slot=slot, late=now - slot > ON_TIME)
             if reply is None:
                 return None
             sitrep = await sitreps.latest(tx, op_id)
@@ -143,7 +170,8 @@ class SitrepScheduler:
         result = await self.bot.db.write(decide)
         if result:
             room_id, reply = result
-            await self.bot.post(room_id, reply.text, reply.html, reply.extra_content)
+            await self.bot.post(room_id, reply.text, reply.html, reply.extra_content,
+                                lang=reply.lang)
             await self.post_boards()  # the sitrep's board right behind it
 
     async def post_reminders(self) -> None:
@@ -152,13 +180,14 @@ class SitrepScheduler:
         async def decide(tx: Tx) -> list[tuple[str, Reply]]:
             posts: list[tuple[str, Reply]] = []
             for op in await operations.open_ones(tx):
-                for item in await due_reminders(tx, op, now):
-                    if await record_reminder(tx, op["id"], item, now) and item.reply:
-                        posts.append((op["room_id"], item.reply))
+                with self.speaking_to(op):
+                    for item in await due_reminders(tx, op, now):
+                        if await record_reminder(tx, op["id"], item, now) and item.reply:
+                            posts.append((op["room_id"], item.reply))
             return posts
 
         for room_id, reply in await self.bot.db.write(decide):
-            await self.bot.post(room_id, reply.text, reply.html)
+            await self.bot.post(room_id, reply.text, reply.html, lang=reply.lang)
 
     async def post_boards(self) -> None:
         """Draw and post the boards owed now (commands.board_schedule)."""
@@ -167,12 +196,20 @@ class SitrepScheduler:
             todo: list[Row] = await self.bot.db.write(
                 lambda tx: boards_due(tx, now, self.boards))
             for item in todo:
-                picture = await make_board(self.bot.db, item["room_id"], now)
+                room_id: str = item["room_id"]
+
+                async def language(tx: Tx, room_id: str = room_id) -> str:
+                    return await languages.of_room(tx, room_id) or self.default_language()
+
+                lang = await self.bot.db.read(language)
+                with speaking(lang):  # whatever the board says in words is the room's
+                    picture = await make_board(self.bot.db, room_id, now)
                 image = picture.post_image() if picture is not None else None
 
-                async def settle(tx: Tx, item: Row = item, image: PostImage | None = image
-                                 ) -> Post | None:
-                    return await board_posted(tx, item, image, now)
+                async def settle(tx: Tx, item: Row = item, image: PostImage | None = image,
+                                 lang: str = lang) -> Post | None:
+                    with speaking(lang):
+                        return await board_posted(tx, item, image, now)
 
                 post = await self.bot.db.write(settle)
                 if post is not None:

@@ -33,8 +33,9 @@ log = logging.getLogger(__name__)
 # (room_id, decrypted event, release): the runtime handles the event, then calls release.
 Decrypted = Callable[[str, Any, Callable[[], Awaitable[None]]], None]
 # (room_id, sender, event_id) → the notice's content, or None when the sender is over the
-# notice limit and was told so already.
-Notice = Callable[[str, str, str], dict[str, Any] | None]
+# notice limit and was told so already. Awaited: the notice is in the sender's language,
+# which the runtime reads from the database.
+Notice = Callable[[str, str, str], Awaitable[dict[str, Any] | None]]
 
 HELD_PER_SENDER = 20  # undecryptable events kept per sender and room
 
@@ -114,7 +115,7 @@ class Undecryptables:
                 decrypted(room_id, clear, release)
             elif time.time() >= deadline:
                 del self._held[event_id]
-                content = notice(room_id, event.sender, event_id)
+                content = await notice(room_id, event.sender, event_id)
                 if content is None:
                     await self.store.release(event_id)
                     continue

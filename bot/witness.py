@@ -35,7 +35,7 @@ from nio import AsyncClient, AsyncClientConfig
 from nio.api import Api
 
 from bot.config import Config
-from commands import RoomHeads, WitnessedHead, WitnessUnavailable, parse_head
+from commands import RoomHeads, WitnessedHead, WitnessUnavailable, parse_head, tr
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +62,12 @@ class RoomHistory:
                 return await self._read(room_id)
         except TimeoutError:
             raise WitnessUnavailable(
-                "the homeserver did not return the room's history in time") from None
+                tr("the homeserver did not return the room's history in time")) from None
         except (ClientError, OSError) as exc:
             raise WitnessUnavailable(
-                f"the homeserver {self.client.homeserver} could not be reached: "
-                f"{exc or type(exc).__name__}") from None
+                tr("the homeserver {server} could not be reached: {error}").format(
+                    server=self.client.homeserver, error=exc or type(exc).__name__)
+            ) from None
 
     async def _read(self, room_id: str) -> RoomHeads:
         own = self.client.user_id
@@ -118,8 +119,9 @@ class RoomHistory:
                 await asyncio.sleep(error.get("retry_after_ms", 1000) / 1000)
                 continue
             raise WitnessUnavailable(
-                f"the homeserver did not return the room's history ({resp.status} "
-                f"{error.get('errcode', '')}: {error.get('error', '')})")
+                tr("the homeserver did not return the room's history ({status})").format(
+                    status=f"{resp.status} {error.get('errcode', '')}: "
+                           f"{error.get('error', '')}"))
 
     def _own_content(self, room_id: str, event: dict[str, Any]) -> dict[str, Any] | None:
         """The content of an event only this device can have written: megolm-encrypted by

@@ -29,8 +29,8 @@ class Sink:
         self.posts: list[Post] = []
         self.order: list[str] = []
 
-    async def post(self, room_id: str, text: str, html: str, extra: dict | None = None
-                   ) -> None:
+    async def post(self, room_id: str, text: str, html: str, extra: dict | None = None,
+                   *, lang: str | None = None) -> None:
         self.texts.append(text)
         self.order.append(text.split(" ")[0])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -122,8 +123,9 @@ async def test_a_badly_typed_relation_is_refused_by_itself_not_raised(
     async def first_answer(*_: Any) -> bool:
         return True
 
-    async def answer(room_id: str, sender: str, text: str, reply_to: str | None) -> None:
-        answered.append((sender, text, reply_to))
+    async def answer(room_id: str, sender: str, say: Callable[[], str], reply_to: str | None
+                     ) -> None:  # the text is made where the sender's language is in force
+        answered.append((sender, say(), reply_to))
 
     bot.trust = SimpleNamespace(first_answer=first_answer)  # type: ignore[assignment]
     bot._answer_event = answer  # type: ignore[method-assign]

@@ -127,11 +127,13 @@ class Sink:
         self.clock = h.clock
         self.posts: list[tuple[str, str]] = []
         self.contents: list[dict | None] = []
+        self.langs: list[str | None] = []
 
-    async def post(self, room_id: str, text: str, html: str, extra: dict | None = None
-                   ) -> None:
+    async def post(self, room_id: str, text: str, html: str, extra: dict | None = None,
+                   *, lang: str | None = None) -> None:
         self.posts.append((room_id, text))
         self.contents.append(extra)
+        self.langs.append(lang)
 
 
 async def scheduler_for(h: Harness) -> tuple[SitrepScheduler, Sink]:

@@ -20,8 +20,9 @@ member's device list changes.
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,7 @@ from nio.api import Api
 from nio.crypto import Olm, OlmDevice
 
 from bot.crypto.cross_signing import signed_by
+from commands import tr
 from storage import identities
 from storage.codec import to_db_time
 from storage.database import Database
@@ -88,40 +90,52 @@ def identities_of(raw: dict[str, Any]) -> dict[str, Identity]:
 class Refusal:
     reason: str
     device_id: str
-    text: str
+    # Makes the answer in the language in force: the runtime puts the sender's in force
+    # only once it knows the refusal is answered (most are not: once per device and room).
+    say: Callable[[], str]
     # Answered once per device and room; a passing failure is answered every time.
     once: bool = True
 
+    @property
+    def text(self) -> str:
+        """The answer to the sender, in the language in force."""
+        return self.say()
+
 
 def unverified_text(device_id: str) -> str:
-    return (f"⚠️ your device {device_id} is not verified — verify it from another session "
-            "(Element: Settings → Sessions). Nothing was recorded; commands from it are "
-            "ignored until then.")
+    return tr("⚠️ your device {device} is not verified — verify it from another session "
+              "(Element: Settings → Sessions). Nothing was recorded; commands from it are "
+              "ignored until then.").format(device=device_id)
 
 
 def changed_text(user_id: str) -> str:
-    return (f"⚠️ {user_id}'s identity changed; their commands are ignored until a lead "
-            f"confirms with /trust {user_id}")
+    return tr("⚠️ {user}'s identity changed; their commands are ignored until a lead "
+              "confirms with /trust {user}").format(user=user_id)
 
 
-UNCHECKED_TEXT = ("⚠️ I could not check your device's verification with the homeserver "
-                  "just now, so nothing was recorded. Please send the command again in a "
-                  "minute.")
-PLAINTEXT_TEXT = ("⚠️ commands sent without encryption are not accepted in this room; "
-                  "nothing was recorded.")
+def unchecked_text() -> str:
+    return tr("⚠️ I could not check your device's verification with the homeserver "
+              "just now, so nothing was recorded. Please send the command again in a "
+              "minute.")
+
+
+def plaintext_text() -> str:
+    return tr("⚠️ commands sent without encryption are not accepted in this room; "
+              "nothing was recorded.")
 
 
 class DeviceTrust:
     """The runtime's judge of members' devices; see the module docstring."""
 
     def __init__(self, client: AsyncClient, db: Database, *, now: Callable[[], Any],
-                 notify: Callable[[str, str], None],
+                 notify: Callable[[str, Callable[[], str]], Awaitable[None]],
                  rooms_of: Callable[[str], list[str]]) -> None:
         self.client = client
         self._rooms_of = rooms_of  # the rooms a user is joined to, whole (bot.members)
         self.db = db
         self.now = now
-        self.notify = notify  # (room_id, text): a notice in the room
+        # (room_id, what makes the text): a notice to the room, made in its language.
+        self.notify = notify
         self.pins: dict[str, identities.Pin] = {}
 
     async def load(self) -> None:
@@ -233,7 +247,7 @@ class DeviceTrust:
             log.warning("cross-signing identity of %s changed; ignoring them until /trust",
                         user_id)
             for room_id in self._rooms_of(user_id):
-                self.notify(room_id, changed_text(user_id))
+                await self.notify(room_id, functools.partial(changed_text, user_id))
 
     async def confirmed(self, users: Collection[str]) -> None:
         """After a lead's /trust: reload the pins and judge the users' devices again."""
@@ -270,9 +284,10 @@ class DeviceTrust:
         device_id = device.id if device else self._device_named(event)
         pin = self.pins.get(event.sender)
         if pin is not None and pin.state == identities.CHANGED:
-            return Refusal(IDENTITY_CHANGED, device_id, changed_text(event.sender))
+            return Refusal(IDENTITY_CHANGED, device_id,
+                           functools.partial(changed_text, event.sender))
         if device is None or not self._olm.is_device_verified(device):
-            return Refusal(UNVERIFIED, device_id, unverified_text(device_id))
+            return Refusal(UNVERIFIED, device_id, functools.partial(unverified_text, device_id))
         return None
 
     def _unjudged(self, room_id: str, event: Any) -> bool:
@@ -287,7 +302,7 @@ class DeviceTrust:
         """Why a decrypted command must not be obeyed, or None. A device the bot has not
         judged yet (a new session, keys not fetched) is judged now rather than refused."""
         if self._unjudged(room_id, event) and not await self.refresh({event.sender}):
-            return Refusal(UNCHECKED, "-", UNCHECKED_TEXT, once=False)
+            return Refusal(UNCHECKED, "-", unchecked_text, once=False)
         return self._verdict(room_id, event)
 
     async def first_answer(self, room_id: str, user_id: str, refusal: Refusal) -> bool:

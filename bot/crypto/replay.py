@@ -19,6 +19,7 @@ refused.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -29,6 +30,7 @@ from nio.crypto import Olm
 from nio.exceptions import EncryptionError
 
 from bot.crypto.device_trust import Refusal
+from commands import tr
 from storage import replays
 from storage.codec import to_db_time
 from storage.database import Database
@@ -41,13 +43,15 @@ UNINDEXED = "unindexed"
 
 
 def replay_text(first_event_id: str) -> str:
-    return ("⚠️ this message is the encrypted text of an earlier command (first seen as "
-            f"{first_event_id}) sent again under a new event id: a replay by a homeserver, "
-            "not by its sender. Nothing was recorded; tell the bot's administrator.")
+    return tr("⚠️ this message is the encrypted text of an earlier command (first seen as "
+              "{event}) sent again under a new event id: a replay by a homeserver, not by "
+              "its sender. Nothing was recorded; tell the bot's administrator.").format(
+        event=first_event_id)
 
 
-UNINDEXED_TEXT = ("⚠️ I could not check this message against replays of earlier commands, "
-                  "so nothing was recorded. Please send the command again.")
+def unindexed_text() -> str:
+    return tr("⚠️ I could not check this message against replays of earlier commands, "
+              "so nothing was recorded. Please send the command again.")
 
 
 class IndexedOlm(Olm):
@@ -93,7 +97,7 @@ class Replays:
         if not isinstance(index, int) or not sender_key or not session_id:
             log.warning("%s in %s came decrypted without a message index; refused",
                         event.event_id, room_id)
-            return Refusal(UNINDEXED, "-", UNINDEXED_TEXT, once=False)
+            return Refusal(UNINDEXED, "-", unindexed_text, once=False)
         at = to_db_time(self.now())
 
         async def note(tx: Any) -> str:
@@ -118,4 +122,4 @@ class Replays:
         log.warning("replay refused in %s: %s carries the ciphertext of %s (session %s, "
                     "index %d, sender %s)", room_id, event.event_id, first, session_id, index,
                     event.sender)
-        return Refusal(REPLAYED, session_id, replay_text(first))
+        return Refusal(REPLAYED, session_id, functools.partial(replay_text, first))

@@ -8,40 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import cast
 
-from babel.numbers import format_decimal, get_currency_precision, is_currency
-
-from commands.core import argtypes, i18n, records
+from commands.core import argtypes, records
 from commands.core.context import Context
 from commands.core.i18n import N_, money, tr
 from commands.core.records import label
 from commands.core.reply import Bold, ReplyBuilder, fill, ok
 from commands.core.spec import Choice, Fn, NoArgs, PageArgs, command, key, pos
 from commands.core.types import CommandError, Reply
-from commands.core.visible import BIDI_CONTROLS
 from storage import assets, tallies
 
 TALLY_KINDS = ("searches", "suspects", "victims-identified", "victims-notified",
                "accounts-blocked", "warrants", "notices", "intel-reports", "decryption-keys")
 NOTE = argtypes.text(N_("note"), max_len=200, metavar=N_('"note"'))
-
-
-def shown_amount(amount: Decimal, currency: str) -> str:
-    """An amount as the reader's locale writes it (`i18n.money`: "1 234,50 €"), never rounded
-    nor padded with digits it does not have: a crypto-asset CLDR does not know (BTC, USDT),
-    or a fiat amount the currency's usual digits would round (0.125 EUR), shows every digit
-    of the stored value, in the locale's separators, before its code ("0,00012345 BTC").
-    Direction marks from the locale's pattern are left out: `visible()` would show them as
-    <U+200F>, and a right-to-left post is marked as a whole where it is sent."""
-    code = currency.upper()
-    if is_currency(code) and amount == amount.quantize(
-            Decimal(1).scaleb(-get_currency_precision(code))):
-        text = money(cast(float, amount), currency)  # Babel formats a Decimal exactly
-    else:
-        exact = format_decimal(amount, locale=i18n.current(), decimal_quantization=False)
-        text = f"{exact} {currency}"
-    return "".join(ch for ch in text if ch not in BIDI_CONTROLS)
 
 
 @dataclass(frozen=True)
@@ -80,8 +59,8 @@ async def asset(ctx: Context, args: AssetArgs) -> Reply:
     total = await assets.total(ctx.tx, row["op_id"], row["action"], row["currency"])
     return ok(*fill(tr("{ref} {amount} {action} · {action} in total: {total}"),
                     ref=Bold(label("assets", row["seq"])),
-                    amount=shown_amount(Decimal(row["amount"]), row["currency"]),
-                    action=row["action"], total=shown_amount(total, row["currency"])))
+                    amount=money(Decimal(row["amount"]), row["currency"]),
+                    action=row["action"], total=money(total, row["currency"])))
 
 
 @command("asset", "list", params=[key("page", argtypes.PAGE)],
@@ -93,12 +72,12 @@ async def asset_list(ctx: Context, args: PageArgs) -> Reply:
     for item in rows:
         action_currency = (item["action"], item["currency"])
         totals[action_currency] = totals.get(action_currency, Decimal(0)) + Decimal(item["amount"])
-    summed = ", ".join(f"{shown_amount(amount, currency)} {action}"
+    summed = ", ".join(f"{money(amount, currency)} {action}"
                        for (action, currency), amount in sorted(totals.items()))
     reply = ReplyBuilder().heading(tr("Assets: {totals}").format(totals=summed or tr("none")))
     reply.bullets([[Bold(label("assets", item["seq"])),
                     f" {item['action']} "
-                    f"{shown_amount(Decimal(item['amount']), item['currency'])}",
+                    f"{money(Decimal(item['amount']), item['currency'])}",
                     f" · {item['country']}" if item["country"] else "",
                     f" · {item['agency']}" if item["agency"] else "",
                     f" · {item['note']}" if item["note"] else ""] for item in rows],

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from commands.core import timeparse
+from commands.core import i18n, timeparse
 from commands.core.i18n import tr
 from commands.core.records import dtg
 from commands.core.reply import Bold, Ping, ReplyBuilder, fill
 from commands.core.types import Reply
-from commands.sitrep_render import local_time
 from storage import reminders
 from storage.codec import from_db_time, to_db_time
 from storage.tx import Row, Tx
@@ -87,7 +86,7 @@ def _local(op: Row, iso: str) -> str:
     """A moment as the reader's locale writes it on the operation's clock, beside its DTG."""
     at = from_db_time(iso)
     assert at is not None
-    return local_time(at, ZoneInfo(op["tz"]))
+    return i18n.local_time(at, ZoneInfo(op["tz"]))
 
 
 def _t_minus(op: Row, label: str, hhour: datetime, now: datetime, late: bool) -> Reply:

@@ -4,7 +4,7 @@ assessment, then one short section per record kind. Pure: data in, text and HTML
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,12 +47,6 @@ def _hhour_line(op: Row, now_iso: str) -> str:
 
 # Babel's Arabic patterns hold RIGHT-TO-LEFT MARKs (`25‏/11‏/2026`): in a reply they would
 # be shown as `<U+200F>` (commands.core.visible), and the bot places its own marks.
-_BIDI_MARKS = str.maketrans("", "", "\u200e\u200f\u061c")
-
-
-def local_time(when: datetime, zone: ZoneInfo) -> str:
-    """i18n.local_time without the bidi marks Babel puts in some locales' patterns."""
-    return i18n.local_time(when, zone).translate(_BIDI_MARKS)
 
 
 def local_line(op: Row, now_iso: str) -> str:
@@ -63,9 +57,10 @@ def local_line(op: Row, now_iso: str) -> str:
     assert now is not None
     hhour = from_db_time(op["hhour"])
     if hhour is None:
-        return tr("Local time ({zone}): {now}").format(zone=op["tz"], now=local_time(now, zone))
+        return tr("Local time ({zone}): {now}").format(zone=op["tz"],
+                                                      now=i18n.local_time(now, zone))
     return tr("Local time ({zone}): {now} · H-hour {hhour}").format(
-        zone=op["tz"], now=local_time(now, zone), hhour=local_time(hhour, zone))
+        zone=op["tz"], now=i18n.local_time(now, zone), hhour=i18n.local_time(hhour, zone))
 
 
 def _counter_name(key: str) -> str:

@@ -45,7 +45,6 @@ TRANSITIONS = {
 RESULT = {"go": "go", "done": "done", "failed": "failed", "abort": "aborted"}
 # Bidi marks Babel puts in Arabic dates: the direction of a whole post is set where it is
 # sent, and a mark inside a reply would be shown as <U+200F> (see commands.core.visible).
-_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u061c"))
 
 Zones = list[tuple[str, str]]
 
@@ -60,7 +59,7 @@ def wall_clock(at: datetime, zone: str) -> str:
     """`at` on the clock of `zone` as the reader's locale writes a date and time, with the
     zone's abbreviation (CET); shown beside a DTG, which stays the reference."""
     tz = ZoneInfo(zone)
-    return f"{i18n.local_time(at, tz).translate(_MARKS)} {at.astimezone(tz).tzname()}"
+    return f"{i18n.local_time(at, tz)} {at.astimezone(tz).tzname()}"
 
 
 def _local(iso: str | None, zones: Zones) -> str:

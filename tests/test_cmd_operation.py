@@ -101,7 +101,7 @@ async def test_show_counts_and_h_hour(h: Harness) -> None:
     assert "H-hour 250400ZNOV26" in shown.text
     assert "2 agencies · 1 task · 0 arrests · 0 seized items" in shown.text
     # H-hour on the operation's clock, as the reader's locale writes it, beside the DTG
-    assert "Zone Europe/Paris · H-hour 250400ZNOV26 (Nov 25, 2026, 5:00:00\u202fAM CET)" in (
+    assert "Zone Europe/Paris · H-hour 250400ZNOV26 (Nov 25, 2026, 05:00 CET)" in (
         shown.text)
 
 

@@ -14,7 +14,7 @@ from tests.harness import OFFICER, OTHER, Harness
 GOLDEN = """\
 SITREP #2 · Operation Firebreak (FIREBREAK) · TLP:AMBER
 250500ZNOV26 · phase action · H-hour 250400ZNOV26 · H+1h
-Local time (Europe/Paris): Nov 25, 2026, 6:00:00\u202fAM · H-hour Nov 25, 2026, 5:00:00\u202fAM
+Local time (Europe/Paris): Nov 25, 2026, 06:00 · H-hour Nov 25, 2026, 05:00
 Changes since #1: BTC seized: 0 → 2.5; EUR frozen: 0 → 120000; \
 H-hour: — → 250400ZNOV26; arrests: 0 → 2; domain seized: 0 → 1; ip identified: 0 → 1; \
 phase: planning → action; \

@@ -1,18 +1,14 @@
 """Sitreps, reminders and the board in the reader's language (issue 17).
 
-Most checks here hold whatever the catalogues say: dates and numbers come from Babel's
-locale data (CLDR), not from our translations, so a French sitrep writes `25 nov. 2026,
-06:00:00` beside its DTG even before its sentences are translated. The tests marked
-`needs_catalogue` check translated sentences and are skipped until the French catalogue
-holds them (locale/fragments/sitrep.json, merged into locale/fr by the lead).
+Dates and numbers come from Babel's locale data (CLDR), not from our translations, so a
+French sitrep writes `25 nov. 2026, 06:00` beside its DTG; its sentences come from the
+French catalogue.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import pytest
 
 from commands import reminders
 from commands.core import i18n
@@ -21,18 +17,6 @@ from exports import charts
 from exports.board import read_board
 from exports.shaping import for_display
 from tests.harness import OFFICER, Harness
-
-
-def _translated_in_french(msgid: str) -> bool:
-    return i18n.catalogue("fr").gettext(msgid) != msgid
-
-
-needs_catalogue = pytest.mark.skipif(
-    not _translated_in_french("SITREP #{n}"),
-    reason="the sitrep fragment is not merged into locale/fr yet")
-
-# Babel's (CLDR's) medium date and time, on the operation's clock (Europe/Paris, CET).
-FRENCH_LOCAL = "Heure locale" if _translated_in_french("Local time ({zone}): {now}") else None
 
 
 async def _sitrep_text(h: Harness, lang: str) -> str:
@@ -48,15 +32,15 @@ async def test_a_french_readers_sitrep_writes_its_local_time_the_french_way(
     # The DTGs stay as they are, in every language.
     assert "250500ZNOV26" in text and "250400ZNOV26" in text
     # Beside them, the local time as French writes it: day first, "nov.", 24 hours.
-    assert "25 nov. 2026, 06:00:00" in text and "25 nov. 2026, 05:00:00" in text
+    assert "25 nov. 2026, 06:00" in text and "25 nov. 2026, 05:00" in text
     assert "Nov 25" not in text and "\u202fAM" not in text
 
 
 async def test_an_english_readers_sitrep_writes_its_local_time_the_english_way(
         h: Harness) -> None:
     text = await _sitrep_text(h, "en")
-    assert "Local time (Europe/Paris): Nov 25, 2026, 6:00:00\u202fAM · H-hour " \
-           "Nov 25, 2026, 5:00:00\u202fAM" in text
+    assert "Local time (Europe/Paris): Nov 25, 2026, 06:00 · H-hour " \
+           "Nov 25, 2026, 05:00" in text
     assert "nov." not in text
 
 
@@ -70,13 +54,13 @@ def test_a_reminder_under_speaking_fr_gives_hhour_in_french_beside_the_dtg() -> 
     with speaking("fr"):
         reply = reminders._t_minus(_op(), "H-1h", hhour, hhour - timedelta(hours=1), False)
     assert "261200ZNOV26" in reply.text  # the DTG, as it is
-    assert "26 nov. 2026, 13:00:00" in reply.text
+    assert "26 nov. 2026, 13:00" in reply.text
     with speaking("es"):
         reply = reminders._t_minus(_op(), "H-1h", hhour, hhour - timedelta(hours=1), False)
-    assert "26 nov 2026, 13:00:00" in reply.text
+    assert "26 nov 2026, 13:00" in reply.text
     with speaking("en"):
         reply = reminders._t_minus(_op(), "H-1h", hhour, hhour - timedelta(hours=1), False)
-    assert "Nov 26, 2026, 1:00:00\u202fPM" in reply.text
+    assert "Nov 26, 2026, 13:00" in reply.text
 
 
 async def test_the_boards_local_times_name_the_month_in_the_readers_language(
@@ -104,12 +88,10 @@ def test_arabic_drawn_by_pillow_is_shaped_and_latin_is_left_alone() -> None:
     assert shown != "لوحة يوم التنفيذ"
 
 
-@needs_catalogue
 async def test_a_french_readers_sitrep_is_in_french(h: Harness) -> None:
-    """Needs the merged catalogue (locale/fr)."""
     text = await _sitrep_text(h, "fr")
     assert text.startswith("POINT DE SITUATION n° 1 · ")
-    assert FRENCH_LOCAL is None or "Heure locale (Europe/Paris) : " in text
+    assert "Heure locale (Europe/Paris) : " in text
     assert "phase planning" in text  # the phase is a keyword, as typed
 
 
@@ -118,10 +100,11 @@ def test_an_arabic_local_time_carries_no_bidi_mark_of_babels() -> None:
     `<U+200F>`: the bot's own marks are placed by commands.core.direction only."""
     from zoneinfo import ZoneInfo
 
-    from commands.sitrep_render import local_time
+
 
     with speaking("ar"):
-        shown = local_time(datetime(2026, 11, 25, 5, 0, tzinfo=UTC), ZoneInfo("Europe/Paris"))
+        shown = i18n.local_time(datetime(2026, 11, 25, 5, 0, tzinfo=UTC),
+                                ZoneInfo("Europe/Paris"))
     assert "2026" in shown and not set(shown) & {"\u200e", "\u200f", "\u061c"}, repr(shown)
 
 

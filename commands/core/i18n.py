@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, tzinfo
+from decimal import Decimal
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -154,16 +155,19 @@ def number(value: float | int) -> str:
     return format_decimal(value, locale=current()).translate(_DIRECTION_MARKS)
 
 
-def money(amount: float, currency: str) -> str:
-    """An amount with its currency as the reader's locale writes it; a code Babel does not
-    know (a crypto-asset such as BTC) keeps its code after the number."""
-    from babel.numbers import format_currency, format_decimal
+def money(amount: Decimal | float, currency: str) -> str:
+    """An amount with its currency as the reader's locale writes it ("1 234,50 €"), never
+    rounded nor padded: a code CLDR does not know as a currency (a crypto-asset: BTC,
+    USDT), or an amount its currency's usual digits would round (0.125 EUR), shows every
+    digit of the value, in the locale's separators, before its code ("0,00012345 BTC")."""
+    from babel.numbers import format_currency, format_decimal, get_currency_precision, is_currency
 
     code = currency.upper()
-    if len(code) == 3 and code.isalpha():
-        try:
-            return format_currency(amount, code, locale=current()).translate(
-                _DIRECTION_MARKS)
-        except Exception:  # unknown to CLDR: shown below as number and code
-            pass
-    return f"{format_decimal(amount, locale=current())} {currency}"
+    exact = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+    if is_currency(code) and exact == exact.quantize(
+            Decimal(1).scaleb(-get_currency_precision(code))):
+        text = format_currency(exact, code, locale=current())
+    else:
+        text = (f"{format_decimal(exact, locale=current(), decimal_quantization=False)} "
+                f"{currency}")
+    return text.translate(_DIRECTION_MARKS)

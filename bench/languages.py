@@ -16,8 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.bigop import ROOM, build
-from commands import i18n, notice_content, produce_sitrep, speaking, tr
-from commands.core.types import Settings
+from commands import Settings, i18n, notice_content, produce_sitrep, speaking, tr
 from storage.database import Database
 from tests.harness import Harness
 

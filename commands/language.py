@@ -46,6 +46,13 @@ async def lang(ctx: Context, args: LangArgs) -> Reply:
             language=Bold(i18n.LANGUAGES[args.lang]))).build()
 
 
+async def now_reading(ctx: Context) -> str:
+    """The sender's language after this command changed what it depends on (the room's
+    language, set by /op init or /op lang): their answer is already in it."""
+    return (await languages.of_reader(ctx.tx, ctx.msg.room_id, ctx.sender)
+            or ctx.settings.language)
+
+
 def _shown(code: str, chosen: bool) -> Reply:
     why = (i18n.tr("your own choice") if chosen
            else i18n.tr("your agency's, the room's or the bot's default"))

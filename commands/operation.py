@@ -12,6 +12,7 @@ from commands.core.records import dtg
 from commands.core.reply import Bold, Code, ReplyBuilder, appended, fill, ok
 from commands.core.spec import Choice, Fn, NoArgs, Role, command, key, pos
 from commands.core.types import CommandError, Reply
+from commands.language import now_reading
 from commands.sitrep import produce
 from commands.takedown import wall_clock
 from storage import operations
@@ -68,10 +69,11 @@ async def op_init(ctx: Context, args: OpInitArgs) -> Reply:
         "created_at": ctx.stamp,
         "updated_at": ctx.stamp,
     })
-    return ok(*fill(tr("{name} ({code}) opened in this room · phase {phase} · zone {zone} · "
-                       "TLP:{tlp}. Next: /agency add, /member, /hhour."),
-                    name=Bold(row["name"]), code=row["code"], phase=row["phase"],
-                    zone=row["tz"], tlp=row["tlp"]))
+    with i18n.speaking(await now_reading(ctx)):
+        return ok(*fill(tr("{name} ({code}) opened in this room · phase {phase} · zone {zone} "
+                           "· TLP:{tlp}. Next: /agency add, /member, /hhour."),
+                        name=Bold(row["name"]), code=row["code"], phase=row["phase"],
+                        zone=row["tz"], tlp=row["tlp"]))
 
 
 @command("op", summary=N_("show this room's operation"))
@@ -163,6 +165,7 @@ async def op_lang(ctx: Context, args: OpLangArgs) -> Reply:
     _, after = await ctx.tx.update("operations", op["id"],
                                    {"lang": args.lang, "updated_at": ctx.stamp})
     ctx.op = after
-    return ok(tr("{code}: the room reads {language} from now on; each member's replies stay "
-                 "in their own language (/lang).").format(code=op["code"],
-                                                          language=_language(args.lang)))
+    with i18n.speaking(await now_reading(ctx)):
+        return ok(tr("{code}: the room reads {language} from now on; each member's replies "
+                     "stay in their own language (/lang).").format(
+                         code=op["code"], language=_language(args.lang)))

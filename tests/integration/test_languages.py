@@ -41,6 +41,7 @@ async def test_each_officer_reads_their_language_and_the_room_reads_arabic(
             invite=[config.matrix.user_id, french.user_id, spanish.user_id])
         for officer in (french, spanish):
             await officer.nio.join(room)
+            await officer.sync()
         for user in (config.matrix.user_id, french.user_id, spanish.user_id):
             await lead.wait_joined(room, user)
         await lead.command(room, '!op init "Operation Qamar" code=QAMAR lang=ar')

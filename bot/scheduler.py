@@ -222,6 +222,7 @@ class SitrepScheduler:
         if not await self.bot.db.read(lambda tx: deconfliction_anything_due(tx, now)):
             return
         posts: list[Post] = await self.bot.db.write(
-            lambda tx: deconfliction_due(tx, now, self.deconfliction))
+            lambda tx: deconfliction_due(tx, now, self.deconfliction,
+                                         language=self.default_language()))
         for post in posts:
             self.bot.send_post(post)

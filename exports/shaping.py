@@ -1,6 +1,8 @@
 """Right-to-left text made ready for a drawing library that neither shapes nor reorders
-(reportlab, matplotlib's Agg): Arabic letters in their joined forms (arabic_reshaper) and
-each line in display order (python-bidi, the Unicode bidirectional algorithm).
+(reportlab; Pillow's basic layout, which draws the board's rows): Arabic letters in their
+joined forms (arabic_reshaper) and each line in display order (python-bidi, the Unicode
+bidirectional algorithm). Matplotlib's own text (titles, legends, ticks) is given the raw
+text: it shapes and reorders Arabic itself, and would reverse it a second time.
 
 Text without a right-to-left character is returned as it is: the work, and the reordering
 of brackets and numbers it could bring, only happen where they are needed. A paragraph is

@@ -33,7 +33,7 @@ async def test_stix_export_is_an_encrypted_file_that_decrypts_and_parses(
 
         event = await lead.wait_for(file_reply)
         await lead.wait_for(lambda r, e: is_reply_to(e, event_id) and
-                            "records at or below TLP:GREEN" in getattr(e, "body", ""))
+                            "1 record at or below TLP:GREEN" in getattr(e, "body", ""))
         # Sent files do not pile up on the server's disk.
         exports = config.data_dir / "exports"
         for _ in range(50):

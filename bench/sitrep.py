@@ -23,8 +23,8 @@ class _Sink:
         self.posted_at: datetime | None = None
         self.posted = asyncio.Event()
 
-    async def post(self, room_id: str, text: str, html: str, extra: dict | None = None
-                   ) -> None:
+    async def post(self, room_id: str, text: str, html: str, extra: dict | None = None,
+                   lang: str | None = None) -> None:
         if text.startswith("SITREP") and self.posted_at is None:  # not the reminders
             self.posted_at = datetime.now(UTC)
             self.posted.set()
@@ -53,7 +53,7 @@ async def main() -> dict:
             " VALUES (1, 'cron', '* * * * *', 'UTC', ?, '@lead:x', ?)",
             (now.strftime("%Y-%m-%dT%H:%M:%SZ"),) * 2))
         sink = _Sink(db)
-        sched = SitrepScheduler()
+        sched = SitrepScheduler(language="en")
         await sched.start(sink)  # type: ignore[arg-type]
         slot = (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
         wait = (slot - datetime.now(UTC)).total_seconds() + 20

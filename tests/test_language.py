@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from tests.harness import LEAD, OFFICER, OTHER, Harness
+from tests.languages import languages_seen
 
 SPANISH = "@guardia:localhost"
 ROOM2 = "!second:localhost"
@@ -97,3 +98,16 @@ async def test_a_choice_in_one_operation_does_not_change_another(h: Harness) -> 
     rows = await h.rows("SELECT o.code, l.lang FROM member_languages l "
                         "JOIN operations o ON o.id = l.op_id ORDER BY o.code")
     assert [(r["code"], r["lang"]) for r in rows] == [("FIREBREAK", "fr"), ("SECOND", "ar")]
+
+
+async def test_a_language_chosen_while_the_bot_was_away_is_the_whole_answers(
+        h: Harness) -> None:
+    """Answered late, a reply says when it was sent and handled: in the language the
+    command just chose, like the rest of the answer (seen in an Arabic room: the note was
+    Arabic under a French answer)."""
+    await h.ok("!op lang ar")
+    sent = h.incoming("!lang fr", sender=OFFICER)
+    h.clock.advance(minutes=5)
+    reply = await h.dispatcher.handle(sent)
+    assert reply.lang == "fr" and reply.text.count("\n") == 1, reply.text
+    assert languages_seen(reply.text) == {"fr"}, reply.text

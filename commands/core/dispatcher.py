@@ -241,7 +241,8 @@ class Dispatcher:
             result, kind = await self._command(tx, msg, now)
             outcome = "ok" if result.ok else "error"
         if _apart(msg, now):
-            result = _dated(result, msg, now)
+            with i18n.speaking(result.lang):  # /lang answers in the language just chosen
+                result = _dated(result, msg, now)
         if result.after_commit is not None:
             result.after_commit = _in_language(lang, result.after_commit)
         await processed.record(tx, msg.event_id, msg.room_id, msg.sender,

@@ -141,15 +141,6 @@ def _short(text: str, limit: int = LABEL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _day_and_time(at: datetime, zone: str) -> str:
-    """A planned time on an agency's clock, its month named in the reader's language:
-    `25 Nov 05:00 CET` (as timeparse.format_local words it in English)."""
-    from babel.dates import format_datetime
-
-    local = at.astimezone(ZoneInfo(zone))
-    return f"{format_datetime(local, 'dd MMM HH:mm', locale=i18n.current())} {local.tzname()}"
-
-
 def _axis_date(x: float, _pos: int | None = None) -> str:
     """A tick of the UTC axis: time of day over the date, the month in the reader's
     language."""
@@ -261,7 +252,7 @@ def lines(data: Board) -> list[Line]:
             local = []
             if t.planned:
                 local.append(tr("plan {when}").format(
-                    when=_day_and_time(t.planned, agency.zone)))
+                    when=timeparse.format_local(t.planned, agency.zone)))
             if t.actual and t.status == "done":
                 local.append(tr("done {when}").format(when=_clock(t.actual, agency.zone)))
             note = ""

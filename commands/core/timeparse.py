@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from commands.core import i18n
 from commands.core.i18n import N_, tr
 
 # Shown after a time that could not be read; translated where shown (`tr(HELP)`).
@@ -190,8 +191,12 @@ def format_dtg(dt: datetime) -> str:
 
 
 def format_local(dt: datetime, zone: str) -> str:
+    """A time on `zone`'s clock, short, its month named in the reader's language:
+    `25 Nov 05:00 CET`, `25 nov. 05:00 CET`."""
+    from babel.dates import format_datetime
+
     local = dt.astimezone(ZoneInfo(zone))
-    return f"{local:%d %b %H:%M} {local.tzname()}"
+    return f"{format_datetime(local, 'dd MMM HH:mm', locale=i18n.current())} {local.tzname()}"
 
 
 def format_offset(delta: timedelta) -> str:

@@ -58,7 +58,7 @@ def _shown(code: str, chosen: bool) -> Reply:
            else i18n.tr("your agency's, the room's or the bot's default"))
     r = ReplyBuilder()
     r.line(*fill(i18n.tr("You read {language} ({why})."),
-                 language=Bold(f"{i18n.LANGUAGES[code]} ({code})"), why=why))
+                 language=Bold(i18n.named(code)), why=why))
     r.line(i18n.tr("Choices: {choices}. Choose with /lang CODE.").format(
         choices=i18n.choices()))
     return r.build()

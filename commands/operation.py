@@ -91,10 +91,10 @@ async def op_show(ctx: Context, args: NoArgs) -> Reply:
             zone=op["tz"], at=dtg(op["hhour"]),
             local=wall_clock(hhour_at, op["tz"])))
     if op["lang"]:
-        reply.line(tr("Language: {language}").format(language=_language(op["lang"])))
+        reply.line(tr("Language: {language}").format(language=i18n.named(op["lang"])))
     else:
         reply.line(tr("Language: {language}, the bot's default").format(
-            language=_language(ctx.settings.language)))
+            language=i18n.named(ctx.settings.language)))
     reply.line(" · ".join(form.format(n=counts[kind]) for kind, form in [
         ("agencies", trn("{n} agency", "{n} agencies", counts["agencies"])),
         ("tasks", trn("{n} task", "{n} tasks", counts["tasks"])),
@@ -104,10 +104,6 @@ async def op_show(ctx: Context, args: NoArgs) -> Reply:
         ("preservations", trn("{n} preservation/MLA request", "{n} preservation/MLA requests",
                               counts["preservations"]))]))
     return reply.build()
-
-
-def _language(code: str) -> str:
-    return f"{i18n.LANGUAGES.get(code, code)} ({code})"
 
 
 @dataclass(frozen=True)
@@ -161,11 +157,11 @@ async def op_lang(ctx: Context, args: OpLangArgs) -> Reply:
     op = ctx.require_op()
     if op["lang"] == args.lang:
         raise CommandError(tr("the room's language is already {language}").format(
-            language=_language(args.lang)), show_usage=False)
+            language=i18n.named(args.lang)), show_usage=False)
     _, after = await ctx.tx.update("operations", op["id"],
                                    {"lang": args.lang, "updated_at": ctx.stamp})
     ctx.op = after
     with i18n.speaking(await now_reading(ctx)):
         return ok(tr("{code}: the room reads {language} from now on; each member's replies "
                      "stay in their own language (/lang).").format(
-                         code=op["code"], language=_language(args.lang)))
+                         code=op["code"], language=i18n.named(args.lang)))

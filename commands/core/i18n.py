@@ -89,6 +89,11 @@ def choose(raw: str) -> str:
         code=repr(raw), choices=choices()))
 
 
+def named(code: str) -> str:
+    """A language as members see it named: "Français (fr)"."""
+    return f"{LANGUAGES.get(code, code)} ({code})"
+
+
 def choices() -> str:
     return ", ".join(f"{code} ({name})" for code, name in LANGUAGES.items())
 

@@ -17,7 +17,7 @@ from commands import witness
 from commands.core import validate
 from commands.core.context import Context
 from commands.core.i18n import N_, speaking, tr, trn
-from commands.core.records import NOUN, PREFIX, label
+from commands.core.records import NOUN, PREFIX, ROW_NOUN, label
 from commands.core.redo import Services, SlowPart, remakes
 from commands.core.reply import ReplyBuilder
 from commands.core.spec import NoArgs, Role, command
@@ -120,12 +120,9 @@ def render(result: audit.VerifyResult, head: audit.Head | None,
 
 # -- records changed behind the log (storage.witness) -------------------------------------
 
-SINGULAR = {"agencies": N_("agency"), "members": N_("member"),
-            "operations": N_("the operation"), "rollcall_answers": N_("roll call answer"),
-            "sitrep_schedules": N_("the sitrep schedule"), "sitrep_notes": N_("the sitrep note"),
-            "deconfliction_sides": N_("deconfliction hit"),
-            "audit_acks": N_("audit acknowledgement"),
-            "member_languages": N_("language choice")}
+# The rows that are one of a kind in an operation, named on their own.
+THE = {"operations": N_("the operation"), "sitrep_schedules": N_("the sitrep schedule"),
+       "sitrep_notes": N_("the sitrep note")}
 
 
 def name(m: Mismatch) -> str:
@@ -139,10 +136,10 @@ def name(m: Mismatch) -> str:
              "deconfliction_sides": f"D-{image['hit']}" if "hit" in image else None,
              }.get(m.tbl)
     if which:
-        return f"{tr(SINGULAR[m.tbl])} {which}"
-    if m.tbl in ("operations", "sitrep_schedules", "sitrep_notes"):
-        return tr(SINGULAR[m.tbl])
-    noun = NOUN.get(m.tbl) or SINGULAR.get(m.tbl)
+        return f"{tr(ROW_NOUN[m.tbl])} {which}"
+    if m.tbl in THE:
+        return tr(THE[m.tbl])
+    noun = NOUN.get(m.tbl) or ROW_NOUN.get(m.tbl)
     return tr("{noun} (row {row} of {table})").format(
         noun=tr(noun) if noun else m.tbl, row=m.row_id, table=m.tbl)
 

@@ -21,7 +21,7 @@ from commands import deconflict, trust
 from commands.core import spec, validate
 from commands.core.context import Context
 from commands.core.i18n import N_, tr
-from commands.core.records import PREFIX, label
+from commands.core.records import PREFIX, ROW_NOUN, label
 from commands.core.reply import Bold, Code, ReplyBuilder, fill
 from commands.core.spec import NoArgs, command
 from commands.core.types import CommandError, Reply
@@ -35,18 +35,10 @@ LEAD_TABLES = {"operations": N_("the operation's settings"), "sitrep_schedules":
                N_("the sitrep schedule"), "rollcalls": N_("a roll call")}
 
 
-# What one row of a table is called in a reply ("agency DE-BKA removed").
-SINGULAR = {"agencies": N_("agency"), "identities": N_("identity"), "members": N_("member"),
-            "audit_acks": N_("audit acknowledgement"),
-            "member_languages": N_("language choice"), "operations": N_("operation"),
-            "rollcall_answers": N_("roll call answer"),
-            "sitrep_schedules": N_("sitrep schedule"), "sitrep_notes": N_("sitrep note")}
-
-
 def _name(table: str, row: dict[str, Any]) -> str:
     if table in PREFIX and "seq" in row:
         return label(table, row["seq"])
-    noun = tr(SINGULAR[table]) if table in SINGULAR else table.rstrip("s")
+    noun = tr(ROW_NOUN[table]) if table in ROW_NOUN else table.rstrip("s")
     return f"{noun} {row.get('code') or row.get('user_id') or row['id']}"
 
 

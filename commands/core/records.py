@@ -36,6 +36,19 @@ NOUN = {
     "tallies": N_("tally entry"),
     "rollcalls": N_("roll call"),
 }
+# What one row of a table without record numbers is called ("agency DE-BKA").
+ROW_NOUN = {
+    "agencies": N_("agency"),
+    "identities": N_("identity"),
+    "members": N_("member"),
+    "member_languages": N_("language choice"),
+    "operations": N_("operation"),
+    "rollcall_answers": N_("roll call answer"),
+    "sitrep_schedules": N_("sitrep schedule"),
+    "sitrep_notes": N_("sitrep note"),
+    "deconfliction_sides": N_("deconfliction hit"),
+    "audit_acks": N_("audit acknowledgement"),
+}
 MISSING = {
     "tasks": N_("there is no task {ref} in this operation"),
     "arrests": N_("there is no arrest {ref} in this operation"),

@@ -48,7 +48,7 @@ async def test_a_full_disk_still_refuses_a_recorded_replay_and_lets_a_new_comman
     with commit_fails(db, full):
         assert await check.refusal("!op:x", event("$new", 8)) is None
         replayed = await check.refusal("!op:x", event("$replayed", 7))
-    assert replayed is not None and "$first" in replayed.text
+    assert replayed is not None and "$first" in replayed.say()
     assert await check.refusal("!op:x", event("$new", 8)) is None  # never written: new still
     assert await check.refusal("!op:x", event("$again", 8)) is not None
     await db.close()

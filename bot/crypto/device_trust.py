@@ -96,11 +96,6 @@ class Refusal:
     # Answered once per device and room; a passing failure is answered every time.
     once: bool = True
 
-    @property
-    def text(self) -> str:
-        """The answer to the sender, in the language in force."""
-        return self.say()
-
 
 def unverified_text(device_id: str) -> str:
     return tr("⚠️ your device {device} is not verified — verify it from another session "

@@ -96,11 +96,3 @@ class NoticeLimit:
         if verdict is Verdict.SUMMARY:
             return Answer(user_id, None, wait)
         return Answer(user_id, reply_to)
-
-    def answer(self, room_id: str, user_id: str, text: str, reply_to: str | None
-               ) -> tuple[str, str | None] | None:
-        """`decide`, with the text made in the language in force: `text`, or the summary."""
-        decided = self.decide(room_id, user_id, reply_to)
-        if decided is None:
-            return None
-        return decided.text(text), decided.reply_to

@@ -50,7 +50,10 @@ def test_without_a_limit_everything_is_answered() -> None:
 def test_the_answer_past_the_limit_is_the_summary_replying_to_nothing_then_none() -> None:
     now = [1000.0]
     limit = NoticeLimit(RateLimiter(RateLimit(per_minute=6, burst=1)), lambda: now[0])
-    assert limit.answer("!a", "@m:x", "edited", "$1") == ("edited", "$1")
-    text, reply_to = limit.answer("!a", "@m:x", "edited", "$2") or ("", "")
-    assert "@m:x" in text and "answers no more of them for 10 s" in text and reply_to is None
-    assert limit.answer("!a", "@m:x", "edited", "$3") is None
+    first = limit.decide("!a", "@m:x", "$1")
+    assert first is not None and (first.text("edited"), first.reply_to) == ("edited", "$1")
+    summary = limit.decide("!a", "@m:x", "$2")
+    assert summary is not None and summary.to_room and summary.reply_to is None
+    text = summary.text("edited")
+    assert "@m:x" in text and "answers no more of them for 10 s" in text
+    assert limit.decide("!a", "@m:x", "$3") is None

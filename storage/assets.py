@@ -1,4 +1,4 @@
-"""Frozen or seized assets (F-n), fiat or crypto.
+"""Frozen or seized assets (M-n), fiat or crypto.
 
 Amounts are stored as Decimal text and summed as Decimal, never with SQL's SUM, which
 goes through floating point (0.1 + 0.2 BTC must be exactly 0.3 BTC).

@@ -502,6 +502,54 @@ MIGRATIONS: tuple[Migration, ...] = (
     ALTER TABLE agencies ADD COLUMN lang TEXT;
     ALTER TABLE operations ADD COLUMN lang TEXT;
     """),
+    # A standard-form request (F-n) is drafted from one P-n: the officer's own values sit in
+    # `fields` (JSON), what the room already knows is read from the records each time it is
+    # shown. The identifiers a request names are seized items (S-n), linked to their P-n;
+    # a follow-the-hop request names its parent. Asset records were F-n before forms took
+    # the letter; they are M-n now (no command took an asset's number).
+    Migration(15, "standard-form requests: drafts, identifiers named on a request, deadlines", """
+    CREATE TABLE forms (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        seq INTEGER NOT NULL,
+        preservation_id INTEGER NOT NULL REFERENCES preservations(id),
+        form TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        fields TEXT NOT NULL DEFAULT '{}',
+        items TEXT NOT NULL DEFAULT '{}',
+        red_override TEXT NOT NULL DEFAULT '[]',
+        exported_hash TEXT,
+        tlp TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (op_id, seq)
+    );
+    CREATE TABLE preservation_items (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        preservation_id INTEGER NOT NULL REFERENCES preservations(id),
+        seizure_id INTEGER NOT NULL REFERENCES seizures(id),
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (preservation_id, seizure_id)
+    );
+    CREATE TABLE request_deadlines (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        preservation_id INTEGER NOT NULL REFERENCES preservations(id),
+        form_id INTEGER NOT NULL REFERENCES forms(id),
+        kind TEXT NOT NULL,
+        due_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (form_id, kind)
+    );
+    CREATE INDEX forms_by_request ON forms (preservation_id);
+    CREATE INDEX request_deadlines_due ON request_deadlines (op_id, due_at);
+    ALTER TABLE preservations ADD COLUMN parent_id INTEGER REFERENCES preservations(id);
+    UPDATE counters SET kind = 'M' WHERE kind = 'F';
+    """),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -77,7 +77,7 @@ async def test_assets_sum_exactly_by_currency(h: Harness) -> None:
     await h.ok('!asset frozen 120,000 EUR "bank accounts"', sender=OFFICER)
     listing = await h.ok("!asset list")
     assert "€120,000.00 frozen" in listing.text and "0.3 BTC seized" in listing.text
-    assert "F-3 frozen €120,000.00 · DE-BKA · bank accounts" in listing.text
+    assert "M-3 frozen €120,000.00 · DE-BKA · bank accounts" in listing.text
     await h.ok("!lang fr", sender=OFFICER)
     small = await h.ok("!asset seized 0.00012345 BTC", sender=OFFICER)
     assert "0,00012345 BTC" in small.text and "0,30012345 BTC" in small.text

@@ -19,7 +19,8 @@ PREFIX = {
     "seizures": "S",
     "takedowns": "K",
     "preservations": "P",
-    "assets": "F",
+    "assets": "M",
+    "forms": "F",
     "tallies": "Y",
     "rollcalls": "R",
 }
@@ -33,6 +34,7 @@ NOUN = {
     "takedowns": N_("takedown"),
     "preservations": N_("preservation/MLA request"),
     "assets": N_("asset record"),
+    "forms": N_("request form draft"),
     "tallies": N_("tally entry"),
     "rollcalls": N_("roll call"),
 }
@@ -42,6 +44,8 @@ ROW_NOUN = {
     "identities": N_("identity"),
     "members": N_("member"),
     "member_languages": N_("language choice"),
+    "preservation_items": N_("identifier named on a request"),
+    "request_deadlines": N_("request deadline"),
     "operations": N_("operation"),
     "rollcall_answers": N_("roll call answer"),
     "sitrep_schedules": N_("sitrep schedule"),
@@ -56,6 +60,7 @@ MISSING = {
     "takedowns": N_("there is no takedown {ref} in this operation"),
     "preservations": N_("there is no preservation/MLA request {ref} in this operation"),
     "assets": N_("there is no asset record {ref} in this operation"),
+    "forms": N_("there is no request form draft {ref} in this operation"),
     "tallies": N_("there is no tally entry {ref} in this operation"),
     "rollcalls": N_("there is no roll call {ref} in this operation"),
 }

@@ -364,7 +364,7 @@ _REF_RE = re.compile(r"^#?([A-Za-z])?-?(\d{1,10})$")
 _GIVEN = {"T": N_("{ref} is a task id"), "A": N_("{ref} is an arrest id"),
           "S": N_("{ref} is a seized item id"), "K": N_("{ref} is a takedown id"),
           "P": N_("{ref} is a preservation/MLA request id"),
-          "F": N_("{ref} is an asset record id"), "R": N_("{ref} is a roll call id"),
+          "M": N_("{ref} is an asset record id"), "F": N_("{ref} is a request form draft id"), "R": N_("{ref} is a roll call id"),
           "D": N_("{ref} is a deconfliction hit id")}
 _OTHER_GIVEN = N_("{ref} is an other record id")
 _NEEDED = {"T": N_("this needs a task id ({prefix}-N)"),
@@ -372,7 +372,8 @@ _NEEDED = {"T": N_("this needs a task id ({prefix}-N)"),
            "S": N_("this needs a seized item id ({prefix}-N)"),
            "K": N_("this needs a takedown id ({prefix}-N)"),
            "P": N_("this needs a preservation/MLA request id ({prefix}-N)"),
-           "F": N_("this needs an asset record id ({prefix}-N)"),
+           "M": N_("this needs an asset record id ({prefix}-N)"),
+           "F": N_("this needs a request form draft id ({prefix}-N)"),
            "R": N_("this needs a roll call id ({prefix}-N)"),
            "D": N_("this needs a deconfliction hit id ({prefix}-N)")}
 _OTHER_NEEDED = N_("this needs a {prefix} id ({prefix}-N)")

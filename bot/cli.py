@@ -1,4 +1,4 @@
-"""The `opsroom` command: run, check-config, up, audit verify, export.
+"""The `opsroom` command: run, check-config, up, audit verify, export, form.
 
 Administrator mistakes (bad config, missing database, a database a newer opsroom has
 migrated) end with one line naming the problem and exit status 2, never a traceback.
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import Config, ConfigError, load
-from commands import EXPORT_FORMATS
+from commands import EXPORT_FORMATS, FORM_FORMATS
 from storage.migrations import DatabaseTooNew
 
 if TYPE_CHECKING:
@@ -196,6 +196,23 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_form(args: argparse.Namespace) -> int:
+    from commands import validate
+    from exports.offline import form_to_file
+
+    config = _config(args)
+    path = _database_path(config)
+    try:
+        seq = validate.record_ref(args.form, "F")
+        out = asyncio.run(form_to_file(path, config.settings, args.room, seq, args.format,
+                                       args.output))
+    except (ValueError, LookupError) as exc:
+        print(f"opsroom: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(out)
+    return 0
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from bot.up import main as up_main
 
@@ -242,6 +259,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="language of the file's headings (default: [defaults] language)")
     export.add_argument("-o", "--output", type=Path, default=None)
     export.set_defaults(fn=cmd_export)
+    form = sub.add_parser(
+        "form", help="write a request form draft's file offline",
+        description="Writes the same file as /form F-n export in the room (docx, pdf marked "
+                    "DRAFT, or canonical JSON), from the draft as it stands now.")
+    form.add_argument("-c", "--config", type=Path, required=True)
+    form.add_argument("--room", required=True)
+    form.add_argument("--form", required=True, help="the draft, e.g. F-3")
+    form.add_argument("--format", default="docx", choices=FORM_FORMATS)
+    form.add_argument("-o", "--output", type=Path, default=None)
+    form.set_defaults(fn=cmd_form)
     return p
 
 

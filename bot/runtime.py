@@ -90,6 +90,7 @@ from exports import pool
 from exports.board import drawer, image_attachment
 from exports.build import exporter
 from exports.files import discard_leftovers
+from exports.form_writer import form_writer
 from storage import languages
 from storage.database import Database
 from storage.errors import storage_failure
@@ -230,6 +231,7 @@ class Bot:
                                      shared_rooms=lambda user: self.members.rooms_with(user),
                                      exporter=exporter(self.db),
                                      draw_board=drawer(self.db),
+                                     form_writer=form_writer(self.db),
                                      limiter=RateLimiter(self.config.limits),
                                      observe=self.metrics.command)
         if self.config.path is not None and exposed(self.config.path):

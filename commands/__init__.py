@@ -30,6 +30,7 @@ from commands.core.types import (
     Exporter,
     ExportRefused,
     ExportSummary,
+    FormWriter,
     Incoming,
     Reply,
     RoomHeads,
@@ -43,6 +44,8 @@ from commands.deconflict import anything_due as deconfliction_anything_due
 from commands.deconflict import index_existing as index_for_deconfliction
 from commands.deconflict import release_due as deconfliction_due
 from commands.export import FORMATS as EXPORT_FORMATS
+from commands.form import FILE_FORMATS as FORM_FORMATS
+from commands.form import stored_draft as form_draft
 from commands.reminders import due as due_reminders
 from commands.reminders import record as record_reminder
 from commands.schedule import latest_due_slot, trigger_for
@@ -52,6 +55,7 @@ from commands.witness import summary as witness_summary
 
 __all__ = [
     "EXPORT_FORMATS",
+    "FORM_FORMATS",
     "N_",
     "PREFIX",
     "WITNESS_KEY",
@@ -66,6 +70,7 @@ __all__ = [
     "ExportRefused",
     "ExportSummary",
     "Exporter",
+    "FormWriter",
     "Incoming",
     "RateLimit",
     "RateLimiter",
@@ -84,6 +89,7 @@ __all__ = [
     "dtg",
     "due_reminders",
     "export_refusal",
+    "form_draft",
     "i18n",
     "index_for_deconfliction",
     "latest_due_slot",

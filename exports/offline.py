@@ -7,8 +7,9 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-from commands import validate
+from commands import Attachment, Settings, form_draft, validate
 from exports.build import FORMATS, build_export
+from exports.form_writer import write_form
 from storage.database import Database
 
 
@@ -31,6 +32,11 @@ async def export_to_file(db_path: Path, room_id: str, fmt: str, tlp: str | None,
         await db.close()
     if left_out is not None:
         left_out.extend(summary.left_out)
+    return _place(attachment, out)
+
+
+def _place(attachment: Attachment, out: Path | None) -> Path:
+    """Moves the file the worker wrote to `out` (a file or a directory), private."""
     path = out or Path(attachment.filename)
     if path.is_dir():
         path = path / attachment.filename
@@ -38,3 +44,17 @@ async def export_to_file(db_path: Path, room_id: str, fmt: str, tlp: str | None,
     shutil.move(attachment.path, path)
     path.chmod(0o600)
     return path
+
+
+async def form_to_file(db_path: Path, settings: Settings, room_id: str, seq: int, fmt: str,
+                       out: Path | None, now: datetime | None = None) -> Path:
+    """`opsroom form`: a request form draft's file, as `/form F-n export` writes it. Read
+    only: the room's audit log records the exports made in the room, not this one."""
+    db = await Database.open(db_path)
+    try:
+        draft = await db.read(lambda tx: form_draft(tx, settings, room_id, seq,
+                                                    now or datetime.now(UTC)))
+        attachment = await write_form(db_path, draft, fmt)
+    finally:
+        await db.close()
+    return _place(attachment, out)

@@ -17,3 +17,16 @@ async def listing(tx: Tx, op_id: int, *, open_only: bool) -> list[Row]:
         sql += f" AND status IN ({placeholders(OPEN)})"
         params.extend(OPEN)
     return await tx.all(sql + " ORDER BY expires_at, seq", params)
+
+
+async def items(tx: Tx, preservation_id: int) -> list[Row]:
+    """The seized items (S-n) a request names, by number."""
+    return await tx.all("SELECT s.* FROM preservation_items i JOIN seizures s "
+                        "ON s.id = i.seizure_id WHERE i.preservation_id=? ORDER BY s.seq",
+                        (preservation_id,))
+
+
+async def parent_of(tx: Tx, request: Row) -> Row | None:
+    if request["parent_id"] is None:
+        return None
+    return await tx.one("SELECT * FROM preservations WHERE id=?", (request["parent_id"],))

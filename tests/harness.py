@@ -11,6 +11,7 @@ from commands.core.dispatcher import Dispatcher
 from commands.core.types import Incoming, Reply, Settings
 from exports.board import drawer
 from exports.build import exporter
+from exports.form_writer import form_writer
 from storage.database import Database
 from tests.clock import FixedClock
 
@@ -35,7 +36,7 @@ class Harness:
         db = await Database.open(tmp / "data" / "opsroom.db")
         clock = FixedClock(START)
         dispatcher = Dispatcher(db, settings or Settings(), clock, exporter=exporter(db),
-                                draw_board=drawer(db))
+                                draw_board=drawer(db), form_writer=form_writer(db))
         return cls(db, dispatcher, clock)
 
     def incoming(self, body: str, sender: str = LEAD, power: int | None = None,

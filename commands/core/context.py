@@ -18,6 +18,7 @@ from commands.core.types import (
     Clock,
     CommandError,
     Exporter,
+    FormWriter,
     Incoming,
     Settings,
     WitnessSource,
@@ -46,6 +47,8 @@ class Context:
     witness: WitnessSource | None = None
     # Builds /export's file (exports/build.py), handed in by the runtime.
     exporter: Exporter | None = None
+    # Writes a request form's file (exports/form_files.py), handed in by the runtime.
+    form_writer: FormWriter | None = None
     # Draws /board's picture (exports/board.py), handed in by the runtime.
     draw_board: BoardDrawer | None = None
     # What this command needed a lead for; kept with its changes so that /undo of them

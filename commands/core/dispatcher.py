@@ -32,6 +32,7 @@ from commands.core.types import (
     Clock,
     CommandError,
     Exporter,
+    FormWriter,
     Incoming,
     Reply,
     Settings,
@@ -62,6 +63,7 @@ class Dispatcher:
                  witness: WitnessSource | None = None,
                  exporter: Exporter | None = None,
                  draw_board: BoardDrawer | None = None,
+                 form_writer: FormWriter | None = None,
                  limiter: RateLimiter | None = None,
                  observe: CommandObserver | None = None) -> None:
         registry.load()
@@ -74,6 +76,7 @@ class Dispatcher:
         self.witness = witness
         self.exporter = exporter
         self.draw_board = draw_board
+        self.form_writer = form_writer
         self.limiter = limiter
         self.observe = observe
         self._spoken: dict[tuple[str, str], str] = {}
@@ -201,7 +204,8 @@ class Dispatcher:
         since only the text was stored."""
         previous = Reply.from_json(json.loads(stored))
         slow = redo.remake(previous.redo, redo.Services(
-            self.db, room_id, self.clock.now, self.exporter, self.draw_board, self.witness))
+            self.db, room_id, self.clock.now, self.exporter, self.draw_board, self.witness,
+            self.form_writer))
         previous.after_commit = _in_language(previous.lang, slow) if slow else None
         return previous
 
@@ -295,6 +299,7 @@ class Dispatcher:
             witness=self.witness,
             exporter=self.exporter,
             draw_board=self.draw_board,
+            form_writer=self.form_writer,
         )
         try:
             if cmd.needs_op:
@@ -375,6 +380,7 @@ def _parse(msg: Incoming) -> tuple[spec.Command, list[Token]]:
         tokens = tokenize(msg.body)
     except CommandError as exc:
         raise _with_usage(exc, _guess_command(msg.body)) from None
+    tokens = spec.record_first(tokens)
     cmd, used = _resolve(tokens)
     return cmd, tokens[used:]
 
@@ -382,7 +388,7 @@ def _parse(msg: Incoming) -> tuple[spec.Command, list[Token]]:
 def _kind(body: str) -> str:
     """The command's name for metrics: a declared command or "unknown" (bounded)."""
     try:
-        return _resolve(tokenize(body))[0].name
+        return _resolve(spec.record_first(tokenize(body)))[0].name
     except CommandError:
         command = _guess_command(body)
         return command.name if command is not None else "unknown"

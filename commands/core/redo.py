@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from commands.core.types import BoardDrawer, Exporter, Reply, WitnessSource
+from commands.core.types import BoardDrawer, Exporter, FormWriter, Reply, WitnessSource
 from storage.database import Database
 
 SlowPart = Callable[[], Awaitable[Reply]]
@@ -28,6 +28,7 @@ class Services:
     exporter: Exporter | None
     draw_board: BoardDrawer | None
     witness: WitnessSource | None
+    form_writer: FormWriter | None = None
 
 
 Remake = Callable[[Services, dict[str, str]], SlowPart | None]

@@ -16,6 +16,7 @@ MODULES = (
     "seize",
     "asset",
     "preserve",
+    "form",
     "takedown",
     "board",
     "rollcall",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import inspect
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -339,6 +340,23 @@ def resolve(words: list[str]) -> tuple[Command | None, int]:
     return None, 0
 
 
+_RECORD = re.compile(r"^[A-Za-z]-\d{1,10}$")
+
+
+def record_first(tokens: list[Token]) -> list[Token]:
+    """`/form F-3 set …` as `/form set F-3 …`: the spec writes the commands on one record
+    with the record before the verb, and officers type both orders. Only a word shaped
+    like a record number moves, and only where the name and verb make a declared command
+    whose first argument is positional, so no other line changes meaning."""
+    if (len(tokens) < 3 or any(t.kind != "word" for t in tokens[:3])
+            or not _RECORD.match(tokens[1].value)):
+        return tokens
+    cmd = REGISTRY.get((tokens[0].value.lower(), tokens[2].value.lower()))
+    if cmd is None or not cmd.params or cmd.params[0].kind != "positional":
+        return tokens
+    return [tokens[0], tokens[2], tokens[1], *tokens[3:]]
+
+
 def declared(line: str) -> Command | None:
     """The declaration a command line resolves to, as the dispatcher resolves it; None for
     a line that does not tokenize or names no command (e.g. a stored one from an older
@@ -348,7 +366,7 @@ def declared(line: str) -> Command | None:
     except CommandError:
         return None
     words = []
-    for tok in tokens:
+    for tok in record_first(tokens):
         if tok.kind != "word":
             break
         words.append(tok.value)

@@ -211,6 +211,14 @@ class Exporter(Protocol):
                        ) -> tuple[Attachment, ExportSummary]: ...
 
 
+class FormWriter(Protocol):
+    """Writes a request form's file (docx, pdf or json) from its draft
+    (commands/forms/draft_shape.md), in `draft["language"]`. Handed to the dispatcher by the
+    runtime, like the `Exporter`, for the same reason."""
+
+    async def __call__(self, draft: dict[str, Any], fmt: str) -> Attachment: ...
+
+
 @dataclass(frozen=True)
 class DrawnBoard:
     """The action-day board as drawn (exports/board.py), with what its reply says."""

@@ -1,0 +1,38 @@
+"""Request form drafts (F-n), each drafted from one preservation / MLA request (P-n).
+
+The officer's own values are kept as JSON text in the row, so a change to any of them is
+one audited update whose before and after the log shows whole.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from storage.tx import Row, Tx
+
+
+def values(row: Row, column: str) -> Any:
+    """A JSON column of a form row (`fields`, `items`, `red_override`) as Python data."""
+    return json.loads(row[column])
+
+
+def as_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+async def of_request(tx: Tx, preservation_id: int) -> list[Row]:
+    return await tx.all("SELECT * FROM forms WHERE preservation_id=? ORDER BY seq",
+                        (preservation_id,))
+
+
+async def request_of(tx: Tx, form: Row) -> Row:
+    row = await tx.one("SELECT * FROM preservations WHERE id=?", (form["preservation_id"],))
+    assert row is not None  # a foreign key: a form is never without its request
+    return row
+
+
+async def listing(tx: Tx, op_id: int) -> list[Row]:
+    return await tx.all("SELECT f.*, p.seq AS request_seq, p.provider, p.country "
+                        "FROM forms f JOIN preservations p ON p.id = f.preservation_id "
+                        "WHERE f.op_id=? ORDER BY f.seq", (op_id,))

@@ -53,3 +53,41 @@ async def test_stix_export_is_an_encrypted_file_that_decrypts_and_parses(
     values = [o.get("value") for o in json.loads(plain)["objects"]]
     assert "evil.example" in values and bundle.type == "bundle"
     await lead.close()
+
+
+async def test_a_request_form_arrives_as_an_encrypted_docx_holding_the_rooms_values(
+        synapse: LocalSynapse, unique: str, tmp_path: Path) -> None:
+    import io
+
+    import docx
+
+    config = await register_bot(synapse, unique, tmp_path / "bot")
+    lead = await make_client(synapse, f"lead-{unique}", tmp_path)
+    async with running_bot(config):
+        room = await lead.create_room(invite=[config.matrix.user_id])
+        await lead.wait_joined(room, config.matrix.user_id)
+        await lead.command(room, '!op init "Operation Forms" code=FORMS tlp=AMBER')
+        await lead.command(room, "!seize ip 203.0.113.5 country=NL")
+        await lead.command(room, "!preserve add ExampleHost country=NL ref=2026-PR-17 items=S-1")
+        await lead.command(room, "!preserve draft P-1 form=art29")
+        await lead.command(room, '!form F-1 set offence="Ransomware extortion"')
+        event_id = await lead.send_text(room, "!form F-1 export docx")
+
+        def file_reply(r: str, e: object) -> bool:
+            content = getattr(e, "source", {}).get("content", {})
+            return content.get("msgtype") == "m.file" and is_reply_to(e, event_id)
+
+        event = await lead.wait_for(file_reply)
+    content = event.source["content"]
+    assert event.decrypted and "url" not in content
+    assert content["body"].endswith(".docx") and "DRAFT" in content["body"]
+    info = content["file"]
+    resp = await lead.nio.download(mxc=info["url"])
+    assert b"ExampleHost" not in resp.body, "the media repository must hold only ciphertext"
+    plain = decrypt_attachment(resp.body, info["key"]["k"], info["hashes"]["sha256"], info["iv"])
+    document = docx.Document(io.BytesIO(plain))
+    text = "\n".join([p.text for p in document.paragraphs] +
+                     [c.text for t in document.tables for row in t.rows for c in row.cells])
+    for value in ("ExampleHost", "203.0.113.5", "2026-PR-17", "Ransomware extortion"):
+        assert value in text
+    await lead.close()

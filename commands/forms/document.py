@@ -64,6 +64,40 @@ class Template:
             return None
         return self.choices.get(value, value) if key in _CHOICE_KEYS else value
 
+    def rows(self, section: Section, draft: dict[str, Any]) -> list[tuple[str, str | None]]:
+        """(label, value as printed) of each field of `section`; None where unanswered."""
+        fields: dict[str, str | None] = draft["fields"]
+        return [(self.labels[k], self.shown(k, fields.get(k))) for k in section.fields]
+
+    def cells(self, section: Section, identifier: dict[str, Any]) -> list[str]:
+        """One identifier's row in the identifiers table of `section`."""
+        out = []
+        for column in section.identifiers:
+            value = identifier.get(column)
+            if column == "categories":
+                out.append("; ".join(self.categories[c] for c in value or ()))
+            else:
+                out.append("" if value is None else str(value))
+        return out
+
+    def frame(self, draft: dict[str, Any]) -> list[str]:
+        """The lines that say what this paper is: the draft, its request, the operation,
+        who drafted it when, and the identifiers its TLP left out."""
+        words = self.draft
+        op = draft["operation"]
+        lines = [" · ".join(
+            [f"{words['draft']} {draft['ref']}", f"{words['request']} {draft['request']}"]
+            + ([f"{words['parent_request']} {draft['parent_request']}"]
+               if draft.get("parent_request") else [])
+            + [f"{words['operation']} {op['code']} ({op['name']})", f"TLP:{draft['tlp']}"]),
+            f"{words['drafted']} {draft['drafted_at']} {words['by']} {draft['drafted_by']}"]
+        if draft.get("left_out"):
+            lines.append(f"{words['left_out']}: " + ", ".join(
+                f"{i['ref']} (TLP:{i['tlp']})" for i in draft["left_out"]))
+        if draft.get("red_included"):
+            lines.append(f"{words['red_included']}: " + ", ".join(draft["red_included"]))
+        return lines
+
 
 def _read(name: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((TEMPLATES / name).read_text(encoding="utf-8"))

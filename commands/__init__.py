@@ -43,6 +43,10 @@ from commands.deconflict import anything_due as deconfliction_anything_due
 from commands.deconflict import index_existing as index_for_deconfliction
 from commands.deconflict import release_due as deconfliction_due
 from commands.export import FORMATS as EXPORT_FORMATS
+from commands.forms.document import Section as FormSection
+from commands.forms.document import Template as FormTemplate
+from commands.forms.document import canonical as form_canonical
+from commands.forms.document import template as form_template
 from commands.reminders import due as due_reminders
 from commands.reminders import record as record_reminder
 from commands.schedule import latest_due_slot, trigger_for
@@ -66,6 +70,8 @@ __all__ = [
     "ExportRefused",
     "ExportSummary",
     "Exporter",
+    "FormSection",
+    "FormTemplate",
     "Incoming",
     "RateLimit",
     "RateLimiter",
@@ -84,6 +90,8 @@ __all__ = [
     "dtg",
     "due_reminders",
     "export_refusal",
+    "form_canonical",
+    "form_template",
     "i18n",
     "index_for_deconfliction",
     "latest_due_slot",

@@ -14,7 +14,9 @@ from typing import Any, BinaryIO
 from docx import Document
 from docx.shared import Pt, RGBColor
 
-from commands.forms.document import Section, Template, template
+from commands import FormSection as Section
+from commands import FormTemplate as Template
+from commands import form_template as template
 
 RED = RGBColor(0xC0, 0x00, 0x00)
 BLANK = "_" * 40

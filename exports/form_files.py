@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, BinaryIO
 
-from commands.forms.document import canonical
+from commands import form_canonical as canonical
 
 # format → (extension, mimetype)
 FORMATS = {

@@ -27,12 +27,15 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from commands.forms.document import Section, Template, template
+from commands import FormSection as Section
+from commands import FormTemplate as Template
+from commands import form_template as template
 from exports.pdf import BOLD, REGULAR, TLP_COLOURS, _fonts
 
 WIDTH = A4[0] - 24 * mm
 LABEL_WIDTH = 62 * mm
 WATERMARK = colors.Color(0.85, 0.85, 0.85)
+_BREAK = "<br/>"
 GRID = TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
                    ("VALIGN", (0, 0), (-1, -1), "TOP")])
 
@@ -49,9 +52,15 @@ class _Styles:
                                       leading=13, spaceBefore=4 * mm, spaceAfter=1.5 * mm,
                                       keepWithNext=1)
         self.preamble = ParagraphStyle("preamble", parent=self.body, spaceAfter=2 * mm)
+        self.missing = ParagraphStyle("missing", parent=self.body, textColor=colors.red)
 
     def para(self, value: str, style: ParagraphStyle | None = None) -> Paragraph:
-        return Paragraph(escape(value).replace("\n", "<br/>"), style or self.body)
+        return Paragraph(_markup(value), style or self.body)
+
+
+def _markup(value: str) -> str:
+    """Typed text as reportlab's paragraph markup: escaped, its line breaks kept."""
+    return escape(value).replace("\n", _BREAK)
 
 
 def _section(tpl: Template, section: Section, draft: dict[str, Any], st: _Styles
@@ -61,8 +70,8 @@ def _section(tpl: Template, section: Section, draft: dict[str, Any], st: _Styles
     rows = tpl.rows(section, draft)
     if rows:
         data = [[st.para(label, st.label),
-                 st.para(value) if value is not None else Paragraph(
-                     f'<font color="red">{escape(tpl.draft["not_filled"])}</font>', st.body)]
+                 st.para(value if value is not None else tpl.draft["not_filled"],
+                         st.body if value is not None else st.missing)]
                 for label, value in rows]
         table = LongTable(data, colWidths=[LABEL_WIDTH, WIDTH - LABEL_WIDTH])
         table.setStyle(GRID)

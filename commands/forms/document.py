@@ -22,6 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from commands.core.i18n import tr
 from commands.forms.fields import FIELDS, FORMS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -108,7 +109,8 @@ def _read(name: str) -> dict[str, Any]:
 def structure(form: str) -> dict[str, Any]:
     """The language-neutral shape of `form` (its structure file)."""
     if form not in FORMS:
-        raise ValueError(f"unknown form {form!r}: the forms are {', '.join(FORMS)}")
+        raise ValueError(tr("unknown form {form}: the forms are {forms}").format(
+            form=form, forms=", ".join(FORMS)))
     return _read(f"{form}.json")
 
 
@@ -127,8 +129,12 @@ def template(form: str, lang: str) -> Template:
     if lang not in languages(form):
         shipped = ", ".join(languages(form))
         official = shape.get("official_texts", {}).get(lang)
-        where = (f"; its official text in that language: {official}" if official else "")
-        raise ValueError(f"no {form} template in {lang!r} (shipped: {shipped}){where}")
+        if official:
+            raise ValueError(tr("form {form} has no text in {lang} yet; it exists in: "
+                                "{shipped}. Its official text in that language: {url}").format(
+                form=form, lang=lang, shipped=shipped, url=official))
+        raise ValueError(tr("form {form} has no text in {lang} yet; it exists in: {shipped}")
+                         .format(form=form, lang=lang, shipped=shipped))
     words = _read(f"{form}.{lang}.json")
     signature_labels: dict[str, str] = words["signatures"]
     sections = tuple(

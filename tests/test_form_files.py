@@ -229,3 +229,13 @@ def test_a_choice_is_printed_in_the_words_of_the_forms_language() -> None:
     for text in (_docx_text(_file(draft, "docx")), "".join(_pdf_pages(_file(draft, "pdf")))):
         assert "Procureur" in text and "Non" in text
         assert "prosecutor" not in text
+
+
+@pytest.mark.parametrize("fmt", ["docx", "pdf"])
+def test_a_value_pasted_with_control_characters_still_makes_a_file(fmt: str) -> None:
+    draft = _draft("epoc", "en", facts="log line\x00 \x1b[31mred\x1b[0m\x07 end")
+    draft["identifiers"][0]["value"] = "203.0.113.5\x0c"
+    text = _docx_text(_file(draft, fmt)) if fmt == "docx" else "".join(
+        _pdf_pages(_file(draft, fmt)))
+    assert "log line [31mred[0m end" in text
+    assert json.loads(_file(draft, "json"))["fields"]["facts"] == draft["fields"]["facts"]

@@ -63,7 +63,7 @@ class Template:
         language, anything typed as it was typed."""
         if value is None:
             return None
-        return self.choices.get(value, value) if key in _CHOICE_KEYS else value
+        return self.choices.get(value, value) if key in _CHOICE_KEYS else printable(value)
 
     def rows(self, section: Section, draft: dict[str, Any]) -> list[tuple[str, str | None]]:
         """(label, value as printed) of each field of `section`; None where unanswered."""
@@ -78,7 +78,7 @@ class Template:
             if column == "categories":
                 out.append("; ".join(self.categories[c] for c in value or ()))
             else:
-                out.append("" if value is None else str(value))
+                out.append("" if value is None else printable(str(value)))
         return out
 
     def frame(self, draft: dict[str, Any]) -> list[str]:
@@ -98,6 +98,17 @@ class Template:
         if draft.get("red_included"):
             lines.append(f"{words['red_included']}: " + ", ".join(draft["red_included"]))
         return lines
+
+
+# Control characters other than tab and line breaks: XML (the DOCX, the pdf's paragraph
+# markup) cannot hold them, and a file must not fail for a byte pasted from a terminal.
+_UNPRINTABLE = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F,
+                              0xFFFE, 0xFFFF])
+
+
+def printable(value: str) -> str:
+    """A typed value as a file can print it: what XML cannot hold is dropped."""
+    return value.translate(_UNPRINTABLE)
 
 
 def _read(name: str) -> dict[str, Any]:

@@ -46,6 +46,10 @@ from commands.deconflict import release_due as deconfliction_due
 from commands.export import FORMATS as EXPORT_FORMATS
 from commands.form import FILE_FORMATS as FORM_FORMATS
 from commands.form import stored_draft as form_draft
+from commands.forms.document import Section as FormSection
+from commands.forms.document import Template as FormTemplate
+from commands.forms.document import canonical as form_canonical
+from commands.forms.document import template as form_template
 from commands.reminders import due as due_reminders
 from commands.reminders import record as record_reminder
 from commands.schedule import latest_due_slot, trigger_for
@@ -70,6 +74,8 @@ __all__ = [
     "ExportRefused",
     "ExportSummary",
     "Exporter",
+    "FormSection",
+    "FormTemplate",
     "FormWriter",
     "Incoming",
     "RateLimit",
@@ -89,7 +95,9 @@ __all__ = [
     "dtg",
     "due_reminders",
     "export_refusal",
+    "form_canonical",
     "form_draft",
+    "form_template",
     "i18n",
     "index_for_deconfliction",
     "latest_due_slot",

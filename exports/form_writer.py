@@ -1,6 +1,7 @@
 """Writes a request form's file for the bot, in a worker process like every export.
 
-python-docx and reportlab are imported by the worker only (exports/form_files.py), and
+python-docx and reportlab are imported by the worker only (exports/form_files.py imports
+them when it writes a file of theirs), and
 the file waits on disk (0600, the exports directory) until it is uploaded, as an
 export's does.
 """
@@ -14,22 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from commands import Attachment, FormWriter, speaking
-from exports import pool
+from exports import form_files, pool
 from exports.files import export_dir
 from storage.database import Database
 
 
 def _write(draft: dict[str, Any], fmt: str, out_path: Path) -> None:
-    from exports import form_files
-
     fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with speaking(draft["language"]), os.fdopen(fd, "wb") as out:
         form_files.write(draft, fmt, out)
 
 
 async def write_form(db_path: Path, draft: dict[str, Any], fmt: str) -> Attachment:
-    from exports import form_files
-
     directory = export_dir(db_path)
     directory.mkdir(mode=0o700, exist_ok=True)
     out_path = directory / f"{uuid.uuid4().hex}.part"

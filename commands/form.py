@@ -163,7 +163,8 @@ def _findings(reply: ReplyBuilder, found: list[rules.Finding]) -> None:
 
 
 def _summary(draft: dict[str, Any]) -> tuple[Any, ...]:
-    filled = sum(1 for v in draft["fields"].values() if v)
+    keys = {k for s in document.structure(draft["form"])["sections"] for k in s["fields"]}
+    filled = sum(1 for k, v in draft["fields"].items() if v and k in keys)
     return fill(
         tr("{form} {name} for {request} · {identifiers} · {filled} · language {lang} · "
            "TLP:{tlp}"),
@@ -245,9 +246,10 @@ class FormRef:
 async def form_show(ctx: Context, args: FormRef) -> Reply:
     draft = await _draft(ctx, await _form(ctx, args.form))
     reply = ReplyBuilder().line(*_summary(draft))
-    filled = [[Code(k), " ", v] for k, v in draft["fields"].items() if v]
-    reply.bullets(filled)
-    empty = [k for k, v in draft["fields"].items() if not v]
+    shown = [k for s in document.structure(draft["form"])["sections"] for k in s["fields"]]
+    values = {k: dtg(v) if k == "sent" and v else v for k, v in draft["fields"].items()}
+    reply.bullets([[Code(k), " ", values[k]] for k in shown if values[k]])
+    empty = [k for k in shown if not values[k]]
     if empty:
         reply.line(tr("Not filled: {keys}").format(keys=", ".join(empty)))
     for item in draft["identifiers"]:

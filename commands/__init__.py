@@ -43,6 +43,8 @@ from commands.deconflict import anything_due as deconfliction_anything_due
 from commands.deconflict import index_existing as index_for_deconfliction
 from commands.deconflict import release_due as deconfliction_due
 from commands.export import FORMATS as EXPORT_FORMATS
+from commands.forms.providers import DirectoryError as ProviderDirectoryError
+from commands.forms.providers import load as load_providers
 from commands.reminders import due as due_reminders
 from commands.reminders import record as record_reminder
 from commands.schedule import latest_due_slot, trigger_for
@@ -67,6 +69,7 @@ __all__ = [
     "ExportSummary",
     "Exporter",
     "Incoming",
+    "ProviderDirectoryError",
     "RateLimit",
     "RateLimiter",
     "Reply",
@@ -87,6 +90,7 @@ __all__ = [
     "i18n",
     "index_for_deconfliction",
     "latest_due_slot",
+    "load_providers",
     "mismatch_name",
     "notice_content",
     "owe_board_with_sitrep",

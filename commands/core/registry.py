@@ -16,6 +16,7 @@ MODULES = (
     "seize",
     "asset",
     "preserve",
+    "provider",
     "takedown",
     "board",
     "rollcall",

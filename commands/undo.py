@@ -26,6 +26,7 @@ from commands.core.reply import Bold, Code, ReplyBuilder, fill
 from commands.core.spec import NoArgs, command
 from commands.core.types import CommandError, Reply
 from storage import changes
+from storage import records as stored_records
 from storage.audit import canonical
 
 NO_UNDO_TABLES = {"operations"}
@@ -69,6 +70,34 @@ async def _why_lead_needed(ctx: Context, event_id: str, entries: list[dict[str, 
     return None
 
 
+async def _refuse_if_used(ctx: Context, table: str, row: dict[str, Any], command: str
+                          ) -> None:
+    """A record someone has since built on (a seized item named on a request, a request a
+    follow-the-hop request follows) stays: removing it would leave theirs pointing at
+    nothing. Rows of the same command were reverted before (newest first), so they no
+    longer count."""
+    users = await stored_records.referrers(ctx.tx, table, row["id"])
+    if not users:
+        return
+    names: list[str] = []
+    for other, used_by in users:
+        if other in PREFIX and "seq" in used_by:
+            names.append(label(other, used_by["seq"]))
+            continue
+        # A row without a number (an item named on a request): name the record it ties to.
+        for column, value in used_by.items():
+            parent = column.removesuffix("_id") + "s"
+            if column.endswith("_id") and parent in PREFIX and parent != table and value:
+                linked = await ctx.tx.get(parent, value)
+                if linked is not None:
+                    names.append(label(parent, linked["seq"]))
+    raise CommandError(
+        tr("{record} is used by {others} since your last change ({command}); undo refused "
+           "so nothing is left pointing at a removed record").format(
+            record=_name(table, row), others=", ".join(dict.fromkeys(names)),
+            command=command[:60]), show_usage=False)
+
+
 def _describe(entry: dict[str, Any], row: dict[str, Any]) -> str:
     done = {"insert": tr("{record} removed"), "update": tr("{record} restored"),
             "delete": tr("{record} re-created")}[entry["action"]]
@@ -107,6 +136,7 @@ async def undo(ctx: Context, args: NoArgs) -> Reply:
         before = json.loads(entry["before"]) if entry["before"] else None
         if entry["action"] == "insert":
             assert current is not None
+            await _refuse_if_used(ctx, table, current, entry["command"])
             await ctx.tx.delete(table, row_id, undoes=event_id)
             done.append(_describe(entry, current))
         elif entry["action"] == "update":

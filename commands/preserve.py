@@ -127,7 +127,7 @@ async def preserve_add(ctx: Context, args: PreserveAddArgs) -> Reply:
     })
     for item in named:
         await preservations.link(ctx.tx, row, item["id"], by=ctx.sender, at=ctx.stamp)
-    reply = ReplyBuilder().line(*_listed(row, [item["seq"] for item in named],
+    reply = ReplyBuilder().line(*_listed(row, sorted(item["seq"] for item in named),
                                          parent["seq"] if parent else None))
     if defaulted:
         reply.line(trn("No expires= given: {n} day from sending (Budapest Convention art. 29 "

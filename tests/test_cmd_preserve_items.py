@@ -175,3 +175,11 @@ async def test_a_followed_request_cannot_be_undone_away(h: Harness) -> None:
     reply = await h.fails("!undo", sender=OTHER)
     assert "P-1 is used by P-2 since your last change" in reply.text
     assert len(await h.rows("SELECT id FROM preservations")) == 2
+
+
+async def test_undo_names_the_items_it_takes_off_by_their_records(h: Harness) -> None:
+    await seized(h, 2)
+    await h.ok("!preserve add ExampleHost country=NL", sender=OFFICER)
+    await h.ok("!preserve link P-1 S-2", sender=OFFICER)
+    reply = await h.ok("!undo", sender=OFFICER)
+    assert "identifier named on a request (P-1, S-2) removed" in reply.text

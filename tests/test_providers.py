@@ -191,3 +191,41 @@ async def test_an_empty_directory_says_where_providers_are_listed(h: Harness) ->
                                  "providers in the file named by [forms] providers")
     assert "is not in the provider directory" in (
         await h.fails("!provider ExampleHost", sender=OFFICER)).text
+
+
+# -- what a draft takes from the directory ------------------------------------------------
+
+def example() -> Directory:
+    return providers.of(load(ROOT / "config.example.toml").settings)
+
+
+def test_an_eu_order_is_addressed_to_the_legal_representative_and_enforced_where_it_is(
+        ) -> None:
+    values = providers.addressing(example(), "examplecloud", "US", "epoc-pr")
+    assert values == {"addressee": "ExampleCloud EU Representative Ltd",
+                      "address": "1 Sample Quay, Dublin 2, Ireland",
+                      "contact": "le-requests@examplecloud.example · "
+                                 "https://examplecloud.example/law-enforcement",
+                      "enforcing_state": "IE"}
+
+
+def test_other_forms_are_addressed_to_the_provider_itself() -> None:
+    values = providers.addressing(example(), "ExampleMail", "US", "2703f")
+    assert values["addressee"] == "ExampleMail"
+    assert values["address"] == "1 Example Way, Springfield, ST 00000, United States"
+    assert values["enforcing_state"] is None
+
+
+def test_a_provider_the_directory_lacks_fills_nothing() -> None:
+    assert providers.addressing(example(), "Nowhere", "FR", "epoc") == {}
+    assert providers.addressing(providers.EMPTY, "ExampleHost", "NL", "epoc") == {}
+
+
+def test_a_provider_listed_once_is_found_whatever_country_the_request_gives() -> None:
+    assert providers.addressing(example(), "ExampleHost", "DE", "art29")["addressee"] == (
+        "ExampleHost")
+    twice = providers.parse({"providers": [
+        {"name": "Example", "country": "US", "checked": date(2026, 1, 1)},
+        {"name": "Example", "country": "IE", "checked": date(2026, 1, 1)},
+    ]})
+    assert providers.addressing(twice, "Example", "DE", "art29") == {}

@@ -213,3 +213,31 @@ def _country(table: dict[str, Any], where: str) -> str:
     except ValueError:
         raise DirectoryError(f"{where}.country: expected an ISO 3166 alpha-2 country code "
                              f"such as NL or US (got {value!r})") from None
+
+
+# Orders under Regulation (EU) 2023/1543: addressed to the provider's designated
+# establishment or legal representative in the EU, enforced by that one's Member State.
+EU_ORDERS = ("epoc", "epoc-pr")
+
+
+def addressing(directory: Directory, name: str, country: str | None, form: str
+               ) -> dict[str, str | None]:
+    """What the directory fills in a draft of `form` for the provider a P-n names (the
+    AUTO keys addressee, address, contact, enforcing_state of commands.forms.fields); {}
+    when it does not know the provider. The P-n's country picks the entry; a name listed
+    once is taken whatever country the P-n gives (it may be where the data are held).
+    An EU order goes to the legal representative and is enforced where it sits; other
+    forms go to the provider itself, and the enforcing State is left to the caller."""
+    provider = directory.find(name, country)
+    if provider is None:
+        listed = directory.named(name)
+        provider = listed[0] if len(listed) == 1 else None
+    if provider is None:
+        return {}
+    contact = " · ".join(c for c in (provider.email, provider.portal) if c) or None
+    rep = provider.legal_representative
+    if form in EU_ORDERS and rep is not None:
+        return {"addressee": rep.name, "address": rep.address, "contact": contact,
+                "enforcing_state": rep.country}
+    return {"addressee": provider.name, "address": provider.address, "contact": contact,
+            "enforcing_state": None}

@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from commands import BoardSchedule, RateLimit, Settings, i18n, timeparse, validate
+from commands import (
+    BoardSchedule,
+    ProviderDirectoryError,
+    RateLimit,
+    Settings,
+    i18n,
+    load_providers,
+    timeparse,
+    validate,
+)
 
 
 class ConfigError(ValueError):
@@ -64,6 +73,7 @@ KNOWN = {
     "metrics": {"listen", "max_sync_age", "bearer_token"},
     "board": {"before_h", "with_sitreps"},
     "deconfliction": {"enabled", "grace_minutes"},
+    "forms": {"providers"},
 }
 
 
@@ -182,6 +192,16 @@ def parse(data: dict[str, Any], base: Path | None = None) -> Config:
             raise ConfigError('board.before_h: expected a duration before H-hour such as '
                               f'"15m" or "1h", or "off" (got {before_h!r})') from None
     with_sitreps = _get(data, "board", "with_sitreps", bool, True)
+    providers_file = _get(data, "forms", "providers", str, None)
+    providers = None
+    if providers_file is not None:
+        path = Path(providers_file)
+        if base is not None and not path.is_absolute():
+            path = base / path
+        try:
+            providers = load_providers(path)
+        except ProviderDirectoryError as exc:
+            raise ConfigError(f"forms.providers: {exc}") from None
     return Config(
         matrix=MatrixConfig(homeserver.rstrip("/"), user_id, password, token, device_name),
         data_dir=data_dir,
@@ -191,7 +211,7 @@ def parse(data: dict[str, Any], base: Path | None = None) -> Config:
                           require_cross_signed=require_cross_signed,
                           deconfliction=deconfliction,
                           deconfliction_grace=timedelta(minutes=grace),
-                          language=language),
+                          language=language, providers=providers),
         undecryptable_timeout=timeout,
         slow_workers=slow_workers,
         limits=RateLimit(per_minute=per_minute, burst=burst),

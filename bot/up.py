@@ -36,6 +36,10 @@ def _save(directory: Path, state: dict) -> None:
     (directory / "up.json").write_text(json.dumps(state, indent=2))
 
 
+# The demo's provider directory: the fictional example entries shipped with the code.
+EXAMPLE_PROVIDERS = Path(__file__).resolve().parent.parent / "providers.example.toml"
+
+
 def _write_config(directory: Path, hs: LocalSynapse, password: str) -> Path:
     path = directory / "config.toml"
     path.write_text(
@@ -46,7 +50,8 @@ def _write_config(directory: Path, hs: LocalSynapse, password: str) -> Path:
         '[access]\nallowed_inviters = ["@*:localhost"]\nlead_level = 50\n'
         "require_encryption = true\nrequire_cross_signed = true\n\n"
         '[defaults]\ntimezone = "UTC"\ntlp = "AMBER"\n\n'
-        "[deconfliction]\nenabled = true\n")
+        "[deconfliction]\nenabled = true\n\n"
+        f'[forms]\nproviders = "{EXAMPLE_PROVIDERS}"\n')
     os.chmod(path, 0o600)
     return path
 

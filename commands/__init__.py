@@ -50,6 +50,8 @@ from commands.forms.document import Section as FormSection
 from commands.forms.document import Template as FormTemplate
 from commands.forms.document import canonical as form_canonical
 from commands.forms.document import template as form_template
+from commands.forms.providers import DirectoryError as ProviderDirectoryError
+from commands.forms.providers import load as load_providers
 from commands.reminders import due as due_reminders
 from commands.reminders import record as record_reminder
 from commands.schedule import latest_due_slot, trigger_for
@@ -78,6 +80,7 @@ __all__ = [
     "FormTemplate",
     "FormWriter",
     "Incoming",
+    "ProviderDirectoryError",
     "RateLimit",
     "RateLimiter",
     "Reply",
@@ -101,6 +104,7 @@ __all__ = [
     "i18n",
     "index_for_deconfliction",
     "latest_due_slot",
+    "load_providers",
     "mismatch_name",
     "notice_content",
     "owe_board_with_sitrep",

@@ -29,7 +29,7 @@ from commands.core.spec import ArgType, Choice, Fn, ParseEnv, Role, command, key
 from commands.core.timeparse import ParsedTime
 from commands.core.types import CommandError, FormWriter, Reply, Settings
 from commands.forms import deadlines as form_deadlines
-from commands.forms import document, rules
+from commands.forms import document, providers, rules
 from commands.forms.draft import RED, assemble
 from commands.forms.fields import CATEGORIES, FIELDS, FORM_NAMES, FORMS
 from storage import forms, operations, preservations, request_deadlines
@@ -109,16 +109,17 @@ async def _form(ctx: Context, seq: int) -> Row:
     return await records.get(ctx, "forms", seq)
 
 
-def directory_entry(settings: Settings, request: Row) -> dict[str, str | None]:
-    """What the provider directory knows of the request's provider."""
-    return {}
+def directory_entry(settings: Settings, request: Row, form: Row) -> dict[str, str | None]:
+    """What the provider directory knows of the request's provider, for this form."""
+    return providers.addressing(providers.of(settings), request["provider"], request["country"],
+                                form["form"])
 
 
 async def _draft(ctx: Context, form: Row) -> dict[str, Any]:
     op = ctx.require_op()
     request = await forms.request_of(ctx.tx, form)
     return await assemble(ctx.tx, op, form, now=ctx.now,
-                          provider=directory_entry(ctx.settings, request))
+                          provider=directory_entry(ctx.settings, request, form))
 
 
 async def stored_draft(tx: Tx, settings: Settings, room_id: str, seq: int, now: datetime
@@ -132,7 +133,8 @@ async def stored_draft(tx: Tx, settings: Settings, room_id: str, seq: int, now: 
     if form is None:
         raise LookupError(f"there is no F-{seq} in {op['code']}")
     request = await forms.request_of(tx, form)
-    return await assemble(tx, op, form, now=now, provider=directory_entry(settings, request))
+    return await assemble(tx, op, form, now=now,
+                          provider=directory_entry(settings, request, form))
 
 
 async def _follow_deadlines(ctx: Context, form: Row, draft: dict[str, Any]) -> list[str]:

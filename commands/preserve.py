@@ -4,6 +4,13 @@ Budapest Convention art. 29 preservation lasts at least 60 days, so without `exp
 the request expires 60 days after it was sent (the reply says so). `expires=` takes a
 time or a duration counted from `sent` (`+90d`). Reminders before expiry are the
 scheduler's job (bot/scheduler.py).
+
+A request names the identifiers it asks to preserve as seized items (S-n: `items=`,
+`/preserve link`), each one audited row, so a draft form lists exactly those and /undo
+takes one back. When the data turn out to be held in a third state (Budapest art. 30),
+`from=P-n` makes the follow-the-hop request: it names its parent and carries the parent's
+identifiers over (those of `items=` when given), its kind and its TLP unless given, since
+it asks for the same data from the next provider.
 """
 
 from __future__ import annotations
@@ -12,12 +19,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from commands.core import argtypes, records, timeparse
+from commands.core import argtypes, records, timeparse, validate
 from commands.core.context import Context
 from commands.core.i18n import N_, tr, trn
 from commands.core.records import dtg, label
-from commands.core.reply import Bold, ReplyBuilder, ok
-from commands.core.spec import Choice, EnvFn, ParseEnv, command, key, pos
+from commands.core.reply import Bold, ReplyBuilder, fill, ok
+from commands.core.spec import Choice, EnvFn, Fn, ParseEnv, command, key, pos, rest
 from commands.core.timeparse import ParsedTime
 from commands.core.types import CommandError, Reply
 from storage import preservations
@@ -42,6 +49,17 @@ def _expiry(raw: str, env: ParseEnv) -> timeparse.ParsedTime | timedelta:
 EXPIRES = EnvFn(_expiry, "TIME|+90d")
 
 
+def _refs(raw: str) -> tuple[int, ...]:
+    """`S-2,S-4` or `S-2 S-4`: the seized items named, each once, in the order typed."""
+    words = raw.replace(",", " ").split()
+    if not words:
+        raise ValueError(tr("name at least one seized item, e.g. S-2"))
+    return tuple(dict.fromkeys(validate.record_ref(word, "S") for word in words))
+
+
+ITEMS = Fn(_refs, "S-N,…")
+
+
 def _line(row: Row) -> list[Any]:
     ref = " " + tr("ref {ref}").format(ref=row["ref"]) if row["ref"] else ""
     return [Bold(label("preservations", row["seq"])), f" {row['kind']} {row['provider']} "
@@ -58,6 +76,8 @@ class PreserveAddArgs:
     expires: ParsedTime | timedelta | None
     kind: str | None
     tlp: str | None
+    items: tuple[int, ...] | None
+    from_: int | None
 
 
 @command(
@@ -70,11 +90,23 @@ class PreserveAddArgs:
         key("expires", EXPIRES, help=N_("expiry time or duration after sent; default 60 days")),
         key("kind", Choice(("preservation", "mla"))),
         key("tlp", argtypes.TLP),
+        key("items", ITEMS, help=N_("the seized items (S-n) whose data the request asks for")),
+        key("from", argtypes.ref("P"),
+            help=N_("the request this one follows when the data are held in a third state "
+                    "(Budapest Convention art. 30); its items are carried over")),
     ],
     summary=N_("track an expedited-preservation or MLA request"),
-    examples=["!preserve add ExampleHost country=US ref=2026-PR-17 expires=+90d"],
+    examples=["!preserve add ExampleHost country=US ref=2026-PR-17 expires=+90d items=S-2,S-4",
+              "!preserve add ExampleTransit country=DE from=P-1"],
 )
 async def preserve_add(ctx: Context, args: PreserveAddArgs) -> Reply:
+    parent = await records.get(ctx, "preservations", args.from_) if args.from_ else None
+    if args.items is not None:
+        named = await _seizures(ctx, args.items)
+    elif parent is not None:
+        named = await preservations.items(ctx.tx, parent["id"])
+    else:
+        named = []
     sent = args.sent.at if args.sent else ctx.now
     expires = args.expires
     defaulted = expires is None
@@ -87,11 +119,16 @@ async def preserve_add(ctx: Context, args: PreserveAddArgs) -> Reply:
     if expires_at <= sent:
         raise CommandError(tr("expires= is not after sent="))
     row = await records.create(ctx, "preservations", {
-        "kind": args.kind or "preservation", "provider": args.provider, "country": args.country,
+        "kind": args.kind or (parent["kind"] if parent else "preservation"),
+        "provider": args.provider, "country": args.country,
         "ref": args.ref, "sent_at": to_db_time(sent), "expires_at": to_db_time(expires_at),
-        "status": "sent", "tlp": args.tlp,
+        "status": "sent", "tlp": args.tlp or (parent["tlp"] if parent else None),
+        "parent_id": parent["id"] if parent else None,
     })
-    reply = ReplyBuilder().line(*_line(row))
+    for item in named:
+        await preservations.link(ctx.tx, row, item["id"], by=ctx.sender, at=ctx.stamp)
+    reply = ReplyBuilder().line(*_listed(row, sorted(item["seq"] for item in named),
+                                         parent["seq"] if parent else None))
     if defaulted:
         reply.line(trn("No expires= given: {n} day from sending (Budapest Convention art. 29 "
                        "minimum). Reminders 7 days and 1 day before.",
@@ -116,11 +153,89 @@ async def preserve_list(ctx: Context, args: PreserveListArgs) -> Reply:
     op = ctx.require_op()
     which = args.which or "open"
     rows = await preservations.listing(ctx.tx, op["id"], open_only=which == "open")
+    named = await preservations.item_seqs(ctx.tx, op["id"])
+    parents = await preservations.parent_seqs(ctx.tx, op["id"])
     reply = ReplyBuilder().heading(
         tr("Preservation / MLA requests ({which}): {n}").format(which=which, n=len(rows)))
-    reply.bullets([_line(request) for request in rows], page=args.page or 1,
+    reply.bullets([_listed(request, named.get(request["id"], []), parents.get(request["id"]))
+                   for request in rows], page=args.page or 1,
                   more_hint=f"/preserve list {which}")
     return reply.build()
+
+
+def _listed(row: Row, items: list[int], parent: int | None) -> list[Any]:
+    """A request as /preserve add and list show it: which request it follows (← P-2) and
+    the identifiers it names."""
+    parts = _line(row)
+    if parent is not None:
+        parts.append(f" ← {label('preservations', parent)}")
+    if items:
+        parts.append(" · " + tr("items {refs}").format(
+            refs=", ".join(label("seizures", seq) for seq in items)))
+    return parts
+
+
+async def _seizures(ctx: Context, seqs: tuple[int, ...]) -> list[Row]:
+    """The seized items named, each checked to exist in this operation."""
+    return [await records.get(ctx, "seizures", seq) for seq in seqs]
+
+
+@dataclass(frozen=True)
+class PreserveLinkArgs:
+    request: int
+    items: tuple[int, ...]
+
+
+@command(
+    "preserve", "link",
+    params=[pos("request", argtypes.ref("P")), rest("items", ITEMS)],
+    summary=N_("name seized items (S-n) on a preservation / MLA request"),
+    examples=["!preserve link P-2 S-4 S-5"],
+)
+async def preserve_link(ctx: Context, args: PreserveLinkArgs) -> Reply:
+    row = await records.get(ctx, "preservations", args.request)
+    ref = label("preservations", row["seq"])
+    ctx.require_owner(row, ref)
+    named = await _seizures(ctx, args.items)
+    already = [item for item in named
+               if await preservations.link_of(ctx.tx, row["id"], item["id"]) is not None]
+    if already:
+        raise CommandError(trn(
+            "{items} is already named on {ref}; nothing was changed",
+            "{items} are already named on {ref}; nothing was changed", len(already)).format(
+            items=", ".join(label("seizures", item["seq"]) for item in already), ref=ref),
+            show_usage=False)
+    for item in named:
+        await preservations.link(ctx.tx, row, item["id"], by=ctx.sender, at=ctx.stamp)
+    current = [item["seq"] for item in await preservations.items(ctx.tx, row["id"])]
+    return ok(*fill(tr("{ref} now names {items}"), ref=Bold(ref),
+                    items=", ".join(label("seizures", seq) for seq in current)))
+
+
+@command(
+    "preserve", "unlink",
+    params=[pos("request", argtypes.ref("P")), rest("items", ITEMS)],
+    summary=N_("take seized items (S-n) off a preservation / MLA request"),
+    examples=["!preserve unlink P-2 S-5"],
+)
+async def preserve_unlink(ctx: Context, args: PreserveLinkArgs) -> Reply:
+    row = await records.get(ctx, "preservations", args.request)
+    ref = label("preservations", row["seq"])
+    ctx.require_owner(row, ref)
+    links = []
+    for item in await _seizures(ctx, args.items):
+        link = await preservations.link_of(ctx.tx, row["id"], item["id"])
+        if link is None:
+            raise CommandError(tr("{item} is not named on {ref}; nothing was changed").format(
+                item=label("seizures", item["seq"]), ref=ref), show_usage=False)
+        links.append(link)
+    for link in links:
+        await preservations.unlink(ctx.tx, link)
+    current = [item["seq"] for item in await preservations.items(ctx.tx, row["id"])]
+    if not current:
+        return ok(*fill(tr("{ref} names no seized item now"), ref=Bold(ref)))
+    return ok(*fill(tr("{ref} now names {items}"), ref=Bold(ref),
+                    items=", ".join(label("seizures", seq) for seq in current)))
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from commands.core.reply import Bold, Code, ReplyBuilder, fill
 from commands.core.spec import NoArgs, command
 from commands.core.types import CommandError, Reply
 from storage import changes
+from storage import records as stored_records
 from storage.audit import canonical
 
 NO_UNDO_TABLES = {"operations"}
@@ -69,10 +70,51 @@ async def _why_lead_needed(ctx: Context, event_id: str, entries: list[dict[str, 
     return None
 
 
-def _describe(entry: dict[str, Any], row: dict[str, Any]) -> str:
+async def _refuse_if_used(ctx: Context, table: str, row: dict[str, Any], command: str
+                          ) -> None:
+    """A record someone has since built on (a seized item named on a request, a request a
+    follow-the-hop request follows) stays: removing it would leave theirs pointing at
+    nothing. Rows of the same command were reverted before (newest first), so they no
+    longer count."""
+    users = await stored_records.referrers(ctx.tx, table, row["id"])
+    if not users:
+        return
+    names: list[str] = []
+    for other, used_by in users:
+        if other in PREFIX and "seq" in used_by:
+            names.append(label(other, used_by["seq"]))
+        else:  # a row without a number (an item named on a request): the record it ties
+            names.extend(await _tied(ctx, used_by, but=table))
+    raise CommandError(
+        tr("{record} is used by {others} since your last change ({command}); undo refused "
+           "so nothing is left pointing at a removed record").format(
+            record=_name(table, row), others=", ".join(dict.fromkeys(names)),
+            command=command[:60]), show_usage=False)
+
+
+async def _tied(ctx: Context, row: dict[str, Any], *, but: str | None = None) -> list[str]:
+    """The numbered records a row without a number of its own ties together (S-2 and P-1
+    for an item named on a request), by its `…_id` columns: its id alone means nothing to
+    a member."""
+    labels: list[str] = []
+    for column, value in row.items():
+        table = column.removesuffix("_id") + "s"
+        if column.endswith("_id") and table in PREFIX and table != but and value:
+            linked = await ctx.tx.get(table, value)
+            if linked is not None:
+                labels.append(label(table, linked["seq"]))
+    return labels
+
+
+async def _describe(ctx: Context, entry: dict[str, Any], row: dict[str, Any]) -> str:
     done = {"insert": tr("{record} removed"), "update": tr("{record} restored"),
             "delete": tr("{record} re-created")}[entry["action"]]
-    return done.format(record=_name(entry["tbl"], row))
+    table = entry["tbl"]
+    named = table in PREFIX or row.get("code") or row.get("user_id")
+    tied = [] if named or table not in ROW_NOUN else await _tied(ctx, row)
+    if tied:
+        return done.format(record=f"{tr(ROW_NOUN[table])} ({', '.join(tied)})")
+    return done.format(record=_name(table, row))
 
 
 @command("undo", summary=N_("revert your own last change in this room (needs the role the change "
@@ -107,17 +149,18 @@ async def undo(ctx: Context, args: NoArgs) -> Reply:
         before = json.loads(entry["before"]) if entry["before"] else None
         if entry["action"] == "insert":
             assert current is not None
+            await _refuse_if_used(ctx, table, current, entry["command"])
             await ctx.tx.delete(table, row_id, undoes=event_id)
-            done.append(_describe(entry, current))
+            done.append(await _describe(ctx, entry, current))
         elif entry["action"] == "update":
             assert before is not None
             restored = {column: value for column, value in before.items() if column != "id"}
             await ctx.tx.update(table, row_id, restored, undoes=event_id)
-            done.append(_describe(entry, before))
+            done.append(await _describe(ctx, entry, before))
         else:
             assert before is not None
             await ctx.tx.insert(table, before, undoes=event_id)
-            done.append(_describe(entry, before))
+            done.append(await _describe(ctx, entry, before))
     command_text = entries[0]["command"]
     r = ReplyBuilder().line(*fill(tr("Undone: {command}"), command=Code(command_text[:120])))
     r.line(Bold("; ".join(done)))

@@ -14,3 +14,16 @@ async def by_seq(tx: Tx, table: str, op_id: int, seq: int) -> Row | None:
     if table not in RECORD_TABLES:
         raise ValueError(f"{table} is not a record table")
     return await tx.one(f"SELECT * FROM {table} WHERE op_id=? AND seq=?", (op_id, seq))
+
+
+async def referrers(tx: Tx, table: str, row_id: int) -> list[tuple[str, Row]]:
+    """The record rows that point at `table` row `row_id` through a foreign key (an item
+    named on a request, a request followed by another): deleting the row would break them,
+    and SQLite refuses it."""
+    found: list[tuple[str, Row]] = []
+    for other in sorted(RECORD_TABLES):
+        keys = await tx.all(f"PRAGMA foreign_key_list({other})")
+        for column in sorted({k["from"] for k in keys if k["table"] == table}):
+            rows = await tx.all(f"SELECT * FROM {other} WHERE {column}=? ORDER BY id", (row_id,))
+            found.extend((other, row) for row in rows)
+    return found

@@ -117,6 +117,9 @@ def test_check_config_accepts_every_documented_key(tmp_path: Path) -> None:
     assert 'listen = "127.0.0.1:9464"' in text
     path = tmp_path / "config.toml"
     path.write_text(text)
+    # forms.providers names a file beside the config
+    (tmp_path / "providers.example.toml").write_text(
+        (ROOT / "providers.example.toml").read_text())
     result = subprocess.run([sys.executable, "-m", "bot.cli", "check-config", "-c", str(path)],
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr

@@ -17,6 +17,7 @@ MODULES = (
     "asset",
     "preserve",
     "form",
+    "provider",
     "takedown",
     "board",
     "rollcall",

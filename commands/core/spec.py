@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import inspect
+import keyword
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -129,6 +130,12 @@ class Param:
     required: bool = True
     help: str = ""
 
+    @property
+    def attribute(self) -> str:
+        """The handler's dataclass field: the name, with `_` after a Python keyword (`from=`
+        is the field `from_`, which a dataclass can hold)."""
+        return f"{self.name}_" if keyword.iskeyword(self.name) else self.name
+
     def usage(self) -> str:
         """As shown in a usage line: a metavar marked for the catalogue where it is declared
         (`N_('"task text"')`) is in the reader's language; the key and command never are."""
@@ -184,15 +191,15 @@ def args_class(path: Sequence[str], params: Sequence[Param], handler: Handler) -
     if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
         raise TypeError(f"{name}: the handler's arguments must be a dataclass, not {cls!r}")
     fields = get_type_hints(cls)
-    declared = {p.name: p for p in params}
+    declared = {p.attribute: p for p in params}
     if set(fields) != set(declared):
         raise TypeError(f"{name}: {cls.__name__} has fields {sorted(fields)}, the declaration "
                         f"has parameters {sorted(declared)}")
     for p in params:
         want = p.type.produces() if p.required else Optional[p.type.produces()]  # noqa: UP045
-        if fields[p.name] != want:
-            raise TypeError(f"{name}: {cls.__name__}.{p.name} is {fields[p.name]}, but "
-                            f"{p.usage()} gives {want}")
+        if fields[p.attribute] != want:
+            raise TypeError(f"{name}: {cls.__name__}.{p.attribute} is "
+                            f"{fields[p.attribute]}, but {p.usage()} gives {want}")
     return cls
 
 
@@ -258,10 +265,10 @@ class Command:
             if p.name not in raw:
                 if p.required:
                     raise CommandError(tr("missing {param}").format(param=p.usage()))
-                values[p.name] = None
+                values[p.attribute] = None
                 continue
             try:
-                values[p.name] = p.type.parse(raw[p.name], env)
+                values[p.attribute] = p.type.parse(raw[p.name], env)
             except CommandError:
                 raise
             except ValueError as exc:

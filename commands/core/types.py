@@ -127,6 +127,10 @@ class Settings:
     # How long a hit waits before the other operation is told: an /undo meanwhile withdraws it.
     deconfliction_grace: timedelta = timedelta(minutes=10)
     language: str = "en"  # what members read until they, their agency or the room choose
+    # The provider directory (commands.forms.providers.Directory, read with
+    # providers.of(settings)); typed `object` because the framework imports no handler
+    # module. None: an empty directory.
+    providers: object = None
 
 
 class Clock:

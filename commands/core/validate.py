@@ -364,7 +364,8 @@ _REF_RE = re.compile(r"^#?([A-Za-z])?-?(\d{1,10})$")
 _GIVEN = {"T": N_("{ref} is a task id"), "A": N_("{ref} is an arrest id"),
           "S": N_("{ref} is a seized item id"), "K": N_("{ref} is a takedown id"),
           "P": N_("{ref} is a preservation/MLA request id"),
-          "M": N_("{ref} is an asset record id"), "F": N_("{ref} is a request form draft id"), "R": N_("{ref} is a roll call id"),
+          "M": N_("{ref} is an asset record id"), "F": N_("{ref} is a request form draft id"),
+          "R": N_("{ref} is a roll call id"),
           "D": N_("{ref} is a deconfliction hit id")}
 _OTHER_GIVEN = N_("{ref} is an other record id")
 _NEEDED = {"T": N_("this needs a task id ({prefix}-N)"),

@@ -16,6 +16,9 @@ from commands.forms.rules import unvalidated_emergency
 from storage.codec import from_db_time
 
 KINDS = ("production", "validation", "preservation")
+# How a reminder or a reply names a form in passing: the EU certificates by their acronym,
+# the others by the keyword typed in form= (FORM_NAMES has the full names).
+FORM_SHORT = {"epoc": "EPOC", "epoc-pr": "EPOC-PR", "art29": "art29", "2703f": "2703f"}
 PRODUCTION = timedelta(days=10)  # Regulation (EU) 2023/1543 art. 10
 PRODUCTION_EMERGENCY = timedelta(hours=8)  # art. 10, not the 2018 proposal's 6 hours
 VALIDATION = timedelta(hours=48)  # art. 4(5)

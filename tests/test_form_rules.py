@@ -230,14 +230,15 @@ def test_a_2703f_letter_to_a_provider_outside_the_united_states_is_warned() -> N
 
 
 def test_findings_come_missing_then_refused_then_warnings() -> None:
-    draft = sample_draft("epoc", emergency="yes", emergency_reason="Threat to life",
+    draft = sample_draft("epoc", emergency="yes", emergency_reason=None,
                          issuing_type="other", validating_type=None, validating_authority=None,
-                         max_penalty="x", issuing_file=None)
+                         max_penalty="x", issuing_file=None, sent="2026-08-01T00:00:00Z")
     draft = only(draft, "subscriber")
     draft["identifiers"].append({"ref": "S-9", "type": "ip", "value": "198.51.100.1",
                                  "tlp": "AMBER", "from": None, "to": None, "categories": []})
     assert found(draft) == [("missing", "issuing_file"), ("missing", "S-9"),
-                            ("refused", "max_penalty"), ("warning", "validating_type")]
+                            ("missing", "emergency_reason"), ("refused", "max_penalty"),
+                            ("refused", "sent"), ("warning", "validating_type")]
 
 
 # -- deadlines -----------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from commands.core.records import dtg, label
 from commands.core.reply import Bold, Ping, ReplyBuilder, fill
 from commands.core.types import Reply
 from commands.forms.deadlines import FORM_SHORT
+from commands.forms.rules import VALIDATION_DUE
 from storage import reminders, request_deadlines
 from storage.codec import from_db_time, to_db_time
 from storage.tx import Row, Tx
@@ -180,8 +181,7 @@ def _deadline(op: Row, deadline: Row, moment: str, now: datetime, late: bool) ->
         text = fill(tr(_NOW[kind]), head=head, when=when, local=local)
     r = ReplyBuilder().line(*text)
     if kind == "validation":
-        r.line(tr("An emergency order issued without validation must be validated within 48 "
-                  "hours (Regulation (EU) 2023/1543 art. 4(5)) or withdrawn."))
+        r.line(tr(VALIDATION_DUE))
     if late:
         r.line(tr("(late: the bot was down at the reminder time)"))
     return r.build()

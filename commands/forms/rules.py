@@ -31,6 +31,9 @@ JUDICIAL_OR_PROSECUTOR = JUDICIAL | {"prosecutor"}
 # The categories that need a judge and the art. 5(4) threshold on an EPOC (art. 4(2)).
 INTRUSIVE = frozenset({"traffic", "content"})
 MIN_PENALTY_YEARS = 3
+# Said by the check and by the 48-hour reminder.
+VALIDATION_DUE = N_("An emergency order issued without validation must be validated within 48 "
+                    "hours (Regulation (EU) 2023/1543 art. 4(5)) or withdrawn")
 
 _ANNEX = {"epoc": N_("Regulation (EU) 2023/1543 Annex I"),
           "epoc-pr": N_("Regulation (EU) 2023/1543 Annex II")}
@@ -192,9 +195,7 @@ def _issuer(draft: dict[str, Any]) -> list[Finding]:
     if issuer is None or issuer in allowed or validator in allowed:
         return []
     if unvalidated_emergency(draft):
-        return [Finding("warning", "validating_type", tr(
-            "An emergency order issued without validation must be validated within 48 hours "
-            "(Regulation (EU) 2023/1543 art. 4(5)) or withdrawn"))]
+        return [Finding("warning", "validating_type", tr(VALIDATION_DUE))]
     if fields.get("emergency") == "yes" and issuer == "other":
         return [Finding("refused", "validating_type", tr(
             "An emergency order without validation is only allowed for subscriber or "

@@ -75,7 +75,7 @@ def test_an_eu_order_names_the_identifier_that_has_no_data_category(form: str) -
     draft["identifiers"][1]["categories"] = []
     finding = the_one(draft)
     assert (finding.level, finding.key) == ("missing", "S-7")
-    assert "categories=" in finding.text
+    assert "/form F-3 item S-7 categories=" in finding.text
 
 
 def test_a_budapest_request_needs_no_data_category() -> None:

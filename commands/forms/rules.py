@@ -73,7 +73,7 @@ def check(draft: dict[str, Any], now: datetime) -> list[Finding]:
     fields: dict[str, str | None] = draft["fields"]
     found: list[Finding] = []
     found += _required(form, fields)
-    found += _identifiers(form, draft["identifiers"])
+    found += _identifiers(form, draft["ref"], draft["identifiers"])
     found += _penalty_is_a_number(fields)
     if form in ("epoc", "epoc-pr"):
         found += _applies(fields, now)
@@ -141,7 +141,7 @@ def _required(form: str, fields: dict[str, str | None]) -> list[Finding]:
     return out
 
 
-def _identifiers(form: str, items: list[dict[str, Any]]) -> list[Finding]:
+def _identifiers(form: str, ref: str, items: list[dict[str, Any]]) -> list[Finding]:
     rule = tr(_IDENTIFIERS_RULE[form])
     if not items:
         return [Finding("missing", None, tr(
@@ -151,7 +151,8 @@ def _identifiers(form: str, items: list[dict[str, Any]]) -> list[Finding]:
         return []
     return [Finding("missing", item["ref"], tr(
         "{ref} has no data category (subscriber, user_identification, traffic, content): "
-        "/form F-n item {ref} categories=… ({rule})").format(ref=item["ref"], rule=rule))
+        "/form {form} item {ref} categories=… ({rule})").format(
+        ref=item["ref"], form=ref, rule=rule))
         for item in items if not item["categories"]]
 
 

@@ -139,7 +139,8 @@ class PreserveStatusArgs:
 @command(
     "preserve", "status",
     params=[pos("request", argtypes.ref("P")), pos("status", Choice(STATUSES)),
-            key("expires", EXPIRES, help=N_("new expiry when extended"))],
+            key("expires", EXPIRES, help=N_("new expiry when extended; without it, the "
+                                            "extension the request's form allows (once)"))],
     summary=N_("update a preservation / MLA request"),
 )
 async def preserve_status(ctx: Context, args: PreserveStatusArgs) -> Reply:

@@ -161,6 +161,11 @@ async def preserve_status(ctx: Context, args: PreserveStatusArgs) -> Reply:
     if args.status == "confirmed":
         await _confirmable(ctx, row)
     after = await records.change(ctx, "preservations", row, changes)
+    if args.status == "confirmed":
+        return ReplyBuilder().line(*_line(after)).line(tr(
+            "{request} stays open and no longer expires: the data are kept until they are "
+            "produced (Regulation (EU) 2023/1543 Annex V); no more expiry reminders.").format(
+            request=label("preservations", after["seq"]))).build()
     return ok(*_line(after))
 
 

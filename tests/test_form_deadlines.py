@@ -202,7 +202,8 @@ async def test_a_request_no_longer_open_gets_no_deadline_reminder(h: Harness) ->
 async def test_a_confirmed_request_stays_open_but_no_longer_expires(h: Harness) -> None:
     await h.ok("!preserve add ExampleHost country=NL expires=+10d")
     await draft(h, "epoc-pr")
-    assert "[confirmed]" in (await h.ok("!preserve status P-1 confirmed")).text
+    reply = (await h.ok("!preserve status P-1 confirmed")).text
+    assert "[confirmed]" in reply and "P-1 stays open and no longer expires" in reply
     assert "P-1" in (await h.ok("!preserve list")).text
     sched, sink = await scheduler_for(h)
     for days in (3, 9, 10):

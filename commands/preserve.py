@@ -11,6 +11,9 @@ takes one back. When the data turn out to be held in a third state (Budapest art
 `from=P-n` makes the follow-the-hop request: it names its parent and carries the parent's
 identifiers over (those of `items=` when given), its kind and its TLP unless given, since
 it asks for the same data from the next provider.
+A request drafted as a form knows its own extension (an EPOC-PR 30 days, a 2703(f) letter
+90, each once), so `extended` needs no `expires=` there; `confirmed` (Regulation
+2023/1543 Annex V: a production request followed) keeps it open without an expiry.
 """
 
 from __future__ import annotations
@@ -27,12 +30,14 @@ from commands.core.reply import Bold, ReplyBuilder, fill, ok
 from commands.core.spec import Choice, EnvFn, Fn, ParseEnv, command, key, pos, rest
 from commands.core.timeparse import ParsedTime
 from commands.core.types import CommandError, Reply
-from storage import preservations
+from commands.forms.deadlines import FORM_SHORT, extension
+from storage import preservations, request_deadlines
 from storage.codec import from_db_time, to_db_time
 from storage.tx import Row
 
 DEFAULT_DAYS = 60
-STATUSES = ("sent", "acknowledged", "extended", "fulfilled", "expired", "withdrawn")
+STATUSES = ("sent", "acknowledged", "extended", "confirmed", "fulfilled", "expired",
+            "withdrawn")
 
 
 def _expiry(raw: str, env: ParseEnv) -> timeparse.ParsedTime | timedelta:
@@ -248,7 +253,8 @@ class PreserveStatusArgs:
 @command(
     "preserve", "status",
     params=[pos("request", argtypes.ref("P")), pos("status", Choice(STATUSES)),
-            key("expires", EXPIRES, help=N_("new expiry when extended"))],
+            key("expires", EXPIRES, help=N_("new expiry when extended; without it, the "
+                                            "extension the request's form allows (once)"))],
     summary=N_("update a preservation / MLA request"),
 )
 async def preserve_status(ctx: Context, args: PreserveStatusArgs) -> Reply:
@@ -264,5 +270,53 @@ async def preserve_status(ctx: Context, args: PreserveStatusArgs) -> Reply:
         if new <= current:
             raise CommandError(tr("the new expiry is not later than the current one"))
         changes["expires_at"] = to_db_time(new)
+    elif args.status == "extended":
+        return await _extend_by_form(ctx, row)
+    if args.status == "confirmed":
+        await _confirmable(ctx, row)
     after = await records.change(ctx, "preservations", row, changes)
+    if args.status == "confirmed":
+        return ReplyBuilder().line(*_line(after)).line(tr(
+            "{request} stays open and no longer expires: the data are kept until they are "
+            "produced (Regulation (EU) 2023/1543 Annex V); no more expiry reminders.").format(
+            request=label("preservations", after["seq"]))).build()
     return ok(*_line(after))
+
+
+async def _extend_by_form(ctx: Context, row: Row) -> Reply:
+    """`extended` without `expires=`: the extension the request's form allows, once, from
+    the current expiry."""
+    request = label("preservations", row["seq"])
+    drafted = [(form, extension(form["form"]))
+               for form in await request_deadlines.forms_of(ctx.tx, row["id"])]
+    extendable = [(form, by) for form, by in drafted if by is not None]
+    if not extendable:
+        raise CommandError(tr(
+            "{request} has no form draft that sets its extension: give the new expiry, e.g. "
+            "/preserve status {request} extended expires=+90d").format(request=request))
+    form, by = extendable[0]
+    name = FORM_SHORT[form["form"]]
+    if row["status"] == "extended":
+        raise CommandError(tr(
+            "{request} is already extended: a preservation under {form} ({name}) is extended "
+            "once only; nothing was changed").format(
+            request=request, form=label("forms", form["seq"]), name=name))
+    current = from_db_time(row["expires_at"])
+    assert current is not None
+    after = await records.change(ctx, "preservations", row, {
+        "status": "extended", "expires_at": to_db_time(current + by)})
+    return ReplyBuilder().line(*_line(after)).line(trn(
+        "Extended by {n} day from the previous expiry, as {form} ({name}) allows once.",
+        "Extended by {n} days from the previous expiry, as {form} ({name}) allows once.",
+        by.days).format(n=by.days, form=label("forms", form["seq"]), name=name)).build()
+
+
+async def _confirmable(ctx: Context, row: Row) -> None:
+    """A 2703(f) preservation runs 90 days (renewable once) whatever process follows, so
+    only a request with another form (or none) can be kept until production."""
+    forms = await request_deadlines.forms_of(ctx.tx, row["id"])
+    if forms and all(form["form"] == "2703f" for form in forms):
+        raise CommandError(tr(
+            "{request} is a 2703f preservation: it lasts 90 days, renewable once by 90, "
+            "whatever request follows; extend it (/preserve status {request} extended) "
+            "instead of confirming it").format(request=label("preservations", row["seq"])))

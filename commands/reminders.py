@@ -1,11 +1,15 @@
 """Which reminders are due at a moment, and their text: T-minus H-hour, overdue tasks,
-expiring preservation/MLA requests.
+expiring preservation/MLA requests, the deadlines a request form (F-n) set running.
 
 Each reminder has a key that includes the time it is about (the H-hour, the due time,
 the expiry), recorded in `reminders_sent` in the same transaction that decides it: moving
 H-hour or a due time makes a new reminder; a restart never repeats one. When several
 reminders of one kind passed while the bot was down, only the latest is posted (late),
 and an H-hour reminder is only posted late while H-hour is still ahead.
+
+A form's deadlines (storage/request_deadlines.py) remind ahead and when due, while their
+request is open; a form's preservation period is its request's expiry, reminded as such
+(and not at all once the request is `confirmed`: the data are then kept until produced).
 """
 
 from __future__ import annotations
@@ -15,11 +19,13 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from commands.core import i18n, timeparse
-from commands.core.i18n import tr
-from commands.core.records import dtg
+from commands.core.i18n import N_, tr
+from commands.core.records import dtg, label
 from commands.core.reply import Bold, Ping, ReplyBuilder, fill
 from commands.core.types import Reply
-from storage import reminders
+from commands.forms.deadlines import FORM_SHORT
+from commands.forms.rules import VALIDATION_DUE
+from storage import reminders, request_deadlines
 from storage.codec import from_db_time, to_db_time
 from storage.tx import Row, Tx
 
@@ -27,6 +33,14 @@ GRACE = timedelta(minutes=2)
 T_MINUS = (("H-24h", timedelta(hours=24)), ("H-1h", timedelta(hours=1)),
            ("H-15m", timedelta(minutes=15)), ("H", timedelta(0)))
 PRESERVE_BEFORE = (("7d", timedelta(days=7)), ("1d", timedelta(days=1)))
+DAY = timedelta(days=1)
+SHORT_AHEAD = timedelta(hours=2)
+_AHEAD = {"production": N_("{head}: production due {when} ({local}, in {left})"),
+          "validation": N_("{head}: validation due {when} ({local}, in {left})"),
+          "preservation": N_("{head}: preservation ends {when} ({local}, in {left})")}
+_NOW = {"production": N_("{head}: production due now, {when} ({local})"),
+        "validation": N_("{head}: validation due now, {when} ({local})"),
+        "preservation": N_("{head}: preservation ends now, {when} ({local})")}
 
 
 @dataclass
@@ -73,7 +87,27 @@ async def due(tx: Tx, op: Row, now: datetime) -> list[Due]:
         passed = [(k, keys[k][1]) for k in unsent if keys[k][1] <= now]
         for key, _moment, post in _latest_only(passed):
             out.append(Due(key, _expiring(op, req, expires - now) if post else None))
+    until = to_db_time(now + DAY)  # the longest a deadline reminds ahead
+    for deadline in await request_deadlines.open_due(tx, op["id"], until):
+        keys = {f"form-deadline:{deadline['form_id']}:{deadline['kind']}:{moment}:"
+                f"{deadline['due_at']}": (moment, at)
+                for moment, at in _deadline_moments(deadline).items()}
+        unsent = await reminders.unsent(tx, op["id"], list(keys))
+        passed = [(k, keys[k][1]) for k in unsent if keys[k][1] <= now]
+        for key, at, post in _latest_only(passed):
+            late = now - at > GRACE
+            reply = _deadline(op, deadline, keys[key][0], now, late) if post else None
+            out.append(Due(key, reply, late and post))
     return out
+
+
+def _deadline_moments(deadline: Row) -> dict[str, datetime]:
+    """When a form's deadline reminds: a day ahead when a day or more was allowed, two
+    hours ahead of a shorter one (an 8-hour emergency production), and when due."""
+    due_at, sent = from_db_time(deadline["due_at"]), from_db_time(deadline["sent_at"])
+    assert due_at is not None and sent is not None
+    ahead = DAY if due_at - sent >= DAY else SHORT_AHEAD
+    return {"ahead": due_at - ahead, "due": due_at}
 
 
 async def record(tx: Tx, op_id: int, item: Due, now: datetime) -> bool:
@@ -128,3 +162,26 @@ def _expiring(op: Row, req: Row, left: timedelta) -> Reply:
             country=req["country"])),
         when=dtg(req["expires_at"]), local=_local(op, req["expires_at"]),
         left=timeparse.format_offset(left)[1:], seq=str(req["seq"]))).build()
+
+
+def _deadline(op: Row, deadline: Row, moment: str, now: datetime, late: bool) -> Reply:
+    kind, due_at = deadline["kind"], deadline["due_at"]
+    head = Bold(tr("⏰ {form} ({name}) for {request} {provider}").format(
+        form=label("forms", deadline["form_seq"]), name=FORM_SHORT.get(deadline["form"],
+                                                                      deadline["form"]),
+        request=label("preservations", deadline["request_seq"]),
+        provider=deadline["provider"]))
+    due = from_db_time(due_at)
+    assert due is not None
+    when, local = dtg(due_at), _local(op, due_at)
+    if moment == "ahead":
+        text = fill(tr(_AHEAD[kind]), head=head, when=when, local=local,
+                    left=timeparse.format_offset(due - now)[1:])
+    else:
+        text = fill(tr(_NOW[kind]), head=head, when=when, local=local)
+    r = ReplyBuilder().line(*text)
+    if kind == "validation":
+        r.line(tr(VALIDATION_DUE))
+    if late:
+        r.line(tr("(late: the bot was down at the reminder time)"))
+    return r.build()

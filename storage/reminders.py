@@ -6,7 +6,7 @@ which of them count (not done and due, open and not yet expired) is the reminder
 
 from __future__ import annotations
 
-from storage.preservations import OPEN as OPEN_PRESERVATION
+from storage.preservations import RUNNING_OUT
 from storage.statements import placeholders
 from storage.tx import Row, Tx
 
@@ -34,7 +34,7 @@ async def overdue_tasks(tx: Tx, op_id: int, now: str) -> list[Row]:
 
 
 async def open_preservations(tx: Tx, op_id: int, now: str) -> list[Row]:
-    """Open requests that have not expired yet."""
-    marks = placeholders(OPEN_PRESERVATION)
+    """Open requests that can still run out and have not expired yet."""
+    marks = placeholders(RUNNING_OUT)
     return await tx.all(f"SELECT * FROM preservations WHERE op_id=? AND status IN ({marks}) "
-                        "AND expires_at > ?", (op_id, *OPEN_PRESERVATION, now))
+                        "AND expires_at > ?", (op_id, *RUNNING_OUT, now))

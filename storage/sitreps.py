@@ -112,10 +112,11 @@ async def gather(tx: Tx, op: Row, now: datetime) -> dict[str, Any]:
     data["preservations_open"] = await tx.scalar(
         f"SELECT COUNT(*) FROM preservations WHERE op_id=? AND status IN ({marks})",
         (op_id, *preservations.OPEN))
+    running_out = placeholders(preservations.RUNNING_OUT)
     data["preservations_expiring"] = await tx.all(
         f"SELECT seq, provider, country, expires_at FROM preservations WHERE op_id=? "
-        f"AND status IN ({marks}) AND expires_at <= ? ORDER BY expires_at",
-        (op_id, *preservations.OPEN, to_db_time(now + timedelta(days=7))))
+        f"AND status IN ({running_out}) AND expires_at <= ? ORDER BY expires_at",
+        (op_id, *preservations.RUNNING_OUT, to_db_time(now + timedelta(days=7))))
     data["rollcall"] = await rollcalls.rollcall_state(tx, op_id)
     assessment = await note(tx, op_id)
     data["note"] = assessment["note"] if assessment else None

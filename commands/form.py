@@ -456,9 +456,12 @@ async def form_list(ctx: Context, args: ListArgs) -> Reply:
     op = ctx.require_op()
     rows = await forms.listing(ctx.tx, op["id"])
     reply = ReplyBuilder().heading(tr("Request form drafts: {n}").format(n=len(rows)))
-    reply.bullets([[Bold(label("forms", r["seq"])), f" {r['form']} · ",
-                    label("preservations", r["request_seq"]),
-                    f" {r['provider']} ({r['country']}) · {r['lang']} · TLP:{r['tlp']}"]
-                   for r in rows], page=args.page or 1, more_hint="/form list")
+    reply.bullets([fill(tr("{form} {kind} · {request} {provider} ({country}) · language "
+                           "{lang} · TLP:{tlp}"),
+                        form=Bold(label("forms", r["seq"])), kind=r["form"],
+                        request=label("preservations", r["request_seq"]),
+                        provider=r["provider"], country=r["country"], lang=r["lang"],
+                        tlp=r["tlp"]) for r in rows],
+                  page=args.page or 1, more_hint="/form list")
     return reply.build()
 

@@ -180,13 +180,17 @@ async def test_an_emergency_epoc_without_validation_reminds_of_it_before_48_hour
                          "issuing_type=other")
     assert "validation due 261200ZNOV26" in drafted.text  # sent 241200Z + 48 h
     sched, sink = await scheduler_for(h)
-    h.clock.advance(hours=30)
+    h.clock.advance(hours=23)
     await sched.post_reminders()
     assert not any("validat" in text for _, text in sink.posts)
-    h.clock.advance(hours=7)  # 37 h after sending: 11 h before the deadline
+    h.clock.advance(hours=1, minutes=1)  # a day before the deadline
     await sched.post_reminders()
     await sched.post_reminders()
-    assert sum("validat" in text and "F-1" in text for _, text in sink.posts) == 1
+    ahead = [text for _, text in sink.posts if "validat" in text and "F-1" in text]
+    assert len(ahead) == 1 and "261200ZNOV26" in ahead[0], sink.posts
+    h.clock.advance(hours=24)  # the deadline itself
+    await sched.post_reminders()
+    assert sum("validat" in text and "F-1" in text for _, text in sink.posts) == 2
 
 
 async def test_drafting_an_epoc_pr_sets_the_requests_expiry_to_its_60_days(h: Harness) -> None:

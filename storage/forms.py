@@ -32,6 +32,13 @@ async def request_of(tx: Tx, form: Row) -> Row:
     return row
 
 
+async def others_newest_first(tx: Tx, op_id: int, form_id: int) -> list[Row]:
+    """The operation's other drafts, the newest first: what they were told about the
+    operation (its offence) is what the room knows when the next one is drafted."""
+    return await tx.all("SELECT fields FROM forms WHERE op_id=? AND id != ? ORDER BY seq DESC",
+                        (op_id, form_id))
+
+
 async def listing(tx: Tx, op_id: int) -> list[Row]:
     return await tx.all("SELECT f.*, p.seq AS request_seq, p.provider, p.country "
                         "FROM forms f JOIN preservations p ON p.id = f.preservation_id "

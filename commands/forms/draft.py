@@ -3,7 +3,8 @@
 Nothing the room already knows is copied into the form's row: the provider, the
 identifiers, the dates and the issuing agency are read from the P-n, its S-n, the
 operation and the drafter's agency when the draft is shown, checked or exported, so a
-correction made to a record reaches every draft made from it. What only the officer knows
+correction made to a record reaches every draft made from it. The operation's offence
+(`OPERATION_KEYS`) is what its newest other draft was told. What only the officer knows
 is kept in the row (`fields`, `items`); an officer's value for a key the room fills
 overrides it, and the draft lists the keys set by hand.
 
@@ -19,7 +20,7 @@ from typing import Any
 
 from commands.core import validate
 from commands.core.records import label
-from commands.forms.fields import FIELDS
+from commands.forms.fields import FIELDS, OPERATION_KEYS
 from storage import agencies, forms, preservations
 from storage.codec import to_db_time
 from storage.tx import Row, Tx
@@ -44,7 +45,13 @@ async def room_values(tx: Tx, op: Row, form: Row, request: Row,
         earlier = label("preservations", parent["seq"])
         if parent["ref"]:
             earlier += f" ({parent['ref']})"
+    told: dict[str, str] = {}
+    for other in await forms.others_newest_first(tx, op["id"], form["id"]):
+        for key, value in forms.values(other, "fields").items():
+            if key in OPERATION_KEYS and value:
+                told.setdefault(key, value)
     return {
+        **told,
         "issuing_state": agency["country"] if agency else None,
         "issuing_agency": _agency_name(agency),
         "provider": request["provider"],
@@ -75,8 +82,8 @@ async def assemble(tx: Tx, op: Row, form: Row, *, now: datetime,
     own: dict[str, str] = forms.values(form, "fields")
     room = await room_values(tx, op, form, request, provider)
     fields: dict[str, str | None] = {}
-    for key, field in FIELDS.items():
-        fields[key] = own[key] if key in own else (room.get(key) if field.auto else None)
+    for key in FIELDS:
+        fields[key] = own[key] if key in own else room.get(key)
     settings = forms.values(form, "items")
     let_in = set(forms.values(form, "red_override"))
     level = validate.tlp_rank(form["tlp"])

@@ -107,6 +107,10 @@ FIELDS: dict[str, Field] = {
     "notes": Field(N_("additional information"), max_len=2000),
 }
 
+# The operation's own offence: told once on one draft, the room knows it for the next ones
+# (commands.forms.draft takes each from the newest other draft that holds it).
+OPERATION_KEYS = ("offence", "legal_basis", "max_penalty", "listed_offence", "facts")
+
 # Per identifier (`/form F-n item S-4 categories=… from=… to=…`)
 ITEM_KEYS = ("categories", "from", "to")
 

@@ -13,7 +13,7 @@ import traceback
 from pathlib import Path
 
 MODULES = ("dispatch", "roundtrip", "sitrep", "export", "trust", "witness", "scale",
-           "intake", "hostile", "board", "deconfliction", "languages")
+           "intake", "hostile", "board", "deconfliction", "languages", "forms")
 
 
 def main() -> int:

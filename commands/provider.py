@@ -77,7 +77,7 @@ class ProviderArgs:
     params=[rest("name", argtypes.text(N_("provider"), max_len=120, metavar="NAME"),
                  required=False),
             key("country", argtypes.COUNTRY, help=N_("the entry in this country"))],
-    summary=N_("where a request to a service provider goes (the provider directory)"),
+    summary=N_("where a request to a provider goes (the provider directory)"),
     examples=["!provider ExampleHost", "!provider ExampleCloud country=US"],
 )
 async def provider(ctx: Context, args: ProviderArgs) -> Reply:

@@ -227,6 +227,13 @@ async def preserve_draft(ctx: Context, args: DraftArgs) -> Reply:
     _left_out(reply, draft)
     for line in changed:
         reply.line(line)
+    entry = providers.of(ctx.settings).find(request["provider"], request["country"])
+    if entry is not None and entry.accepts and args.form not in entry.accepts:
+        reply.line(tr("⚠ The provider directory does not list {form} among the forms "
+                      "{provider} takes ({accepts}; checked {checked}): see /provider "
+                      "{provider}.").format(form=args.form, provider=entry.name,
+                                            accepts=", ".join(entry.accepts),
+                                            checked=entry.checked.isoformat()))
     found = rules.check(draft, ctx.now)
     if found:
         reply.line(trn("{n} thing to settle before it can go:",
@@ -254,6 +261,10 @@ async def form_show(ctx: Context, args: FormRef) -> Reply:
     empty = [k for k in shown if not values[k]]
     if empty:
         reply.line(tr("Not filled: {keys}").format(keys=", ".join(empty)))
+    for deadline in form_deadlines.deadlines(draft):
+        reply.line(tr("{kind} due {when}").format(
+            kind=tr(DEADLINE_NAMES.get(deadline.kind, deadline.kind)),
+            when=dtg(to_db_time(deadline.due))))
     for item in draft["identifiers"]:
         span = f"{dtg(item['from'])} – {dtg(item['to'])}" if item["from"] or item["to"] else ""
         cats = ", ".join(item["categories"]) or tr("no category yet")

@@ -100,3 +100,17 @@ async def test_the_operations_offence_told_once_fills_the_next_draft(room: Harne
     assert [i["value"] for i in data["identifiers"]] == ["203.0.113.5",
                                                          "nightfall-admin@mail.example"]
 
+
+
+async def test_a_form_the_directory_says_the_provider_does_not_take_is_flagged(
+        room: Harness) -> None:
+    await room.ok("!preserve add ExampleMail country=US items=S-2")
+    flagged = await room.ok("!preserve draft P-2 form=epoc-pr")
+    assert "does not list epoc-pr among the forms ExampleMail takes (2703f, art29" in flagged.text
+    letter = await room.ok("!preserve draft P-2 form=2703f")
+    assert "does not list" not in letter.text
+
+
+async def test_a_draft_shows_the_deadlines_it_sets_running(room: Harness) -> None:
+    await room.ok("!preserve draft P-1 form=epoc")
+    assert "production due 040800ZDEC26" in (await room.ok("!form F-1")).text  # sent + 10 d

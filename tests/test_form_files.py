@@ -239,3 +239,15 @@ def test_a_value_pasted_with_control_characters_still_makes_a_file(fmt: str) -> 
         _pdf_pages(_file(draft, fmt)))
     assert "log line [31mred[0m end" in text
     assert json.loads(_file(draft, "json"))["fields"]["facts"] == draft["fields"]["facts"]
+
+
+@pytest.mark.parametrize(("form", "lang"), SHIPPED)
+def test_a_file_whose_wording_was_not_all_checked_says_so_and_names_its_source(
+        form: str, lang: str) -> None:
+    draft = _draft(form, lang)
+    source = template(form, lang).source
+    printed = _squeezed("".join(_pdf_pages(_file(draft, "pdf"))))
+    words = _docx_text(_file(draft, "docx"))
+    assert _squeezed(source["url"]) in printed and source["url"] in words
+    if not source["verified"]:
+        assert _squeezed(source["note"]) in printed and source["note"] in words

@@ -83,7 +83,9 @@ class Template:
 
     def frame(self, draft: dict[str, Any]) -> list[str]:
         """The lines that say what this paper is: the draft, its request, the operation,
-        who drafted it when, and the identifiers its TLP left out."""
+        who drafted it when, the identifiers its TLP left out, and the text its wording was
+        taken from, with the template's own warning when that wording was not all checked
+        against it (a copy passed on must not pass for the official form)."""
         words = self.draft
         op = draft["operation"]
         lines = [" · ".join(
@@ -97,6 +99,9 @@ class Template:
                 f"{i['ref']} (TLP:{i['tlp']})" for i in draft["left_out"]))
         if draft.get("red_included"):
             lines.append(f"{words['red_included']}: " + ", ".join(draft["red_included"]))
+        lines.append(f"{self.source['citation']} · {self.source['url']}")
+        if not self.source.get("verified") and self.source.get("note"):
+            lines.append(str(self.source["note"]))
         return lines
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 
+import docx
 import pytest
 import stix2
 from nio.crypto import decrypt_attachment
@@ -14,6 +17,16 @@ from bot.dev_homeserver import LocalSynapse
 from tests.integration.matrix_helpers import is_reply_to, make_client, register_bot, running_bot
 
 pytestmark = pytest.mark.integration
+
+
+def file_reply_to(event_id: str) -> Callable[[str, object], bool]:
+    """The bot's m.file answering the command `event_id`."""
+
+    def matches(room: str, event: object) -> bool:
+        content = getattr(event, "source", {}).get("content", {})
+        return content.get("msgtype") == "m.file" and is_reply_to(event, event_id)
+
+    return matches
 
 
 async def test_stix_export_is_an_encrypted_file_that_decrypts_and_parses(
@@ -26,12 +39,7 @@ async def test_stix_export_is_an_encrypted_file_that_decrypts_and_parses(
         await lead.command(room, '!op init "Operation Files" code=FILES tlp=GREEN')
         await lead.command(room, "!seize domain evil[.]example")
         event_id = await lead.send_text(room, "!export stix")
-
-        def file_reply(r: str, e: object) -> bool:
-            content = getattr(e, "source", {}).get("content", {})
-            return content.get("msgtype") == "m.file" and is_reply_to(e, event_id)
-
-        event = await lead.wait_for(file_reply)
+        event = await lead.wait_for(file_reply_to(event_id))
         await lead.wait_for(lambda r, e: is_reply_to(e, event_id) and
                             "1 record at or below TLP:GREEN" in getattr(e, "body", ""))
         # Sent files do not pile up on the server's disk.
@@ -57,10 +65,6 @@ async def test_stix_export_is_an_encrypted_file_that_decrypts_and_parses(
 
 async def test_a_request_form_arrives_as_an_encrypted_docx_holding_the_rooms_values(
         synapse: LocalSynapse, unique: str, tmp_path: Path) -> None:
-    import io
-
-    import docx
-
     config = await register_bot(synapse, unique, tmp_path / "bot")
     lead = await make_client(synapse, f"lead-{unique}", tmp_path)
     async with running_bot(config):
@@ -72,12 +76,7 @@ async def test_a_request_form_arrives_as_an_encrypted_docx_holding_the_rooms_val
         await lead.command(room, "!preserve draft P-1 form=art29")
         await lead.command(room, '!form F-1 set offence="Ransomware extortion"')
         event_id = await lead.send_text(room, "!form F-1 export docx")
-
-        def file_reply(r: str, e: object) -> bool:
-            content = getattr(e, "source", {}).get("content", {})
-            return content.get("msgtype") == "m.file" and is_reply_to(e, event_id)
-
-        event = await lead.wait_for(file_reply)
+        event = await lead.wait_for(file_reply_to(event_id))
     content = event.source["content"]
     assert event.decrypted and "url" not in content
     assert content["body"].endswith(".docx") and "DRAFT" in content["body"]

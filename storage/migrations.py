@@ -550,6 +550,47 @@ MIGRATIONS: tuple[Migration, ...] = (
     ALTER TABLE preservations ADD COLUMN parent_id INTEGER REFERENCES preservations(id);
     UPDATE counters SET kind = 'M' WHERE kind = 'F';
     """),
+    # A private-sector partner's room, fed from one operation at the link's TLP with only
+    # what a lead assigned to that partner. A link is ended, never deleted (its audit stays
+    # meaningful); only one live link per room.
+    Migration(16, "partner rooms: links, what each partner is assigned, what partners report", """
+    CREATE TABLE partner_links (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        room_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        tlp TEXT NOT NULL,
+        tz TEXT NOT NULL,
+        alias TEXT,
+        active INTEGER NOT NULL DEFAULT 1,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX partner_links_live_room ON partner_links (room_id) WHERE active = 1;
+    CREATE UNIQUE INDEX partner_links_live_name ON partner_links (op_id, name COLLATE NOCASE)
+        WHERE active = 1;
+    CREATE TABLE partner_assignments (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        link_id INTEGER NOT NULL REFERENCES partner_links(id),
+        tbl TEXT NOT NULL,
+        row_id INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (link_id, tbl, row_id)
+    );
+    CREATE TABLE partner_reports (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        link_id INTEGER NOT NULL REFERENCES partner_links(id),
+        takedown_id INTEGER REFERENCES takedowns(id),
+        kind TEXT NOT NULL,
+        note TEXT,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    """),
 )
 
 LATEST = MIGRATIONS[-1].version

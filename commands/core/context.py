@@ -55,6 +55,9 @@ class Context:
     # needs a lead too, even when the command's declaration does not say so (/hhour TIME,
     # a lead changing an officer's record).
     lead_powers: list[str] = field(default_factory=list)
+    # The live partner link when this is a partner room (storage.partners); `op` is then
+    # None, so no operation command can reach the operation from here.
+    partner: Row | None = None
 
     @property
     def sender(self) -> str:

@@ -38,7 +38,7 @@ from commands.core.types import (
     Settings,
     WitnessSource,
 )
-from storage import agencies, changes, languages, operations, processed
+from storage import agencies, changes, languages, operations, partners, processed
 from storage import audit as audit_log
 from storage.codec import from_db_time, to_db_time
 from storage.database import Database
@@ -280,7 +280,14 @@ class Dispatcher:
 
     async def _run(self, tx: Tx, msg: Incoming, cmd: spec.Command, rest: list[Token],
                    now: datetime) -> Reply:
-        op = await operations.for_room(tx, msg.room_id)
+        link = await partners.live_for_room(tx, msg.room_id)
+        if link is not None and cmd.where is spec.Where.OPERATION:
+            raise CommandError(_partner_room_refusal(), show_usage=False)
+        if link is None and cmd.where is spec.Where.PARTNER:
+            raise CommandError(tr("{command} is answered in a partner room only: it is how a "
+                                  "partner reports on what a lead assigned to them").format(
+                command=f"/{cmd.name}"), show_usage=False)
+        op = None if link is not None else await operations.for_room(tx, msg.room_id)
         agency = await agencies.of_member(tx, op["id"], msg.sender) if op else None
         zone_name = ((agency or {}).get("tz") or (op or {}).get("tz")
                      or self.settings.default_timezone)
@@ -300,9 +307,10 @@ class Dispatcher:
             exporter=self.exporter,
             draw_board=self.draw_board,
             form_writer=self.form_writer,
+            partner=link,
         )
         try:
-            if cmd.needs_op:
+            if cmd.needs_op and link is None:
                 ctx.require_op()
             if cmd.role is spec.Role.LEAD:
                 ctx.require_lead(tr(cmd.summary).rstrip("."))
@@ -366,6 +374,14 @@ def _dated(result: Reply, msg: Incoming, now: datetime) -> Reply:
                   "bot's time was used)")
     line = line.format(sent=sent, handled=handled)
     return reply.appended(result, ReplyBuilder().line(line).build())
+
+
+def _partner_room_refusal() -> str:
+    partner_commands = [f"!{c.name}" for c in spec.REGISTRY.values()
+                        if c.where is not spec.Where.OPERATION]
+    return tr("this is a partner room: here a partner reports on what was assigned to them "
+              "({commands}); nothing else is recorded from it, and nothing was").format(
+        commands=", ".join(sorted(partner_commands)))
 
 
 def _refusal(limit: RateLimit, wait: float) -> Reply:

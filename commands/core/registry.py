@@ -17,6 +17,7 @@ MODULES = (
     "asset",
     "preserve",
     "form",
+    "partner",
     "provider",
     "takedown",
     "board",

@@ -31,6 +31,16 @@ class Role(Enum):
     LEAD = "lead"
 
 
+class Where(Enum):
+    """Which rooms a command works in. A partner room (a private-sector partner's, fed
+    from an operation) takes only the commands declared for it: partners may report on
+    what they were given and nothing else."""
+
+    OPERATION = "operation"
+    PARTNER = "partner"
+    BOTH = "both"
+
+
 @dataclass(frozen=True)
 class ParseEnv:
     """What argument types need to read times: the command's moment, zone and H-hour."""
@@ -213,6 +223,7 @@ class Command:
     args: type
     needs_op: bool = True
     usage_override: str | None = None
+    where: Where = Where.OPERATION
     examples: list[str] = field(default_factory=list)
 
     @property
@@ -316,6 +327,7 @@ def command(
     summary: str,
     needs_op: bool = True,
     usage: str | None = None,
+    where: Where = Where.OPERATION,
     examples: Sequence[str] = (),
 ) -> Callable[[H], H]:
     def register(fn: H) -> H:
@@ -330,6 +342,7 @@ def command(
             args=args_class(path, params, fn),
             needs_op=needs_op,
             usage_override=usage,
+            where=where,
             examples=list(examples),
         )
         return fn

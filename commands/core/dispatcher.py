@@ -284,9 +284,9 @@ class Dispatcher:
         if link is not None and cmd.where is spec.Where.OPERATION:
             raise CommandError(_partner_room_refusal(), show_usage=False)
         if link is None and cmd.where is spec.Where.PARTNER:
-            raise CommandError(tr("{command} is answered in a partner room only: it is how a "
-                                  "partner reports on what a lead assigned to them").format(
-                command=f"/{cmd.name}"), show_usage=False)
+            raise _with_usage(CommandError(tr(
+                "{command} is answered in a partner room only: it is how a partner reports "
+                "on what a lead assigned to them").format(command=f"/{cmd.name}")), cmd)
         op = None if link is not None else await operations.for_room(tx, msg.room_id)
         agency = await agencies.of_member(tx, op["id"], msg.sender) if op else None
         zone_name = ((agency or {}).get("tz") or (op or {}).get("tz")

@@ -36,14 +36,15 @@ from storage.tx import Row, Tx
 
 PARTNER_LEVELS = ("CLEAR", "GREEN", "AMBER")
 KIND_OF = {"S": "seizures", "K": "takedowns"}
-_ROOM = re.compile(r"^![^:\s]+:[^\s]+$")
+# Room ids: `!opaque:server`, or `!opaque` alone since room version 12 (MSC4291).
+_ROOM = re.compile(r"^![A-Za-z0-9._~=/+-]{1,255}(?::[^\s]{1,255})?$")
 _REF = re.compile(r"^([SsKk])-?(\d{1,9})$")
 
 
 def _room(raw: str) -> str:
     value = raw.strip()
     if not _ROOM.match(value):
-        raise ValueError(tr("{value} is not a room id like !abc:server").format(
+        raise ValueError(tr("{value} is not a room id (!… as the room's settings show it)").format(
             value=repr(value[:60])))
     return value
 
@@ -172,7 +173,7 @@ class LinkArgs:
 
 @command(
     "partner", "link",
-    params=[pos("room", Fn(_room, "!ROOM:server")),
+    params=[pos("room", Fn(_room, "!ROOM")),
             key("name", argtypes.text(N_("partner name"), max_len=80), required=True),
             key("tlp", Fn(_partner_tlp, "CLEAR|GREEN|AMBER"),
                 help=N_("the most the partner may read; default GREEN")),

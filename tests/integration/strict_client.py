@@ -35,14 +35,17 @@ class StrictResult:
 
 async def run_strict_client(homeserver: str, user: str, password: str, bot: str, command: str,
                             expect: str = "", timeout_ms: int = 30000, room: str = "",
-                            command2: str = "", then: str = "", then_expect: str = ""
-                            ) -> StrictResult:
+                            command2: str = "", then: str = "", then_expect: str = "",
+                            join: str = "", wait_for: str = "") -> StrictResult:
     """With `room`: a second, unsigned session of `user` (already in that room) sends
-    `command` and `command2` and reports every event of the bot it saw (`data["seen"]`)."""
+    `command` and `command2` and reports every event of the bot it saw (`data["seen"]`).
+    With `join`: joins that room (invited) instead of creating one, and sends `command`
+    once a message of the bot holding `wait_for` arrived."""
     await asyncio.to_thread(ensure_installed)
     env = {**os.environ, "HS": homeserver, "USER": user, "PASSWORD": password, "BOT": bot,
            "COMMAND": command, "EXPECT": expect, "TIMEOUT_MS": str(timeout_ms), "ROOM": room,
-           "COMMAND2": command2, "THEN": then, "THEN_EXPECT": then_expect}
+           "COMMAND2": command2, "THEN": then, "THEN_EXPECT": then_expect,
+           "JOIN": join, "WAIT_FOR": wait_for}
     proc = await asyncio.create_subprocess_exec(
         "node", "strict_client.mjs", cwd=HERE, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)

@@ -8,6 +8,9 @@
 // COMMAND2 for a second, unsigned session (see below); THEN and THEN_EXPECT for a second
 // command sent once the first is answered, whose reply is also reported as Element would
 // put it on screen (`shown`: its HTML through Element's sanitiser settings).
+// JOIN and WAIT_FOR: instead of creating a room, join the room JOIN (invited), wait for a
+// message of the bot containing WAIT_FOR, then send COMMAND (a partner room, where the
+// bot's posts come from what a lead does elsewhere).
 // Output: one JSON line; exit 0 when the reply arrived and decrypted, 1 otherwise.
 
 // Node 20 lacks Promise.withResolvers, which matrix-js-sdk uses.
@@ -82,10 +85,12 @@ if (secondDevice) {
   await new Promise(() => {});  // until the timeout reports what was seen
 }
 
-const { room_id: roomId } = await client.createRoom({
-  invite: [env.BOT],
-  initial_state: [{ type: "m.room.encryption", state_key: "", content: { algorithm: "m.megolm.v1.aes-sha2" } }],
-});
+const roomId = env.JOIN
+  ? (await client.joinRoom(env.JOIN)).roomId
+  : (await client.createRoom({
+    invite: [env.BOT],
+    initial_state: [{ type: "m.room.encryption", state_key: "", content: { algorithm: "m.megolm.v1.aes-sha2" } }],
+  })).room_id;
 
 async function botJoined() {
   for (let i = 0; i < 200; i++) {
@@ -108,6 +113,11 @@ function check(event) {
   seen.push(entry);
   const replyTo = event.getContent()?.["m.relates_to"]?.["m.in_reply_to"]?.event_id;
   if (event.getType() !== "m.room.message") return;
+  if (waiting && body?.includes(env.WAIT_FOR)) {
+    waiting = false;
+    client.sendTextMessage(roomId, env.COMMAND).then((sent) => { commandId = sent.event_id; });
+    return;
+  }
   if (replyTo === commandId && body?.includes(env.EXPECT)) {
     if (!env.THEN) finish(true, { body, encrypted: event.isEncrypted() });
     commandId = "answered";
@@ -119,6 +129,7 @@ function check(event) {
   }
 }
 let thenId = null;
+let waiting = Boolean(env.WAIT_FOR);
 
 // What Element keeps of a message's HTML: the tags and attributes of its sanitizeHtmlParams
 // (element-web src/HtmlUtils.tsx; the Matrix spec's list of allowed HTML in m.room.message).
@@ -145,5 +156,7 @@ const ELEMENT_SANITIZER = {
 client.on(sdk.RoomEvent.Timeline, (event) => check(event));
 client.on(sdk.MatrixEventEvent.Decrypted, (event) => check(event));
 
-const sent = await client.sendTextMessage(roomId, env.COMMAND);
-commandId = sent.event_id;
+if (!waiting) {
+  const sent = await client.sendTextMessage(roomId, env.COMMAND);
+  commandId = sent.event_id;
+}

@@ -81,6 +81,7 @@ from commands import (
     Reply,
     index_for_deconfliction,
     notice_content,
+    partner_room_lost,
     queued,
     speaking,
     tr,
@@ -429,6 +430,8 @@ class Bot:
                     self._take_room, room_id, info.timeline, since)))
         for room_id in resp.rooms.leave:
             self._forget_room(room_id)
+            handled.append(self.lanes.put(room_id, functools.partial(self._room_lost,
+                                                                     room_id)))
         self.checkpoints.add(resp.next_batch, handled)
 
     async def _take_room(self, room_id: str, timeline: Timeline, since: str | None) -> None:
@@ -514,6 +517,16 @@ class Bot:
         if room_id in self.state["warned"]:
             self.state["warned"].remove(room_id)
         self.power.forget(room_id)
+
+    async def _room_lost(self, room_id: str) -> None:
+        """A partner room the bot is no longer in ends its link (commands.partner_feed): the
+        operation room is told, and nothing more is sent there. In the room's lane, so the
+        sync token waits for it: a crash before it is committed sees the leave again."""
+        posts = await self.db.write(lambda tx: partner_room_lost(
+            tx, room_id, self.clock.now(), self.config.settings.language))
+        for post in posts:
+            log.info("the bot is no longer in partner room %s: its link ended", room_id)
+            self.send_post(post)
 
     async def _on_invite(self, room_id: str, invite_state: list[Any]) -> None:
         try:
@@ -775,9 +788,12 @@ class Bot:
         async def sent() -> None:
             await self.outbox.sent(post.id)
 
+        async def wanted() -> bool:  # dropped from the outbox since (a partner link ended)
+            return await self.outbox.pending(post.id)
+
         picture = image_attachment(post.image) if post.image is not None else None
         self.sender.put(Outgoing(post.room_id, post.content, done=sent, txn_id=post.txn_id,
-                                 attachment=picture))
+                                 attachment=picture, wanted=wanted))
 
     async def _resend(self, room_id: str, event_id: str, reply: Reply) -> None:
         log.info("re-sending the reply to %s that was committed but not sent", event_id)

@@ -11,6 +11,10 @@ the transaction that decides it, drawn outside any transaction, posted through t
 Deconfliction hits held for their grace period are made and told when due
 (commands.deconflict.release_due), their notices through the outbox too.
 
+Each live partner room of an operation (commands.partner_feed) gets its partner update with
+the operation's scheduled sitrep, in the same transaction, and the T-minus reminders of its
+own takedowns; both written to the outbox there, read only through the partner gate.
+
 Each post is written for the whole room, in the room's language (`/op lang`, else the
 bot's default): it is put in force around what makes the post, and the post is marked
 with it (`Reply.lang`).
@@ -39,6 +43,8 @@ from commands import (
     i18n,
     latest_due_slot,
     owe_board_with_sitrep,
+    partner_reminders,
+    partner_sitreps,
     produce_sitrep,
     record_reminder,
     speaking,
@@ -145,7 +151,7 @@ class SitrepScheduler:
     async def post_due_sitrep(self, op_id: int) -> None:
         now = self.now()
 
-        async def decide(tx: Tx) -> tuple[str, Reply] | None:
+        async def decide(tx: Tx) -> tuple[str, Reply, list[Post]] | None:
             row = await sitreps.schedule_with_room(tx, op_id)
             if row is None:
                 return None
@@ -165,29 +171,37 @@ class SitrepScheduler:
             sitrep = await sitreps.latest(tx, op_id)
             assert sitrep is not None
             await owe_board_with_sitrep(tx, op, sitrep["number"], now, self.boards)
-            return row["room_id"], reply
+            partner_posts = await partner_sitreps(tx, op, now, self.default_language())
+            return row["room_id"], reply, partner_posts
 
         result = await self.bot.db.write(decide)
         if result:
-            room_id, reply = result
+            room_id, reply, partner_posts = result
             await self.bot.post(room_id, reply.text, reply.html, reply.extra_content,
                                 lang=reply.lang)
+            for post in partner_posts:
+                self.bot.send_post(post)
             await self.post_boards()  # the sitrep's board right behind it
 
     async def post_reminders(self) -> None:
         now = self.now()
 
-        async def decide(tx: Tx) -> list[tuple[str, Reply]]:
+        async def decide(tx: Tx) -> tuple[list[tuple[str, Reply]], list[Post]]:
             posts: list[tuple[str, Reply]] = []
+            partner_posts: list[Post] = []
             for op in await operations.open_ones(tx):
                 with self.speaking_to(op):
                     for item in await due_reminders(tx, op, now):
                         if await record_reminder(tx, op["id"], item, now) and item.reply:
                             posts.append((op["room_id"], item.reply))
-            return posts
+                partner_posts += await partner_reminders(tx, op, now, self.default_language())
+            return posts, partner_posts
 
-        for room_id, reply in await self.bot.db.write(decide):
+        posts, partner_posts = await self.bot.db.write(decide)
+        for room_id, reply in posts:
             await self.bot.post(room_id, reply.text, reply.html, lang=reply.lang)
+        for post in partner_posts:
+            self.bot.send_post(post)
 
     async def post_boards(self) -> None:
         """Draw and post the boards owed now (commands.board_schedule)."""

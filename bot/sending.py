@@ -45,6 +45,9 @@ class Outgoing:
     # Same id, same event: the homeserver keeps a device's transaction ids (Synapse for a
     # day), so a reply re-sent after a restart or a lost response is not posted twice.
     txn_id: str | None = None
+    # Asked just before sending: False drops it (an outbox post taken back while it
+    # waited, e.g. to a partner room whose link ended). Its `done` is not called.
+    wanted: Callable[[], Awaitable[bool]] | None = None
 
 
 class _Quiet:
@@ -204,6 +207,10 @@ class SendQueues:
                 continue
             room.in_flight = 1
             try:
+                if item.wanted is not None and not await item.wanted():
+                    log.info("a post to %s was taken back before it was sent; dropped",
+                             item.room_id)
+                    continue
                 await self._deliver(item)
             except Exception:
                 log.exception("giving up sending to %s", item.room_id)

@@ -52,6 +52,9 @@ from commands.forms.document import canonical as form_canonical
 from commands.forms.document import template as form_template
 from commands.forms.providers import DirectoryError as ProviderDirectoryError
 from commands.forms.providers import load as load_providers
+from commands.partner_feed import reminders_due as partner_reminders
+from commands.partner_feed import room_lost as partner_room_lost
+from commands.partner_feed import sitreps as partner_sitreps
 from commands.reminders import due as due_reminders
 from commands.reminders import record as record_reminder
 from commands.schedule import latest_due_slot, trigger_for
@@ -109,6 +112,9 @@ __all__ = [
     "notice_content",
     "owe_board_with_sitrep",
     "parse_head",
+    "partner_reminders",
+    "partner_room_lost",
+    "partner_sitreps",
     "produce_sitrep",
     "queued",
     "record_reminder",

@@ -272,6 +272,7 @@ class UnlinkArgs:
 async def partner_unlink(ctx: Context, args: UnlinkArgs) -> Reply:
     link = await _link_named(ctx, args.partner)
     await ctx.tx.update("partner_links", link["id"], {"active": 0, "updated_at": ctx.stamp})
+    await outbox.drop_for_room(ctx.tx, link["room_id"])  # owed from before: not sent now
     lang = await _room_lang(ctx, link["room_id"])
     with speaking(lang):
         notice = ReplyBuilder().line(tr("🔌 This room is no longer linked to the operation: "

@@ -14,6 +14,7 @@ request is open; a form's preservation period is its request's expiry, reminded 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -60,19 +61,8 @@ async def due(tx: Tx, op: Row, now: datetime) -> list[Due]:
     out: list[Due] = []
     if op["phase"] == "closed":
         return out
-    hhour = from_db_time(op["hhour"])
-    if hhour is not None:
-        keys = {f"hhour:{label}:{op['hhour']}": (label, hhour - offset)
-                for label, offset in T_MINUS}
-        unsent = await reminders.unsent(tx, op["id"], list(keys))
-        passed = [(k, keys[k][1]) for k in unsent if keys[k][1] <= now]
-        for key, moment, post in _latest_only(passed):
-            label = keys[key][0]
-            late = now - moment > GRACE
-            if post and (not late or hhour > now):
-                out.append(Due(key, _t_minus(op, label, hhour, now, late), late))
-            else:
-                out.append(Due(key, None))
+    out.extend(await t_minus(tx, op, now, lambda label, hhour, late: _t_minus(
+        op, label, hhour, now, late)))
     now_iso = to_db_time(now)
     for task in await reminders.overdue_tasks(tx, op["id"], now_iso):
         key = f"task-overdue:{task['id']}:{task['due']}"
@@ -98,6 +88,31 @@ async def due(tx: Tx, op: Row, now: datetime) -> list[Due]:
             late = now - at > GRACE
             reply = _deadline(op, deadline, keys[key][0], now, late) if post else None
             out.append(Due(key, reply, late and post))
+    return out
+
+
+async def t_minus(tx: Tx, op: Row, now: datetime,
+                  make: Callable[[str, datetime, bool], Reply], prefix: str = "",
+                  since: datetime | None = None) -> list[Due]:
+    """The T-minus reminders of the operation's H-hour due now, made by `make(label,
+    hhour, late)`; a partner room's are keyed apart (`prefix`) in the same table, so each
+    room gets each one once. A moment at or before `since` (before the reader had anything
+    to be reminded of) is skipped rather than posted late."""
+    hhour = from_db_time(op["hhour"])
+    if hhour is None:
+        return []
+    out: list[Due] = []
+    keys = {f"{prefix}hhour:{label}:{op['hhour']}": (label, hhour - offset)
+            for label, offset in T_MINUS}
+    unsent = await reminders.unsent(tx, op["id"], list(keys))
+    passed = [(k, keys[k][1]) for k in unsent if keys[k][1] <= now]
+    for key, moment, post in _latest_only(passed):
+        label = keys[key][0]
+        late = now - moment > GRACE
+        if post and (not late or hhour > now) and (since is None or moment > since):
+            out.append(Due(key, make(label, hhour, late), late))
+        else:
+            out.append(Due(key, None))
     return out
 
 

@@ -61,6 +61,13 @@ async def add_post(tx: Tx, room_id: str, content: dict[str, Any], now: datetime,
     return _post(row)
 
 
+async def drop_for_room(tx: Tx, room_id: str) -> int:
+    """Forget what is still to be sent to `room_id` (a partner room whose link ended: it
+    is to get nothing more from the operation, not even a post owed from before); how many."""
+    await tx.execute("DELETE FROM outbox WHERE room_id=?", (room_id,))
+    return int(await tx.scalar("SELECT changes()"))
+
+
 class Outbox:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -73,6 +80,14 @@ class Outbox:
             await tx.execute("DELETE FROM outbox WHERE id=?", (post_id,))
 
         await self.db.write(delete)
+
+    async def pending(self, post_id: int) -> bool:
+        """Whether the post is still to be sent (not sent, not dropped since it was queued)."""
+
+        async def q(tx: Tx) -> bool:
+            return await tx.one("SELECT 1 FROM outbox WHERE id=?", (post_id,)) is not None
+
+        return await self.db.read(q)
 
     async def posts(self, ids: tuple[int, ...]) -> list[Post]:
         """Posts a command wrote in its own transaction (in `Reply.posts`), to send now."""

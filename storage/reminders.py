@@ -38,3 +38,14 @@ async def open_preservations(tx: Tx, op_id: int, now: str) -> list[Row]:
     marks = placeholders(RUNNING_OUT)
     return await tx.all(f"SELECT * FROM preservations WHERE op_id=? AND status IN ({marks}) "
                         "AND expires_at > ?", (op_id, *RUNNING_OUT, now))
+
+
+async def first_assigned(tx: Tx, link_id: int, table: str, row_ids: list[int]) -> str | None:
+    """When the first of these records was assigned to the partner of `link_id`: a
+    reminder that passed before then had nothing to remind them of."""
+    if not row_ids:
+        return None
+    found = await tx.scalar(
+        f"SELECT MIN(created_at) FROM partner_assignments WHERE link_id=? AND tbl=? AND "
+        f"row_id IN ({placeholders(row_ids)})", (link_id, table, *row_ids))
+    return str(found) if found is not None else None

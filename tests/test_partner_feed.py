@@ -116,14 +116,6 @@ async def test_each_scheduled_sitrep_brings_each_partner_an_update_of_only_its_o
     assert len(sink.to(ROOM)) == 2 and len(sink.to(REGISTRAR)) == 2
 
 
-async def test_a_manual_sitrep_feeds_no_partner(h: Harness) -> None:
-    await two_partners(h)
-    await h.ok("!sitrep")
-    rows = await h.rows("SELECT content FROM outbox WHERE room_id=? AND content LIKE ?",
-                        (HOST, "%Partner update%"))
-    assert rows == []
-
-
 async def test_partners_with_a_takedown_get_each_t_minus_reminder_once_and_on_time(
         h: Harness) -> None:
     await two_partners(h)

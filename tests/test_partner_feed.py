@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.intake import RoomLanes
+from bot.runtime import Bot
 from bot.scheduler import SitrepScheduler
 from bot.sending import Outgoing, SendQueues
 from commands import partner_room_lost
@@ -245,3 +248,41 @@ async def test_losing_a_partner_room_ends_its_link_and_tells_the_operation(
     await at(h, "2026-11-25T04:00:20")
     await sched.reconcile()
     assert len(sink.to(HOST)) == 1  # only the update from before
+
+
+class Syncing:
+    """The part of the bot a sync's rooms go through (Bot._take), on the harness's
+    database, with what it would send kept in a list."""
+
+    _take = Bot._take
+    _forget_room = Bot._forget_room
+    _room_lost = Bot._room_lost
+
+    def __init__(self, h: Harness) -> None:
+        self.db = h.db
+        self.clock = h.clock
+        self.config = SimpleNamespace(settings=SimpleNamespace(language="en"))
+        self.state: dict[str, Any] = {"joined_at": {HOST: 1}, "warned": []}
+        self.power = SimpleNamespace(forget=lambda room: None)
+        self.lanes = RoomLanes()
+        self.handled: list[Any] = []
+        self.checkpoints = SimpleNamespace(add=lambda token, handled: self.handled.extend(
+            handled))
+        self.sent: list[Post] = []
+
+    def send_post(self, post: Post) -> None:
+        self.sent.append(post)
+
+
+async def test_a_sync_that_shows_the_bot_out_of_a_partner_room_ends_the_link(
+        h: Harness) -> None:
+    await two_partners(h)
+    bot = Syncing(h)
+    left = SimpleNamespace(rooms=SimpleNamespace(invite={}, join={}, leave={HOST: None}),
+                           next_batch="s2")
+    bot._take(left, "s1")  # type: ignore[arg-type]
+    assert await asyncio.gather(*bot.handled) == [True]  # the token waits for it
+    [told] = bot.sent
+    assert told.room_id == ROOM and "Example Hosting's room" in told.content["body"]
+    text = (await h.ok("!partner list")).text
+    assert "Example Hosting" not in text and "Registrar" in text

@@ -295,8 +295,9 @@ async def partner_list(ctx: Context, args: NoArgs) -> Reply:
         levels = validate.levels_up_to(link["tlp"])
         refs = [label(table, row["seq"]) for table in partners.KINDS
                 for row in await partners.assigned(ctx.tx, link, table, levels)]
-        reply.line(Bold(link["name"]), f" · TLP:{link['tlp']} · {link['tz']} · ",
-                   ", ".join(refs) or tr("nothing assigned"))
+        reply.line(*fill(tr("{partner} · TLP:{tlp} · {zone} · {assigned}"),
+                         partner=Bold(link["name"]), tlp=link["tlp"], zone=link["tz"],
+                         assigned=", ".join(refs) or tr("nothing assigned")))
     return reply.build()
 
 

@@ -1,5 +1,10 @@
 """/export: the operation as a file in the room (md by default, at the operation's TLP).
 
+In a partner room it is the partner's part only, at the link's TLP at most, in the formats a
+partner's tools import (stix, misp, csv): what a lead assigned to them, under the alias
+(exports/snapshot.py makes that selection). md, json and pdf are the police's reports of
+the whole operation and are refused there, with the reason.
+
 The file is built after the command's transaction, from a read-only snapshot and in a
 worker process (exports.build), so a 100,000-record export does not stall other commands.
 """
@@ -10,15 +15,32 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from commands.core import argtypes
+from commands.core import argtypes, validate
 from commands.core.context import Context
 from commands.core.i18n import N_, tr, trn
 from commands.core.redo import Services, SlowPart, remakes
 from commands.core.reply import Bold, Code, ReplyBuilder, fill
-from commands.core.spec import Choice, command, key, pos
+from commands.core.spec import Choice, Where, command, key, pos
 from commands.core.types import CommandError, Exporter, ExportRefused, Reply
 
 FORMATS = ("md", "json", "csv", "stix", "misp", "pdf")
+PARTNER_FORMATS = ("stix", "misp", "csv")
+
+
+def partner_format_refusal(fmt: str | None) -> str:
+    """Why a partner room gets no md, json or pdf (also said by the export worker, which
+    checks it again for `opsroom export` on a partner room)."""
+    formats = ", ".join(PARTNER_FORMATS)
+    if fmt is None:
+        return tr("in a partner room, name the format: {formats}").format(formats=formats)
+    return tr("a partner room receives only its assigned items as {formats}: {format} is the "
+              "police's report of the whole operation, and is not made here").format(
+        formats=formats, format=fmt)
+
+
+def partner_level_refusal(level: str, most: str) -> str:
+    return tr("this room receives records at or below TLP:{most} only; TLP:{level} is above "
+              "it").format(most=most, level=level)
 
 
 @dataclass(frozen=True)
@@ -33,11 +55,19 @@ class ExportArgs:
             key("tlp", argtypes.TLP, help=N_("export only records at or below this level"))],
     summary=N_("export the operation as an encrypted file in the room"),
     examples=["!export pdf tlp=GREEN", "!export stix", "!export misp tlp=AMBER"],
+    where=Where.BOTH,
 )
 async def export(ctx: Context, args: ExportArgs) -> Reply:
-    op = ctx.require_op()
-    fmt = args.format or "md"
-    level = args.tlp or op["tlp"]
+    if ctx.partner is not None:
+        if args.format not in PARTNER_FORMATS:
+            raise CommandError(partner_format_refusal(args.format), show_usage=False)
+        fmt, level = args.format, args.tlp or ctx.partner["tlp"]
+        if validate.tlp_rank(level) > validate.tlp_rank(ctx.partner["tlp"]):
+            raise CommandError(partner_level_refusal(level, ctx.partner["tlp"]),
+                               show_usage=False)
+    else:
+        op = ctx.require_op()
+        fmt, level = args.format or "md", args.tlp or op["tlp"]
     if ctx.exporter is None:
         raise CommandError(tr("this bot cannot build export files (no exporter configured)"),
                            show_usage=False)

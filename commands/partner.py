@@ -122,8 +122,11 @@ async def partner_view(tx: Tx, link: Row, op: Row, heading: str) -> Reply:
         rows.append([Bold(label("seizures", item["seq"])), f" {item['type']} ",
                      validate.shown(item["type"], item["value"]), f" [{item['status']}]"])
     for takedown in takedowns:
+        # Its target copies its seized item's value, shown only where that item is theirs.
+        target = takedown["target"] if takedown["seizure_shown"] else tr(
+            "{ref} (withheld)").format(ref=label("seizures", takedown["seizure_seq"]))
         rows.append([Bold(label("takedowns", takedown["seq"])), " ", *fill(
-            tr("{target}: planned {planned} [{status}]"), target=takedown["target"],
+            tr("{target}: planned {planned} [{status}]"), target=target,
             planned=_local(link, takedown["planned_at"]), status=takedown["status"])])
     if rows:
         reply.bullets(rows)

@@ -37,10 +37,11 @@ from commands import (
     i18n,
     mismatch_name,
     speaking,
+    tr,
 )
 from exports import pool
 from exports.files import export_dir
-from exports.snapshot import Snapshot, load
+from exports.snapshot import Snapshot, load, operation_room
 from storage import witness
 from storage.codec import to_db_time
 from storage.database import Database, read_only_sync
@@ -74,27 +75,35 @@ def filename(code: str, now: datetime, tlp: str, ext: str) -> str:
 
 def _make(path: Path, room_id: str, fmt: str, tlp: str | None, generated_at: str,
           out_path: Path, lang: str = i18n.SOURCE) -> ExportSummary:
-    """In the worker process: the file of one export, written in `lang`."""
+    """In the worker process: the file of one export, written in `lang`. A partner room's
+    export is guarded by its operation's audit log too, but names none of the records
+    held back: they need not be the partner's."""
     with speaking(lang), read_only_sync(path) as conn:
-        left_out = _witnessed(conn, room_id)
+        op_room = operation_room(conn, room_id, fmt)
+        left_out = _witnessed(conn, op_room, partner=op_room != room_id)
         snap = load(conn, room_id, tlp, generated_at, with_audit=fmt == "json")
         snap.workdir = out_path.parent
         fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
             builder(fmt)(snap, out)
-        return ExportSummary(snap.op["code"], snap.tlp, snap.total, snap.counts["seizures"],
+        return ExportSummary(snap.stem, snap.tlp, snap.total, snap.counts["seizures"],
                        snap.audit_included, snap.audit_withheld, left_out)
 
 
-def _witnessed(conn: sqlite3.Connection, room_id: str) -> tuple[str, ...]:
+def _witnessed(conn: sqlite3.Connection, room_id: str, *, partner: bool = False
+               ) -> tuple[str, ...]:
     """The gate before any export: records changed behind the audit log stop it until a
     lead acknowledges them, and then stay out of it, since what they hold now is what the
     log never allowed (a RED item relabelled GREEN). Checked on the export's own read
     transaction, so what is checked is what is exported. Returns the names left out."""
     found = witness.check_sync(conn, room_id)
     if found.open:
-        raise ExportRefused(export_refusal(found))
+        raise ExportRefused(tr("the operation's records must be checked by a lead before "
+                               "anything is exported; ask the operation") if partner
+                            else export_refusal(found))
     witness.leave_out(conn, ((m.tbl, m.row_id) for m in found.acknowledged))
+    if partner:
+        return ()
     return tuple(sorted({mismatch_name(m) for m in found.acknowledged}))
 
 

@@ -13,7 +13,7 @@ import zipfile
 from typing import BinaryIO
 
 from commands import tr
-from exports.snapshot import RECORD_KINDS, Snapshot
+from exports.snapshot import Snapshot
 
 FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # zip entries get a fixed date: same data, same bytes
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
@@ -32,7 +32,7 @@ def _entry(name: str) -> zipfile.ZipInfo:
 
 def build(snap: Snapshot, out: BinaryIO) -> None:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for kind in RECORD_KINDS:
+        for kind in snap.kinds:
             header = snap.columns[kind]
             with zf.open(_entry(f"{kind}.csv"), "w", force_zip64=True) as raw, \
                     io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
@@ -43,7 +43,7 @@ def build(snap: Snapshot, out: BinaryIO) -> None:
         # The note is read by a person: in the language in force (exports.build sets it);
         # the files' names and column headers are machine names and stay as they are.
         zf.writestr(_entry("README.txt"), "\r\n".join([
-            f"{snap.op['name']} ({snap.op['code']}) — TLP:{snap.tlp}",
+            f"{snap.title} — TLP:{snap.tlp}",
             tr("Generated {when}. Records at or below TLP:{tlp}.").format(
                 when=snap.generated_at, tlp=snap.tlp),
             tr("Cells starting with = + - @ are prefixed with ' (formula guard)."), ""]))

@@ -191,8 +191,8 @@ def event(snap: Snapshot) -> MISPEvent:
     op = snap.op
     ev = MISPEvent(strict_validation=True, force_timestamps=True)
     ev.from_dict(
-        uuid=_uuid(op["code"], "event"),
-        info=f"{op['name']} ({op['code']}): seized and targeted infrastructure, records at "
+        uuid=_uuid(snap.ident, "event"),
+        info=f"{snap.title}: seized and targeted infrastructure, records at "
              f"or below TLP:{snap.tlp}",
         date=(op["hhour"] or op["created_at"])[:10],
         distribution=DISTRIBUTION[snap.tlp],
@@ -208,7 +208,7 @@ def event(snap: Snapshot) -> MISPEvent:
 def build(snap: Snapshot, out: BinaryIO) -> None:
     """`{"Event": {...}}` as MISP's import reads it, its keys sorted, with the attribute
     list written as each attribute is made."""
-    attributes = _AttributeWriter(snap.op["code"])
+    attributes = _AttributeWriter(snap.ident)
     head = json.loads(event(snap).to_json(sort_keys=True))
     keys = sorted([*head, "Attribute"])
     out.write(b'{"Event": {')

@@ -23,19 +23,33 @@ What is at which level:
   export; otherwise it shows "S-n (withheld)", wherever the takedown appears;
 - the operation's own name, code, zone, phase and H-hour identify the export and go with
   it at every level (its `tlp` is the default for records, not a label of the name).
+
+A partner room's export (`load` on a room a live partner link feeds) is another selection,
+not a lower level: only the seized items and takedowns `storage.partners.assigned_sync`
+gives for that link, at the levels asked for and never above the link's TLP; no other
+kind, no audit, no agency or member (nor a record's `created_by`, a member's Matrix id);
+a takedown's target shows its seized item's value only while that item is the partner's
+too. The operation is named only by the alias the lead gave (`commands.partner.shown_name`),
+in the file and its name; ids are made from the link, not the operation's code, so a
+partner importing a later export updates what it has and learns nothing from the ids.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from commands import tr, validate
+from commands import ExportRefused, tr, validate
+from commands.export import PARTNER_FORMATS, partner_format_refusal, partner_level_refusal
+from commands.partner import shown_name
 from storage import exports as store
+from storage import partners
 from storage.audit import canonical
 from storage.exports import RECORD_KINDS
 from storage.tx import Row
@@ -63,6 +77,26 @@ class Snapshot:
     audit_included: bool = False
     audit_withheld: int = 0  # entries left out so far by audit()
     workdir: Path | None = None  # for a format's scratch files: next to the output
+    partner: Row | None = None  # the link, in a partner room's export
+    ident: str = ""  # what ids are made from: the operation's code, or the partner link
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The record kinds this export carries."""
+        return partners.KINDS if self.partner is not None else RECORD_KINDS
+
+    @property
+    def title(self) -> str:
+        """The operation as the file names it: "Name (CODE)", or a partner's alias alone."""
+        name, code = self.op["name"], self.op["code"]
+        return name if name == code else f"{name} ({code})"
+
+    @property
+    def stem(self) -> str:
+        """The start of the file's name: the operation's code, or the alias made safe."""
+        if self.partner is None:
+            return str(self.op["code"])
+        return re.sub(r"[^\w]+", "-", self.op["code"]).strip("-") or "operation"
 
     @property
     def total(self) -> int:
@@ -76,8 +110,25 @@ class Snapshot:
              limit: int | None = None) -> Iterator[Row]:
         """Records of `kind` at the export's levels, in one of `storage.exports.ORDERS`;
         `seq` picks one."""
+        if self.partner is not None:
+            yield from self._partner_rows(kind, seq=seq, limit=limit)
+            return
         for row in store.records(self.conn, kind, self.op["id"], self.levels, seq=seq,
                                  order=order, limit=limit):
+            if kind == "takedowns" and not row.pop("seizure_shown"):
+                row["target"] = f"S-{row['seizure_seq']}{WITHHELD_TARGET}"
+            yield row
+
+    def _partner_rows(self, kind: str, *, seq: int | None, limit: int | None
+                      ) -> Iterator[Row]:
+        """The partner's records of `kind`, by number (their exports need no other order)."""
+        assert self.partner is not None
+        if kind not in partners.KINDS:
+            return
+        found = partners.assigned_sync(self.conn, self.partner["id"], kind, self.levels,
+                                       seq=seq)
+        for row in itertools.islice(found, limit):
+            del row["created_by"]
             if kind == "takedowns" and not row.pop("seizure_shown"):
                 row["target"] = f"S-{row['seizure_seq']}{WITHHELD_TARGET}"
             yield row
@@ -89,16 +140,21 @@ class Snapshot:
         return self.rows("seizures")
 
     def count(self, kind: str, *, status: str | None = None) -> int:
+        if self.partner is not None:  # a partner's few records: counted as they are read
+            return sum(1 for row in self.rows(kind) if status in (None, row["status"]))
         return store.count(self.conn, kind, self.op["id"], self.levels, status=status)
 
     def counts_by(self, kind: str, *columns: str) -> dict[tuple[Any, ...], int]:
         """Records at or below the level counted per value of `columns` (the pdf's charts),
         aggregated in SQL so 100,000 records cost no Python loop."""
         assert columns and all(c in self.columns[kind] for c in columns)
+        assert self.partner is None, "no partner format draws charts"
         return store.counts_by(self.conn, kind, self.op["id"], self.levels, columns)
 
     def levels_used(self, *kinds: str) -> set[str]:
         used: set[str] = set()
+        if self.partner is not None:
+            return {row["tlp"] for kind in kinds for row in self.rows(kind)}
         for kind in kinds:
             used |= store.levels_used(self.conn, kind, self.op["id"], self.levels)
         return used
@@ -139,8 +195,30 @@ def allowed_levels(tlp: str) -> tuple[str, ...]:
     return validate.levels_up_to(tlp)
 
 
+def operation_room(conn: sqlite3.Connection, room_id: str, fmt: str) -> str:
+    """The room of the operation an export of `room_id` reads: its own, or, in a partner
+    room, the operation the link feeds it from (whose audit log guards its records). Refuses
+    what a partner room is not given: a format other than `PARTNER_FORMATS`, and anything
+    once its link is gone (an export asked just before an unlink, or made again after a
+    restart that came after it)."""
+    link = partners.latest_for_room_sync(conn, room_id)
+    if link is None:
+        return room_id
+    if not link["active"]:
+        raise ExportRefused(tr("this room is no longer linked to an operation: nothing is "
+                               "exported from it"))
+    if fmt not in PARTNER_FORMATS:
+        raise ExportError(partner_format_refusal(fmt))
+    op = store.operation_by_id(conn, link["op_id"])
+    assert op is not None
+    return str(op["room_id"])
+
+
 def load(conn: sqlite3.Connection, room_id: str, tlp: str | None, generated_at: str, *,
          with_audit: bool = False) -> Snapshot:
+    link = partners.latest_for_room_sync(conn, room_id)
+    if link is not None and link["active"]:
+        return _partner_snapshot(conn, link, tlp, generated_at)
     op = store.operation(conn, room_id)
     if op is None:
         raise ExportError(tr("no operation is bound to room {room}").format(room=room_id))
@@ -160,6 +238,33 @@ def load(conn: sqlite3.Connection, room_id: str, tlp: str | None, generated_at: 
     )
     snap.counts = {kind: snap.count(kind) for kind in RECORD_KINDS}
     snap.audit_included = with_audit
+    snap.ident = str(op["code"])
+    return snap
+
+
+def _partner_snapshot(conn: sqlite3.Connection, link: Row, tlp: str | None,
+                      generated_at: str) -> Snapshot:
+    """A partner room's export (see the module's docstring). The operation's row is
+    replaced by what the partner may read of it: the alias, H-hour, phase and the link's
+    own dates and level, so no format can print the police's name or code by reading it."""
+    level = tlp or link["tlp"]
+    allowed_levels(level)
+    if validate.tlp_rank(level) > validate.tlp_rank(link["tlp"]):
+        raise ExportError(partner_level_refusal(level, link["tlp"]))
+    op = store.operation_by_id(conn, link["op_id"])
+    assert op is not None
+    alias = shown_name(link, op)
+    shown_op: Row = {"id": op["id"], "room_id": link["room_id"], "name": alias, "code": alias,
+                     "tlp": link["tlp"], "tz": link["tz"], "hhour": op["hhour"],
+                     "phase": op["phase"], "created_at": link["created_at"],
+                     "updated_at": link["updated_at"]}
+    snap = Snapshot(
+        conn=conn, op=shown_op, tlp=level, generated_at=generated_at, agencies=[],
+        members=[], rollcalls=[], counts={}, partner=link, ident=f"partner-link-{link['id']}",
+        columns={kind: [name for name in store.columns(conn, kind)
+                        if name not in ("id", "op_id", "created_by")]
+                 for kind in partners.KINDS})
+    snap.counts = {kind: snap.count(kind) for kind in partners.KINDS}
     return snap
 
 

@@ -96,7 +96,7 @@ def _seizure_object(s: Row, code: str, creator: str) -> dict[str, Any]:
 
 
 def _record_objects(snap: Snapshot, creator: str) -> Iterator[dict[str, Any]]:
-    code = snap.op["code"]
+    code = snap.ident
     for s in snap.indicators():
         yield _seizure_object(s, code, creator)
     for k in snap.rows("takedowns"):
@@ -132,18 +132,18 @@ def build(snap: Snapshot, out: BinaryIO) -> None:
     their ids wait in a temporary file for the grouping, which lists them all. Tests
     round-trip the whole bundle through `stix2.parse`."""
     op = snap.op
-    code = op["code"]
+    code = snap.ident
     created = _ts(op["created_at"])
     group_level = op["tlp"] if op["tlp"] in allowed_levels(snap.tlp) else snap.tlp
     # The bundle's own objects carry the operation's level, capped at the export's: a
     # CLEAR export must not contain anything marked AMBER.
     used = snap.levels_used("seizures", "takedowns") | {group_level}
     identity = stix2.Identity(
-        id=_id("identity", code, "exporter"), name=f"opsroom — operation {code}",
+        id=_id("identity", code, "exporter"), name=f"opsroom — operation {op['code']}",
         identity_class="organization", created=created, modified=created,
         object_marking_refs=[TLP2_IDS[group_level]])
     grouping = json.loads(stix2.Grouping(
-        id=_id("grouping", code), name=f"{op['name']} ({code})", context="suspicious-activity",
+        id=_id("grouping", code), name=snap.title, context="suspicious-activity",
         description=f"Seized infrastructure and takedowns of {op['name']}, "
                     f"records at or below TLP:{snap.tlp}.",
         object_refs=[identity.id],  # the full list is streamed in below

@@ -36,6 +36,11 @@ def operation(conn: sqlite3.Connection, room_id: str) -> Row | None:
     return row
 
 
+def operation_by_id(conn: sqlite3.Connection, op_id: int) -> Row | None:
+    row: Row | None = conn.execute("SELECT * FROM operations WHERE id=?", (op_id,)).fetchone()
+    return row
+
+
 def agencies(conn: sqlite3.Connection, op_id: int) -> list[Row]:
     return conn.execute("SELECT code, country, tz, name FROM agencies WHERE op_id=? "
                         "ORDER BY code", (op_id,)).fetchall()

@@ -44,6 +44,8 @@ from commands.deconflict import anything_due as deconfliction_anything_due
 from commands.deconflict import index_existing as index_for_deconfliction
 from commands.deconflict import release_due as deconfliction_due
 from commands.export import FORMATS as EXPORT_FORMATS
+from commands.export import PARTNER_FORMATS as PARTNER_EXPORT_FORMATS
+from commands.export import partner_format_refusal, partner_level_refusal
 from commands.form import FILE_FORMATS as FORM_FORMATS
 from commands.form import stored_draft as form_draft
 from commands.forms.document import Section as FormSection
@@ -52,6 +54,7 @@ from commands.forms.document import canonical as form_canonical
 from commands.forms.document import template as form_template
 from commands.forms.providers import DirectoryError as ProviderDirectoryError
 from commands.forms.providers import load as load_providers
+from commands.partner import shown_name as partner_shown_name
 from commands.partner_feed import reminders_due as partner_reminders
 from commands.partner_feed import room_lost as partner_room_lost
 from commands.partner_feed import sitreps as partner_sitreps
@@ -66,6 +69,7 @@ __all__ = [
     "EXPORT_FORMATS",
     "FORM_FORMATS",
     "N_",
+    "PARTNER_EXPORT_FORMATS",
     "PREFIX",
     "WITNESS_KEY",
     "Attachment",
@@ -112,8 +116,11 @@ __all__ = [
     "notice_content",
     "owe_board_with_sitrep",
     "parse_head",
+    "partner_format_refusal",
+    "partner_level_refusal",
     "partner_reminders",
     "partner_room_lost",
+    "partner_shown_name",
     "partner_sitreps",
     "produce_sitrep",
     "queued",

@@ -29,7 +29,7 @@ not a lower level: only the seized items and takedowns `storage.partners.assigne
 gives for that link, at the levels asked for and never above the link's TLP; no other
 kind, no audit, no agency or member (nor a record's `created_by`, a member's Matrix id);
 a takedown's target shows its seized item's value only while that item is the partner's
-too. The operation is named only by the alias the lead gave (`commands.partner.shown_name`),
+too. The operation is named only by the alias the lead gave (`commands.partner_shown_name`),
 in the file and its name; ids are made from the link, not the operation's code, so a
 partner importing a later export updates what it has and learns nothing from the ids.
 """
@@ -45,9 +45,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from commands import ExportRefused, tr, validate
-from commands.export import PARTNER_FORMATS, partner_format_refusal, partner_level_refusal
-from commands.partner import shown_name
+from commands import (
+    PARTNER_EXPORT_FORMATS,
+    ExportRefused,
+    partner_format_refusal,
+    partner_level_refusal,
+    partner_shown_name,
+    tr,
+    validate,
+)
 from storage import exports as store
 from storage import partners
 from storage.audit import canonical
@@ -198,7 +204,7 @@ def allowed_levels(tlp: str) -> tuple[str, ...]:
 def operation_room(conn: sqlite3.Connection, room_id: str, fmt: str) -> str:
     """The room of the operation an export of `room_id` reads: its own, or, in a partner
     room, the operation the link feeds it from (whose audit log guards its records). Refuses
-    what a partner room is not given: a format other than `PARTNER_FORMATS`, and anything
+    what a partner room is not given: a format other than `PARTNER_EXPORT_FORMATS`, and anything
     once its link is gone (an export asked just before an unlink, or made again after a
     restart that came after it)."""
     link = partners.latest_for_room_sync(conn, room_id)
@@ -207,7 +213,7 @@ def operation_room(conn: sqlite3.Connection, room_id: str, fmt: str) -> str:
     if not link["active"]:
         raise ExportRefused(tr("this room is no longer linked to an operation: nothing is "
                                "exported from it"))
-    if fmt not in PARTNER_FORMATS:
+    if fmt not in PARTNER_EXPORT_FORMATS:
         raise ExportError(partner_format_refusal(fmt))
     op = store.operation_by_id(conn, link["op_id"])
     assert op is not None
@@ -253,7 +259,7 @@ def _partner_snapshot(conn: sqlite3.Connection, link: Row, tlp: str | None,
         raise ExportError(partner_level_refusal(level, link["tlp"]))
     op = store.operation_by_id(conn, link["op_id"])
     assert op is not None
-    alias = shown_name(link, op)
+    alias = partner_shown_name(link, op)
     shown_op: Row = {"id": op["id"], "room_id": link["room_id"], "name": alias, "code": alias,
                      "tlp": link["tlp"], "tz": link["tz"], "hhour": op["hhour"],
                      "phase": op["phase"], "created_at": link["created_at"],

@@ -83,6 +83,10 @@ async def _refuse_if_used(ctx: Context, table: str, row: dict[str, Any], command
     for other, used_by in users:
         if other in PREFIX and "seq" in used_by:
             names.append(label(other, used_by["seq"]))
+        elif other == "partner_assignments":
+            link = await ctx.tx.get("partner_links", used_by["link_id"])
+            names.append(tr("its assignment to the partner {partner}").format(
+                partner=link["name"] if link else used_by["link_id"]))
         else:  # a row without a number (an item named on a request): the record it ties
             names.extend(await _tied(ctx, used_by, but=table))
     raise CommandError(

@@ -26,4 +26,9 @@ async def referrers(tx: Tx, table: str, row_id: int) -> list[tuple[str, Row]]:
         for column in sorted({k["from"] for k in keys if k["table"] == table}):
             rows = await tx.all(f"SELECT * FROM {other} WHERE {column}=? ORDER BY id", (row_id,))
             found.extend((other, row) for row in rows)
+    # A partner's assignment names its record by table and row id, not by a foreign key:
+    # SQLite gives a deleted row's id to the next row, which would then be assigned unseen.
+    rows = await tx.all("SELECT * FROM partner_assignments WHERE tbl=? AND row_id=? "
+                        "ORDER BY id", (table, row_id))
+    found.extend(("partner_assignments", row) for row in rows)
     return found

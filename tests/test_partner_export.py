@@ -15,7 +15,7 @@ from pymisp import MISPEvent
 
 from exports.stix import NAMESPACE
 from tests.export_text import export_text
-from tests.harness import Harness
+from tests.harness import OFFICER, Harness
 
 PARTNER_ROOM = "!partner:localhost"
 OTHER_ROOM = "!registrar:localhost"
@@ -190,3 +190,20 @@ async def test_the_partner_room_withholds_a_takedowns_target_that_is_not_the_par
     told = "\n".join(json.loads(row["content"])["body"] for row in posts)
     assert "S-3 (withheld)" in told
     assert "other-host" not in told
+
+
+async def test_an_assigned_seized_item_cannot_be_undone_so_no_new_one_inherits_its_place(
+        h: Harness) -> None:
+    """SQLite gives a deleted row's id to the next row: an undone assigned item would have
+    passed its assignment to the next one recorded, shown to the partner unassigned."""
+    h.dispatcher.shared_rooms = lambda user: {PARTNER_ROOM}
+    await h.ok(f'!partner link {PARTNER_ROOM} name="Example Hosting"')
+    await h.ok("!seize other first-item tlp=GREEN", sender=OFFICER)
+    await h.ok('!partner assign S-1 "Example Hosting"')
+    refused = await h.fails("!undo", sender=OFFICER)
+    assert "S-1 is used by its assignment to the partner Example Hosting" in refused.text
+    await h.ok("!seize other never-assigned tlp=GREEN", sender=OFFICER)
+    reply = await _partner(h, "!export csv")
+    assert reply.attachment is not None
+    text = export_text("csv", reply.attachment.read())
+    assert "first-item" in text and "never-assigned" not in text

@@ -20,7 +20,7 @@ from commands.core import i18n, records
 from commands.core.context import Context
 from commands.core.types import Reply, Settings
 from exports.build import build_export
-from storage import languages
+from storage import languages, partners
 from storage.database import Database
 from storage.outbox import Outbox, Post
 from storage.tx import Actor, Tx
@@ -669,6 +669,10 @@ def test_a_hit_label_is_read_however_it_is_typed() -> None:
         deconflict.hit_label("S-4")
 
 
+async def _no_partner_room(tx: Tx, room_id: str) -> None:
+    return None
+
+
 async def _no_language(tx: Tx, room_id: str, user_id: str) -> None:
     return None
 
@@ -682,6 +686,7 @@ async def test_a_hit_numbered_before_pairs_keeps_its_label_d_n(
         before.setattr(database, "MIGRATIONS", MIGRATIONS[:11])
         before.setattr(database, "LATEST", 11)
         before.setattr(languages, "of_reader", _no_language)  # that version had none
+        before.setattr(partners, "live_for_room", _no_partner_room)  # nor partner rooms
         old = await Harness.open(tmp_path, Settings(deconfliction=False))
         await old.setup_operation()
         await b_ok(old, '!op init "Operation Northwind" code=NORTHWIND', LEAD_B)

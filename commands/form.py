@@ -25,7 +25,7 @@ from commands.core.i18n import N_, tr, trn
 from commands.core.records import dtg, label
 from commands.core.redo import Services, SlowPart, remakes
 from commands.core.reply import Bold, Code, ReplyBuilder, fill, ok
-from commands.core.spec import ArgType, Choice, Fn, ParseEnv, Role, command, key, pos
+from commands.core.spec import ArgType, Choice, Fn, PageArgs, ParseEnv, Role, command, key, pos
 from commands.core.timeparse import ParsedTime
 from commands.core.types import CommandError, FormWriter, Reply, Settings
 from commands.forms import deadlines as form_deadlines
@@ -109,17 +109,9 @@ async def _form(ctx: Context, seq: int) -> Row:
     return await records.get(ctx, "forms", seq)
 
 
-def directory_entry(settings: Settings, request: Row, form: Row) -> dict[str, str | None]:
-    """What the provider directory knows of the request's provider, for this form."""
-    return providers.addressing(providers.of(settings), request["provider"], request["country"],
-                                form["form"])
-
-
 async def _draft(ctx: Context, form: Row) -> dict[str, Any]:
-    op = ctx.require_op()
-    request = await forms.request_of(ctx.tx, form)
-    return await assemble(ctx.tx, op, form, now=ctx.now,
-                          provider=directory_entry(ctx.settings, request, form))
+    return await assemble(ctx.tx, ctx.require_op(), form, now=ctx.now,
+                          directory=providers.of(ctx.settings))
 
 
 async def stored_draft(tx: Tx, settings: Settings, room_id: str, seq: int, now: datetime
@@ -132,9 +124,7 @@ async def stored_draft(tx: Tx, settings: Settings, room_id: str, seq: int, now: 
     form = await by_seq(tx, "forms", op["id"], seq)
     if form is None:
         raise LookupError(f"there is no F-{seq} in {op['code']}")
-    request = await forms.request_of(tx, form)
-    return await assemble(tx, op, form, now=now,
-                          provider=directory_entry(settings, request, form))
+    return await assemble(tx, op, form, now=now, directory=providers.of(settings))
 
 
 async def _follow_deadlines(ctx: Context, form: Row, draft: dict[str, Any]) -> list[str]:
@@ -148,8 +138,7 @@ async def _follow_deadlines(ctx: Context, form: Row, draft: dict[str, Any]) -> l
         due = to_db_time(deadline.due)
         if deadline.kind != "preservation":
             others.append((deadline.kind, due))
-            said.append(tr("{kind} due {when}").format(
-                kind=tr(DEADLINE_NAMES.get(deadline.kind, deadline.kind)), when=dtg(due)))
+            said.append(_due_line(deadline))
         elif request["status"] in FOLLOWS_FORM and request["expires_at"] != due:
             request = await records.change(ctx, "preservations", request, {"expires_at": due})
             said.append(tr("{request} now expires {when}").format(
@@ -159,14 +148,19 @@ async def _follow_deadlines(ctx: Context, form: Row, draft: dict[str, Any]) -> l
     return said
 
 
+def _due_line(deadline: form_deadlines.Deadline) -> str:
+    return tr("{kind} due {when}").format(
+        kind=tr(DEADLINE_NAMES.get(deadline.kind, deadline.kind)),
+        when=dtg(to_db_time(deadline.due)))
+
+
 def _findings(reply: ReplyBuilder, found: list[rules.Finding]) -> None:
     marks = {"missing": "□", "refused": "❌", "warning": "⚠"}
     reply.bullets([[f"{marks.get(f.level, '•')} ", f.text] for f in found])
 
 
 def _summary(draft: dict[str, Any]) -> tuple[Any, ...]:
-    keys = {k for s in document.structure(draft["form"])["sections"] for k in s["fields"]}
-    filled = sum(1 for k, v in draft["fields"].items() if v and k in keys)
+    filled = sum(1 for k in document.keys(draft["form"]) if draft["fields"][k])
     return fill(
         tr("{form} {name} for {request} · {identifiers} · {filled} · language {lang} · "
            "TLP:{tlp}"),
@@ -209,10 +203,12 @@ class DraftArgs:
 )
 async def preserve_draft(ctx: Context, args: DraftArgs) -> Reply:
     request = await records.get(ctx, "preservations", args.request)
+    if args.lang is not None:
+        try:
+            document.template(args.form, args.lang)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
     shipped = document.languages(args.form)
-    if args.lang is not None and args.lang not in shipped:
-        raise CommandError(tr("form {form} has no text in {lang} yet; it exists in: {shipped}")
-                           .format(form=args.form, lang=args.lang, shipped=", ".join(shipped)))
     lang = args.lang or (i18n.current() if i18n.current() in shipped else "en")
     level = args.tlp or request["tlp"]
     if validate.tlp_rank(level) < validate.tlp_rank(request["tlp"]):
@@ -255,16 +251,14 @@ class FormRef:
 async def form_show(ctx: Context, args: FormRef) -> Reply:
     draft = await _draft(ctx, await _form(ctx, args.form))
     reply = ReplyBuilder().line(*_summary(draft))
-    shown = [k for s in document.structure(draft["form"])["sections"] for k in s["fields"]]
+    shown = document.keys(draft["form"])
     values = {k: dtg(v) if k == "sent" and v else v for k, v in draft["fields"].items()}
     reply.bullets([[Code(k), " ", values[k]] for k in shown if values[k]])
     empty = [k for k in shown if not values[k]]
     if empty:
         reply.line(tr("Not filled: {keys}").format(keys=", ".join(empty)))
     for deadline in form_deadlines.deadlines(draft):
-        reply.line(tr("{kind} due {when}").format(
-            kind=tr(DEADLINE_NAMES.get(deadline.kind, deadline.kind)),
-            when=dtg(to_db_time(deadline.due))))
+        reply.line(_due_line(deadline))
     for item in draft["identifiers"]:
         span = f"{dtg(item['from'])} – {dtg(item['to'])}" if item["from"] or item["to"] else ""
         cats = ", ".join(item["categories"]) or tr("no category yet")
@@ -456,14 +450,9 @@ def _export_again(services: Services, stored: dict[str, str]) -> SlowPart | None
     return writer(services.form_writer, json.loads(stored["draft"]), stored["form_export"])
 
 
-@dataclass(frozen=True)
-class ListArgs:
-    page: int | None
-
-
 @command("form", "list", params=[key("page", argtypes.PAGE)],
          summary=N_("list the request form drafts"))
-async def form_list(ctx: Context, args: ListArgs) -> Reply:
+async def form_list(ctx: Context, args: PageArgs) -> Reply:
     op = ctx.require_op()
     rows = await forms.listing(ctx.tx, op["id"])
     reply = ReplyBuilder().heading(tr("Request form drafts: {n}").format(n=len(rows)))

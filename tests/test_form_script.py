@@ -45,7 +45,7 @@ async def _file(h: Harness, fmt: str, seq: int = 1) -> bytes:
 
 
 def _shown_keys(form: str) -> list[str]:
-    return [k for s in document.structure(form)["sections"] for k in s["fields"]]
+    return list(document.keys(form))
 
 
 def _squeezed(text: str) -> str:

@@ -131,6 +131,12 @@ def structure(form: str) -> dict[str, Any]:
 
 
 @cache
+def keys(form: str) -> tuple[str, ...]:
+    """The field keys `form` shows, in section and box order."""
+    return tuple(k for s in structure(form)["sections"] for k in s["fields"])
+
+
+@cache
 def languages(form: str) -> tuple[str, ...]:
     """The languages `form` has a text file in, sorted."""
     structure(form)

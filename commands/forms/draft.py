@@ -20,6 +20,7 @@ from typing import Any
 
 from commands.core import validate
 from commands.core.records import label
+from commands.forms import providers
 from commands.forms.fields import FIELDS, OPERATION_KEYS
 from storage import agencies, forms, preservations
 from storage.codec import to_db_time
@@ -35,11 +36,10 @@ def _agency_name(agency: Row | None) -> str | None:
     return f"{agency['code']} ({agency['name']})" if agency["name"] else str(agency["code"])
 
 
-async def room_values(tx: Tx, op: Row, form: Row, request: Row,
+async def room_values(tx: Tx, op: Row, form: Row, request: Row, parent: Row | None,
                       provider: Mapping[str, str | None]) -> dict[str, str | None]:
     """What the room fills by itself, before the officer's own values."""
     agency = await agencies.of_member(tx, op["id"], form["created_by"])
-    parent = await preservations.parent_of(tx, request)
     earlier = None
     if parent is not None:
         earlier = label("preservations", parent["seq"])
@@ -75,12 +75,14 @@ def _identifier(item: Row, settings: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def assemble(tx: Tx, op: Row, form: Row, *, now: datetime,
-                   provider: Mapping[str, str | None]) -> dict[str, Any]:
-    """The draft (commands/forms/draft_shape.md). `provider`: what the provider directory
-    knows of the request's provider (addressee, address, contact, enforcing_state)."""
+                   directory: providers.Directory) -> dict[str, Any]:
+    """The draft (commands/forms/draft_shape.md), addressed from `directory`."""
     request = await forms.request_of(tx, form)
+    parent = await preservations.parent_of(tx, request)
     own: dict[str, str] = forms.values(form, "fields")
-    room = await room_values(tx, op, form, request, provider)
+    addressed = providers.addressing(directory, request["provider"], request["country"],
+                                     form["form"])
+    room = await room_values(tx, op, form, request, parent, addressed)
     fields: dict[str, str | None] = {}
     for key in FIELDS:
         fields[key] = own[key] if key in own else room.get(key)
@@ -101,7 +103,7 @@ async def assemble(tx: Tx, op: Row, form: Row, *, now: datetime,
         "form": form["form"],
         "ref": label("forms", form["seq"]),
         "request": label("preservations", request["seq"]),
-        "parent_request": (room["earlier_request"] or "").split(" ")[0] or None,
+        "parent_request": label("preservations", parent["seq"]) if parent else None,
         "language": form["lang"],
         "tlp": form["tlp"],
         "drafted_at": to_db_time(now),

@@ -101,7 +101,8 @@ def _zone(link: Row) -> ZoneInfo:
     return ZoneInfo(link["tz"])
 
 
-def _local(link: Row, iso: str | None) -> str:
+def on_their_clock(link: Row, iso: str | None) -> str:
+    """A stored time as its DTG and the partner's wall clock (the link's zone)."""
     at = from_db_time(iso)
     if at is None:
         return "—"
@@ -109,25 +110,30 @@ def _local(link: Row, iso: str | None) -> str:
     return f"{dtg(iso)} ({i18n.local_time(at, tz)} {at.astimezone(tz).tzname()})"
 
 
+def takedown_line(link: Row, takedown: Row) -> list[Any]:
+    """One of the partner's takedowns as every partner post shows it (a row of
+    `storage.partners.assigned`). Its target copies its seized item's value, shown only
+    where that item is theirs."""
+    target = takedown["target"] if takedown["seizure_shown"] else tr(
+        "{ref} (withheld)").format(ref=label("seizures", takedown["seizure_seq"]))
+    return [Bold(label("takedowns", takedown["seq"])), " ", *fill(
+        tr("{target}: planned {planned} [{status}]"), target=target,
+        planned=on_their_clock(link, takedown["planned_at"]), status=takedown["status"])]
+
+
 async def partner_view(tx: Tx, link: Row, op: Row, heading: str) -> Reply:
     """What the partner of `link` reads of the operation: H-hour and their assigned items
     and takedowns at or below the link's TLP, times on their clock. Nothing else."""
     levels = validate.levels_up_to(link["tlp"])
     reply = ReplyBuilder().heading(heading)
-    reply.line(tr("H-hour: {when}").format(when=_local(link, op["hhour"])))
+    reply.line(tr("H-hour: {when}").format(when=on_their_clock(link, op["hhour"])))
     items = await partners.assigned(tx, link, "seizures", levels)
     takedowns = await partners.assigned(tx, link, "takedowns", levels)
     rows: list[list[Any]] = []
     for item in items:
         rows.append([Bold(label("seizures", item["seq"])), f" {item['type']} ",
                      validate.shown(item["type"], item["value"]), f" [{item['status']}]"])
-    for takedown in takedowns:
-        # Its target copies its seized item's value, shown only where that item is theirs.
-        target = takedown["target"] if takedown["seizure_shown"] else tr(
-            "{ref} (withheld)").format(ref=label("seizures", takedown["seizure_seq"]))
-        rows.append([Bold(label("takedowns", takedown["seq"])), " ", *fill(
-            tr("{target}: planned {planned} [{status}]"), target=target,
-            planned=_local(link, takedown["planned_at"]), status=takedown["status"])])
+    rows += [takedown_line(link, takedown) for takedown in takedowns]
     if rows:
         reply.bullets(rows)
     else:
@@ -374,7 +380,7 @@ async def _result(ctx: Context, args: ResultArgs, status: str) -> Reply:
     post = await _tell_operation(ctx, op, notice)
     reply = ok(*fill(tr("{ref} recorded as {status} at {when}; the operation was told"),
                      ref=Bold(label("takedowns", after["seq"])), status=status.upper(),
-                     when=_local(link, ctx.stamp)))
+                     when=on_their_clock(link, ctx.stamp)))
     reply.posts = (post,)
     return reply
 

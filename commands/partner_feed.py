@@ -19,10 +19,9 @@ from datetime import datetime
 
 from commands.core import timeparse, validate
 from commands.core.i18n import speaking, tr
-from commands.core.records import label
 from commands.core.reply import Bold, ReplyBuilder, fill, notice_content
 from commands.core.types import Reply
-from commands.partner import _local, partner_view, shown_name
+from commands.partner import on_their_clock, partner_view, shown_name, takedown_line
 from commands.reminders import t_minus
 from storage import languages, operations, outbox, partners, reminders
 from storage.audit import Actor
@@ -53,7 +52,7 @@ async def sitreps(tx: Tx, op: Row, now: datetime, default: str) -> list[Post]:
             view = await partner_view(tx, link, op, tr(
                 "Partner update #{n} · {operation} · {when}").format(
                     n=number, operation=shown_name(link, op),
-                    when=_local(link, to_db_time(now))))
+                    when=on_their_clock(link, to_db_time(now))))
         posts.append(await _post(tx, link["room_id"], view, now, lang))
     return posts
 
@@ -94,7 +93,7 @@ def _t_minus(link: Row, op: Row, takedowns: list[Row], name: str, hhour: datetim
              now: datetime, late: bool) -> Reply:
     """The partner's reminder: H-hour on their clock and their own takedowns only."""
     r = ReplyBuilder()
-    when = _local(link, op["hhour"])
+    when = on_their_clock(link, op["hhour"])
     if name == "H":
         r.heading(tr("⏱ H-HOUR NOW · {op} · {when}").format(op=shown_name(link, op),
                                                            when=when))
@@ -102,10 +101,7 @@ def _t_minus(link: Row, op: Row, takedowns: list[Row], name: str, hhour: datetim
         r.heading(tr("⏱ {label} · {op} · H-hour {when} (in {left})").format(
             label=name, op=shown_name(link, op), when=when,
             left=timeparse.format_offset(hhour - now)[1:]))
-    r.bullets([[Bold(label("takedowns", row["seq"])), " ", *fill(
-        tr("{target}: planned {planned} [{status}]"), target=row["target"],
-        planned=_local(link, row["planned_at"]), status=row["status"])]
-        for row in takedowns])
+    r.bullets([takedown_line(link, row) for row in takedowns])
     if late:
         r.line(tr("(late: the bot was down at the reminder time)"))
     return r.build()

@@ -296,3 +296,16 @@ async def test_a_sync_that_shows_the_bot_out_of_a_partner_room_ends_the_link(
     assert told.room_id == ROOM and "Example Hosting's room" in told.content["body"]
     text = (await h.ok("!partner list")).text
     assert "Example Hosting" not in text and "Registrar" in text
+
+
+async def test_a_reminder_withholds_a_takedowns_target_whose_item_is_not_the_partners(
+        h: Harness) -> None:
+    await two_partners(h)
+    await h.ok("!takedown add S-2 agency=FR-OFAC at=H tlp=GREEN")  # K-4: an AMBER item
+    await h.ok('!partner assign K-4 "Example Hosting"')
+    sched, sink = scheduler_for(h)
+    await at(h, "2026-11-25T04:00:20")
+    await sched.post_reminders()
+    [h24] = sink.to(HOST)
+    assert "K-4" in h24 and "S-2 (withheld)" in h24
+    assert "secret-panel" not in h24

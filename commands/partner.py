@@ -16,7 +16,7 @@ through `storage.partners.assigned` only: one gate for the posts, the sitrep and
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -32,6 +32,7 @@ from commands.core.spec import Fn, NoArgs, Role, Where, command, key, pos, rest
 from commands.core.types import CommandError, Reply
 from storage import audit, languages, operations, outbox, partners
 from storage.codec import from_db_time
+from storage.outbox import Post
 from storage.tx import Row, Tx
 
 PARTNER_LEVELS = ("CLEAR", "GREEN", "AMBER")
@@ -143,20 +144,31 @@ async def partner_view(tx: Tx, link: Row, op: Row, heading: str) -> Reply:
     return reply.build()
 
 
-async def _post(tx: Tx, room_id: str, made: Reply, now: datetime, lang: str) -> int:
-    content = notice_content(made.text, made.html, lang=lang)
-    return (await outbox.add_post(tx, room_id, content, now)).id
+async def room_language(tx: Tx, room_id: str, default: str) -> str:
+    """What a post to `room_id` is written in: the room's own language, else the bot's."""
+    return await languages.of_room(tx, room_id) or default
 
 
-async def _room_lang(ctx: Context, room_id: str) -> str:
-    return await languages.of_room(ctx.tx, room_id) or ctx.settings.language
+async def post_made(tx: Tx, room_id: str, made: Reply, now: datetime, lang: str) -> Post:
+    """`made` (written in `lang`) into the outbox for `room_id`, in the caller's
+    transaction, so it is sent once even across a restart."""
+    return await outbox.add_post(tx, room_id, notice_content(made.text, made.html, lang=lang),
+                                 now)
+
+
+async def _tell(ctx: Context, room_id: str, make: Callable[[], Reply]) -> int:
+    """A notice to another room, made in that room's language; its outbox id."""
+    lang = await room_language(ctx.tx, room_id, ctx.settings.language)
+    with speaking(lang):
+        made = make()
+    return (await post_made(ctx.tx, room_id, made, ctx.now, lang)).id
 
 
 async def _tell_partner(ctx: Context, link: Row, op: Row, heading: str) -> int:
-    lang = await _room_lang(ctx, link["room_id"])
+    lang = await room_language(ctx.tx, link["room_id"], ctx.settings.language)
     with speaking(lang):
         view = await partner_view(ctx.tx, link, op, heading)
-    return await _post(ctx.tx, link["room_id"], view, ctx.now, lang)
+    return (await post_made(ctx.tx, link["room_id"], view, ctx.now, lang)).id
 
 
 async def _link_named(ctx: Context, name: str) -> Row:
@@ -282,12 +294,9 @@ async def partner_unlink(ctx: Context, args: UnlinkArgs) -> Reply:
     link = await _link_named(ctx, args.partner)
     await ctx.tx.update("partner_links", link["id"], {"active": 0, "updated_at": ctx.stamp})
     await outbox.drop_for_room(ctx.tx, link["room_id"])  # owed from before: not sent now
-    lang = await _room_lang(ctx, link["room_id"])
-    with speaking(lang):
-        notice = ReplyBuilder().line(tr("🔌 This room is no longer linked to the operation: "
-                                        "nothing more comes here from it, and nothing sent "
-                                        "here is recorded.")).build()
-    post = await _post(ctx.tx, link["room_id"], notice, ctx.now, lang)
+    post = await _tell(ctx, link["room_id"], lambda: ReplyBuilder().line(tr(
+        "🔌 This room is no longer linked to the operation: nothing more comes here from it, "
+        "and nothing sent here is recorded.")).build())
     reply = ok(*fill(tr("{partner} unlinked: its room gets nothing more (no sitrep, no "
                         "reminder) and was told so"), partner=Bold(link["name"])))
     reply.posts = (post,)
@@ -336,11 +345,6 @@ async def _report(ctx: Context, kind: str, note: str | None,
     return link, op, row
 
 
-async def _tell_operation(ctx: Context, op: Row, made: Reply) -> int:
-    lang = await _room_lang(ctx, op["room_id"])
-    return await _post(ctx.tx, op["room_id"], made, ctx.now, lang)
-
-
 async def _their_takedown(ctx: Context, link: Row, seq: int) -> Row:
     """The takedown K-seq if it is the partner's (assigned, at or below the link's TLP);
     the same answer whether it does not exist or is not theirs, so nothing is learnt."""
@@ -372,12 +376,10 @@ async def _result(ctx: Context, args: ResultArgs, status: str) -> Reply:
     with _audited_in(ctx, op["room_id"]):
         _, after = await ctx.tx.update("takedowns", row["id"], changes)
     await _report(ctx, status, args.note, after)
-    with speaking(await _room_lang(ctx, op["room_id"])):
-        notice = ReplyBuilder().line("🤝 ", *fill(
-            tr("{partner} reports {ref} {status}: {note}"), partner=Bold(link["name"]),
-            ref=label("takedowns", after["seq"]), status=status.upper(),
-            note=args.note or "—")).build()
-    post = await _tell_operation(ctx, op, notice)
+    post = await _tell(ctx, op["room_id"], lambda: ReplyBuilder().line("🤝 ", *fill(
+        tr("{partner} reports {ref} {status}: {note}"), partner=Bold(link["name"]),
+        ref=label("takedowns", after["seq"]), status=status.upper(),
+        note=args.note or "—")).build())
     reply = ok(*fill(tr("{ref} recorded as {status} at {when}; the operation was told"),
                      ref=Bold(label("takedowns", after["seq"])), status=status.upper(),
                      when=on_their_clock(link, ctx.stamp)))
@@ -407,11 +409,9 @@ async def partner_failed(ctx: Context, args: ResultArgs) -> Reply:
          summary=N_("partner: acknowledge what you were assigned"))
 async def partner_ack(ctx: Context, args: NoArgs) -> Reply:
     link, op, _ = await _report(ctx, "ack", None, None)
-    with speaking(await _room_lang(ctx, op["room_id"])):
-        notice = ReplyBuilder().line("🤝 ", *fill(tr("{partner} acknowledges its assignment"),
-                                                 partner=Bold(link["name"]))).build()
     reply = ok(tr("Acknowledged; the operation was told"))
-    reply.posts = (await _tell_operation(ctx, op, notice),)
+    reply.posts = (await _tell(ctx, op["room_id"], lambda: ReplyBuilder().line("🤝 ", *fill(
+        tr("{partner} acknowledges its assignment"), partner=Bold(link["name"]))).build()),)
     return reply
 
 
@@ -426,11 +426,9 @@ class QuestionArgs:
          examples=['!question "may we notify the customer after H-hour?"'])
 async def partner_question(ctx: Context, args: QuestionArgs) -> Reply:
     link, op, _ = await _report(ctx, "question", args.text, None)
-    with speaking(await _room_lang(ctx, op["room_id"])):
-        notice = ReplyBuilder().line("❓ ", *fill(tr("{partner} asks: {question}"),
-                                                 partner=Bold(link["name"]),
-                                                 question=args.text)).build()
     reply = ok(tr("Your question was passed to the operation"))
-    reply.posts = (await _tell_operation(ctx, op, notice),)
+    reply.posts = (await _tell(ctx, op["room_id"], lambda: ReplyBuilder().line("❓ ", *fill(
+        tr("{partner} asks: {question}"), partner=Bold(link["name"]),
+        question=args.text)).build()),)
     return reply
 

@@ -19,11 +19,18 @@ from datetime import datetime
 
 from commands.core import timeparse, validate
 from commands.core.i18n import speaking, tr
-from commands.core.reply import Bold, ReplyBuilder, fill, notice_content
+from commands.core.reply import Bold, ReplyBuilder, fill
 from commands.core.types import Reply
-from commands.partner import on_their_clock, partner_view, shown_name, takedown_line
+from commands.partner import (
+    on_their_clock,
+    partner_view,
+    post_made,
+    room_language,
+    shown_name,
+    takedown_line,
+)
 from commands.reminders import t_minus
-from storage import languages, operations, outbox, partners, reminders
+from storage import operations, outbox, partners, reminders
 from storage.audit import Actor
 from storage.codec import from_db_time, to_db_time
 from storage.outbox import Post
@@ -32,28 +39,19 @@ from storage.tx import Row, Tx
 SYSTEM = "(partner room)"  # who the audit entry of a lost room names: no member did it
 
 
-async def _language(tx: Tx, room_id: str, default: str) -> str:
-    return await languages.of_room(tx, room_id) or default
-
-
-async def _post(tx: Tx, room_id: str, made: Reply, now: datetime, lang: str) -> Post:
-    return await outbox.add_post(tx, room_id, notice_content(made.text, made.html, lang=lang),
-                                 now)
-
-
 async def sitreps(tx: Tx, op: Row, now: datetime, default: str) -> list[Post]:
     """One partner update per live link, written with the operation's scheduled sitrep.
     Numbered per partner room (#1, #2 …): the operation's own count is not theirs."""
     posts = []
     for link in await partners.live_of_op(tx, op["id"]):
         number = await tx.next_seq(op["id"], f"partner-update:{link['id']}")
-        lang = await _language(tx, link["room_id"], default)
+        lang = await room_language(tx, link["room_id"], default)
         with speaking(lang):
             view = await partner_view(tx, link, op, tr(
                 "Partner update #{n} · {operation} · {when}").format(
                     n=number, operation=shown_name(link, op),
                     when=on_their_clock(link, to_db_time(now))))
-        posts.append(await _post(tx, link["room_id"], view, now, lang))
+        posts.append(await post_made(tx, link["room_id"], view, now, lang))
     return posts
 
 
@@ -72,7 +70,7 @@ async def reminders_due(tx: Tx, op: Row, now: datetime, default: str) -> list[Po
             continue
         since = from_db_time(await reminders.first_assigned(
             tx, link["id"], "takedowns", [row["id"] for row in takedowns]))
-        lang = await _language(tx, link["room_id"], default)
+        lang = await room_language(tx, link["room_id"], default)
 
         def make(name: str, hhour: datetime, late: bool, link: Row = link,
                  takedowns: list[Row] = takedowns) -> Reply:
@@ -85,7 +83,7 @@ async def reminders_due(tx: Tx, op: Row, now: datetime, default: str) -> list[Po
             claimed = await reminders.claim(tx, op["id"], item.key, to_db_time(now),
                                             late=item.late, skipped=item.reply is None)
             if claimed and item.reply is not None:
-                posts.append(await _post(tx, link["room_id"], item.reply, now, lang))
+                posts.append(await post_made(tx, link["room_id"], item.reply, now, lang))
     return posts
 
 
@@ -121,10 +119,10 @@ async def room_lost(tx: Tx, room_id: str, now: datetime, default: str) -> list[P
                      command=f"(the bot is no longer in partner room {room_id})", at=stamp)
     await tx.update("partner_links", link["id"], {"active": 0, "updated_at": stamp})
     await outbox.drop_for_room(tx, room_id)
-    lang = await _language(tx, op["room_id"], default)
+    lang = await room_language(tx, op["room_id"], default)
     with speaking(lang):
         notice = ReplyBuilder().line("🔌 ", *fill(
             tr("The bot is no longer in {partner}'s room ({room}): the link ended, nothing "
                "more is sent there. To feed the partner again, invite the bot to a room and "
                "/partner link it."), partner=Bold(link["name"]), room=room_id)).build()
-    return [await _post(tx, op["room_id"], notice, now, lang)]
+    return [await post_made(tx, op["room_id"], notice, now, lang)]

@@ -31,7 +31,7 @@ from commands.core.spec import Choice, EnvFn, Fn, ParseEnv, command, key, pos, r
 from commands.core.timeparse import ParsedTime
 from commands.core.types import CommandError, Reply
 from commands.forms.deadlines import FORM_SHORT, extension
-from storage import preservations, request_deadlines
+from storage import forms, preservations
 from storage.codec import from_db_time, to_db_time
 from storage.tx import Row
 
@@ -288,7 +288,7 @@ async def _extend_by_form(ctx: Context, row: Row) -> Reply:
     the current expiry."""
     request = label("preservations", row["seq"])
     drafted = [(form, extension(form["form"]))
-               for form in await request_deadlines.forms_of(ctx.tx, row["id"])]
+               for form in await forms.of_request(ctx.tx, row["id"])]
     extendable = [(form, by) for form, by in drafted if by is not None]
     if not extendable:
         raise CommandError(tr(
@@ -314,8 +314,8 @@ async def _extend_by_form(ctx: Context, row: Row) -> Reply:
 async def _confirmable(ctx: Context, row: Row) -> None:
     """A 2703(f) preservation runs 90 days (renewable once) whatever process follows, so
     only a request with another form (or none) can be kept until production."""
-    forms = await request_deadlines.forms_of(ctx.tx, row["id"])
-    if forms and all(form["form"] == "2703f" for form in forms):
+    drafted = await forms.of_request(ctx.tx, row["id"])
+    if drafted and all(form["form"] == "2703f" for form in drafted):
         raise CommandError(tr(
             "{request} is a 2703f preservation: it lasts 90 days, renewable once by 90, "
             "whatever request follows; extend it (/preserve status {request} extended) "

@@ -22,7 +22,8 @@ def as_json(data: Any) -> str:
 
 
 async def of_request(tx: Tx, preservation_id: int) -> list[Row]:
-    return await tx.all("SELECT * FROM forms WHERE preservation_id=? ORDER BY seq",
+    """The request's form drafts, the newest first (its newest form says how it extends)."""
+    return await tx.all("SELECT * FROM forms WHERE preservation_id=? ORDER BY seq DESC",
                         (preservation_id,))
 
 

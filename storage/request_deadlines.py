@@ -1,6 +1,5 @@
 """The deadlines a form draft (F-n) sets running on its request (P-n), other than its
-preservation period (that one is the P-n's expiry), and the forms a request has, for the
-reminders and `/preserve status`.
+preservation period (that one is the P-n's expiry), for the reminders.
 
 A deadline is a record (audited, undoable): moving a form's `sent` moves its deadlines, and
 the audit says who moved them. Each form holds one row per kind, so a changed draft
@@ -51,9 +50,3 @@ async def open_due(tx: Tx, op_id: int, until: str) -> list[Row]:
         "JOIN preservations p ON p.id = d.preservation_id "
         f"WHERE d.op_id=? AND d.due_at <= ? AND p.status IN ({marks}) "
         "ORDER BY d.due_at, d.id", (op_id, until, *OPEN))
-
-
-async def forms_of(tx: Tx, preservation_id: int) -> list[Row]:
-    """The request's form drafts, the newest first."""
-    return await tx.all("SELECT id, seq, form FROM forms WHERE preservation_id=? "
-                        "ORDER BY seq DESC", (preservation_id,))

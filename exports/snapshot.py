@@ -121,9 +121,7 @@ class Snapshot:
             return
         for row in store.records(self.conn, kind, self.op["id"], self.levels, seq=seq,
                                  order=order, limit=limit):
-            if kind == "takedowns" and not row.pop("seizure_shown"):
-                row["target"] = f"S-{row['seizure_seq']}{WITHHELD_TARGET}"
-            yield row
+            yield _target_withheld(kind, row)
 
     def _partner_rows(self, kind: str, *, seq: int | None, limit: int | None
                       ) -> Iterator[Row]:
@@ -135,9 +133,7 @@ class Snapshot:
                                        seq=seq)
         for row in itertools.islice(found, limit):
             del row["created_by"]
-            if kind == "takedowns" and not row.pop("seizure_shown"):
-                row["target"] = f"S-{row['seizure_seq']}{WITHHELD_TARGET}"
-            yield row
+            yield _target_withheld(kind, row)
 
     def indicators(self) -> Iterator[Row]:
         """The indicators the operation holds, one selection for every format that carries
@@ -199,6 +195,14 @@ def allowed_levels(tlp: str) -> tuple[str, ...]:
         raise ExportError(tr("{level} is not a TLP 2.0 level ({levels})").format(
             level=repr(tlp), levels=", ".join(validate.TLP_LEVELS)))
     return validate.levels_up_to(tlp)
+
+
+def _target_withheld(kind: str, row: Row) -> Row:
+    """A takedown's target copies its seized item's value: withheld where that item is not
+    in the export (the query's `seizure_shown`)."""
+    if kind == "takedowns" and not row.pop("seizure_shown"):
+        row["target"] = f"S-{row['seizure_seq']}{WITHHELD_TARGET}"
+    return row
 
 
 def operation_room(conn: sqlite3.Connection, room_id: str, fmt: str) -> str:

@@ -39,17 +39,6 @@ async def assignment(tx: Tx, link_id: int, table: str, row_id: int) -> Row | Non
                         "row_id=?", (link_id, table, row_id))
 
 
-async def assigned_elsewhere(tx: Tx, op_id: int, link_id: int, table: str, row_id: int
-                             ) -> list[str]:
-    """The other live partners a record is assigned to (a server may be one host's and a
-    registrar's at once)."""
-    rows = await tx.all("SELECT l.name FROM partner_assignments a JOIN partner_links l "
-                        "ON l.id = a.link_id WHERE l.op_id=? AND l.active=1 AND l.id != ? "
-                        "AND a.tbl=? AND a.row_id=? ORDER BY l.name",
-                        (op_id, link_id, table, row_id))
-    return [row["name"] for row in rows]
-
-
 async def assigned(tx: Tx, link: Row, table: str, levels: tuple[str, ...]) -> list[Row]:
     """The records of `table` the partner of `link` may see: assigned to this live link and
     at one of `levels`, those of the link's TLP (a record raised above it after it was
@@ -100,7 +89,3 @@ def _assigned_query(link_id: int, table: str, levels: tuple[str, ...], *,
         sql += " AND r.seq=?"
         args += (seq,)
     return sql + " ORDER BY r.seq", args
-
-
-async def reports(tx: Tx, link_id: int) -> list[Row]:
-    return await tx.all("SELECT * FROM partner_reports WHERE link_id=? ORDER BY id", (link_id,))

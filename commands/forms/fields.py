@@ -110,10 +110,3 @@ FIELDS: dict[str, Field] = {
 # The operation's own offence: told once on one draft, the room knows it for the next ones
 # (commands.forms.draft takes each from the newest other draft that holds it).
 OPERATION_KEYS = ("offence", "legal_basis", "max_penalty", "listed_offence", "facts")
-
-# Per identifier (`/form F-n item S-4 categories=… from=… to=…`)
-ITEM_KEYS = ("categories", "from", "to")
-
-
-def auto_keys() -> tuple[str, ...]:
-    return tuple(k for k, f in FIELDS.items() if f.auto)

@@ -118,6 +118,9 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
                       "behind the log with /audit accept in the room (they are then left out)")
         else:
             print(f"{result.room_id}: intact ({result.entries} entries)")
+            if result.sealed_unreadable:
+                print(f"  {result.sealed_unreadable} entries hold erased personal data "
+                      "(sealed-unreadable): they verify, their values no longer open")
             if data.acknowledged:
                 print(f"  {witness_acknowledged(data)}")
             if check is not None:

@@ -43,6 +43,7 @@ class ArrestAddArgs:
     at: ParsedTime | None
     charge: str | None
     role: str | None
+    assessment: str | None
     tlp: str | None
 
 
@@ -56,6 +57,8 @@ class ArrestAddArgs:
         key("charge", argtypes.text(N_("charge"), max_len=200)),
         key("role", argtypes.text(N_("role"), max_len=100),
             help=N_("e.g. administrator, money mule")),
+        key("assessment", argtypes.text(N_("assessment"), max_len=500),
+            help=N_("an officer's assessment, kept apart from the facts (LED art. 7)")),
         key("tlp", argtypes.TLP),
     ],
     summary=N_("record an arrest (REF is a suspect reference, not a name)"),
@@ -66,7 +69,8 @@ async def arrest_add(ctx: Context, args: ArrestAddArgs) -> Reply:
     row = await records.create(ctx, "arrests", {
         "ref": args.ref, "country": args.country, "agency": args.agency,
         "at": to_db_time(args.at.at) if args.at else ctx.stamp,
-        "charge": args.charge, "role": args.role, "tlp": args.tlp,
+        "charge": args.charge, "role": args.role, "assessment": args.assessment,
+        "tlp": args.tlp,
     })
     total = await arrests.total(ctx.tx, row["op_id"])
     return await deconflict.checked(ctx, "arrests", row, ok(*fill(

@@ -105,6 +105,11 @@ def render(result: audit.VerifyResult, head: audit.Head | None,
         return report.build(ok=False)
     report.line(trn("✅ audit log intact: {n} entry", "✅ audit log intact: {n} entries",
                     result.entries).format(n=result.entries))
+    if result.sealed_unreadable:
+        report.line(trn("{n} entry holds erased personal data: it verifies, its values no "
+                        "longer open", "{n} entries hold erased personal data: they verify, "
+                        "their values no longer open", result.sealed_unreadable).format(
+                            n=result.sealed_unreadable))
     if data.acknowledged:
         report.line(acknowledged_line(data))
     if check is not None:

@@ -125,8 +125,10 @@ async def op_phase(ctx: Context, args: OpPhaseArgs) -> Reply:
     if op["phase"] == "closed":
         raise CommandError(tr("the operation is closed; its record is final"),
                            show_usage=False)
-    _, after = await ctx.tx.update("operations", op["id"],
-                                   {"phase": args.phase, "updated_at": ctx.stamp})
+    changes = {"phase": args.phase, "updated_at": ctx.stamp}
+    if args.phase == "closed":
+        changes["closed_at"] = ctx.stamp  # the retention periods run from here
+    _, after = await ctx.tx.update("operations", op["id"], changes)
     ctx.op = after
     reply = ReplyBuilder().line(*fill(tr("{code}: phase {before} → {after}"), code=op["code"],
                                       before=op["phase"], after=Bold(after["phase"])))

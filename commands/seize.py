@@ -42,6 +42,7 @@ class SeizeArgs:
     provider: str | None
     status: str | None
     tlp: str | None
+    subject: str | None
 
 
 @command(
@@ -53,6 +54,9 @@ class SeizeArgs:
         key("provider", argtypes.text(N_("provider"), max_len=120)),
         key("status", Choice(STATUSES)),
         key("tlp", argtypes.TLP),
+        key("subject", argtypes.SUBJECT,
+            help=N_("whose identifier it is, for its retention (an account of a victim: "
+                    "victim); default other")),
     ],
     summary=N_("record seized or targeted infrastructure"),
     examples=['!seize domain evil[.]example country=NL provider="Example Registrar"'],
@@ -72,6 +76,8 @@ async def seize(ctx: Context, args: SeizeArgs) -> Reply:
     row = await records.create(ctx, "seizures", {
         "type": args.type, "value": value, "country": args.country, "provider": args.provider,
         "status": args.status or "identified", "tlp": args.tlp,
+        "subject_category": args.subject,
+        "value_key": await seizures.value_key(ctx.tx, args.type, value),
     })
     return await deconflict.checked(ctx, "seizures", row, ok(*_line(row)))
 

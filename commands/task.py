@@ -35,6 +35,7 @@ class TaskAddArgs:
     due: ParsedTime | None
     priority: str | None
     tlp: str | None
+    subject: str | None
 
 
 @command(
@@ -45,6 +46,8 @@ class TaskAddArgs:
         key("due", argtypes.TIME),
         key("priority", Choice(PRIORITIES)),
         key("tlp", argtypes.TLP),
+        key("subject", argtypes.SUBJECT,
+            help=N_("whose data the text holds, for its retention; default other")),
     ],
     summary=N_("create a task"),
     examples=['!task add "Image server fra-2" @anna:police.example due=H+2h priority=high'],
@@ -58,6 +61,7 @@ async def task_add(ctx: Context, args: TaskAddArgs) -> Reply:
         "priority": args.priority or "normal",
         "status": "open",
         "tlp": args.tlp,
+        "subject_category": args.subject,
     })
     parts: list[Part] = [*fill(tr("{ref} created: {text}"), ref=Bold(label("tasks", row["seq"])),
                                text=row["text"])]

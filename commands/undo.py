@@ -27,7 +27,7 @@ from commands.core.spec import NoArgs, command
 from commands.core.types import CommandError, Reply
 from storage import changes
 from storage import records as stored_records
-from storage.audit import canonical
+from storage.audit import canonical, image
 
 NO_UNDO_TABLES = {"operations"}
 # What only a lead changes (SPEC: the operation's settings, H-hour, sitrep schedule; roll
@@ -144,7 +144,7 @@ async def undo(ctx: Context, args: NoArgs) -> Reply:
         current = await ctx.tx.get(table, row_id)
         expected = entry["after"]
         if (current is None) != (expected is None) or (
-            current is not None and canonical(current) != expected
+            current is not None and canonical(image(current)) != expected
         ):
             raise CommandError(
                 tr("your last change ({command}) was changed again since; undo refused so "

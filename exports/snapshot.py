@@ -58,6 +58,7 @@ from storage import exports as store
 from storage import partners
 from storage.audit import canonical
 from storage.exports import RECORD_KINDS
+from storage.sealing import open_image_text, open_text
 from storage.tx import Row
 
 SCHEMA_VERSION = 1
@@ -171,8 +172,12 @@ class Snapshot:
             if not entry.pop("shown"):
                 self.audit_withheld += 1
                 continue
+            keys = getattr(self.conn, "keys", None)
+            entry["command"] = open_text(keys, entry["command"])
             if not entry.pop("whole_command"):
                 entry["command"] = WITHHELD_COMMAND
+            entry["before"] = open_image_text(keys, entry["before"])
+            entry["after"] = open_image_text(keys, entry["after"])
             if entry["tbl"] == "takedowns":
                 entry["before"] = self._takedown_image(entry["before"])
                 entry["after"] = self._takedown_image(entry["after"])

@@ -13,6 +13,18 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from storage.personal import BLIND_INDEXES
+from storage.sealing import (
+    DIGEST,
+    Keys,
+    digested,
+    digested_value,
+    from_token,
+    is_token,
+    key_of,
+    logged,
+    tokens_keys,
+)
 from storage.statements import Row, Statements, placeholders
 
 
@@ -42,9 +54,20 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def image(row: Row) -> Row:
+    """A record as the log keeps it: sealed values as their tokens, never opened."""
+    return {k: logged(v) for k, v in row.items() if k not in BLIND_INDEXES}
+
+
 def entry_hash(entry: dict[str, Any]) -> str:
-    """`sent_at` is hashed only when set, so the entries from before it existed verify."""
+    """`sent_at` is hashed only when set, so the entries from before it existed verify.
+    Sealed values are hashed as their digests (storage.sealing.digested): an erasure that
+    drops the ciphertext from an image leaves the entry's hash as it was."""
     fields = {k: entry[k] for k in HASHED_FIELDS}
+    for side in ("before", "after"):
+        if isinstance(fields[side], str):
+            fields[side] = digested(fields[side])
+    fields["command"] = digested_value(fields["command"])
     if entry.get("sent_at") is not None:
         fields["sent_at"] = entry["sent_at"]
     payload = canonical(fields)
@@ -52,7 +75,9 @@ def entry_hash(entry: dict[str, Any]) -> str:
 
 
 async def append(tx: Statements, actor: Actor, action: str, table: str, row_id: int,
-                 before: Row | None, after: Row | None, *, undoes: str | None = None) -> None:
+                 before: Row | None, after: Row | None, *, undoes: str | None = None,
+                 command: str | None = None) -> None:
+    """`command`: the command line as logged (storage.tx seals it), else the actor's."""
     head = await tx.one("SELECT n, hash FROM audit_heads WHERE room_id=?", (actor.room_id,))
     n = (head["n"] if head else 0) + 1
     entry = {
@@ -61,12 +86,12 @@ async def append(tx: Statements, actor: Actor, action: str, table: str, row_id: 
         "at": actor.at,
         "sender": actor.sender,
         "event_id": actor.event_id,
-        "command": actor.command,
+        "command": actor.command if command is None else command,
         "action": action,
         "tbl": table,
         "row_id": row_id,
-        "before": canonical(before) if before is not None else None,
-        "after": canonical(after) if after is not None else None,
+        "before": canonical(image(before)) if before is not None else None,
+        "after": canonical(image(after)) if after is not None else None,
         "undoes": undoes,
         "prev_hash": head["hash"] if head else GENESIS,
         "sent_at": actor.sent_at,
@@ -104,6 +129,9 @@ class VerifyResult:
     problems: list[str]
     # Each entry's stored hash by number, to compare with the heads witnessed in the room.
     hashes: dict[int, str] = field(default_factory=dict, repr=False)
+    # Entries holding a sealed value whose key was destroyed (or purged by an erasure):
+    # they verify, but nobody can read those values any more.
+    sealed_unreadable: int = 0
 
     @property
     def ok(self) -> bool:
@@ -118,8 +146,15 @@ async def verify_room(tx: Statements, room_id: str) -> VerifyResult:
     hashes: dict[int, str] = {}
     prev_hash = GENESIS
     expected_n = 1
+    purged = _purged_by_erasures(rows)
+    unreadable = 0
     for row in rows:
         n = row["n"]
+        sealed = _sealed_state(tx.keys, row)
+        if sealed == "purged" and n not in purged:
+            problems.append(f"entry #{n} lost its sealed values, and no erasure names it")
+        if sealed in ("purged", "erased"):
+            unreadable += 1
         if n != expected_n:
             if n > expected_n:
                 missing = f"#{expected_n}" if n == expected_n + 1 else f"#{expected_n}–#{n - 1}"
@@ -145,7 +180,43 @@ async def verify_room(tx: Statements, room_id: str) -> VerifyResult:
                 )
             else:
                 problems.append("the newest entry does not match the log's head record")
-    return VerifyResult(room_id=room_id, entries=len(rows), problems=problems, hashes=hashes)
+    return VerifyResult(room_id=room_id, entries=len(rows), problems=problems, hashes=hashes,
+                        sealed_unreadable=unreadable)
+
+
+def _purged_by_erasures(rows: list[Row]) -> set[int]:
+    """Entry numbers whose ciphertext an erasure (storage.erasures, in this same chain)
+    dropped: the only place a digest may stand in for a sealed value."""
+    allowed: set[int] = set()
+    for row in rows:
+        if row["tbl"] != "erasures" or not row["after"]:
+            continue
+        try:
+            ranges = json.loads(json.loads(row["after"]).get("purged") or "[]")
+            for first, last in ranges:
+                allowed.update(range(int(first), int(last) + 1))
+        except (ValueError, TypeError, AttributeError):
+            continue  # an altered image: its own hash check names the entry
+    return allowed
+
+
+def _sealed_state(keys: Keys | None, row: Row) -> str | None:
+    """"purged" if a digest stands in for a sealed value, "erased" if a sealed value's key
+    is gone, "sealed" if all open, None without sealed values."""
+    text = (row["before"] or "") + (row["after"] or "")
+    command = row["command"] or ""
+    if "\\u0000d:" in text or command.startswith(DIGEST):
+        return "purged"
+    key_ids = tokens_keys(text)
+    if is_token(command):
+        key_ids.add(key_of(from_token(command)))
+    if not key_ids:
+        return None
+    if keys is None:
+        return "sealed"
+    if any(keys.aead(key_id) is None for key_id in key_ids):
+        return "erased"
+    return "sealed"
 
 
 async def rooms(tx: Statements) -> list[str]:

@@ -3,6 +3,7 @@ powers a command used (`lead_changes`), kept so that its /undo needs a lead too.
 
 from __future__ import annotations
 
+from storage.sealing import open_text
 from storage.tx import Row, Tx
 
 
@@ -19,9 +20,11 @@ async def last_undoable(tx: Tx, room_id: str, sender: str) -> str | None:
 
 
 async def of_event(tx: Tx, room_id: str, event_id: str) -> list[Row]:
-    """The audit entries one command made, newest first: the order to revert them in."""
-    return await tx.all("SELECT * FROM audit_log WHERE room_id=? AND event_id=? ORDER BY n DESC",
+    """The audit entries one command made, newest first: the order to revert them in; the
+    command line opened (storage.sealing)."""
+    rows = await tx.all("SELECT * FROM audit_log WHERE room_id=? AND event_id=? ORDER BY n DESC",
                         (room_id, event_id))
+    return [{**row, "command": str(open_text(tx.keys, row["command"]))} for row in rows]
 
 
 async def lead_power_used(tx: Tx, event_id: str) -> str | None:

@@ -21,9 +21,12 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from storage import keystore
 from storage.audit import Actor
 from storage.errors import storage_failure
+from storage.keystore import KeyStore
 from storage.migrations import LATEST, MIGRATIONS, DatabaseTooNew
+from storage.sealing import opened_row
 from storage.statements import AsyncRunner, InlineRunner
 from storage.tx import Tx
 
@@ -57,8 +60,9 @@ def _secure_side_files(path: Path) -> None:
 class Database:
     """Owns the writer connection; readers get their own connections via `snapshot()`."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: Path, keys: KeyStore) -> None:
         self._conn = conn
+        self.keys = keys
         self._raw = conn._conn  # the sqlite3 connection aiosqlite owns
         self._inline = InlineRunner(self._raw)
         self.path = path
@@ -69,20 +73,24 @@ class Database:
         self.on_commit: Callable[[float, int], None] | None = None
 
     @classmethod
-    async def open(cls, path: Path | str) -> Database:
+    async def open(cls, path: Path | str, *, kek_path: Path | None = None) -> Database:
+        """`kek_path`: where the key wrapping the subjects' keys is kept (storage.keystore);
+        by default beside the database."""
         path = Path(path)
         _secure_dir(path.parent)
         _secure_file(path)
+        keys = keystore.for_database(path, kek_path=kek_path)
         # check_same_thread=False: statements of the writer run inline on the loop (see
         # storage.statements.InlineRunner) while COMMIT goes through aiosqlite's thread.
         conn = await aiosqlite.connect(path, isolation_level=None, check_same_thread=False)
         conn.row_factory = aiosqlite.Row
         await _configure(conn)
-        db = cls(conn, path)
+        db = cls(conn, path, keys)
         try:
             await db._migrate()
         except BaseException:
             await conn.close()  # its thread would keep the process alive
+            keystore.release(path)
             raise
         _secure_side_files(path)
         return db
@@ -136,7 +144,7 @@ class Database:
             for fn, actor, fut in batch:
                 raw.execute("SAVEPOINT job")
                 try:
-                    result = await fn(Tx(self._inline, actor))
+                    result = await fn(Tx(self._inline, actor, self.keys))
                 except Exception as exc:
                     if storage_failure(exc) is not None:
                         raise  # SQLite may have rolled it all back: every job fails with it
@@ -171,6 +179,8 @@ class Database:
         """Makes a batch durable. The fsync happens here, on aiosqlite's thread, so the loop
         keeps serving; if this raises, the batch is rolled back and every write fails."""
         started = time.perf_counter()
+        if self.keys.pending:  # the keys first: never a sealed record without its key
+            await asyncio.to_thread(self.keys.commit)
         await self._conn.execute("COMMIT")
         if self.on_commit is not None:
             self.on_commit(time.perf_counter() - started, writes)
@@ -192,15 +202,25 @@ class Database:
         if self._writer is not None:
             await self._writer
         await self._conn.close()
+        keystore.release(self.path)
+
+
+class KeyedConnection(sqlite3.Connection):
+    """A connection that knows the key store its rows are opened with (for audit images,
+    which stay sealed in their JSON until a reader opens them: storage.sealing)."""
+
+    keys: KeyStore | None = None
 
 
 @contextmanager
 def read_only_sync(path: Path) -> Iterator[sqlite3.Connection]:
     """A read-only connection in one read transaction, rows as dicts, for a separate worker
     process (exports) that streams rows through a cursor instead of loading them."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
-    conn.row_factory = lambda cur, row: {d[0]: v for d, v in zip(cur.description, row,
-                                                                  strict=True)}
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
+                           factory=KeyedConnection)
+    keys = conn.keys = keystore.for_database(path, read_only=True)
+    conn.row_factory = lambda cur, row: opened_row(keys, {
+        d[0]: v for d, v in zip(cur.description, row, strict=True)})
     try:
         conn.execute("PRAGMA query_only=ON")
         conn.execute("BEGIN")
@@ -209,6 +229,7 @@ def read_only_sync(path: Path) -> Iterator[sqlite3.Connection]:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         conn.close()
+        keystore.release(path)
 
 
 @asynccontextmanager
@@ -216,14 +237,16 @@ async def read_snapshot(path: Path) -> AsyncIterator[Tx]:
     """A consistent read-only view of the database file, usable from any process."""
     conn = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
     conn.row_factory = aiosqlite.Row
+    keys = keystore.for_database(path, read_only=True)
     try:
         await conn.execute("PRAGMA query_only=ON")
         await conn.execute("BEGIN")
-        yield Tx(AsyncRunner(conn), None)
+        yield Tx(AsyncRunner(conn), None, keys)
     finally:
         if conn.in_transaction:
             await conn.execute("ROLLBACK")
         await conn.close()
+        keystore.release(path)
 
 
 async def _configure(conn: aiosqlite.Connection) -> None:
@@ -233,6 +256,8 @@ async def _configure(conn: aiosqlite.Connection) -> None:
     if not isinstance(mode, str) or mode.lower() != "wal":
         raise RuntimeError(f"could not switch the database to WAL mode (got {mode})")
     await conn.execute("PRAGMA synchronous=FULL")
+    # Deleted and overwritten content is zeroed, not left in free pages (erasure).
+    await conn.execute("PRAGMA secure_delete=ON")
     await conn.execute("PRAGMA foreign_keys=ON")
     await conn.execute("PRAGMA busy_timeout=10000")
 

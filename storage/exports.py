@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any, Literal
 
+from storage.personal import BLIND_INDEXES
 from storage.statements import placeholders
 from storage.tx import Row
 
@@ -58,7 +59,8 @@ def rollcalls(conn: sqlite3.Connection, op_id: int) -> list[Row]:
 
 def columns(conn: sqlite3.Connection, kind: str) -> list[str]:
     """The record table's columns, in table order."""
-    return [column["name"] for column in conn.execute(f"PRAGMA table_info({_kind(kind)})")]
+    return [column["name"] for column in conn.execute(f"PRAGMA table_info({_kind(kind)})")
+            if column["name"] not in BLIND_INDEXES]
 
 
 def records(conn: sqlite3.Connection, kind: str, op_id: int, levels: tuple[str, ...], *,

@@ -591,6 +591,48 @@ MIGRATIONS: tuple[Migration, ...] = (
         created_at TEXT NOT NULL
     );
     """),
+    # Personal data (issue 18): each record holding personal fields names its data-subject
+    # category and the key its fields are sealed with (the key lives in the key store, not
+    # here); `erased_by` is the erasure that destroyed that key. An arrest may carry an
+    # assessment apart from its facts (LED art. 7). Seizure values are found again by a keyed
+    # hash, since the sealed value cannot be compared in SQL.
+    Migration(17, "personal data: subject categories, sealing keys, assessments, closure time", """
+    ALTER TABLE arrests ADD COLUMN subject_category TEXT;
+    ALTER TABLE arrests ADD COLUMN subject_key INTEGER;
+    ALTER TABLE arrests ADD COLUMN erased_by INTEGER;
+    ALTER TABLE seizures ADD COLUMN subject_category TEXT;
+    ALTER TABLE seizures ADD COLUMN subject_key INTEGER;
+    ALTER TABLE seizures ADD COLUMN erased_by INTEGER;
+    ALTER TABLE tasks ADD COLUMN subject_category TEXT;
+    ALTER TABLE tasks ADD COLUMN subject_key INTEGER;
+    ALTER TABLE tasks ADD COLUMN erased_by INTEGER;
+    ALTER TABLE takedowns ADD COLUMN subject_category TEXT;
+    ALTER TABLE takedowns ADD COLUMN subject_key INTEGER;
+    ALTER TABLE takedowns ADD COLUMN erased_by INTEGER;
+    ALTER TABLE assets ADD COLUMN subject_category TEXT;
+    ALTER TABLE assets ADD COLUMN subject_key INTEGER;
+    ALTER TABLE assets ADD COLUMN erased_by INTEGER;
+    ALTER TABLE tallies ADD COLUMN subject_category TEXT;
+    ALTER TABLE tallies ADD COLUMN subject_key INTEGER;
+    ALTER TABLE tallies ADD COLUMN erased_by INTEGER;
+    ALTER TABLE sitrep_notes ADD COLUMN subject_category TEXT;
+    ALTER TABLE sitrep_notes ADD COLUMN subject_key INTEGER;
+    ALTER TABLE sitrep_notes ADD COLUMN erased_by INTEGER;
+    ALTER TABLE rollcall_answers ADD COLUMN subject_category TEXT;
+    ALTER TABLE rollcall_answers ADD COLUMN subject_key INTEGER;
+    ALTER TABLE rollcall_answers ADD COLUMN erased_by INTEGER;
+    ALTER TABLE forms ADD COLUMN subject_category TEXT;
+    ALTER TABLE forms ADD COLUMN subject_key INTEGER;
+    ALTER TABLE forms ADD COLUMN erased_by INTEGER;
+    ALTER TABLE partner_reports ADD COLUMN subject_category TEXT;
+    ALTER TABLE partner_reports ADD COLUMN subject_key INTEGER;
+    ALTER TABLE partner_reports ADD COLUMN erased_by INTEGER;
+    ALTER TABLE arrests ADD COLUMN assessment TEXT;
+    ALTER TABLE seizures ADD COLUMN value_key BLOB;
+    CREATE INDEX seizures_by_value_key ON seizures (op_id, type, value_key);
+    ALTER TABLE operations ADD COLUMN closed_at TEXT;
+    UPDATE operations SET closed_at = updated_at WHERE phase = 'closed';
+    """),
 )
 
 LATEST = MIGRATIONS[-1].version

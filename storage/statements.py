@@ -12,6 +12,8 @@ from typing import Any, Protocol
 
 import aiosqlite
 
+from storage.sealing import Keys, is_sealed, open_value, opened_row
+
 Row = dict[str, Any]
 
 
@@ -62,20 +64,35 @@ class Statements:
     """Reads and unaudited writes in one transaction; `storage.tx.Tx` adds audited
     record changes."""
 
-    def __init__(self, runner: Runner) -> None:
+    def __init__(self, runner: Runner, keys: Keys | None = None) -> None:
         self.runner = runner
+        self.keys = keys
 
     # -- reads ---------------------------------------------------------------------------
+    # Every row comes out with its sealed fields opened (storage.sealing): callers read
+    # personal values as text and never see a key.
+    def _row(self, raw: Any) -> Row:
+        row = dict(raw)
+        for value in row.values():
+            if type(value) is bytes:
+                return opened_row(self.keys, row)
+        return row
+
     async def one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
         rows = await self.runner.fetchall(sql, tuple(params))
-        return dict(rows[0]) if rows else None
+        return self._row(rows[0]) if rows else None
 
     async def all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
-        return [dict(r) for r in await self.runner.fetchall(sql, tuple(params))]
+        return [self._row(r) for r in await self.runner.fetchall(sql, tuple(params))]
 
     async def scalar(self, sql: str, params: Iterable[Any] = ()) -> Any:
         rows = await self.runner.fetchall(sql, tuple(params))
-        return rows[0][0] if rows else None
+        if not rows:
+            return None
+        value = rows[0][0]
+        if self.keys is not None and is_sealed(value):
+            return open_value(self.keys, value)
+        return value
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
         """Unaudited write, for bookkeeping tables (processed events, counters, schedules)."""

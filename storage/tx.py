@@ -11,6 +11,9 @@ from typing import Any
 
 from storage import audit
 from storage.audit import Actor
+from storage.keystore import KeyStore
+from storage.personal import OTHER, default_category, personal_fields
+from storage.sealing import from_token, is_token, seal, token
 from storage.statements import Row, Runner, Statements, placeholders
 
 # Actor and Row are imported from here by the rest of the project; they live in
@@ -49,9 +52,25 @@ RECORD_TABLES = frozenset(
 
 
 class Tx(Statements):
-    def __init__(self, runner: Runner, actor: Actor | None) -> None:
-        super().__init__(runner)
+    def __init__(self, runner: Runner, actor: Actor | None,
+                 keys: KeyStore | None = None) -> None:
+        super().__init__(runner, keys)
         self.actor = actor
+        self.key_store = keys
+        self._command: str | None = None
+
+    def _logged_command(self, actor: Actor) -> str:
+        """The command line as the audit log keeps it: sealed under a key of its own, once
+        per command, since it may quote any personal value the command recorded. Erasing a
+        record destroys the keys of the commands that touched it (storage.sealing)."""
+        if self._command is None:
+            store = self.key_store
+            if store is None or not store.seal_new:
+                self._command = actor.command
+            else:
+                key_id, aead = store.new_key("audit_log", OTHER, actor.at)
+                self._command = token(seal(aead, key_id, "audit_log", "command", actor.command))
+        return self._command
 
     # -- sequence numbers ---------------------------------------------------------------
     async def next_seq(self, op_id: int, kind: str) -> int:
@@ -76,13 +95,16 @@ class Tx(Statements):
                      ) -> Row:
         _check_table(table)
         actor = self._need_actor()
+        if personal_fields(table):
+            values = self._sealed_record(table, values, actor)
         cols = list(values)
         sql = (f"INSERT INTO {table} ({', '.join(cols)}) "
                f"VALUES ({placeholders(cols)}) RETURNING *")
         after = await self.one(sql, [values[c] for c in cols])
         assert after is not None
         row_id = after["id"]
-        await audit.append(self, actor, "insert", table, row_id, None, after, undoes=undoes)
+        await audit.append(self, actor, "insert", table, row_id, None, after, undoes=undoes,
+                           command=self._logged_command(actor))
         return after
 
     async def update(self, table: str, row_id: int, changes: Mapping[str, Any], *,
@@ -95,11 +117,14 @@ class Tx(Statements):
         real = {k: v for k, v in changes.items() if before.get(k) != v}
         if not real:
             return before, before
+        if set(real) & set(personal_fields(table)):
+            real = self._sealed_changes(table, before, real, actor)
         sets = ", ".join(f"{c}=?" for c in real)
         after = await self.one(f"UPDATE {table} SET {sets} WHERE id=? RETURNING *",
                                (*real.values(), row_id))
         assert after is not None
-        await audit.append(self, actor, "update", table, row_id, before, after, undoes=undoes)
+        await audit.append(self, actor, "update", table, row_id, before, after, undoes=undoes,
+                           command=self._logged_command(actor))
         return before, after
 
     async def delete(self, table: str, row_id: int, *, undoes: str | None = None) -> Row:
@@ -109,8 +134,65 @@ class Tx(Statements):
         if before is None:
             raise LookupError(f"{table} row {row_id} does not exist")
         await self.execute(f"DELETE FROM {table} WHERE id=?", (row_id,))
-        await audit.append(self, actor, "delete", table, row_id, before, None, undoes=undoes)
+        await audit.append(self, actor, "delete", table, row_id, before, None, undoes=undoes,
+                           command=self._logged_command(actor))
         return before
+
+
+    # -- sealing personal fields (storage.sealing) ------------------------------------------
+    def _sealed_record(self, table: str, values: Mapping[str, Any], actor: Actor
+                       ) -> dict[str, Any]:
+        """A new record's personal fields sealed under a key of its own; a record put back
+        by /undo brings its sealed values and key from the log instead."""
+        out = dict(values)
+        if out.get("subject_category") is None:
+            out["subject_category"] = default_category(table)
+        fields = [f for f in personal_fields(table) if out.get(f) is not None]
+        if any(is_token(out[f]) for f in fields):
+            for f in fields:
+                out[f] = from_token(out[f]) if is_token(out[f]) else out[f]
+            return out
+        store = self.key_store
+        if not fields or store is None or not store.seal_new:
+            return out
+        key_id, aead = store.new_key(table, out["subject_category"], actor.at)
+        out["subject_key"] = key_id
+        for f in fields:
+            out[f] = seal(aead, key_id, table, f, str(out[f]))
+        return out
+
+    def _sealed_changes(self, table: str, before: Row, changes: Mapping[str, Any],
+                        actor: Actor) -> dict[str, Any]:
+        out = dict(changes)
+        store = self.key_store
+        if store is None or not store.seal_new:
+            return out
+        key_id = before.get("subject_key")
+        aead = store.aead(int(key_id)) if key_id is not None else None
+        if key_id is not None and aead is None:
+            raise ErasedRecord(table, int(before["id"]))
+        for f in personal_fields(table):
+            value = out.get(f)
+            if value is None or f not in out:
+                continue
+            if is_token(value):
+                out[f] = from_token(value)
+                continue
+            if aead is None:
+                category = before.get("subject_category") or default_category(table)
+                new_id, aead = store.new_key(table, category, actor.at)
+                key_id = out["subject_key"] = new_id
+            assert key_id is not None
+            out[f] = seal(aead, int(key_id), table, f, str(value))
+        return out
+
+
+class ErasedRecord(LookupError):
+    """A record whose subject was erased: its personal fields can no longer change."""
+
+    def __init__(self, table: str, row_id: int) -> None:
+        super().__init__(f"{table} row {row_id} was erased")
+        self.table, self.row_id = table, row_id
 
 
 def _check_table(table: str) -> None:

@@ -36,6 +36,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from storage import audit
+from storage.personal import BLIND_INDEXES
+from storage.sealing import SEALED_SQL_PREFIX
 from storage.statements import InlineRunner, Row, Statements, placeholders
 from storage.tx import RECORD_TABLES
 
@@ -165,7 +168,7 @@ class _Reader:
         entries whose row is gone: `id`, the entry's `n` and `action` (None: no entry),
         `image` (None: no row). One pass over the row's entries on `audit_by_row`, one
         seek per row; the rows the log never saw come from one more pass over the table."""
-        pairs = ", ".join(f"'{n}', r.{n}" for n in sorted(names))
+        pairs = ", ".join(f"'{n}', {_as_logged(f'r.{n}')}" for n in sorted(names))
         mine = self._scope(tbl)
         return await self.tx.all(
             "WITH last AS (SELECT row_id, MAX(n) AS n FROM audit_log "
@@ -210,7 +213,14 @@ class _Reader:
     async def row(self, tbl: str, row_id: int) -> Row:
         row = await self.tx.one(f"SELECT * FROM {tbl} WHERE id=?", (row_id,))
         assert row is not None
-        return row
+        return audit.image(row)
+
+
+def _as_logged(column: str) -> str:
+    """A column as the log's image holds it: a sealed value as its token (see
+    storage.sealing), so rows are compared without opening them."""
+    return (f"CASE WHEN typeof({column})='blob' THEN {SEALED_SQL_PREFIX}||hex({column}) "
+            f"ELSE {column} END")
 
 
 async def _operation_id(tx: Statements, room_id: str) -> int | None:
@@ -230,7 +240,8 @@ async def check(tx: Statements, room_id: str) -> Witnessed:
     for tbl in WITNESSED_TABLES:
         columns = await read.columns(tbl)
         defaults[tbl] = {c["name"]: _UNWITNESSED if (tbl, c["name"]) in BACKFILLED
-                         else _default(c["dflt_value"]) for c in columns}
+                         else _default(c["dflt_value"]) for c in columns
+                         if c["name"] not in BLIND_INDEXES}
     for entry in await read.breaks():
         _follow(found, entry, defaults[entry["tbl"]])
     for tbl in WITNESSED_TABLES:

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from storage.sealing import open_image
 from tests.harness import LEAD, OFFICER, OTHER, Harness
 
 TASK_ADD_USAGE = ('/task add "text" [@assignee] [due=TIME] [priority=low|normal|high|critical] '
@@ -27,7 +28,9 @@ async def test_add_stores_the_task_with_its_bookkeeping(h: Harness) -> None:
         "created_by": LEAD, "created_at": "2026-11-24T12:00:00Z"}
     [entry] = await h.rows("SELECT * FROM audit_log WHERE tbl='tasks'")
     assert entry["action"] == "insert" and entry["sender"] == LEAD
-    assert json.loads(entry["after"])["text"] == "Image <server> fra-2"
+    # the log holds the text sealed (issue 18), and it opens with the task's key
+    assert "Image" not in entry["after"]
+    assert open_image(h.db.keys, json.loads(entry["after"]))["text"] == "Image <server> fra-2"
 
 
 async def test_add_defaults(h: Harness) -> None:

@@ -690,10 +690,16 @@ async def test_a_hit_numbered_before_pairs_keeps_its_label_d_n(
         old = await Harness.open(tmp_path, Settings(deconfliction=False))
         await old.setup_operation()
         await b_ok(old, '!op init "Operation Northwind" code=NORTHWIND', LEAD_B)
-        await b_ok(old, "!seize domain legacy.example")
-        await old.ok("!seize domain legacy.example", sender=OFFICER)
 
         async def legacy_hit(tx: Tx) -> None:
+            # S-1 in both operations, as that version stored them (written here: today's
+            # /seize writes columns that version's table does not have)
+            await tx.execute(
+                "INSERT INTO seizures (op_id, seq, type, value, tlp, created_by, created_at, "
+                "updated_at) SELECT id, 1, 'domain', 'legacy.example', 'AMBER', ?, ?, ? "
+                "FROM operations", (OFFICER, "2026-11-24T12:00:00Z", "2026-11-24T12:00:00Z"))
+            await tx.execute("INSERT INTO counters (op_id, kind, last) "
+                             "SELECT id, 'S', 1 FROM operations")
             await tx.execute("INSERT INTO deconfliction_hits (id, created_at) VALUES (5, ?)",
                              ("2026-11-24T12:00:00Z",))
             await tx.execute(

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from commands.core import i18n, timeparse, validate
 from commands.core.i18n import N_, tr
-from commands.core.spec import EnvFn, Fn, ParseEnv
+from commands.core.spec import Choice, EnvFn, Fn, ParseEnv
+from storage.personal import CATEGORIES
 
 
 def _time(raw: str, env: ParseEnv) -> timeparse.ParsedTime:
@@ -48,3 +49,5 @@ LANGUAGE = Fn(i18n.choose, "|".join(i18n.LANGUAGES))
 AMOUNT = Fn(validate.amount, "AMOUNT")
 CURRENCY = Fn(validate.currency, "CURRENCY")
 PAGE = Fn(_positive_int, "N")
+# Whose data a record holds (Directive 2016/680 art. 6): its retention period follows it.
+SUBJECT = Choice(CATEGORIES)

@@ -1,0 +1,287 @@
+"""The subjects' keys: a SQLite file of its own, each key wrapped by a key kept outside it.
+
+Why apart from the operation database: erasing a subject is destroying its key, and a key
+must not survive in the places a deleted row survives (the WAL, free pages, the backups
+of the operation database). The key store is small, so after an erasure it is vacuumed
+and its WAL truncated at once, and the wrapping key (KEK) is replaced: the live keys are
+wrapped again under a new KEK and the old one is destroyed, so a copy of the key store
+taken before the erasure, even with the erased key in it, opens nothing (nor does a copy
+of the KEK file without the key store).
+
+Durability: a record is sealed under a key created in the same batch, so the key store
+commits before the operation database (storage.database) does. A crash between the two
+leaves a key no record uses, never a record without its key.
+
+The KEK file holds lines `generation:hex`; during a rotation it holds the old and the new
+one, so a crash at any point leaves every wrapped key openable. It is created on first
+start (0600) when missing; `[personal_data] kek_file` puts it elsewhere, e.g. on a
+credential store mounted apart from the data directory.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.keywrap import (
+    InvalidUnwrap,
+    aes_key_unwrap,
+    aes_key_wrap,
+)
+
+KEK_ENV = "OPSROOM_KEK_FILE"  # so a spawned export worker finds a KEK kept elsewhere
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS subject_keys (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    tbl TEXT NOT NULL,
+    category TEXT NOT NULL,
+    kek INTEGER NOT NULL,
+    wrapped BLOB NOT NULL,
+    created_at TEXT NOT NULL
+);
+"""
+
+
+class KeyStoreError(RuntimeError):
+    pass
+
+
+def default_paths(db_path: Path) -> tuple[Path, Path]:
+    """The key store beside the database; the KEK where the environment says, else beside."""
+    keys = db_path.with_suffix(".keys")
+    kek = Path(os.environ[KEK_ENV]) if os.environ.get(KEK_ENV) else db_path.with_suffix(".kek")
+    return keys, kek
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Replace the file atomically, 0600, flushed to disk before it replaces the old one."""
+    tmp = path.with_name(path.name + ".new")
+    fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    try:
+        os.write(fd, text.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _read_kek(path: Path) -> dict[int, bytes]:
+    keks: dict[int, bytes] = {}
+    try:
+        lines = path.read_text().split()
+    except FileNotFoundError:
+        return keks
+    for line in lines:
+        gen, _, hexkey = line.partition(":")
+        try:
+            key = bytes.fromhex(hexkey)
+            keks[int(gen)] = key
+        except ValueError:
+            raise KeyStoreError(f"{path}: not a KEK file (line {line[:12]!r}…)") from None
+        if len(key) != 32:
+            raise KeyStoreError(f"{path}: a KEK must be 32 bytes")
+    return keks
+
+
+def _kek_text(keks: dict[int, bytes]) -> str:
+    return "".join(f"{gen}:{key.hex()}\n" for gen, key in sorted(keks.items()))
+
+
+class KeyStore:
+    """One per database file; `seal_new=False` stores new values in clear (only the canary
+    test does that, to show its scan finds what sealing hides)."""
+
+    def __init__(self, path: Path, kek_path: Path, *, read_only: bool = False,
+                 seal_new: bool = True) -> None:
+        self.path, self.kek_path, self.read_only = path, kek_path, read_only
+        self.seal_new = seal_new
+        self._lock = threading.RLock()
+        self._cache: dict[int, AESGCM] = {}
+        if read_only:
+            self._conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True,
+                                         isolation_level=None, check_same_thread=False)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+            os.close(fd)
+            self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._conn.execute("PRAGMA auto_vacuum=FULL")
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute("PRAGMA secure_delete=ON")
+            self._conn.executescript(_SCHEMA)
+        self._keks = _read_kek(kek_path)
+        if not self._keks:
+            if read_only:
+                raise KeyStoreError(f"no KEK at {kek_path}")
+            if self._conn.execute("SELECT 1 FROM subject_keys LIMIT 1").fetchone():
+                raise KeyStoreError(
+                    f"{kek_path} is missing but {path} holds keys wrapped by it: without it "
+                    "no sealed value opens. Restore the KEK file.")
+            self._keks = {1: os.urandom(32)}
+            _write_private(kek_path, _kek_text(self._keks))
+        self._finish_rotation()
+
+    @property
+    def generation(self) -> int:
+        return max(self._keks)
+
+    # -- creating and reading keys ---------------------------------------------------------
+    def new_key(self, table: str, category: str, at: str) -> tuple[int, AESGCM]:
+        """A fresh key for one subject, in the key store's open transaction (committed by
+        `commit`, before the records sealed with it)."""
+        dek = AESGCM.generate_key(bit_length=256)
+        gen = self.generation
+        with self._lock:
+            if not self._conn.in_transaction:
+                self._conn.execute("BEGIN IMMEDIATE")
+            cur = self._conn.execute(
+                "INSERT INTO subject_keys (tbl, category, kek, wrapped, created_at) "
+                "VALUES (?, ?, ?, ?, ?)", (table, category, gen, aes_key_wrap(self._keks[gen], dek),
+                                           at))
+        key_id = int(cur.lastrowid or 0)
+        aead = AESGCM(dek)
+        self._cache[key_id] = aead
+        return key_id, aead
+
+    @property
+    def pending(self) -> bool:
+        return self._conn.in_transaction
+
+    def commit(self) -> None:
+        with self._lock:
+            if self._conn.in_transaction:
+                self._conn.execute("COMMIT")
+
+    def aead(self, key_id: int) -> AESGCM | None:
+        """The subject's key, None once it was destroyed (or never existed)."""
+        cached = self._cache.get(key_id)
+        if cached is not None:
+            return cached
+        with self._lock:
+            row = self._conn.execute("SELECT kek, wrapped FROM subject_keys WHERE id=?",
+                                     (key_id,)).fetchone()
+        if row is None:
+            return None
+        dek = self._unwrap(int(row[0]), bytes(row[1]))
+        aead = AESGCM(dek)
+        self._cache[key_id] = aead
+        return aead
+
+    def _unwrap(self, gen: int, wrapped: bytes) -> bytes:
+        for attempt in range(2):
+            kek = self._keks.get(gen)
+            if kek is not None:
+                try:
+                    return aes_key_unwrap(kek, wrapped)
+                except InvalidUnwrap:
+                    pass
+            if attempt == 0:  # another process may have rotated the KEK since
+                self._keks = _read_kek(self.kek_path) or self._keks
+        raise KeyStoreError(f"a key in {self.path} does not open with the KEK in "
+                            f"{self.kek_path}: the two files do not belong together")
+
+    # -- erasing -----------------------------------------------------------------------------
+    def existing(self, key_ids: list[int]) -> list[int]:
+        found: list[int] = []
+        with self._lock:
+            for start in range(0, len(key_ids), 500):
+                chunk = key_ids[start:start + 500]
+                marks = ", ".join("?" * len(chunk))
+                found += [int(r[0]) for r in self._conn.execute(
+                    f"SELECT id FROM subject_keys WHERE id IN ({marks})", chunk)]
+        return found
+
+    def destroy(self, key_ids: list[int]) -> int:
+        """Delete the keys (idempotent: an erasure resumed after a crash calls it again)."""
+        destroyed = 0
+        with self._lock:
+            self.commit()
+            self._conn.execute("BEGIN IMMEDIATE")
+            for start in range(0, len(key_ids), 500):
+                chunk = key_ids[start:start + 500]
+                marks = ", ".join("?" * len(chunk))
+                destroyed += self._conn.execute(
+                    f"DELETE FROM subject_keys WHERE id IN ({marks})", chunk).rowcount
+            self._conn.execute("COMMIT")
+        for key_id in key_ids:
+            self._cache.pop(key_id, None)
+        return destroyed
+
+    def scrub(self) -> None:
+        """Nothing of a destroyed key left in free pages or the WAL of the key store."""
+        with self._lock:
+            self.commit()
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._conn.execute("VACUUM")
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def rotate(self) -> int:
+        """Wrap every live key under a new KEK and destroy the old KEK; the new generation."""
+        new_gen = self.generation + 1
+        self._keks = {**self._keks, new_gen: os.urandom(32)}
+        _write_private(self.kek_path, _kek_text(self._keks))
+        self._finish_rotation()
+        return new_gen
+
+    def _finish_rotation(self) -> None:
+        """Rewrap keys still under an older KEK, then drop the older KEKs from the file; run
+        at every start as well, so a rotation cut short by a crash completes."""
+        if self.read_only or len(self._keks) == 1:
+            return
+        gen = self.generation
+        with self._lock:
+            self.commit()
+            self._conn.execute("BEGIN IMMEDIATE")
+            rows = self._conn.execute("SELECT id, kek, wrapped FROM subject_keys WHERE kek<>?",
+                                      (gen,)).fetchall()
+            for key_id, old, wrapped in rows:
+                dek = self._unwrap(int(old), bytes(wrapped))
+                self._conn.execute("UPDATE subject_keys SET kek=?, wrapped=? WHERE id=?",
+                                   (gen, aes_key_wrap(self._keks[gen], dek), key_id))
+            self._conn.execute("COMMIT")
+        self._keks = {gen: self._keks[gen]}
+        _write_private(self.kek_path, _kek_text(self._keks))
+        self.scrub()
+
+    def close(self) -> None:
+        with self._lock:
+            self.commit()
+            self._conn.close()
+
+
+_OPEN: dict[Path, tuple[KeyStore, int]] = {}
+
+
+def for_database(db_path: Path, *, kek_path: Path | None = None, read_only: bool = False
+                 ) -> KeyStore:
+    """The key store of a database file, opened once per process (a writer's is shared
+    with the snapshots the same process reads); `release` when done with it."""
+    db_path = Path(db_path).resolve()
+    store, users = _OPEN.get(db_path, (None, 0))
+    if store is None or (store.read_only and not read_only):
+        keys, default_kek = default_paths(db_path)
+        store = KeyStore(keys, kek_path or default_kek, read_only=read_only)
+    _OPEN[db_path] = (store, users + 1)
+    return store
+
+
+def release(db_path: Path) -> None:
+    db_path = Path(db_path).resolve()
+    store, users = _OPEN.get(db_path, (None, 0))
+    if store is None:
+        return
+    if users > 1:
+        _OPEN[db_path] = (store, users - 1)
+        return
+    del _OPEN[db_path]
+    store.close()

@@ -148,6 +148,7 @@ BAD_CALL = {
     ("task", "start"): "!task start",
     ("trust",): "!trust everyone",
     ("undo",): "!undo everything",
+    ("why",): '!why "' + "x" * 201 + '"',
 }
 
 

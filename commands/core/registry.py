@@ -29,6 +29,7 @@ MODULES = (
     "trust",
     "deconflict",
     "help",
+    "why",
 )
 
 

@@ -26,6 +26,9 @@ class Incoming:
     timestamp: datetime
     power_level: int
     encrypted: bool = True
+    # The device that sent it, as the bot authenticated it from the Megolm session
+    # (bot.crypto.device_trust); None where it could not be told (tests, the CLI).
+    device_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,9 @@ class Reply:
     # The language the reply was written in (commands.core.i18n): where it is sent, a
     # right-to-left one is marked so (commands.core.direction).
     lang: str = "en"
+    # How many records the reply showed, where its text does not name them all (an
+    # export's file): for the consultation log (commands.core.consulted). Not stored.
+    shown: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"ok": self.ok, "text": self.text, "html": self.html}

@@ -1,0 +1,311 @@
+"""The consultation and disclosure log (LED art. 25): one row per answer that showed
+records, none for anything else, never the data itself; its own chain, its pruning, /why."""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from commands import deconflict
+from commands.core import registry, spec
+from commands.core.consulted import scope_of
+from commands.core.tokenizer import tokenize
+from commands.core.types import Settings
+from storage import consultations
+from tests.harness import LEAD, OFFICER, OTHER, START, Harness
+
+ROOM_B = "!other-op:localhost"
+LEAD_B = "@lead-b:localhost"
+PARTNER_ROOM = "!partner:localhost"
+MARK = "QZXCANARY"
+LABEL = re.compile(r"D-[A-Z]{2,4}-\d+")
+MEMBERS = (LEAD, OFFICER, OTHER, "@bot:localhost")
+
+# One line per command that shows records, run against `populated`: a new showing
+# command must be added here (the registry walk below fails until it is).
+SHOWING = {
+    ("agency", "list"): "!agency list",
+    ("arrest", "list"): "!arrest list country=DE",
+    ("asset", "list"): "!asset list",
+    ("audit", "verify"): "!audit verify",
+    ("board",): "!board",
+    ("deconflict", "list"): "!deconflict list",
+    ("deconflict", "share"): "!deconflict share {hit}",
+    ("export",): "!export json",
+    ("form",): "!form F-1",
+    ("form", "check"): "!form check F-1",
+    ("form", "export"): "!form export F-1 json",
+    ("form", "list"): "!form list",
+    ("op",): "!op",
+    ("partner", "list"): "!partner list",
+    ("preserve", "list"): "!preserve list all",
+    ("seize", "list"): "!seize list",
+    ("sitrep",): "!sitrep",
+    ("takedown", "list"): "!takedown list all",
+    ("tally", "list"): "!tally list",
+    ("task", "list"): "!task list all",
+}
+
+
+async def populated(h: Harness) -> str:
+    """Every kind of record, each personal or free-text field holding MARK; a second
+    operation sharing an indicator (a deconfliction hit); returns the hit's label."""
+    h.dispatcher.room_members = lambda room: MEMBERS
+    h.dispatcher.shared_rooms = lambda user: {PARTNER_ROOM}
+    await h.ok("!hhour 2026-11-25T04:00Z")
+    await h.ok(f'!task add "call {MARK} task" @{OFFICER[1:]}')
+    await h.ok(f'!arrest add {MARK}-REF country=DE agency=DE-BKA charge="{MARK} charge" '
+               f'role="{MARK} role"')
+    await h.ok(f"!seize domain {MARK.lower()}-site.example country=DE tlp=GREEN")
+    await h.ok(f"!seize account {MARK}-acct provider=\"{MARK} provider\"")
+    await h.ok("!takedown add S-1 agency=DE-BKA at=H tlp=GREEN")
+    await h.ok(f'!asset frozen 1000 EUR "{MARK} asset note" country=DE')
+    await h.ok(f'!tally searches +3 "{MARK} tally note"')
+    await h.ok(f'!preserve add {MARK}Host country=NL ref={MARK}-PR items=S-1,S-2')
+    await h.ok("!preserve draft P-1 form=epoc-pr")
+    await h.ok(f'!sitrep note "{MARK} note"')
+    await h.ok(f'!partner link {PARTNER_ROOM} name="{MARK} Hosting"')
+    await h.ok("!partner assign S-1 K-1 \"" + MARK + " Hosting\"")
+    await h.ok('!op init "Operation Northwind" code=NORTHWIND', sender=LEAD_B, room=ROOM_B,
+               power=100)
+    await h.ok(f"!seize domain {MARK.lower()}-site.example", sender=LEAD_B, room=ROOM_B,
+               power=100)
+    h.clock.advance(minutes=11)
+    await h.db.write(lambda tx: deconflict.release_due(tx, h.clock.now()))
+    listing = await h.ok("!deconflict list")
+    found = LABEL.search(listing.text)
+    assert found, listing.text
+    return found.group(0)
+
+
+@pytest.fixture
+async def pop(tmp_path: Path) -> AsyncIterator[tuple[Harness, str]]:
+    h = await Harness.open(tmp_path, Settings(deconfliction=True))
+    await h.setup_operation()
+    hit = await populated(h)
+    yield h, hit
+    await h.close()
+
+
+async def count(h: Harness) -> int:
+    return len(await h.rows("SELECT id FROM consult_log"))
+
+
+async def newest(h: Harness) -> dict:
+    rows = await h.rows("SELECT * FROM consult_log ORDER BY id DESC LIMIT 1")
+    return rows[0]
+
+
+async def test_every_declared_showing_command_writes_exactly_one_row(
+        pop: tuple[Harness, str]) -> None:
+    h, hit = pop
+    registry.load()
+    declared = {path for path, cmd in spec.REGISTRY.items() if cmd.shows is not None}
+    assert declared == set(SHOWING), "every showing command needs a line in SHOWING"
+    for path, line in sorted(SHOWING.items()):
+        before = await count(h)
+        reply = await h.send(line.format(hit=hit))
+        assert reply.ok, f"{line}: {reply.text}"
+        assert await count(h) == before + 1, f"{line} wrote {await count(h) - before} rows"
+        row = await newest(h)
+        assert row["verb"] == spec.REGISTRY[path].shows
+        assert row["scope"].startswith("/" + " ".join(path)), row["scope"]
+        assert row["sender"] == LEAD
+
+
+async def test_commands_that_show_no_records_write_no_row(pop: tuple[Harness, str]) -> None:
+    """Every other command, through its declared examples, whatever their outcome."""
+    h, _ = pop
+    before = await count(h)
+    for cmd in spec.REGISTRY.values():
+        if cmd.shows is not None:
+            continue
+        for example in cmd.examples:
+            await h.send(example)
+    await h.send("!task add \"a new task\"")
+    await h.send("!why \"checking a lead\"")
+    assert await count(h) == before
+
+
+async def test_a_refused_showing_command_writes_no_row(pop: tuple[Harness, str]) -> None:
+    h, _ = pop
+    before = await count(h)
+    await h.fails("!task list nonsense")
+    await h.fails("!form F-99")
+    await h.fails("!export docx")
+    await h.fails("!deconflict share D-ZZ-99")
+    await h.fails("!arrest list country=ZZZ")
+    assert await count(h) == before
+
+
+async def test_a_redelivered_command_writes_no_second_row(pop: tuple[Harness, str]) -> None:
+    h, _ = pop
+    before = await count(h)
+    await h.ok("!task list", event_id="$twice")
+    await h.ok("!task list", event_id="$twice")  # not yet marked delivered: sent again
+    await h.dispatcher.delivered("$twice")
+    await h.send("!task list", event_id="$twice")
+    await h.ok("!export md", event_id="$file")
+    await h.ok("!export md", event_id="$file")  # the file is made again for the resend
+    assert await count(h) == before + 2
+
+
+async def test_a_row_says_who_from_which_device_what_how_many_to_whom(
+        pop: tuple[Harness, str]) -> None:
+    h, _ = pop
+    incoming = h.incoming("!arrest list country=DE page=1", sender=OFFICER)
+    from dataclasses import replace
+    reply = await h.dispatcher.handle(replace(incoming, device_id="PHONEDEVICE"))
+    assert reply.ok
+    row = await newest(h)
+    assert (row["sender"], row["device"], row["verb"]) == (OFFICER, "PHONEDEVICE", "consult")
+    assert row["scope"] == "/arrest list country=DE page=1"
+    assert row["records"] == 1  # A-1
+    assert row["recipients"] == h.room
+    members = await h.rows("SELECT members FROM consult_members WHERE hash=?",
+                           (row["members_hash"],))
+    assert members and all(m in members[0]["members"] for m in MEMBERS)
+    assert row["purpose"] == "operation FIREBREAK"
+    assert len(row["shown_mac"]) == 64 and MARK not in row["shown_mac"]
+
+
+async def test_a_free_value_is_named_in_the_scope_never_written(bare: Harness) -> None:
+    registry.load()
+    add = spec.REGISTRY[("task", "add")]
+    args = add.bind(tokenize(f'"{MARK} text" @{OFFICER[1:]} priority=high tlp=GREEN'),
+                    spec.ParseEnv(now=START, zone=ZoneInfo("UTC"), hhour=None))
+    assert scope_of(add, args) == "/task add text=… assignee=… priority=high tlp=GREEN"
+    await bare.ok('!op init "Operation Firebreak" code=FIREBREAK')
+    await bare.ok("!seize list domain status=seized page=1")
+    assert (await newest(bare))["scope"] == "/seize list domain status=seized page=1"
+
+
+async def test_no_consultation_table_holds_a_record_value_in_any_encoding(
+        pop: tuple[Harness, str]) -> None:
+    h, hit = pop
+    for line in SHOWING.values():
+        await h.send(line.format(hit=hit))
+    for fmt in ("md", "json", "csv", "stix", "misp", "pdf"):
+        await h.ok(f"!export {fmt}")
+    await h.ok("!form export F-1 pdf")
+    assert await count(h) >= len(SHOWING) + 6
+    dumped = []
+    for table in ("consult_log", "consult_members", "consult_heads", "consult_anchors",
+                  "consult_purposes", "shown_events"):
+        for row in await h.rows(f"SELECT * FROM {table}"):
+            dumped += [str(v) for v in row.values()]
+    text = "\n".join(dumped)
+    forms = {MARK, MARK.lower(), MARK.encode().hex(), base64.b64encode(MARK.encode()).decode(),
+             base64.b64encode(MARK.encode()).decode()[:8]}
+    for form in forms:
+        assert form not in text, f"{form!r} found in the consultation log"
+    # Negative control: the records hold it, and the replies showed it.
+    assert MARK in (await h.ok("!task list all")).text
+
+
+async def test_why_sets_the_purpose_of_the_next_rows_until_it_expires(
+        pop: tuple[Harness, str]) -> None:
+    h, _ = pop
+    shown = await h.ok("!why", sender=OFFICER)
+    assert "operation FIREBREAK" in shown.text
+    await h.ok('!why "identify the courier for the EIO"', sender=OFFICER)
+    await h.ok("!task list", sender=OFFICER)
+    assert (await newest(h))["purpose"] == "identify the courier for the EIO"
+    await h.ok("!task list", sender=LEAD)  # each member states their own
+    assert (await newest(h))["purpose"] == "operation FIREBREAK"
+    assert "identify the courier" in (await h.ok("!why", sender=OFFICER)).text
+    h.clock.advance(hours=8, minutes=1)
+    await h.ok("!task list", sender=OFFICER)
+    assert (await newest(h))["purpose"] == "operation FIREBREAK"
+
+
+async def test_the_default_purpose_is_the_legal_basis_the_forms_state(
+        pop: tuple[Harness, str]) -> None:
+    h, _ = pop
+    await h.ok('!form set F-1 legal_basis="StGB §263"')
+    await h.ok("!task list")
+    assert (await newest(h))["purpose"] == "legal basis: StGB §263"
+
+
+async def verify(h: Harness) -> list[str]:
+    async def q(tx):  # type: ignore[no-untyped-def]
+        return (await consultations.verify_room(tx, h.room)).problems
+
+    return await h.db.read(q)
+
+
+async def exec_sql(h: Harness, sql: str, params: tuple = ()) -> None:
+    async def q(tx):  # type: ignore[no-untyped-def]
+        await tx.execute(sql, params)
+
+    await h.db.write(q)
+
+
+async def chained(h: Harness) -> None:
+    for line in ("!task list", "!op", "!seize list", "!arrest list", "!asset list"):
+        await h.ok(line)
+    assert await verify(h) == []
+
+
+async def test_an_altered_row_is_reported(pop: tuple[Harness, str]) -> None:
+    h, _ = pop
+    await chained(h)
+    await exec_sql(h, "UPDATE consult_log SET sender='@someone:else' WHERE n=2")
+    assert await verify(h) == ["consultation row #2 was altered (its hash does not match its "
+                               "content)"]
+
+
+async def test_a_deleted_row_is_reported(pop: tuple[Harness, str]) -> None:
+    h, _ = pop
+    await chained(h)
+    await exec_sql(h, "DELETE FROM consult_log WHERE n=3")
+    assert await verify(h) == ["consultation row #3 is missing (deleted)"]
+
+
+async def test_a_truncated_tail_is_reported(pop: tuple[Harness, str]) -> None:
+    h, _ = pop
+    await chained(h)
+    top = (await h.rows("SELECT MAX(n) AS n FROM consult_log"))[0]["n"]
+    await exec_sql(h, "DELETE FROM consult_log WHERE n >= ?", (top - 1,))
+    assert await verify(h) == [f"consultation rows after #{top - 2} up to #{top} are missing "
+                               "(deleted)"]
+
+
+async def test_audit_verify_reports_a_broken_consultation_chain_and_witnesses_its_head(
+        pop: tuple[Harness, str]) -> None:
+    h, _ = pop
+    await chained(h)
+    good = await h.ok("!audit verify")
+    assert "consultation log intact" in good.text
+    assert good.extra_content and "org.opsroom.consult_head" in good.extra_content
+    sitrep = await h.ok("!sitrep")
+    assert sitrep.extra_content and "org.opsroom.consult_head" in sitrep.extra_content
+    assert "Consultation log head #" in sitrep.text
+    await exec_sql(h, "DELETE FROM consult_log WHERE n=2")
+    bad = await h.fails("!audit verify")
+    assert "consultation row #2 is missing (deleted)" in bad.text
+
+
+async def test_pruning_keeps_the_chain_verifiable_from_its_anchor(
+        pop: tuple[Harness, str]) -> None:
+    h, _ = pop
+    await chained(h)
+    old = await count(h)
+    h.clock.advance(days=400)
+    await h.ok("!task list")
+    await h.ok("!op")
+    cutoff = h.clock.now() - timedelta(days=1)
+    from storage.codec import to_db_time
+
+    deleted = await h.db.write(lambda tx: consultations.prune(tx, to_db_time(cutoff)))
+    assert deleted == old and await count(h) == 2
+    assert await verify(h) == []
+    await exec_sql(h, "UPDATE consult_anchors SET hash=?", ("0" * 64,))
+    assert await verify(h) == [f"consultation row #{old + 1} does not follow the previous row "
+                               "(chain broken)"]

@@ -16,6 +16,9 @@ from commands.board_schedule import due as boards_due
 from commands.board_schedule import owe_with_sitrep as owe_board_with_sitrep
 from commands.board_schedule import posted as board_posted
 from commands.core import i18n, timeparse, validate
+from commands.core.consulted import SCHEDULED_BOARD, SCHEDULED_SITREP
+from commands.core.consulted import handles as record_handles
+from commands.core.consulted import scheduled as log_scheduled_post
 from commands.core.dispatcher import CommandObserver, Dispatcher
 from commands.core.i18n import N_, speaking, tr, trn
 from commands.core.ratelimit import RateLimit, RateLimiter
@@ -71,6 +74,8 @@ __all__ = [
     "N_",
     "PARTNER_EXPORT_FORMATS",
     "PREFIX",
+    "SCHEDULED_BOARD",
+    "SCHEDULED_SITREP",
     "WITNESS_KEY",
     "Attachment",
     "BoardDrawer",
@@ -112,6 +117,7 @@ __all__ = [
     "index_for_deconfliction",
     "latest_due_slot",
     "load_providers",
+    "log_scheduled_post",
     "mismatch_name",
     "notice_content",
     "owe_board_with_sitrep",
@@ -124,6 +130,7 @@ __all__ = [
     "partner_sitreps",
     "produce_sitrep",
     "queued",
+    "record_handles",
     "record_reminder",
     "speaking",
     "timeparse",

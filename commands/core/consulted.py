@@ -136,21 +136,29 @@ def shown(result: Reply) -> tuple[bytes, int]:
 
 
 async def log(tx: Statements, p: Pending, result: Reply) -> Head | None:
-    data, count = shown(result)
+    return await _append(tx, p, *shown(result))
+
+
+async def _append(tx: Statements, p: Pending, data: bytes, count: int) -> Head | None:
     return await consultations.append(tx, consultations.Consultation(
         room_id=p.room_id, at=p.at, sender=p.sender, device=p.device, event_id=p.event_id,
         verb=p.verb, scope=p.scope, records=count, members=p.members, purpose=p.purpose,
         shown=data, recipients=p.recipients))
 
 
-async def scheduled(tx: Tx, room_id: str, at: datetime, bot_user: str,
-                    members: Collection[str], what: str, result: Reply) -> None:
-    """A post the bot made by itself (a scheduled sitrep or board): a disclosure to the
-    room that no command asked for, logged as the bot's own, with its reason."""
-    await log(tx, Pending(room_id=room_id, at=to_db_time(at), sender=bot_user, device=None,
-                          event_id=None, verb=consultations.DISCLOSE, scope=what,
-                          purpose=what, recipients=room_id, members=tuple(sorted(members))),
-              result)
+SCHEDULED_SITREP = "scheduled sitrep"
+SCHEDULED_BOARD = "scheduled board"
+
+
+async def scheduled(tx: Statements, room_id: str, at: datetime, bot_user: str,
+                    members: Collection[str], what: str, data: bytes, count: int) -> None:
+    """A post the bot made by itself (`what`: a scheduled sitrep or board): a disclosure
+    to the room that no command asked for, logged as the bot's own, with `what` as its
+    purpose (the schedule a lead set is the reason)."""
+    await _append(tx, Pending(room_id=room_id, at=to_db_time(at), sender=bot_user,
+                              device=None, event_id=None, verb=consultations.DISCLOSE,
+                              scope=what, purpose=what, recipients=room_id,
+                              members=tuple(sorted(members))), data, count)
 
 
 async def head(tx: Statements, room_id: str) -> Head | None:

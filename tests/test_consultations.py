@@ -3,22 +3,28 @@ records, none for anything else, never the data itself; its own chain, its pruni
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot import cli
+from bot.config import ConfigError, parse
+from bot.housekeeping import consultations_cutoff, prune_consultations
 from commands import deconflict
 from commands.core import registry, spec
 from commands.core.consulted import scope_of
 from commands.core.tokenizer import tokenize
 from commands.core.types import Settings
 from storage import consultations
-from tests.harness import LEAD, OFFICER, OTHER, START, Harness
+from tests.harness import LEAD, OFFICER, OTHER, ROOM, START, Harness, write_cli_config
+from tests.test_config import GOOD, with_
+from tests.test_sitrep import scheduler_for
 
 ROOM_B = "!other-op:localhost"
 LEAD_B = "@lead-b:localhost"
@@ -309,3 +315,87 @@ async def test_pruning_keeps_the_chain_verifiable_from_its_anchor(
     await exec_sql(h, "UPDATE consult_anchors SET hash=?", ("0" * 64,))
     assert await verify(h) == [f"consultation row #{old + 1} does not follow the previous row "
                                "(chain broken)"]
+
+
+# -- the log's own retention, the CLI, the scheduled posts ---------------------------------
+
+def test_the_log_is_kept_to_the_end_of_the_year_after_by_default_and_bad_years_name_the_key(
+        ) -> None:
+    assert parse(GOOD).consultation_log_years == 1
+    assert parse(with_("personal_data", consultation_log_years=3)).consultation_log_years == 3
+    for bad in (-1, 31, "one", True):
+        with pytest.raises(ConfigError, match=r"personal_data\.consultation_log_years"):
+            parse(with_("personal_data", consultation_log_years=bad))
+    # A row of 2025 goes at the start of 2027, not a day before.
+    assert consultations_cutoff(datetime(2026, 12, 31, 23, tzinfo=UTC), 1) == datetime(
+        2025, 1, 1, tzinfo=UTC)
+    assert consultations_cutoff(datetime(2027, 1, 1, tzinfo=UTC), 1) == datetime(
+        2026, 1, 1, tzinfo=UTC)
+
+
+async def test_housekeeping_prunes_last_years_rows_at_new_year_and_the_chain_verifies(
+        h: Harness) -> None:
+    h.clock.current = datetime(2025, 6, 1, tzinfo=UTC)
+    for _ in range(3):
+        await h.ok("!task list")
+    h.clock.current = datetime(2026, 12, 31, tzinfo=UTC)
+    await h.ok("!op")
+    assert await prune_consultations(h.db, h.clock.now(), 1) == 0  # 2025's rows: kept
+    h.clock.current = datetime(2027, 1, 1, 0, 1, tzinfo=UTC)
+    assert await prune_consultations(h.db, h.clock.now(), 1) == 3
+    assert [r["n"] for r in await h.rows("SELECT n FROM consult_log")] == [4]
+    await h.ok("!task list")
+    assert await verify(h) == []
+    await exec_sql(h, "DELETE FROM consult_log WHERE n=4")
+    assert await verify(h) == ["consultation row #4 is missing (deleted)"]
+
+
+def test_the_officer_reads_the_log_on_the_command_line_and_the_reading_is_logged(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    async def record() -> None:
+        h = await Harness.open(tmp_path)
+        await h.setup_operation()
+        await h.ok(f'!arrest add {MARK} country=DE agency=DE-BKA')
+        await h.ok('!why "check the courier"', sender=OFFICER)
+        await h.ok("!arrest list country=DE", sender=OFFICER)
+        await h.ok("!export csv")
+        await h.close()
+
+    asyncio.run(record())
+    config = write_cli_config(tmp_path)
+    assert cli.main(["log", "consults", "-c", str(config), "--room", ROOM,
+                     "--since", "2026-11-01"]) == 0
+    out = capsys.readouterr().out
+    assert f"consultation log of {ROOM} since 2026-11-01T00:00:00Z: 2 rows" in out
+    assert (f'#1 2026-11-24T12:00:00Z {OFFICER} (device -) consult "/arrest list country=DE" '
+            f"· 1 records · to {ROOM} [] · purpose: check the courier") in out
+    assert '#2 2026-11-24T12:00:00Z @lead:localhost (device -) disclose "/export csv"' in out
+    assert "(this review is logged as row #3)" in out
+    assert MARK not in out
+    assert cli.main(["log", "consults", "-c", str(config), "--room", ROOM,
+                     "--since", "2026-11-01"]) == 0
+    again = capsys.readouterr().out
+    assert "log_review \"opsroom log consults --since 2026-11-01T00:00:00Z\" · 2 records" in again
+    assert cli.main(["audit", "verify", "-c", str(config), "--local"]) == 0
+    assert f"{ROOM}: consultation log intact (4 rows)" in capsys.readouterr().out
+    assert cli.main(["log", "consults", "-c", str(config), "--room", ROOM,
+                     "--since", "last week"]) == cli.EXIT_BAD_INPUT
+
+
+async def test_a_scheduled_sitrep_is_logged_as_the_bots_disclosure_to_the_room(
+        h: Harness) -> None:
+    await h.ok("!sitrep every 1h")
+    await h.ok('!task add "call the prosecutor"')
+    sched, sink = await scheduler_for(h)
+    sched.audience = lambda room: ("@bot:localhost", MEMBERS)
+    before = await count(h)
+    h.clock.advance(hours=1, seconds=5)
+    await sched.reconcile()
+    assert len(sink.posts) == 1
+    assert await count(h) == before + 1
+    row = await newest(h)
+    assert (row["sender"], row["verb"], row["purpose"], row["scope"]) == (
+        "@bot:localhost", "disclose", "scheduled sitrep", "scheduled sitrep")
+    assert row["device"] is None and row["event_id"] is None
+    await sched.reconcile()  # nothing due: nothing posted, nothing logged
+    assert await count(h) == before + 1

@@ -34,7 +34,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -770,6 +770,11 @@ class Bot:
             self.sender.put_when_quiet(Outgoing(room_id, {"m.relates_to": {
                 "rel_type": "m.annotation", "event_id": event_id, "key": "✅"}},
                 event_type="m.reaction", done=delivered, txn_id=f"opsroom-check-{event_id}"))
+
+    def audience(self, room_id: str) -> tuple[str, Collection[str]]:
+        """Who posts and who reads in `room_id`: for the consultation log of what the bot
+        posts by itself (bot.scheduler)."""
+        return self.client.user_id, self.members.joined(room_id)
 
     def _notice(self, room_id: str, text: str, reply_to: str | None = None, *,
                 lang: str) -> None:

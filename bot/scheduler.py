@@ -90,7 +90,7 @@ class SitrepScheduler:
 
     async def start(self, bot: Bot) -> None:
         self.bot = bot
-        self.audience = lambda room: (bot.client.user_id, bot.members.joined(room))
+        self.audience = bot.audience
         if self.language is None:
             self.language = bot.config.settings.language
         self.scheduler = AsyncIOScheduler(timezone=UTC)

@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from commands.core import spec
+from commands import DECLARED_COMMANDS
 from tests.harness import OFFICER, Harness
 
 TASKS = 500
@@ -37,7 +37,7 @@ async def main() -> dict:
             await h.send(f'!task add "task {n}"', sender=OFFICER)
         for path, line in COMMANDS.items():
             name = "_".join(path)
-            command = spec.REGISTRY[path]
+            command = DECLARED_COMMANDS[path]
             verb = command.shows
             results[f"{name}_ms_p50_with_log_row"] = await _p50(h, line)
             command.shows = None

@@ -24,6 +24,7 @@ from commands.core.i18n import N_, speaking, tr, trn
 from commands.core.ratelimit import RateLimit, RateLimiter
 from commands.core.records import PREFIX, dtg
 from commands.core.reply import notice_content, queued
+from commands.core.spec import REGISTRY as DECLARED_COMMANDS
 from commands.core.types import (
     Attachment,
     BoardDrawer,
@@ -69,6 +70,7 @@ from commands.witness import WITNESS_KEY, parse_head
 from commands.witness import summary as witness_summary
 
 __all__ = [
+    "DECLARED_COMMANDS",
     "EXPORT_FORMATS",
     "FORM_FORMATS",
     "N_",

@@ -23,6 +23,9 @@ from commands.core.tokenizer import tokenize
 from commands.core.types import Settings
 from storage import consultations
 from tests.harness import LEAD, OFFICER, OTHER, ROOM, START, Harness, write_cli_config
+from tests.test_board_schedule import H as BOARD_H
+from tests.test_board_schedule import plan as board_plan
+from tests.test_board_schedule import scheduler as board_scheduler
 from tests.test_config import GOOD, with_
 from tests.test_sitrep import scheduler_for
 
@@ -398,4 +401,21 @@ async def test_a_scheduled_sitrep_is_logged_as_the_bots_disclosure_to_the_room(
         "@bot:localhost", "disclose", "scheduled sitrep", "scheduled sitrep")
     assert row["device"] is None and row["event_id"] is None
     await sched.reconcile()  # nothing due: nothing posted, nothing logged
+    assert await count(h) == before + 1
+
+
+async def test_a_scheduled_board_is_logged_as_the_bots_disclosure_of_its_takedowns(
+        h: Harness) -> None:
+    await board_plan(h)
+    sched, sink = board_scheduler(h)
+    sched.audience = lambda room: ("@bot:localhost", MEMBERS)
+    before = await count(h)
+    h.clock.current = BOARD_H - timedelta(minutes=15, seconds=-5)
+    await sched.reconcile()
+    assert len(sink.posts) == 1
+    assert await count(h) == before + 1
+    row = await newest(h)
+    assert (row["sender"], row["verb"], row["purpose"], row["records"]) == (
+        "@bot:localhost", "disclose", "scheduled board", 2)
+    await sched.reconcile()  # posted already: nothing more
     assert await count(h) == before + 1

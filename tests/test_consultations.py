@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -151,6 +152,13 @@ async def test_a_refused_showing_command_writes_no_row(pop: tuple[Harness, str])
     await h.fails("!deconflict share D-ZZ-99")
     await h.fails("!arrest list country=ZZZ")
     assert await count(h) == before
+    with sqlite3.connect(h.db.path) as raw:  # a record changed behind the audit log
+        raw.execute("UPDATE tasks SET text='edited' WHERE seq=1")
+    refused = await h.fails("!export md")
+    assert "export refused" in refused.text
+    assert await count(h) == before
+    await h.fails("!audit verify")  # a failed check is still a review of the log
+    assert (await newest(h))["verb"] == "log_review"
 
 
 async def test_a_redelivered_command_writes_no_second_row(pop: tuple[Harness, str]) -> None:

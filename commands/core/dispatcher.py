@@ -41,6 +41,7 @@ from commands.core.types import (
 from storage import agencies, changes, languages, operations, partners, processed
 from storage import audit as audit_log
 from storage.codec import from_db_time, to_db_time
+from storage.consultations import LOG_REVIEW
 from storage.database import Database
 from storage.errors import StorageFailure, storage_failure
 from storage.tx import Actor, Row, Tx
@@ -239,11 +240,13 @@ class Dispatcher:
     def _logged(self, shown: consulted.Pending, slow: Callable[[], Awaitable[Reply]]
                 ) -> Callable[[], Awaitable[Reply]]:
         """A slow part whose file is logged before it is sent; one that cannot be logged is
-        not sent (the caller answers the failure)."""
+        not sent (the caller answers the failure). One that failed (an export refused for
+        records changed behind the audit log) showed nothing and is not logged, except a
+        check of the logs, which reviewed them whatever it found."""
 
         async def run() -> Reply:
             final = await slow()
-            if not final.ok:
+            if not final.ok and shown.verb != LOG_REVIEW:  # a failed check still reviewed
                 return final
             try:
                 await self.db.write(lambda tx: consulted.log(tx, shown, final))

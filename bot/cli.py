@@ -102,7 +102,14 @@ def _database_path(config: Config) -> Path:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from commands import audit_findings, describe_mismatch, witness_acknowledged, witness_summary
+    from commands import (
+        audit_findings,
+        describe_mismatch,
+        witness_acknowledged,
+        witness_compare,
+        witness_describe,
+        witness_summary,
+    )
 
     config = _config(args)
     rooms = asyncio.run(_audit_rooms(config, _database_path(config), args.room, args.local))
@@ -129,7 +136,12 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
                 print(f"  not compared with the room's history: {why}")
         if head is not None:
             print(f"  audit head #{head.n} · {head.hash}")
+    witnessed = {result.room_id: heads for result, _, heads, _, _ in rooms}
     for consult, consult_head in asyncio.run(_consult_rooms(_database_path(config), args.room)):
+        heads = witnessed.get(consult.room_id)
+        if heads is not None:  # the consultation heads posted in the room
+            check = witness_compare(consult.hashes, heads.consults, complete=heads.complete)
+            consult.problems += [witness_describe(p) for p in check.problems]
         if consult.problems:
             bad += 1
             print(f"{consult.room_id}: consultation log FAILED ({consult.entries} rows)")

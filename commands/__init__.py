@@ -66,10 +66,13 @@ from commands.reminders import due as due_reminders
 from commands.reminders import record as record_reminder
 from commands.schedule import latest_due_slot, trigger_for
 from commands.sitrep import produce as produce_sitrep
-from commands.witness import WITNESS_KEY, parse_head
+from commands.witness import CONSULT_WITNESS_KEY, WITNESS_KEY, parse_head
+from commands.witness import compare as witness_compare
+from commands.witness import describe as witness_describe
 from commands.witness import summary as witness_summary
 
 __all__ = [
+    "CONSULT_WITNESS_KEY",
     "DECLARED_COMMANDS",
     "EXPORT_FORMATS",
     "FORM_FORMATS",
@@ -143,5 +146,7 @@ __all__ = [
     "visible",
     "visible_html",
     "witness_acknowledged",
+    "witness_compare",
+    "witness_describe",
     "witness_summary",
 ]

@@ -99,6 +99,11 @@ def render(result: audit.VerifyResult, head: audit.Head | None,
     consult_result, consult_head = consult if consult is not None else (None, None)
     if consult_result is not None:
         problems += consult_result.problems
+        if heads is not None:  # its heads posted in the room, held against it the same way
+            held = witness.compare(consult_result.hashes, heads.consults,
+                                   complete=heads.complete)
+            problems += [tr("consultation log: {problem}").format(
+                problem=witness.describe(p)) for p in held.problems]
     report = ReplyBuilder()
     if problems:
         report.heading(trn("❌ audit log FAILED verification ({n} entry)",

@@ -42,9 +42,10 @@ def head_content(head: Head | None, consult: Head | None = None) -> dict[str, An
     return content or None
 
 
-def parse_head(content: Mapping[str, Any]) -> Head | None:
-    """The head an event's content carries, or None if it carries none or a malformed one."""
-    value = content.get(WITNESS_KEY)
+def parse_head(content: Mapping[str, Any], key: str = WITNESS_KEY) -> Head | None:
+    """The head an event's content carries under `key` (the audit log's, or the
+    consultation log's), or None if it carries none or a malformed one."""
+    value = content.get(key)
     if not isinstance(value, dict):
         return None
     n, digest = value.get("n"), value.get("hash")

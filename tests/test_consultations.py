@@ -21,6 +21,8 @@ from commands import deconflict
 from commands.core import registry, spec
 from commands.core.consulted import scope_of
 from commands.core.tokenizer import tokenize
+from commands.core.types import Reply, RoomHeads, WitnessedHead
+from commands.witness import CONSULT_WITNESS_KEY, parse_head
 from commands.core.types import Settings
 from storage import consultations
 from tests.harness import LEAD, OFFICER, OTHER, ROOM, START, Harness, write_cli_config
@@ -427,3 +429,52 @@ async def test_a_scheduled_board_is_logged_as_the_bots_disclosure_of_its_takedow
         "@bot:localhost", "disclose", "scheduled board", 2)
     await sched.reconcile()  # posted already: nothing more
     assert await count(h) == before + 1
+
+
+class ConsultHeads:
+    """The room's history as a list: the consultation heads the bot posted."""
+
+    def __init__(self) -> None:
+        self.posted: list[WitnessedHead] = []
+
+    def keep(self, reply: Reply, at: datetime) -> None:
+        head = parse_head(reply.extra_content or {}, CONSULT_WITNESS_KEY)
+        assert head is not None, reply.extra_content
+        self.posted.append(WitnessedHead(head.n, head.hash, f"$post{len(self.posted)}", at))
+
+    async def heads(self, room_id: str) -> RoomHeads:
+        return RoomHeads([], consults=list(self.posted))
+
+
+def rewrite_consultations(path: Path, room_id: str, n: int, purpose: str) -> None:
+    """What the database's holder can do: change row #n and recompute every hash after it
+    and the head, so the chain verifies again; only the heads in the room show it."""
+    with sqlite3.connect(path) as raw:
+        raw.row_factory = sqlite3.Row
+        raw.execute("UPDATE consult_log SET purpose=? WHERE room_id=? AND n=?",
+                    (purpose, room_id, n))
+        prev = raw.execute("SELECT hash FROM consult_log WHERE room_id=? AND n=?",
+                           (room_id, n - 1)).fetchone()["hash"]
+        for row in [dict(r) for r in raw.execute(
+                "SELECT * FROM consult_log WHERE room_id=? AND n>=? ORDER BY n", (room_id, n))]:
+            row["prev_hash"] = prev
+            row["hash"] = prev = consultations.entry_hash(row)
+            raw.execute("UPDATE consult_log SET prev_hash=?, hash=? WHERE id=?",
+                        (row["prev_hash"], row["hash"], row["id"]))
+            raw.execute("UPDATE consult_heads SET n=?, hash=? WHERE room_id=?",
+                        (row["n"], row["hash"], room_id))
+
+
+async def test_a_rewritten_chain_that_verifies_is_caught_by_the_heads_posted_in_the_room(
+        pop: tuple[Harness, str]) -> None:
+    h, _ = pop
+    await chained(h)
+    room = ConsultHeads()
+    h.dispatcher.witness = room
+    room.keep(await h.ok("!audit verify"), h.clock.now())
+    witnessed = room.posted[-1].n
+    rewrite_consultations(h.db.path, h.room, 2, "nothing to see")
+    assert await verify(h) == []  # the local chain alone cannot tell
+    caught = await h.fails("!audit verify")
+    assert (f"consultation log: entries #1..#{witnessed} rewritten after they were witnessed "
+            "in the room") in caught.text

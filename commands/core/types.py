@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -172,6 +172,8 @@ class RoomHeads:
     # False when reading stopped at the source's bound before the room's first event:
     # older witnesses were not compared.
     complete: bool = True
+    # The consultation log's heads posted beside the audit heads (commands.witness).
+    consults: list[WitnessedHead] = field(default_factory=list)
 
 
 class WitnessUnavailable(Exception):

@@ -168,12 +168,15 @@ async def rooms(tx: Statements) -> list[str]:
     return [r["room_id"] for r in rows]
 
 
-async def since(tx: Statements, room_id: str, at: str) -> list[Row]:
-    """The room's rows from `at` on, oldest first, each with its member list."""
+async def since(tx: Statements, room_id: str, at: str, *, sender: str | None = None
+                ) -> list[Row]:
+    """The room's rows from `at` on (only `sender`'s when given), oldest first, each with
+    its member list."""
     return await tx.all(
         "SELECT c.*, m.members FROM consult_log c "
         "LEFT JOIN consult_members m ON m.hash = c.members_hash "
-        "WHERE c.room_id=? AND c.at >= ? ORDER BY c.n", (room_id, at))
+        "WHERE c.room_id=? AND c.at >= ? AND (? IS NULL OR c.sender=?) ORDER BY c.n",
+        (room_id, at, sender, sender))
 
 
 async def prune(tx: Statements, before: str) -> int:

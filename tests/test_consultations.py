@@ -21,9 +21,8 @@ from commands import deconflict
 from commands.core import registry, spec
 from commands.core.consulted import scope_of
 from commands.core.tokenizer import tokenize
-from commands.core.types import Reply, RoomHeads, WitnessedHead
+from commands.core.types import Reply, RoomHeads, Settings, WitnessedHead
 from commands.witness import CONSULT_WITNESS_KEY, parse_head
-from commands.core.types import Settings
 from storage import consultations
 from tests.harness import LEAD, OFFICER, OTHER, ROOM, START, Harness, write_cli_config
 from tests.test_board_schedule import H as BOARD_H
@@ -54,6 +53,7 @@ SHOWING = {
     ("form", "check"): "!form check F-1",
     ("form", "export"): "!form export F-1 json",
     ("form", "list"): "!form list",
+    ("log", "consults"): "!log consults",
     ("op",): "!op",
     ("partner", "list"): "!partner list",
     ("preserve", "list"): "!preserve list all",
@@ -478,3 +478,23 @@ async def test_a_rewritten_chain_that_verifies_is_caught_by_the_heads_posted_in_
     caught = await h.fails("!audit verify")
     assert (f"consultation log: entries #1..#{witnessed} rewritten after they were witnessed "
             "in the room") in caught.text
+
+
+async def test_a_lead_reads_the_rooms_log_in_the_room_and_the_reading_is_logged(
+        pop: tuple[Harness, str]) -> None:
+    h, _ = pop
+    await h.ok('!why "check the courier"', sender=OFFICER)
+    await h.ok("!arrest list country=DE", sender=OFFICER)
+    await h.ok("!op")
+    refused = await h.fails("!log consults", sender=OFFICER)
+    assert "only a lead" in refused.text
+    before = await count(h)
+    shown = await h.ok(f"!log consults @{OFFICER[1:]} since=-1h")
+    assert "Consultation log since" in shown.text and ": 1 row" in shown.text
+    assert (f"{OFFICER} (device -) consult /arrest list country=DE · 1 records · purpose: "
+            "check the courier") in shown.text
+    assert "/op" not in shown.text and MARK not in shown.text
+    assert await count(h) == before + 1
+    row = await newest(h)
+    assert (row["verb"], row["scope"], row["records"]) == (
+        "log_review", "/log consults user=… since=…", 1)

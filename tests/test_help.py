@@ -149,6 +149,7 @@ BAD_CALL = {
     ("trust",): "!trust everyone",
     ("undo",): "!undo everything",
     ("why",): '!why "' + "x" * 201 + '"',
+    ("log", "consults"): "!log consults since=never",
 }
 
 

@@ -30,6 +30,7 @@ MODULES = (
     "deconflict",
     "help",
     "why",
+    "log",
 )
 
 

@@ -228,10 +228,12 @@ def cmd_log_consults(args: argparse.Namespace) -> int:
 
 async def _log_consults(path: Path, room: str, since: datetime, now: datetime) -> str:
     import getpass
+    from dataclasses import replace
 
     from storage import consultations
     from storage.codec import to_db_time
     from storage.database import Database
+    from storage.tx import Tx
 
     db = await Database.open(path)
     try:
@@ -249,9 +251,14 @@ async def _log_consults(path: Path, room: str, since: datetime, now: datetime) -
             room_id=room, at=to_db_time(now), sender=reviewer, device=None, event_id=None,
             verb=consultations.LOG_REVIEW,
             scope=f"opsroom log consults --since {to_db_time(since)}",
-            records=len(rows), members=(reviewer,), purpose="data-protection review",
+            records=len(rows), members_hash="", purpose="data-protection review",
             shown=text.encode("utf-8"), recipients="the command line")
-        head = await db.write(lambda tx: consultations.append(tx, review))
+
+        async def logged(tx: Tx) -> Head | None:
+            listed = await consultations.members_hash(tx, (reviewer,))
+            return await consultations.append(tx, replace(review, members_hash=listed))
+
+        head = await db.write(logged)
         assert head is not None
         return text + f"(this review is logged as row #{head.n})\n"
     finally:

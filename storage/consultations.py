@@ -52,7 +52,7 @@ class Consultation:
     verb: str
     scope: str
     records: int
-    members: Collection[str]
+    members_hash: str  # of the recipients then (`members_hash`, stored in the same database)
     purpose: str
     shown: bytes
     recipients: str | None = None  # the room the records went to; `room_id` when None
@@ -98,7 +98,7 @@ async def append(tx: Statements, c: Consultation) -> Head | None:
         "scope": c.scope,
         "records": c.records,
         "recipients": c.recipients or c.room_id,
-        "members_hash": await members_hash(tx, c.members),
+        "members_hash": c.members_hash,
         "purpose": c.purpose,
         "shown_mac": hmac.new(await _secret(tx), c.shown, hashlib.sha256).hexdigest(),
         "prev_hash": head["hash"] if head else GENESIS,

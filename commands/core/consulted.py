@@ -99,15 +99,16 @@ class Pending:
     scope: str
     purpose: str
     recipients: str
-    members: tuple[str, ...]
+    # The recipients' member list is stored at once (consult_members), so what travels in
+    # a stored reply's `redo` is its hash, not the officers' ids.
+    members_hash: str
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> Pending:
-        data = json.loads(text)
-        return cls(**{**data, "members": tuple(data["members"])})
+        return cls(**json.loads(text))
 
 
 async def pending(tx: Tx, msg: Incoming, cmd: spec.Command, args: Any, result: Reply,
@@ -122,7 +123,8 @@ async def pending(tx: Tx, msg: Incoming, cmd: spec.Command, args: Any, result: R
         room_id=msg.room_id, at=to_db_time(at), sender=msg.sender, device=msg.device_id,
         event_id=msg.event_id, verb=cmd.shows, scope=scope_of(cmd, args),
         purpose=await purpose_of(tx, msg.room_id, msg.sender, at, op),
-        recipients=",".join(rooms), members=tuple(members))
+        recipients=",".join(rooms),
+        members_hash=await consultations.members_hash(tx, members))
 
 
 def shown(result: Reply) -> tuple[bytes, int]:
@@ -142,7 +144,8 @@ async def log(tx: Statements, p: Pending, result: Reply) -> Head | None:
 async def _append(tx: Statements, p: Pending, data: bytes, count: int) -> Head | None:
     return await consultations.append(tx, consultations.Consultation(
         room_id=p.room_id, at=p.at, sender=p.sender, device=p.device, event_id=p.event_id,
-        verb=p.verb, scope=p.scope, records=count, members=p.members, purpose=p.purpose,
+        verb=p.verb, scope=p.scope, records=count, members_hash=p.members_hash,
+        purpose=p.purpose,
         shown=data, recipients=p.recipients))
 
 
@@ -158,7 +161,8 @@ async def scheduled(tx: Statements, room_id: str, at: datetime, bot_user: str,
     await _append(tx, Pending(room_id=room_id, at=to_db_time(at), sender=bot_user,
                               device=None, event_id=None, verb=consultations.DISCLOSE,
                               scope=what, purpose=what, recipients=room_id,
-                              members=tuple(sorted(members))), data, count)
+                              members_hash=await consultations.members_hash(tx, members)),
+                  data, count)
 
 
 async def head(tx: Statements, room_id: str) -> Head | None:

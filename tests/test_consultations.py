@@ -20,6 +20,7 @@ from bot.housekeeping import consultations_cutoff, prune_consultations
 from commands import deconflict
 from commands.core import registry, spec
 from commands.core.consulted import scope_of
+from commands.core.dispatcher import Dispatcher
 from commands.core.tokenizer import tokenize
 from commands.core.types import Reply, RoomHeads, Settings, WitnessedHead
 from commands.witness import CONSULT_WITNESS_KEY, parse_head
@@ -498,3 +499,29 @@ async def test_a_lead_reads_the_rooms_log_in_the_room_and_the_reading_is_logged(
     row = await newest(h)
     assert (row["verb"], row["scope"], row["records"]) == (
         "log_review", "/log consults user=… since=…", 1)
+
+
+async def test_a_file_made_again_after_a_restart_is_logged_once_as_its_command(
+        pop: tuple[Harness, str]) -> None:
+    h, _ = pop
+    from dataclasses import replace
+
+    await h.ok('!why "brief the prosecutor"', sender=OFFICER)
+    msg = replace(h.incoming("!export csv", sender=OFFICER), device_id="LAPTOP")
+    committed = await h.dispatcher.commit(msg)  # the bot dies before the file is made
+    assert committed.after_commit is not None
+    before = await count(h)
+    restarted = Dispatcher(h.db, Settings(deconfliction=True), h.clock,
+                           exporter=h.dispatcher.exporter)
+    h.clock.advance(minutes=5)
+    [owed] = [r for room, e, r in await restarted.undelivered() if e == msg.event_id]
+    assert owed.after_commit is not None
+    sent = await restarted.finish(owed)
+    assert sent.ok and sent.attachment is not None
+    assert await count(h) == before + 1
+    row = await newest(h)
+    assert (row["sender"], row["device"], row["purpose"], row["verb"], row["scope"]) == (
+        OFFICER, "LAPTOP", "brief the prosecutor", "disclose", "/export csv")
+    [again] = [r for room, e, r in await restarted.undelivered() if e == msg.event_id]
+    await restarted.finish(again)
+    assert await count(h) == before + 1

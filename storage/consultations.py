@@ -32,7 +32,6 @@ from storage.statements import Row, Statements, placeholders
 CONSULT = "consult"
 DISCLOSE = "disclose"
 LOG_REVIEW = "log_review"
-VERBS = (CONSULT, DISCLOSE, LOG_REVIEW)
 
 HASHED_FIELDS = (
     "room_id", "n", "at", "sender", "device", "event_id", "verb", "scope", "records",

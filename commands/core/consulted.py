@@ -164,6 +164,3 @@ async def scheduled(tx: Statements, room_id: str, at: datetime, bot_user: str,
                               members_hash=await consultations.members_hash(tx, members)),
                   data, count)
 
-
-async def head(tx: Statements, room_id: str) -> Head | None:
-    return await consultations.head(tx, room_id)

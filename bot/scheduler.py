@@ -185,6 +185,12 @@ class SitrepScheduler:
                                      len(record_handles(reply.text)))
             await owe_board_with_sitrep(tx, op, sitrep["number"], now, self.boards)
             partner_posts = await partner_sitreps(tx, op, now, self.default_language())
+            for post in partner_posts:  # a partner's update discloses its assigned items
+                text = str(post.content.get("body", ""))
+                poster, members = self.audience(post.room_id)
+                await log_scheduled_post(tx, post.room_id, now, poster, members,
+                                         SCHEDULED_SITREP, text.encode("utf-8"),
+                                         len(record_handles(text)))
             return row["room_id"], reply, partner_posts
 
         result = await self.bot.db.write(decide)

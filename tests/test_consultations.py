@@ -30,6 +30,8 @@ from tests.test_board_schedule import H as BOARD_H
 from tests.test_board_schedule import plan as board_plan
 from tests.test_board_schedule import scheduler as board_scheduler
 from tests.test_config import GOOD, with_
+from tests.test_partner_feed import HOST, REGISTRAR, two_partners
+from tests.test_partner_feed import scheduler_for as partner_scheduler
 from tests.test_sitrep import scheduler_for
 
 ROOM_B = "!other-op:localhost"
@@ -254,8 +256,12 @@ async def test_the_default_purpose_is_the_legal_basis_the_forms_state(
 
 
 async def verify(h: Harness) -> list[str]:
+    return await verify_room(h, h.room)
+
+
+async def verify_room(h: Harness, room: str) -> list[str]:
     async def q(tx):  # type: ignore[no-untyped-def]
-        return (await consultations.verify_room(tx, h.room)).problems
+        return (await consultations.verify_room(tx, room)).problems
 
     return await h.db.read(q)
 
@@ -525,3 +531,21 @@ async def test_a_file_made_again_after_a_restart_is_logged_once_as_its_command(
     [again] = [r for room, e, r in await restarted.undelivered() if e == msg.event_id]
     await restarted.finish(again)
     assert await count(h) == before + 1
+
+
+async def test_a_partners_scheduled_update_is_logged_in_the_partner_rooms_own_chain(
+        h: Harness) -> None:
+    await two_partners(h)
+    await h.ok("!sitrep every 1h")
+    sched, sink = partner_scheduler(h)
+    h.clock.current = datetime(2026, 11, 24, 13, 0, 5, tzinfo=UTC)
+    await sched.reconcile()
+    assert len(sink.to(HOST)) == len(sink.to(REGISTRAR)) == 1
+    rows = await h.rows("SELECT room_id, sender, verb, purpose, records FROM consult_log "
+                        "ORDER BY id")
+    assert [(r["room_id"], r["verb"], r["purpose"]) for r in rows] == [
+        (h.room, "disclose", "scheduled sitrep"),
+        (HOST, "disclose", "scheduled sitrep"),
+        (REGISTRAR, "disclose", "scheduled sitrep")]
+    assert rows[1]["records"] == 2  # S-1 and K-1, Example Hosting's
+    assert await verify_room(h, HOST) == []

@@ -42,6 +42,12 @@ async def test_the_bots_messages_that_showed_a_record_are_redacted_for_every_mem
             await asyncio.sleep(0.1)
         shown = await showing()
         assert unrelated.event_id not in shown
+        # The consultation was logged with the device the bot authenticated it from.
+        rows = await bot.db.read(lambda tx: tx.all(
+            "SELECT sender, device, scope FROM consult_log WHERE room_id=? ORDER BY n",
+            (room,)))
+        assert {"sender": lead.user_id, "device": lead.nio.device_id,
+                "scope": "/arrest list"} in rows
 
         assert await redact_own(bot.client, room, shown) == len(shown)
 

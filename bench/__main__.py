@@ -13,7 +13,8 @@ import traceback
 from pathlib import Path
 
 MODULES = ("dispatch", "roundtrip", "sitrep", "export", "trust", "witness", "scale",
-           "intake", "hostile", "board", "deconfliction", "languages", "forms")
+           "intake", "hostile", "board", "deconfliction", "languages", "forms",
+           "consultations")
 
 
 def main() -> int:

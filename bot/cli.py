@@ -1,4 +1,4 @@
-"""The `opsroom` command: run, check-config, up, audit verify, export, form.
+"""The `opsroom` command: run, check-config, up, audit verify, export, form, log consults.
 
 Administrator mistakes (bad config, missing database, a database a newer opsroom has
 migrated) end with one line naming the problem and exit status 2, never a traceback.
@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import signal
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -100,7 +102,14 @@ def _database_path(config: Config) -> Path:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from commands import audit_findings, describe_mismatch, witness_acknowledged, witness_summary
+    from commands import (
+        audit_findings,
+        describe_mismatch,
+        witness_acknowledged,
+        witness_compare,
+        witness_describe,
+        witness_summary,
+    )
 
     config = _config(args)
     rooms = asyncio.run(_audit_rooms(config, _database_path(config), args.room, args.local))
@@ -130,6 +139,21 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
                 print(f"  not compared with the room's history: {why}")
         if head is not None:
             print(f"  audit head #{head.n} · {head.hash}")
+    witnessed = {result.room_id: heads for result, _, heads, _, _ in rooms}
+    for consult, consult_head in asyncio.run(_consult_rooms(_database_path(config), args.room)):
+        heads = witnessed.get(consult.room_id)
+        if heads is not None:  # the consultation heads posted in the room
+            check = witness_compare(consult.hashes, heads.consults, complete=heads.complete)
+            consult.problems += [witness_describe(p) for p in check.problems]
+        if consult.problems:
+            bad += 1
+            print(f"{consult.room_id}: consultation log FAILED ({consult.entries} rows)")
+            for problem in consult.problems:
+                print(f"  - {problem}")
+        else:
+            print(f"{consult.room_id}: consultation log intact ({consult.entries} rows)")
+        if consult_head is not None:
+            print(f"  consultation log head #{consult_head.n} · {consult_head.hash}")
     if not rooms:
         print("no audit log entries")
     if bad:
@@ -171,6 +195,75 @@ async def _audit_rooms(config: Config, path: Path, only: str | None, local: bool
                 out.append((await audit.verify_room(tx, room), await audit.head(tx, room),
                             heads.get(room), why[room], await witness.check(tx, room)))
         return out
+    finally:
+        await db.close()
+
+
+async def _consult_rooms(path: Path, only: str | None) -> list[tuple[VerifyResult, Head | None]]:
+    """Per room: the consultation log's own chain check and its head."""
+    from storage import consultations
+    from storage.database import read_snapshot
+
+    async with read_snapshot(path) as tx:
+        rooms = [only] if only else await consultations.rooms(tx)
+        return [(await consultations.verify_room(tx, room), await consultations.head(tx, room))
+                for room in rooms]
+
+
+def cmd_log_consults(args: argparse.Namespace) -> int:
+    """For the data-protection officer: who was shown which records in a room since a date.
+    Reading the log is itself logged (verb log_review), as the law asks of any consultation."""
+    from datetime import UTC, datetime
+
+    config = _config(args)
+    path = _database_path(config)
+    try:
+        since = datetime.fromisoformat(args.since)
+    except ValueError:
+        print(f"opsroom: --since: expected a date like 2026-11-01 (got {args.since!r})",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    print(asyncio.run(_log_consults(path, args.room, since, datetime.now(UTC))), end="")
+    return 0
+
+
+async def _log_consults(path: Path, room: str, since: datetime, now: datetime) -> str:
+    import getpass
+    from dataclasses import replace
+
+    from storage import consultations
+    from storage.codec import to_db_time
+    from storage.database import Database
+    from storage.tx import Tx
+
+    db = await Database.open(path)
+    try:
+        rows = await db.read(lambda tx: consultations.since(tx, room, to_db_time(since)))
+        lines = [f"consultation log of {room} since {to_db_time(since)}: {len(rows)} rows"]
+        for row in rows:
+            members = ", ".join(json.loads(row["members"])) if row["members"] else "?"
+            lines.append(
+                f"#{row['n']} {row['at']} {row['sender']} (device {row['device'] or '-'}) "
+                f"{row['verb']} \"{row['scope']}\" · {row['records']} records · to "
+                f"{row['recipients']} [{members}] · purpose: {row['purpose']}")
+        text = "\n".join(lines) + "\n"
+        reviewer = f"{getpass.getuser()} (opsroom log consults)"
+        review = consultations.Consultation(
+            room_id=room, at=to_db_time(now), sender=reviewer, device=None, event_id=None,
+            verb=consultations.LOG_REVIEW,
+            scope=f"opsroom log consults --since {to_db_time(since)}",
+            records=len(rows), members_hash="", purpose="data-protection review",
+            shown=text.encode("utf-8"), recipients="the command line")
+
+        async def logged(tx: Tx) -> Head | None:
+            listed = await consultations.members_hash(tx, (reviewer,))
+            return await consultations.append(tx, replace(review, members_hash=listed))
+
+        head = await db.write(logged)
+        assert head is not None
+        return text + f"(this review is logged as row #{head.n})\n"
     finally:
         await db.close()
 
@@ -272,6 +365,18 @@ def build_parser() -> argparse.ArgumentParser:
     form.add_argument("--format", default="docx", choices=FORM_FORMATS)
     form.add_argument("-o", "--output", type=Path, default=None)
     form.set_defaults(fn=cmd_form)
+    logs = sub.add_parser("log", help="the consultation and disclosure log")
+    logs_sub = logs.add_subparsers(dest="log_command", required=True)
+    consults = logs_sub.add_parser(
+        "consults", help="who was shown which records in a room, for the data-protection "
+        "officer", description="Prints the room's consultation log rows from --since on: "
+        "who, device, when, consult/disclose/log_review, the command and its option names, "
+        "how many records, to whom (the room and its members then) and the purpose. This "
+        "review is itself written to the log.")
+    consults.add_argument("-c", "--config", type=Path, required=True)
+    consults.add_argument("--room", required=True)
+    consults.add_argument("--since", required=True, help="a date or time, e.g. 2026-11-01")
+    consults.set_defaults(fn=cmd_log_consults)
     return p
 
 

@@ -54,6 +54,9 @@ class Config:
     slow_workers: int = 2  # exports built at once (see bot.slow_work)
     limits: RateLimit = DEFAULT_LIMIT
     processed_retention_days: int = 90
+    # The consultation log's rows are deleted at the end of this many years after the
+    # year they were made (BDSG §76(4): 1, the end of the following year).
+    consultation_log_years: int = 1
     metrics_listen: tuple[str, int] | None = None  # host, port; None: no metrics server
     metrics_token: str | None = None  # bearer token /metrics asks for (needed off loopback)
     max_sync_age: float = 90.0  # /healthz is 503 when the last good sync is older
@@ -74,7 +77,9 @@ KNOWN = {
     "board": {"before_h", "with_sitreps"},
     "deconfliction": {"enabled", "grace_minutes"},
     "forms": {"providers"},
+    "personal_data": {"consultation_log_years"},
 }
+MAX_LOG_YEARS = 30
 
 
 def _get(data: dict[str, Any], section: str, key: str, kind: type, default: Any = ...) -> Any:
@@ -161,6 +166,11 @@ def parse(data: dict[str, Any], base: Path | None = None) -> Config:
     retention = _get(data, "runtime", "processed_retention_days", int, 90)
     if retention < 1:
         raise ConfigError("runtime.processed_retention_days: expected a number of days >= 1")
+    log_years = _get(data, "personal_data", "consultation_log_years", int, 1)
+    if not 0 <= log_years <= MAX_LOG_YEARS:
+        raise ConfigError(f"personal_data.consultation_log_years: expected whole years from 0 "
+                          f"to {MAX_LOG_YEARS} (the log is deleted at the end of that many "
+                          "years after the year it was made; 1 by default)")
     per_minute = _get(data, "limits", "commands_per_minute", int, DEFAULT_LIMIT.per_minute)
     if per_minute < 0:
         raise ConfigError("limits.commands_per_minute: expected a number >= 0 (0: no limit)")
@@ -216,6 +226,7 @@ def parse(data: dict[str, Any], base: Path | None = None) -> Config:
         slow_workers=slow_workers,
         limits=RateLimit(per_minute=per_minute, burst=burst),
         processed_retention_days=retention,
+        consultation_log_years=log_years,
         metrics_listen=metrics_listen,
         metrics_token=metrics_token,
         max_sync_age=max_sync_age,

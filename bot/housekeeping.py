@@ -1,13 +1,16 @@
-"""Periodic upkeep beside the sync loop: prune old handled events (see
-storage/housekeeping.py) at start and then daily."""
+"""Periodic upkeep beside the sync loop, at start and then daily: prune old handled events
+(see storage/housekeeping.py) and the consultation log past its own retention (see
+storage/consultations.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from storage import consultations
+from storage.codec import to_db_time
 from storage.database import Database
 from storage.housekeeping import PRUNE_CHUNK, prune_processed_events
 
@@ -37,6 +40,11 @@ class Housekeeping:
                 await prune(bot.db, bot.clock.now(), bot.config.processed_retention_days)
             except Exception:  # a full disk, say: try again next time, the bot goes on
                 log.exception("pruning handled events failed")
+            try:
+                await prune_consultations(bot.db, bot.clock.now(),
+                                          bot.config.consultation_log_years)
+            except Exception:
+                log.exception("pruning the consultation log failed")
             await asyncio.sleep(self.every_s)
 
 
@@ -53,3 +61,19 @@ async def prune(db: Database, now: datetime, retention_days: int) -> int:
     if total:
         log.info("pruned %d handled events from before %s", total, cutoff.date())
     return total
+
+
+def consultations_cutoff(now: datetime, years: int) -> datetime:
+    """Rows made before this are due: a row is kept to the end of the `years`-th year after
+    the year it was made (1: the end of the following year, BDSG §76(4))."""
+    return datetime(now.year - years, 1, 1, tzinfo=UTC)
+
+
+async def prune_consultations(db: Database, now: datetime, years: int) -> int:
+    """Delete the consultation log's rows past its retention; the chain stays verifiable
+    from the anchor each room keeps."""
+    cutoff = consultations_cutoff(now, years)
+    deleted = await db.write(lambda tx: consultations.prune(tx, to_db_time(cutoff)))
+    if deleted:
+        log.info("pruned %d consultation log rows from before %s", deleted, cutoff.date())
+    return deleted

@@ -34,7 +34,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -68,6 +68,7 @@ from bot.members import Members
 from bot.message_text import command_text, shown
 from bot.metrics import Metrics
 from bot.notice_limit import NoticeLimit
+from bot.redaction import record_sent
 from bot.rooms import PowerLevels
 from bot.sending import Outgoing, SendQueues
 from bot.slow_work import SlowWork
@@ -258,7 +259,8 @@ class Bot:
         self.dispatcher.witness = RoomHistory(
             self.client, accept_plaintext=not self.config.settings.require_encryption)
         self.sender = SendQueues(self.client, strict=self.strict, judge=self.trust.refresh,
-                                 on_reply_sent=self.metrics.reply_sent)
+                                 on_reply_sent=self.metrics.reply_sent,
+                                 on_sent=functools.partial(record_sent, self.db))
         self.metrics.track_send_queue(self.sender.depth)
         if self.config.metrics_listen is not None:
             await self.metrics.serve(*self.config.metrics_listen, self.config.metrics_token)
@@ -692,6 +694,7 @@ class Bot:
         level = await self.power.level(room, event.sender) if room else 0
         await self.members.ensure_all()  # rooms joined or left out of a sync since: /trust
         await self.sender.room_for(room_id)  # back-pressure: see SendQueues
+        device = self.trust.sending_device(room_id, event) if encrypted else None
         msg = Incoming(
             room_id=room_id,
             sender=event.sender,
@@ -700,6 +703,7 @@ class Bot:
             timestamp=datetime.fromtimestamp(event.server_timestamp / 1000, UTC),
             power_level=level,
             encrypted=encrypted,
+            device_id=device.id if device is not None else None,
         )
         reply = await self.dispatcher.commit(msg)
         if reply.posts:  # to other rooms (deconfliction), written to the outbox with it
@@ -766,6 +770,11 @@ class Bot:
             self.sender.put_when_quiet(Outgoing(room_id, {"m.relates_to": {
                 "rel_type": "m.annotation", "event_id": event_id, "key": "✅"}},
                 event_type="m.reaction", done=delivered, txn_id=f"opsroom-check-{event_id}"))
+
+    def audience(self, room_id: str) -> tuple[str, Collection[str]]:
+        """Who posts and who reads in `room_id`: for the consultation log of what the bot
+        posts by itself (bot.scheduler)."""
+        return self.client.user_id, self.members.joined(room_id)
 
     def _notice(self, room_id: str, text: str, reply_to: str | None = None, *,
                 lang: str) -> None:

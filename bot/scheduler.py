@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -33,6 +33,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from commands import (
+    SCHEDULED_BOARD,
+    SCHEDULED_SITREP,
     BoardSchedule,
     Reply,
     board_posted,
@@ -42,10 +44,12 @@ from commands import (
     due_reminders,
     i18n,
     latest_due_slot,
+    log_scheduled_post,
     owe_board_with_sitrep,
     partner_reminders,
     partner_sitreps,
     produce_sitrep,
+    record_handles,
     record_reminder,
     speaking,
     trigger_for,
@@ -79,9 +83,14 @@ class SitrepScheduler:
         self._running: set[asyncio.Task[None]] = set()
         self.scheduler: AsyncIOScheduler | None = None
         self.bot: Bot
+        # Who posts and who receives in a room, for the consultation log of the posts the
+        # bot makes by itself: the bot's user and the room's members (set at start).
+        self.audience: Callable[[str], tuple[str, Collection[str]]] = lambda room: (
+            "@opsroom", ())
 
     async def start(self, bot: Bot) -> None:
         self.bot = bot
+        self.audience = bot.audience
         if self.language is None:
             self.language = bot.config.settings.language
         self.scheduler = AsyncIOScheduler(timezone=UTC)
@@ -170,8 +179,18 @@ class SitrepScheduler:
                 return None
             sitrep = await sitreps.latest(tx, op_id)
             assert sitrep is not None
+            poster, members = self.audience(row["room_id"])
+            await log_scheduled_post(tx, row["room_id"], now, poster, members,
+                                     SCHEDULED_SITREP, reply.text.encode("utf-8"),
+                                     len(record_handles(reply.text)))
             await owe_board_with_sitrep(tx, op, sitrep["number"], now, self.boards)
             partner_posts = await partner_sitreps(tx, op, now, self.default_language())
+            for post in partner_posts:  # a partner's update discloses its assigned items
+                text = str(post.content.get("body", ""))
+                poster, members = self.audience(post.room_id)
+                await log_scheduled_post(tx, post.room_id, now, poster, members,
+                                         SCHEDULED_SITREP, text.encode("utf-8"),
+                                         len(record_handles(text)))
             return row["room_id"], reply, partner_posts
 
         result = await self.bot.db.write(decide)
@@ -219,11 +238,17 @@ class SitrepScheduler:
                 with speaking(lang):  # whatever the board says in words is the room's
                     picture = await make_board(self.bot.db, room_id, now)
                 image = picture.post_image() if picture is not None else None
+                drawn = sum(picture.statuses.values()) if picture is not None else 0
 
                 async def settle(tx: Tx, item: Row = item, image: PostImage | None = image,
-                                 lang: str = lang) -> Post | None:
+                                 lang: str = lang, drawn: int = drawn) -> Post | None:
                     with speaking(lang):
-                        return await board_posted(tx, item, image, now)
+                        post = await board_posted(tx, item, image, now)
+                    if post is not None and image is not None:
+                        poster, members = self.audience(item["room_id"])
+                        await log_scheduled_post(tx, item["room_id"], now, poster, members,
+                                                 SCHEDULED_BOARD, image.data, drawn)
+                    return post
 
                 post = await self.bot.db.write(settle)
                 if post is not None:

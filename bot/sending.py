@@ -109,7 +109,9 @@ class SendQueues:
     def __init__(self, client: AsyncClient, *, strict: bool = True,
                  judge: Callable[[Collection[str]], Awaitable[object]] | None = None,
                  room_cap: int = ROOM_CAP, total_cap: int = TOTAL_CAP, idle_s: float = IDLE_S,
-                 on_reply_sent: Callable[[float], None] | None = None) -> None:
+                 on_reply_sent: Callable[[float], None] | None = None,
+                 on_sent: Callable[[str, str, dict[str, Any]], Awaitable[None]] | None = None
+                 ) -> None:
         self.client = client
         # strict: room keys go only to devices marked verified (see bot.crypto.device_trust);
         # a device nobody has judged yet stops the send until `judge` has looked at it.
@@ -119,6 +121,10 @@ class SendQueues:
         self.total_cap = total_cap
         self.idle_s = idle_s
         self.on_reply_sent = on_reply_sent  # latency (s) from the command to its reply
+        # Told (room, event id, content) of every message once it is in the room: which
+        # records it showed are kept for erasure (bot.redaction). Every post goes through
+        # here, so this is the one place that sees them all.
+        self.on_sent = on_sent
         self._quiet = _Quiet()
         self._rooms: dict[str, _Room] = {}
         self._workers: dict[str, asyncio.Task] = {}
@@ -233,10 +239,17 @@ class SendQueues:
         try:
             if item.attachment is not None:
                 content = await self._upload(item.room_id, item.attachment, content)
-            await self._with_retries(lambda: self._send(item, content), RoomSendResponse)
+            sent = await self._with_retries(lambda: self._send(item, content), RoomSendResponse)
         finally:
             if item.attachment is not None:  # sent or given up: a restart rebuilds it
                 item.attachment.discard()
+        if (self.on_sent is not None and item.event_type == "m.room.message"
+                and isinstance(sent, RoomSendResponse)):
+            try:  # what the text named, also for a file sent with it
+                await self.on_sent(item.room_id, sent.event_id, item.content)
+            except Exception:
+                log.exception("sent to %s, but could not record which records %s showed",
+                              item.room_id, sent.event_id)
 
     async def _send(self, item: Outgoing, content: dict[str, Any]) -> Any:
         for _ in range(MAX_ATTEMPTS):

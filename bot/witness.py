@@ -35,7 +35,15 @@ from nio import AsyncClient, AsyncClientConfig
 from nio.api import Api
 
 from bot.config import Config
-from commands import RoomHeads, WitnessedHead, WitnessUnavailable, parse_head, tr
+from commands import (
+    CONSULT_WITNESS_KEY,
+    WITNESS_KEY,
+    RoomHeads,
+    WitnessedHead,
+    WitnessUnavailable,
+    parse_head,
+    tr,
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +81,7 @@ class RoomHistory:
         own = self.client.user_id
         only_own = {"senders": [own], "types": ["m.room.encrypted", "m.room.message"]}
         heads: list[WitnessedHead] = []
+        consults: list[WitnessedHead] = []
         token: str | None = None
         undecrypted = 0
         for _ in range(self.max_pages):
@@ -84,23 +93,23 @@ class RoomHistory:
                 if content is None:
                     undecrypted += event.get("type") == "m.room.encrypted"
                     continue
-                head = parse_head(content)
-                if head is not None:
-                    heads.append(WitnessedHead(
-                        head.n, head.hash, event["event_id"],
-                        datetime.fromtimestamp(event["origin_server_ts"] / 1000, UTC)))
+                at = datetime.fromtimestamp(event["origin_server_ts"] / 1000, UTC)
+                for key, found in ((WITNESS_KEY, heads), (CONSULT_WITNESS_KEY, consults)):
+                    head = parse_head(content, key)
+                    if head is not None:
+                        found.append(WitnessedHead(head.n, head.hash, event["event_id"], at))
             if not page.get("chunk") or not page.get("end"):
                 break  # the room's first event
             token = page["end"]
         else:
             log.warning("read %d pages of %s and stopped: older heads were not compared",
                         self.max_pages, room_id)
-            return RoomHeads(heads, complete=False)
+            return RoomHeads(heads, complete=False, consults=consults)
         if undecrypted:
             log.info("%d of the bot's own events in %s could not be decrypted (sent by "
                      "another device, or before the crypto store was lost)", undecrypted,
                      room_id)
-        return RoomHeads(heads)
+        return RoomHeads(heads, consults=consults)
 
     async def _page(self, room_id: str, token: str | None, only_own: dict[str, Any]
                     ) -> dict[str, Any]:

@@ -16,11 +16,15 @@ from commands.board_schedule import due as boards_due
 from commands.board_schedule import owe_with_sitrep as owe_board_with_sitrep
 from commands.board_schedule import posted as board_posted
 from commands.core import i18n, timeparse, validate
+from commands.core.consulted import SCHEDULED_BOARD, SCHEDULED_SITREP
+from commands.core.consulted import handles as record_handles
+from commands.core.consulted import scheduled as log_scheduled_post
 from commands.core.dispatcher import CommandObserver, Dispatcher
 from commands.core.i18n import N_, speaking, tr, trn
 from commands.core.ratelimit import RateLimit, RateLimiter
 from commands.core.records import PREFIX, dtg
 from commands.core.reply import notice_content, queued
+from commands.core.spec import REGISTRY as DECLARED_COMMANDS
 from commands.core.types import (
     Attachment,
     BoardDrawer,
@@ -62,15 +66,21 @@ from commands.reminders import due as due_reminders
 from commands.reminders import record as record_reminder
 from commands.schedule import latest_due_slot, trigger_for
 from commands.sitrep import produce as produce_sitrep
-from commands.witness import WITNESS_KEY, parse_head
+from commands.witness import CONSULT_WITNESS_KEY, WITNESS_KEY, parse_head
+from commands.witness import compare as witness_compare
+from commands.witness import describe as witness_describe
 from commands.witness import summary as witness_summary
 
 __all__ = [
+    "CONSULT_WITNESS_KEY",
+    "DECLARED_COMMANDS",
     "EXPORT_FORMATS",
     "FORM_FORMATS",
     "N_",
     "PARTNER_EXPORT_FORMATS",
     "PREFIX",
+    "SCHEDULED_BOARD",
+    "SCHEDULED_SITREP",
     "WITNESS_KEY",
     "Attachment",
     "BoardDrawer",
@@ -112,6 +122,7 @@ __all__ = [
     "index_for_deconfliction",
     "latest_due_slot",
     "load_providers",
+    "log_scheduled_post",
     "mismatch_name",
     "notice_content",
     "owe_board_with_sitrep",
@@ -124,6 +135,7 @@ __all__ = [
     "partner_sitreps",
     "produce_sitrep",
     "queued",
+    "record_handles",
     "record_reminder",
     "speaking",
     "timeparse",
@@ -134,5 +146,7 @@ __all__ = [
     "visible",
     "visible_html",
     "witness_acknowledged",
+    "witness_compare",
+    "witness_describe",
     "witness_summary",
 ]

@@ -15,6 +15,7 @@ from commands.core.reply import Bold, ReplyBuilder, fill, ok
 from commands.core.spec import PageArgs, Role, command, key, mention, pos
 from commands.core.types import CommandError, Reply
 from storage import agencies
+from storage.consultations import CONSULT
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ async def agency_add(ctx: Context, args: AgencyAddArgs) -> Reply:
                     country=row["country"], zone=row["tz"]))
 
 
-@command("agency", "list", params=[key("page", argtypes.PAGE)],
+@command("agency", "list", shows=CONSULT, params=[key("page", argtypes.PAGE)],
          summary=N_("list participating agencies"))
 async def agency_list(ctx: Context, args: PageArgs) -> Reply:
     op = ctx.require_op()

@@ -20,6 +20,7 @@ from commands.core.timeparse import ParsedTime
 from commands.core.types import Reply
 from storage import arrests
 from storage.codec import to_db_time
+from storage.consultations import CONSULT
 
 _REF_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./#-]{0,39}$")
 
@@ -89,7 +90,7 @@ class ArrestListArgs:
 
 @command(
     "arrest", "list",
-    params=[key("country", argtypes.COUNTRY), key("agency", argtypes.AGENCY),
+    shows=CONSULT, params=[key("country", argtypes.COUNTRY), key("agency", argtypes.AGENCY),
             key("page", argtypes.PAGE)],
     summary=N_("list arrests"),
 )

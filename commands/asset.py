@@ -17,6 +17,7 @@ from commands.core.reply import Bold, ReplyBuilder, fill, ok
 from commands.core.spec import Choice, Fn, NoArgs, PageArgs, command, key, pos
 from commands.core.types import CommandError, Reply
 from storage import assets, tallies
+from storage.consultations import CONSULT
 
 TALLY_KINDS = ("searches", "suspects", "victims-identified", "victims-notified",
                "accounts-blocked", "warrants", "notices", "intel-reports", "decryption-keys")
@@ -63,7 +64,7 @@ async def asset(ctx: Context, args: AssetArgs) -> Reply:
                     action=row["action"], total=money(total, row["currency"])))
 
 
-@command("asset", "list", params=[key("page", argtypes.PAGE)],
+@command("asset", "list", shows=CONSULT, params=[key("page", argtypes.PAGE)],
          summary=N_("list frozen and seized assets"))
 async def asset_list(ctx: Context, args: PageArgs) -> Reply:
     op = ctx.require_op()
@@ -130,7 +131,7 @@ async def tally(ctx: Context, args: TallyArgs) -> Reply:
     return ok(Bold(args.kind), f" {args.delta:+d} → {current + args.delta}")
 
 
-@command("tally", "list", summary=N_("show the tallies"))
+@command("tally", "list", shows=CONSULT, summary=N_("show the tallies"))
 async def tally_list(ctx: Context, args: NoArgs) -> Reply:
     op = ctx.require_op()
     rows = await tallies.totals(ctx.tx, op["id"])

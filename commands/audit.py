@@ -22,8 +22,9 @@ from commands.core.redo import Services, SlowPart, remakes
 from commands.core.reply import ReplyBuilder
 from commands.core.spec import NoArgs, Role, command
 from commands.core.types import CommandError, Reply, RoomHeads, WitnessSource, WitnessUnavailable
-from storage import audit
+from storage import audit, consultations
 from storage import witness as records_witness
+from storage.consultations import LOG_REVIEW
 from storage.database import Database
 from storage.witness import Mismatch, Witnessed
 
@@ -33,7 +34,8 @@ ACCEPT_SENTENCE = N_("A lead can acknowledge them with /audit accept in the oper
                      "exports then leave these records out.")
 
 
-@command("audit", "verify", summary=N_("check the operation's tamper-evident log"), needs_op=False)
+@command("audit", "verify", summary=N_("check the operation's tamper-evident log"), needs_op=False,
+         shows=LOG_REVIEW)
 async def audit_verify(ctx: Context, args: NoArgs) -> Reply:
     assert ctx.db is not None
     placeholder = ReplyBuilder().line(tr("Checking the audit log against the room")).build()
@@ -53,7 +55,11 @@ def verifier(db: Database, room_id: str, source: WitnessSource | None
             result = await audit.verify_room(tx, room_id)
             head = await audit.head(tx, room_id)
             data = await records_witness.check(tx, room_id)
-        return render(result, head, heads, unavailable, data)
+            consult = (await consultations.verify_room(tx, room_id),
+                       await consultations.head(tx, room_id))
+        checked = render(result, head, heads, unavailable, data, consult)
+        checked.shown = result.entries + consult[0].entries  # the entries reviewed
+        return checked
 
     return check
 
@@ -84,9 +90,20 @@ def findings(result: audit.VerifyResult, heads: RoomHeads | None
 
 
 def render(result: audit.VerifyResult, head: audit.Head | None,
-           heads: RoomHeads | None, unavailable: str | None, data: Witnessed) -> Reply:
+           heads: RoomHeads | None, unavailable: str | None, data: Witnessed,
+           consult: tuple[audit.VerifyResult, audit.Head | None] | None = None) -> Reply:
+    """`consult`: the consultation log's own check and head, reported and witnessed with
+    the audit log's."""
     check, problems = findings(result, heads)
     problems += [describe(m) for m in data.open]
+    consult_result, consult_head = consult if consult is not None else (None, None)
+    if consult_result is not None:
+        problems += consult_result.problems
+        if heads is not None:  # its heads posted in the room, held against it the same way
+            held = witness.compare(consult_result.hashes, heads.consults,
+                                   complete=heads.complete)
+            problems += [tr("consultation log: {problem}").format(
+                problem=witness.describe(p)) for p in held.problems]
     report = ReplyBuilder()
     if problems:
         report.heading(trn("❌ audit log FAILED verification ({n} entry)",
@@ -117,9 +134,13 @@ def render(result: audit.VerifyResult, head: audit.Head | None,
     else:
         report.line(tr("⚠️ Not compared with the room's history ({why}): local chain only"
                        ).format(why=unavailable))
+    if consult_result is not None:
+        report.line(trn("✅ consultation log intact: {n} row", "✅ consultation log intact: "
+                        "{n} rows", consult_result.entries).format(n=consult_result.entries))
     witness.head_line(report, head)
+    witness.consult_line(report, consult_head)
     reply = report.build()
-    reply.extra_content = witness.head_content(head)
+    reply.extra_content = witness.head_content(head, consult_head)
     return reply
 
 

@@ -34,6 +34,7 @@ from commands.core.reply import Bold, Code, ReplyBuilder, fill, ok
 from commands.core.spec import command, key
 from commands.core.types import BoardDrawer, CommandError, Reply
 from storage import board as board_rows
+from storage.consultations import CONSULT
 
 NO_TAKEDOWNS = N_("No takedowns are planned yet, so there is no board to draw. Plan one with "
                   "{command}.")
@@ -48,7 +49,7 @@ class BoardArgs:
     tlp: str | None
 
 
-@command("board", params=[key("tlp", argtypes.TLP,
+@command("board", shows=CONSULT, params=[key("tlp", argtypes.TLP,
                                help=N_("draw only what is at or below this level"))],
          summary=N_("the action-day board as a picture (takedowns by agency, local "
                     "times, status)"), examples=["!board", "!board tlp=GREEN"])
@@ -95,7 +96,9 @@ def builder(draw_board: BoardDrawer, room_id: str, level: str | None,
             report.line(*fill(tr("H-hour is not set: takedowns planned at H have no time on the "
                                  "board yet. A lead sets it with {command}."),
                               command=Code("/hhour TIME")))
-        return report.build(attachment=picture.attachment)
+        drawn = report.build(attachment=picture.attachment)
+        drawn.shown = picture.takedowns
+        return drawn
 
     return draw
 

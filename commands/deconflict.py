@@ -61,6 +61,7 @@ from commands.core.types import CommandError, Reply
 from storage import deconfliction as store
 from storage import languages, outbox
 from storage.codec import from_db_time, to_db_time
+from storage.consultations import CONSULT, DISCLOSE
 from storage.database import Database
 from storage.outbox import Post
 from storage.tx import Actor, Row, Tx
@@ -97,7 +98,7 @@ def _not_a_hit(raw: str) -> str:
     return tr("{typed} is not a deconfliction hit id like D-KX-3").format(typed=repr(raw[:40]))
 
 
-HIT = Fn(hit_label, "D-XX-N")
+HIT = Fn(hit_label, "D-XX-N", fixed=True)
 
 
 def _share_hint(hit: str) -> str:
@@ -357,7 +358,7 @@ async def _post(tx: Tx, room_id: str, now: datetime, default: str | None,
 
 @command(
     "deconflict", "list",
-    params=[key("page", argtypes.PAGE)],
+    shows=CONSULT, params=[key("page", argtypes.PAGE)],
     summary=N_("hits where another operation holds the same indicator or suspect ref"),
 )
 async def deconflict_list(ctx: Context, args: PageArgs) -> Reply:
@@ -400,7 +401,7 @@ class DeconflictShareArgs:
 
 @command(
     "deconflict", "share",
-    params=[pos("hit", HIT)],
+    shows=DISCLOSE, params=[pos("hit", HIT)],
     role=Role.LEAD,
     summary=N_("agree to be introduced to the other operation's lead (both leads must "
                "agree)"),

@@ -22,6 +22,7 @@ from commands.core.redo import Services, SlowPart, remakes
 from commands.core.reply import Bold, Code, ReplyBuilder, fill
 from commands.core.spec import Choice, Where, command, key, pos
 from commands.core.types import CommandError, Exporter, ExportRefused, Reply
+from storage.consultations import DISCLOSE
 
 FORMATS = ("md", "json", "csv", "stix", "misp", "pdf")
 PARTNER_FORMATS = ("stix", "misp", "csv")
@@ -51,7 +52,7 @@ class ExportArgs:
 
 @command(
     "export",
-    params=[pos("format", Choice(FORMATS), required=False),
+    shows=DISCLOSE, params=[pos("format", Choice(FORMATS), required=False),
             key("tlp", argtypes.TLP, help=N_("export only records at or below this level"))],
     summary=N_("export the operation as an encrypted file in the room"),
     examples=["!export pdf tlp=GREEN", "!export stix", "!export misp tlp=AMBER"],
@@ -101,7 +102,9 @@ def builder(exporter: Exporter, room_id: str, fmt: str, level: str,
                             "{n} audit entries are left out: they hold records above TLP:{tlp}.",
                             summary.audit_withheld).format(n=summary.audit_withheld,
                                                            tlp=summary.tlp))
-        return report.build(attachment=attachment)
+        made = report.build(attachment=attachment)
+        made.shown = summary.total
+        return made
 
     return build
 

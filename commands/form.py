@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from commands.core import argtypes, i18n, records, validate
+from commands.core.consulted import handles
 from commands.core.context import Context
 from commands.core.i18n import N_, tr, trn
 from commands.core.records import dtg, label
@@ -34,6 +35,7 @@ from commands.forms.draft import RED, assemble
 from commands.forms.fields import CATEGORIES, FIELDS, FORM_NAMES, FORMS
 from storage import forms, operations, preservations, request_deadlines
 from storage.codec import from_db_time, to_db_time
+from storage.consultations import CONSULT, DISCLOSE
 from storage.records import by_seq
 from storage.tx import Row, Tx
 
@@ -246,7 +248,7 @@ class FormRef:
     form: int
 
 
-@command("form", params=[pos("form", FORM_REF)],
+@command("form", shows=CONSULT, params=[pos("form", FORM_REF)],
          summary=N_("show a request form draft: what is filled, what is missing"))
 async def form_show(ctx: Context, args: FormRef) -> Reply:
     draft = await _draft(ctx, await _form(ctx, args.form))
@@ -378,7 +380,7 @@ async def form_include(ctx: Context, args: IncludeArgs) -> Reply:
                        "is marked RED"), form=Bold(label("forms", after["seq"])), item=ref))
 
 
-@command("form", "check", params=[pos("form", FORM_REF)],
+@command("form", "check", shows=CONSULT, params=[pos("form", FORM_REF)],
          summary=N_("check a request form draft against the form's own rules"))
 async def form_check(ctx: Context, args: FormRef) -> Reply:
     draft = await _draft(ctx, await _form(ctx, args.form))
@@ -405,6 +407,7 @@ class ExportArgs:
 
 
 @command("form", "export", params=[pos("form", FORM_REF), pos("format", Choice(FILE_FORMATS))],
+         shows=DISCLOSE,
          summary=N_("export a request form draft as an editable docx, a pdf marked DRAFT, or "
                     "canonical JSON"),
          examples=["!form F-3 export docx"])
@@ -436,9 +439,11 @@ def writer(write: FormWriter, draft: dict[str, Any], fmt: str
            ) -> Callable[[], Awaitable[Reply]]:
     async def build() -> Reply:
         attachment = await write(draft, fmt)
-        return ReplyBuilder().line(*fill(
+        made = ReplyBuilder().line(*fill(
             tr("{file} · DRAFT, not issued, not signed · TLP:{tlp}"),
             file=Bold(attachment.filename), tlp=draft["tlp"])).build(attachment=attachment)
+        made.shown = len(handles(json.dumps(draft)))  # the draft and the records it names
+        return made
 
     return build
 
@@ -450,7 +455,7 @@ def _export_again(services: Services, stored: dict[str, str]) -> SlowPart | None
     return writer(services.form_writer, json.loads(stored["draft"]), stored["form_export"])
 
 
-@command("form", "list", params=[key("page", argtypes.PAGE)],
+@command("form", "list", shows=CONSULT, params=[key("page", argtypes.PAGE)],
          summary=N_("list the request form drafts"))
 async def form_list(ctx: Context, args: PageArgs) -> Reply:
     op = ctx.require_op()

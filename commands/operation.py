@@ -17,6 +17,7 @@ from commands.sitrep import produce
 from commands.takedown import wall_clock
 from storage import operations
 from storage.codec import from_db_time
+from storage.consultations import CONSULT
 
 PHASES = ("planning", "action", "follow-up", "closed")
 
@@ -76,7 +77,7 @@ async def op_init(ctx: Context, args: OpInitArgs) -> Reply:
                         zone=row["tz"], tlp=row["tlp"]))
 
 
-@command("op", summary=N_("show this room's operation"))
+@command("op", shows=CONSULT, summary=N_("show this room's operation"))
 async def op_show(ctx: Context, args: NoArgs) -> Reply:
     op = ctx.require_op()
     counts = await operations.record_counts(ctx.tx, op["id"])

@@ -32,6 +32,7 @@ from commands.core.spec import Fn, NoArgs, Role, Where, command, key, pos, rest
 from commands.core.types import CommandError, Reply
 from storage import audit, languages, operations, outbox, partners
 from storage.codec import from_db_time
+from storage.consultations import CONSULT
 from storage.outbox import Post
 from storage.tx import Row, Tx
 
@@ -303,7 +304,8 @@ async def partner_unlink(ctx: Context, args: UnlinkArgs) -> Reply:
     return reply
 
 
-@command("partner", "list", summary=N_("list the partner rooms and what each was assigned"))
+@command("partner", "list", summary=N_("list the partner rooms and what each was assigned"),
+         shows=CONSULT)
 async def partner_list(ctx: Context, args: NoArgs) -> Reply:
     op = ctx.require_op()
     reply = ReplyBuilder()

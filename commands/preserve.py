@@ -33,6 +33,7 @@ from commands.core.types import CommandError, Reply
 from commands.forms.deadlines import FORM_SHORT, extension
 from storage import forms, preservations
 from storage.codec import from_db_time, to_db_time
+from storage.consultations import CONSULT
 from storage.tx import Row
 
 DEFAULT_DAYS = 60
@@ -152,6 +153,7 @@ class PreserveListArgs:
 @command(
     "preserve", "list",
     params=[pos("which", Choice(("open", "all")), required=False), key("page", argtypes.PAGE)],
+    shows=CONSULT,
     summary=N_("list preservation / MLA requests"),
 )
 async def preserve_list(ctx: Context, args: PreserveListArgs) -> Reply:

@@ -20,6 +20,7 @@ from commands.core.reply import Bold, ReplyBuilder, ok
 from commands.core.spec import Choice, Fn, command, key, pos
 from commands.core.types import CommandError, Reply
 from storage import seizures
+from storage.consultations import CONSULT
 from storage.tx import Row
 
 STATUSES = ("identified", "requested", "seized", "sinkholed", "offline", "released")
@@ -91,7 +92,7 @@ class SeizeListArgs:
 
 @command(
     "seize", "list",
-    params=[pos("type", TYPE, required=False), key("status", Choice(STATUSES)),
+    shows=CONSULT, params=[pos("type", TYPE, required=False), key("status", Choice(STATUSES)),
             key("page", argtypes.PAGE)],
     summary=N_("list seized or targeted infrastructure"),
 )

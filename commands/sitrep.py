@@ -22,6 +22,7 @@ from commands.core.types import CommandError, Reply
 from commands.sitrep_render import render
 from storage import sitreps
 from storage.codec import to_db_time
+from storage.consultations import CONSULT
 from storage.tx import Row, Tx
 
 
@@ -40,7 +41,7 @@ async def produce(tx: Tx, op: Row, now: datetime, *, slot: datetime | None = Non
     return reply
 
 
-@command("sitrep", summary=N_("post a situation report now"))
+@command("sitrep", shows=CONSULT, summary=N_("post a situation report now"))
 async def sitrep_now(ctx: Context, args: NoArgs) -> Reply:
     reply = await produce(ctx.tx, ctx.require_op(), ctx.now)
     assert reply is not None

@@ -187,8 +187,9 @@ def render(data: dict[str, Any], number: int, *, late_slot: str | None = None,
                             rollcall_state(rollcall["seq"], rollcall["open"], answered)))
     head = data.get("audit_head")
     witness.head_line(report, head)
+    witness.consult_line(report, data.get("consult_head"))
     reply = report.build()
-    reply.extra_content = witness.head_content(head)
+    reply.extra_content = witness.head_content(head, data.get("consult_head"))
     return reply
 
 

@@ -34,6 +34,7 @@ from commands.core.timeparse import ParsedTime
 from commands.core.types import CommandError, Reply
 from storage import agencies, takedowns
 from storage.codec import from_db_time, to_db_time
+from storage.consultations import CONSULT
 from storage.tx import Row
 
 TRANSITIONS = {
@@ -230,6 +231,7 @@ class TakedownListArgs:
     "takedown", "list",
     params=[pos("which", Choice(("planned", "executed", "failed", "all")), required=False),
             key("page", argtypes.PAGE)],
+    shows=CONSULT,
     summary=N_("list takedowns"),
 )
 async def takedown_list(ctx: Context, args: TakedownListArgs) -> Reply:

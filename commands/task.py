@@ -15,6 +15,7 @@ from commands.core.timeparse import ParsedTime
 from commands.core.types import CommandError, Reply
 from storage import agencies, tasks
 from storage.codec import to_db_time
+from storage.consultations import CONSULT
 from storage.tx import Row
 
 PRIORITIES = ("low", "normal", "high", "critical")
@@ -97,7 +98,7 @@ class TaskListArgs:
 
 @command(
     "task", "list",
-    params=[
+    shows=CONSULT, params=[
         pos("filter", Choice(("open", "mine", "overdue", "all")), required=False),
         key("agency", argtypes.AGENCY),
         key("page", argtypes.PAGE),

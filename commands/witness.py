@@ -25,19 +25,27 @@ from commands.core.types import WitnessedHead
 from storage.audit import Head
 
 WITNESS_KEY = "org.opsroom.audit_head"
+# The consultation log's head (storage.consultations), posted beside the audit head so the
+# same encrypted event witnesses both chains.
+CONSULT_WITNESS_KEY = "org.opsroom.consult_head"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
-def head_content(head: Head | None) -> dict[str, Any] | None:
-    """The event content keys that witness `head` (None: nothing to witness yet)."""
-    if head is None:
-        return None
-    return {WITNESS_KEY: {"n": head.n, "hash": head.hash}}
+def head_content(head: Head | None, consult: Head | None = None) -> dict[str, Any] | None:
+    """The event content keys that witness `head` and the consultation log's head `consult`
+    (None: nothing to witness yet)."""
+    content: dict[str, Any] = {}
+    if head is not None:
+        content[WITNESS_KEY] = {"n": head.n, "hash": head.hash}
+    if consult is not None:
+        content[CONSULT_WITNESS_KEY] = {"n": consult.n, "hash": consult.hash}
+    return content or None
 
 
-def parse_head(content: Mapping[str, Any]) -> Head | None:
-    """The head an event's content carries, or None if it carries none or a malformed one."""
-    value = content.get(WITNESS_KEY)
+def parse_head(content: Mapping[str, Any], key: str = WITNESS_KEY) -> Head | None:
+    """The head an event's content carries under `key` (the audit log's, or the
+    consultation log's), or None if it carries none or a malformed one."""
+    value = content.get(key)
     if not isinstance(value, dict):
         return None
     n, digest = value.get("n"), value.get("hash")
@@ -48,6 +56,13 @@ def parse_head(content: Mapping[str, Any]) -> Head | None:
 
 
 AUDIT_HEAD = N_("Audit head")
+CONSULT_HEAD = N_("Consultation log head")
+
+
+def consult_line(report: ReplyBuilder, head: Head | None) -> None:
+    """The consultation log's head, beside the audit head; nothing before its first row."""
+    if head is not None:
+        report.line(tr(CONSULT_HEAD), f" #{head.n} · ", Code(head.hash))
 
 
 def head_line(report: ReplyBuilder, head: Head | None, *, label: str = AUDIT_HEAD,

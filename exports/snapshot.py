@@ -134,6 +134,7 @@ class Snapshot:
                                        seq=seq)
         for row in itertools.islice(found, limit):
             del row["created_by"]
+            row.pop("subject_key", None)
             yield _target_withheld(kind, row)
 
     def indicators(self) -> Iterator[Row]:

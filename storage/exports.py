@@ -60,7 +60,7 @@ def rollcalls(conn: sqlite3.Connection, op_id: int) -> list[Row]:
 def columns(conn: sqlite3.Connection, kind: str) -> list[str]:
     """The record table's columns, in table order."""
     return [column["name"] for column in conn.execute(f"PRAGMA table_info({_kind(kind)})")
-            if column["name"] not in BLIND_INDEXES]
+            if column["name"] not in BLIND_INDEXES and column["name"] != "subject_key"]
 
 
 def records(conn: sqlite3.Connection, kind: str, op_id: int, levels: tuple[str, ...], *,
@@ -85,7 +85,9 @@ def records(conn: sqlite3.Connection, kind: str, op_id: int, levels: tuple[str, 
     sql += f" ORDER BY {ORDERS[order]}"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
-    yield from conn.execute(sql, args)
+    for row in conn.execute(sql, args):
+        row.pop("subject_key", None)  # the key store's bookkeeping, not the record's
+        yield row
 
 
 def count(conn: sqlite3.Connection, kind: str, op_id: int, levels: tuple[str, ...], *,

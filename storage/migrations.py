@@ -633,6 +633,67 @@ MIGRATIONS: tuple[Migration, ...] = (
     ALTER TABLE operations ADD COLUMN closed_at TEXT;
     UPDATE operations SET closed_at = updated_at WHERE phase = 'closed';
     """),
+    # The consultation and disclosure log (LED art. 25): who was shown which records, when,
+    # why and to whom, chained per room like the audit log, never holding what was shown
+    # (a keyed MAC of it under its own secret). Member lists are stored once per distinct
+    # list; the anchor is where verification starts after pruning.
+    Migration(18, "the consultation and disclosure log, its chain, member lists and purposes; "
+              "which bot messages showed which record", """
+    CREATE TABLE consult_secret (
+        secret BLOB NOT NULL
+    );
+    INSERT INTO consult_secret (secret) VALUES (randomblob(32));
+    CREATE TABLE consult_log (
+        id INTEGER PRIMARY KEY,
+        room_id TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        device TEXT,
+        event_id TEXT,
+        verb TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        records INTEGER NOT NULL,
+        recipients TEXT NOT NULL,
+        members_hash TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        shown_mac TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        UNIQUE (room_id, n)
+    );
+    CREATE UNIQUE INDEX consult_log_event ON consult_log (event_id) WHERE event_id IS NOT NULL;
+    CREATE INDEX consult_log_at ON consult_log (at);
+    CREATE TABLE consult_heads (
+        room_id TEXT PRIMARY KEY,
+        n INTEGER NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE TABLE consult_anchors (
+        room_id TEXT PRIMARY KEY,
+        n INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        pruned_at TEXT NOT NULL
+    );
+    CREATE TABLE consult_members (
+        hash TEXT PRIMARY KEY,
+        members TEXT NOT NULL
+    );
+    CREATE TABLE consult_purposes (
+        room_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        set_at TEXT NOT NULL,
+        until TEXT NOT NULL,
+        PRIMARY KEY (room_id, user_id)
+    );
+    CREATE TABLE shown_events (
+        room_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        handle TEXT NOT NULL,
+        PRIMARY KEY (room_id, handle, event_id)
+    ) WITHOUT ROWID;
+    """),
 )
 
 LATEST = MIGRATIONS[-1].version

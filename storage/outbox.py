@@ -111,3 +111,10 @@ def _post(row: Any) -> Post:
         image = PostImage(data=bytes(row["image_data"]),
                           thumbnail=bytes(row["thumbnail_data"]), **json.loads(row["image"]))
     return Post(row["id"], row["room_id"], json.loads(row["content"]), row["txn_id"], image)
+
+
+async def rooms_of(tx: Tx, ids: tuple[int, ...]) -> list[str]:
+    """The rooms posts written in this transaction go to (a disclosure's recipients)."""
+    rows = await tx.all(f"SELECT DISTINCT room_id FROM outbox WHERE id IN ({placeholders(ids)}) "
+                        "ORDER BY room_id", ids)
+    return [r["room_id"] for r in rows]

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from storage import audit, preservations, rollcalls
+from storage import audit, consultations, preservations, rollcalls
 from storage.codec import from_db_time, to_db_time
 from storage.statements import placeholders
 from storage.tx import Row, Tx
@@ -128,6 +128,7 @@ async def gather(tx: Tx, op: Row, now: datetime) -> dict[str, Any]:
     data["seizures_since"] = data["seizures_total"] - int(before.get("seized items", 0))
     # Read in the same transaction: the head the sitrep witnesses is the state it reports.
     data["audit_head"] = await audit.head(tx, op["room_id"])
+    data["consult_head"] = await consultations.head(tx, op["room_id"])
     return data
 
 

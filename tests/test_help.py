@@ -148,6 +148,8 @@ BAD_CALL = {
     ("task", "start"): "!task start",
     ("trust",): "!trust everyone",
     ("undo",): "!undo everything",
+    ("why",): '!why "' + "x" * 201 + '"',
+    ("log", "consults"): "!log consults since=never",
 }
 
 

@@ -87,7 +87,7 @@ async def _records(h: Harness, room: str) -> list[list[object]]:
                 f"SELECT t.* FROM {table} t JOIN operations o ON o.id=t.op_id "
                 "WHERE o.room_id=? ORDER BY t.seq", (room,)):
             rows.append([table, *(v for k, v in sorted(row.items())
-                                  if k not in ("id", "op_id"))])
+                                  if k not in ("id", "op_id", "subject_key"))])
     return rows
 
 

@@ -70,9 +70,14 @@ async def test_sitrep_golden_text(h: Harness) -> None:
     await at(h, "2026-11-25T05:00:00")
     reply = await h.ok("!sitrep", sender=OFFICER)
     [head] = await h.rows("SELECT n, hash FROM audit_heads")
-    # The last line witnesses the audit chain: the full hash, also machine-readable.
-    assert reply.text == GOLDEN + f"\nAudit head #{head['n']} · {head['hash']}"
-    assert reply.extra_content == {"org.opsroom.audit_head": head}
+    # The last lines witness the audit chain and the consultation log as it stood before
+    # this sitrep (the first sitrep's row; this one's is written with it), the full hashes,
+    # also machine-readable.
+    [consulted] = await h.rows("SELECT n, hash FROM consult_log WHERE n=1")
+    assert reply.text == GOLDEN + (f"\nAudit head #{head['n']} · {head['hash']}"
+                                   f"\nConsultation log head #1 · {consulted['hash']}")
+    assert reply.extra_content == {"org.opsroom.audit_head": head,
+                                   "org.opsroom.consult_head": consulted}
     again = await h.ok("!sitrep", sender=OFFICER)
     assert "Changes since #2: NO CHANGE" in again.text
 

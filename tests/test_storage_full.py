@@ -66,12 +66,21 @@ async def test_a_command_on_a_full_disk_says_the_storage_is_full_and_records_not
 
 async def test_reads_still_answer_while_the_disk_is_full(hf: Harness, disk: FullDisk) -> None:
     disk.fill(hf.db)
-    listing = await hf.send("!task list")
-    assert listing.ok and "Image server fra-2" in listing.text
-    op = await hf.send("!op")
-    assert op.ok and "Operation Firebreak" in op.text
+    schedule = await hf.send("!sitrep schedule")
+    assert schedule.ok
     typo = await hf.send("!task ad 3")
     assert not typo.ok and "did you mean /task add" in typo.text
+
+
+async def test_records_are_not_shown_while_their_consultation_cannot_be_logged(
+        hf: Harness, disk: FullDisk) -> None:
+    disk.fill(hf.db)
+    for line in ("!task list", "!op", "!export"):
+        listing = await hf.send(line)
+        assert not listing.ok and "Image server fra-2" not in listing.text
+        assert "cannot log this consultation" in listing.text
+    disk.free()
+    assert "Image server fra-2" in (await hf.ok("!task list")).text
 
 
 async def test_the_bot_recovers_by_itself_once_there_is_space(hf: Harness, disk: FullDisk

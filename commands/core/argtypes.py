@@ -29,7 +29,7 @@ def ref(prefix: str) -> Fn[int]:
     def parse(raw: str) -> int:
         return validate.record_ref(raw, prefix)
 
-    return Fn(parse, f"{prefix}-N")
+    return Fn(parse, f"{prefix}-N", fixed=True)
 
 
 def _positive_int(raw: str) -> int:
@@ -41,13 +41,13 @@ def _positive_int(raw: str) -> int:
 
 TIME = EnvFn(_time, "TIME")
 DURATION = Fn(timeparse.parse_duration, "DURATION")
-COUNTRY = Fn(validate.country, "CC")
+COUNTRY = Fn(validate.country, "CC", fixed=True)
 ZONE = Fn(validate.timezone, "Zone")
-TLP = Fn(validate.tlp, "CLEAR|GREEN|AMBER|AMBER+STRICT|RED")
-AGENCY = Fn(validate.agency_code, "CODE")
-LANGUAGE = Fn(i18n.choose, "|".join(i18n.LANGUAGES))
+TLP = Fn(validate.tlp, "CLEAR|GREEN|AMBER|AMBER+STRICT|RED", fixed=True)
+AGENCY = Fn(validate.agency_code, "CODE", fixed=True)
+LANGUAGE = Fn(i18n.choose, "|".join(i18n.LANGUAGES), fixed=True)
 AMOUNT = Fn(validate.amount, "AMOUNT")
 CURRENCY = Fn(validate.currency, "CURRENCY")
-PAGE = Fn(_positive_int, "N")
+PAGE = Fn(_positive_int, "N", fixed=True)
 # Whose data a record holds (Directive 2016/680 art. 6): its retention period follows it.
 SUBJECT = Choice(CATEGORIES)

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from commands.core import i18n, redo, registry, reply, spec, timeparse
+from commands.core import consulted, i18n, redo, registry, reply, spec, timeparse
 from commands.core.context import Context
 from commands.core.i18n import N_, tr
 from commands.core.ratelimit import RateLimit, RateLimiter
@@ -41,6 +41,7 @@ from commands.core.types import (
 from storage import agencies, changes, languages, operations, partners, processed
 from storage import audit as audit_log
 from storage.codec import from_db_time, to_db_time
+from storage.consultations import LOG_REVIEW
 from storage.database import Database
 from storage.errors import StorageFailure, storage_failure
 from storage.tx import Actor, Row, Tx
@@ -54,6 +55,9 @@ SPOKEN_KEPT = 10_000  # (room, member) languages remembered for storage-failure 
 STORAGE_FULL = N_("the bot's storage is full — nothing was recorded; tell the administrator")
 STORAGE_IO = N_("the bot's storage failed (disk I/O error) — nothing was recorded; "
                 "tell the administrator")
+CANNOT_LOG = N_("the bot cannot write to its storage, so it cannot log this consultation, "
+                "and shows no records until it can (the consultation log is required by "
+                "law); tell the administrator")
 
 
 class Dispatcher:
@@ -155,7 +159,8 @@ class Dispatcher:
     async def _unrecorded(self, msg: Incoming, failure: StorageFailure, exc: Exception
                           ) -> Reply:
         """The write failed for the disk's sake: answer what can be answered without
-        writing (a read), else say the storage is full; nothing was recorded either way."""
+        writing (a read that shows no records: one that does cannot be logged), else say
+        the storage is full; nothing was recorded either way."""
         log.error("storage %s: could not write to %s (%s); the command %s in %s was not "
                   "recorded", "full" if failure == "full" else "I/O error", self.db.path,
                   exc, msg.event_id, msg.room_id)
@@ -165,6 +170,9 @@ class Dispatcher:
             async with self.db.snapshot() as tx:  # read-only: any write raises
                 try:
                     cmd, rest = _parse(msg)
+                    if cmd.shows is not None:  # records shown unlogged: refused instead
+                        self._observe(kind, "error")
+                        return reply.error(tr(CANNOT_LOG))
                     result = await self._run(tx, msg, cmd, rest, self.clock.now())
                 except CommandError as mistake:  # a typo is still a typo
                     result = reply.error(mistake.message, mistake.usage)
@@ -201,13 +209,54 @@ class Dispatcher:
 
     def _stored_reply(self, stored: str, room_id: str) -> Reply:
         """A reply as committed, with its slow part (an export's file) ready to run again,
-        since only the text was stored."""
+        since only the text was stored; still logged as the consultation it was, once."""
         previous = Reply.from_json(json.loads(stored))
         slow = redo.remake(previous.redo, redo.Services(
             self.db, room_id, self.clock.now, self.exporter, self.draw_board, self.witness,
             self.form_writer))
+        if slow is not None and previous.redo and consulted.REDO_KEY in previous.redo:
+            slow = self._logged(consulted.Pending.from_json(previous.redo[consulted.REDO_KEY]),
+                                slow)
         previous.after_commit = _in_language(previous.lang, slow) if slow else None
         return previous
+
+    async def _consulted(self, tx: Tx, msg: Incoming, cmd: spec.Command, args: object,
+                         result: Reply, op: Row | None, link: Row | None, now: datetime
+                         ) -> Reply:
+        """The answer of a command declared `shows=`, logged (storage.consultations): now,
+        in the command's transaction; or, for a file made after it commits, when the file
+        exists (commands.core.consulted)."""
+        owner = op if op is not None or link is None else await operations.by_id(
+            tx, link["op_id"])
+        shown = await consulted.pending(tx, msg, cmd, args, result, owner, now,
+                                        self.room_members)
+        if result.after_commit is None:
+            await consulted.log(tx, shown, result)
+            return result
+        result.redo = {**(result.redo or {}), consulted.REDO_KEY: shown.to_json()}
+        result.after_commit = self._logged(shown, result.after_commit)
+        return result
+
+    def _logged(self, shown: consulted.Pending, slow: Callable[[], Awaitable[Reply]]
+                ) -> Callable[[], Awaitable[Reply]]:
+        """A slow part whose file is logged before it is sent; one that cannot be logged is
+        not sent (the caller answers the failure). One that failed (an export refused for
+        records changed behind the audit log) showed nothing and is not logged, except a
+        check of the logs, which reviewed them whatever it found."""
+
+        async def run() -> Reply:
+            final = await slow()
+            if not final.ok and shown.verb != LOG_REVIEW:  # a failed check still reviewed
+                return final
+            try:
+                await self.db.write(lambda tx: consulted.log(tx, shown, final))
+            except Exception:
+                if final.attachment is not None:
+                    final.attachment.discard()
+                raise
+            return final
+
+        return run
 
     async def _handle(self, tx: Tx, msg: Incoming, now: datetime) -> tuple[Reply, str, str]:
         """The reply, and the command's name and outcome for metrics."""
@@ -325,6 +374,8 @@ class Dispatcher:
                 result = await cmd.handler(ctx, args)
             else:
                 result = await _read_only(tx, msg.room_id, op, cmd.handler(ctx, args))
+            if cmd.shows is not None and result.ok:
+                result = await self._consulted(tx, msg, cmd, args, result, op, link, now)
             if ctx.lead_powers:
                 await changes.record_lead_powers(tx, msg.event_id, msg.room_id,
                                                  "; ".join(ctx.lead_powers))

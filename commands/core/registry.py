@@ -29,6 +29,8 @@ MODULES = (
     "trust",
     "deconflict",
     "help",
+    "why",
+    "log",
 )
 
 

@@ -61,6 +61,13 @@ class ArgType(Generic[T]):
     def metavar(self) -> str:
         return N_("VALUE")
 
+    @property
+    def closed(self) -> bool:
+        """Whether every value is one of a fixed, non-personal set (a TLP level, a country
+        code, a record number): such a value may be written in the consultation log's
+        scope; any other is named there by its key only (commands.core.consulted)."""
+        return False
+
     def parse(self, raw: str, env: ParseEnv) -> T:
         raise NotImplementedError
 
@@ -79,10 +86,15 @@ class Fn(ArgType[T]):
 
     fn: Callable[[str], T]
     label: str = N_("VALUE")
+    fixed: bool = False  # see ArgType.closed
 
     @property
     def metavar(self) -> str:
         return self.label
+
+    @property
+    def closed(self) -> bool:
+        return self.fixed
 
     def parse(self, raw: str, env: ParseEnv) -> T:
         return self.fn(raw)
@@ -116,6 +128,10 @@ class Choice(ArgType[str]):
     @property
     def metavar(self) -> str:
         return "|".join(self.options)
+
+    @property
+    def closed(self) -> bool:
+        return True
 
     def produces(self) -> Any:
         return str
@@ -225,6 +241,9 @@ class Command:
     usage_override: str | None = None
     where: Where = Where.OPERATION
     examples: list[str] = field(default_factory=list)
+    # What it does with records when it answers: None (it shows none), or the consultation
+    # log's verb (commands.core.consulted): the dispatcher then writes one row per answer.
+    shows: str | None = None
 
     @property
     def name(self) -> str:
@@ -329,6 +348,7 @@ def command(
     usage: str | None = None,
     where: Where = Where.OPERATION,
     examples: Sequence[str] = (),
+    shows: str | None = None,
 ) -> Callable[[H], H]:
     def register(fn: H) -> H:
         if path in REGISTRY:
@@ -344,6 +364,7 @@ def command(
             usage_override=usage,
             where=where,
             examples=list(examples),
+            shows=shows,
         )
         return fn
 

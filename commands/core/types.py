@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -26,6 +26,9 @@ class Incoming:
     timestamp: datetime
     power_level: int
     encrypted: bool = True
+    # The device that sent it, as the bot authenticated it from the Megolm session
+    # (bot.crypto.device_trust); None where it could not be told (tests, the CLI).
+    device_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,9 @@ class Reply:
     # The language the reply was written in (commands.core.i18n): where it is sent, a
     # right-to-left one is marked so (commands.core.direction).
     lang: str = "en"
+    # How many records the reply showed, where its text does not name them all (an
+    # export's file): for the consultation log (commands.core.consulted). Not stored.
+    shown: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"ok": self.ok, "text": self.text, "html": self.html}
@@ -166,6 +172,8 @@ class RoomHeads:
     # False when reading stopped at the source's bound before the room's first event:
     # older witnesses were not compared.
     complete: bool = True
+    # The consultation log's heads posted beside the audit heads (commands.witness).
+    consults: list[WitnessedHead] = field(default_factory=list)
 
 
 class WitnessUnavailable(Exception):

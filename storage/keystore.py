@@ -106,24 +106,31 @@ class KeyStore:
         self.seal_new = seal_new
         self._lock = threading.RLock()
         self._cache: dict[int, AESGCM] = {}
+        self._conn: sqlite3.Connection | None
+        if read_only and not path.exists():
+            # A database the bot has not opened since sealing came (`opsroom check-config`
+            # reads its version first): nothing in it is sealed, nothing to open.
+            self._conn, self._keks = None, {}
+            return
         if read_only:
-            self._conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True,
-                                         isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True,
+                                   isolation_level=None, check_same_thread=False)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
             os.close(fd)
-            self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._conn.execute("PRAGMA auto_vacuum=FULL")
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
-            self._conn.execute("PRAGMA secure_delete=ON")
-            self._conn.executescript(_SCHEMA)
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA auto_vacuum=FULL")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA secure_delete=ON")
+            conn.executescript(_SCHEMA)
+        self._conn = conn
         self._keks = _read_kek(kek_path)
         if not self._keks:
             if read_only:
                 raise KeyStoreError(f"no KEK at {kek_path}")
-            if self._conn.execute("SELECT 1 FROM subject_keys LIMIT 1").fetchone():
+            if conn.execute("SELECT 1 FROM subject_keys LIMIT 1").fetchone():
                 raise KeyStoreError(
                     f"{kek_path} is missing but {path} holds keys wrapped by it: without it "
                     "no sealed value opens. Restore the KEK file.")
@@ -142,9 +149,9 @@ class KeyStore:
         dek = AESGCM.generate_key(bit_length=256)
         gen = self.generation
         with self._lock:
-            if not self._conn.in_transaction:
-                self._conn.execute("BEGIN IMMEDIATE")
-            cur = self._conn.execute(
+            if not self._db.in_transaction:
+                self._db.execute("BEGIN IMMEDIATE")
+            cur = self._db.execute(
                 "INSERT INTO subject_keys (tbl, category, kek, wrapped, created_at) "
                 "VALUES (?, ?, ?, ?, ?)", (table, category, gen, aes_key_wrap(self._keks[gen], dek),
                                            at))
@@ -155,11 +162,17 @@ class KeyStore:
 
     @property
     def pending(self) -> bool:
-        return self._conn.in_transaction
+        return self._conn is not None and self._conn.in_transaction
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise KeyStoreError(f"{self.path} does not exist")
+        return self._conn
 
     def commit(self) -> None:
         with self._lock:
-            if self._conn.in_transaction:
+            if self._conn is not None and self._conn.in_transaction:
                 self._conn.execute("COMMIT")
 
     def aead(self, key_id: int) -> AESGCM | None:
@@ -167,8 +180,10 @@ class KeyStore:
         cached = self._cache.get(key_id)
         if cached is not None:
             return cached
+        if self._conn is None:
+            return None
         with self._lock:
-            row = self._conn.execute("SELECT kek, wrapped FROM subject_keys WHERE id=?",
+            row = self._db.execute("SELECT kek, wrapped FROM subject_keys WHERE id=?",
                                      (key_id,)).fetchone()
         if row is None:
             return None
@@ -197,7 +212,7 @@ class KeyStore:
             for start in range(0, len(key_ids), 500):
                 chunk = key_ids[start:start + 500]
                 marks = ", ".join("?" * len(chunk))
-                found += [int(r[0]) for r in self._conn.execute(
+                found += [int(r[0]) for r in self._db.execute(
                     f"SELECT id FROM subject_keys WHERE id IN ({marks})", chunk)]
         return found
 
@@ -206,13 +221,13 @@ class KeyStore:
         destroyed = 0
         with self._lock:
             self.commit()
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._db.execute("BEGIN IMMEDIATE")
             for start in range(0, len(key_ids), 500):
                 chunk = key_ids[start:start + 500]
                 marks = ", ".join("?" * len(chunk))
-                destroyed += self._conn.execute(
+                destroyed += self._db.execute(
                     f"DELETE FROM subject_keys WHERE id IN ({marks})", chunk).rowcount
-            self._conn.execute("COMMIT")
+            self._db.execute("COMMIT")
         for key_id in key_ids:
             self._cache.pop(key_id, None)
         return destroyed
@@ -221,9 +236,9 @@ class KeyStore:
         """Nothing of a destroyed key left in free pages or the WAL of the key store."""
         with self._lock:
             self.commit()
-            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self._conn.execute("VACUUM")
-            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def rotate(self) -> int:
         """Wrap every live key under a new KEK and destroy the old KEK; the new generation."""
@@ -241,14 +256,14 @@ class KeyStore:
         gen = self.generation
         with self._lock:
             self.commit()
-            self._conn.execute("BEGIN IMMEDIATE")
-            rows = self._conn.execute("SELECT id, kek, wrapped FROM subject_keys WHERE kek<>?",
+            self._db.execute("BEGIN IMMEDIATE")
+            rows = self._db.execute("SELECT id, kek, wrapped FROM subject_keys WHERE kek<>?",
                                       (gen,)).fetchall()
             for key_id, old, wrapped in rows:
                 dek = self._unwrap(int(old), bytes(wrapped))
-                self._conn.execute("UPDATE subject_keys SET kek=?, wrapped=? WHERE id=?",
+                self._db.execute("UPDATE subject_keys SET kek=?, wrapped=? WHERE id=?",
                                    (gen, aes_key_wrap(self._keks[gen], dek), key_id))
-            self._conn.execute("COMMIT")
+            self._db.execute("COMMIT")
         self._keks = {gen: self._keks[gen]}
         _write_private(self.kek_path, _kek_text(self._keks))
         self.scrub()
@@ -256,7 +271,8 @@ class KeyStore:
     def close(self) -> None:
         with self._lock:
             self.commit()
-            self._conn.close()
+            if self._conn is not None:
+                self._conn.close()
 
 
 _OPEN: dict[Path, tuple[KeyStore, int]] = {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from storage.sealing import open_text
 from tests.harness import OFFICER, Harness
 
 
@@ -98,8 +99,8 @@ async def test_only_a_lead_lets_a_red_identifier_in_and_the_log_keeps_who(h: Har
     await h.ok("!form F-1 include S-2")
     shown = await _show(h)
     assert "nightfall-admin" in shown and "TLP:RED" in shown
-    logged = await h.rows("SELECT sender, command FROM audit_log WHERE tbl='forms' "
-                          "AND command LIKE '%include%'")
+    logged = [r for r in await h.rows("SELECT sender, command FROM audit_log WHERE tbl='forms'")
+              if "include" in open_text(h.db.keys, r["command"])]
     assert logged and logged[0]["sender"] != OFFICER
     not_red = await h.fails("!form F-1 include S-1")
     assert "not a TLP:RED identifier" in not_red.text

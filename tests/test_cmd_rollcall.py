@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from storage import rollcalls
+from storage.sealing import open_image
 from tests.harness import LEAD, OFFICER, OTHER, Harness
 
 
@@ -93,7 +94,8 @@ async def test_answers_change_show_who_is_missing_and_all_go(h: Harness) -> None
     changes = await h.rows("SELECT action, before, after FROM audit_log "
                            "WHERE tbl='rollcall_answers' ORDER BY id")
     assert [c["action"] for c in changes] == ["insert", "insert", "update"]
-    assert json.loads(changes[2]["before"])["reason"] == "servers not yet located"
+    before = open_image(h.db.keys, json.loads(changes[2]["before"]))
+    assert before["reason"] == "servers not yet located"
     assert (await state(h))["agencies"][1] == {
         "code": "FR-OFAC", "ready": True, "reason": None, "by": LEAD,
         "at": "2026-11-24T12:10:00Z"}

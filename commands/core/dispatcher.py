@@ -320,7 +320,9 @@ class Dispatcher:
                 raise  # the whole batch fails; `handle` answers it
             await tx.execute("ROLLBACK TO command")
             ref = uuid.uuid4().hex[:8]
-            log.exception("handler failed for %s (ref %s)", msg.body[:200], ref)
+            # The command's kind and event, not its text: the log is kept apart from the
+            # database and no erasure reaches it, so it must never hold a personal value.
+            log.exception("handler failed for %s, event %s (ref %s)", kind, msg.event_id, ref)
             result = reply.error(tr(
                 "internal error (ref {ref}); nothing was recorded. "
                 "The bot administrator can find the details in the log.").format(ref=ref))

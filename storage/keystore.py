@@ -106,6 +106,9 @@ class KeyStore:
         self.seal_new = seal_new
         self._lock = threading.RLock()
         self._cache: dict[int, AESGCM] = {}
+        # Keys drawn since the last commit: (id, table, category, key, created_at).
+        self._pending: list[tuple[int, str, str, bytes, str]] = []
+        self._next_id: int | None = None
         self._conn: sqlite3.Connection | None
         if read_only and not path.exists():
             # A database the bot has not opened since sealing came (`opsroom check-config`
@@ -144,25 +147,25 @@ class KeyStore:
 
     # -- creating and reading keys ---------------------------------------------------------
     def new_key(self, table: str, category: str, at: str) -> tuple[int, AESGCM]:
-        """A fresh key for one subject, in the key store's open transaction (committed by
-        `commit`, before the records sealed with it)."""
+        """A fresh key for one subject. It is written (wrapped) by `commit`, which the
+        database runs on its commit thread before its own COMMIT: the event loop only draws
+        the key and numbers it (ids are never reused, as AUTOINCREMENT would have it)."""
         dek = AESGCM.generate_key(bit_length=256)
-        gen = self.generation
         with self._lock:
-            if not self._db.in_transaction:
-                self._db.execute("BEGIN IMMEDIATE")
-            cur = self._db.execute(
-                "INSERT INTO subject_keys (tbl, category, kek, wrapped, created_at) "
-                "VALUES (?, ?, ?, ?, ?)", (table, category, gen, aes_key_wrap(self._keks[gen], dek),
-                                           at))
-        key_id = int(cur.lastrowid or 0)
+            if self._next_id is None:
+                row = self._db.execute(
+                    "SELECT seq FROM sqlite_sequence WHERE name='subject_keys'").fetchone()
+                self._next_id = (int(row[0]) if row else 0) + 1
+            key_id = self._next_id
+            self._next_id += 1
+            self._pending.append((key_id, table, category, dek, at))
         aead = AESGCM(dek)
         self._cache[key_id] = aead
         return key_id, aead
 
     @property
     def pending(self) -> bool:
-        return self._conn is not None and self._conn.in_transaction
+        return bool(self._pending) or (self._conn is not None and self._conn.in_transaction)
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -172,6 +175,17 @@ class KeyStore:
 
     def commit(self) -> None:
         with self._lock:
+            drawn, self._pending = self._pending, []
+            if drawn:
+                gen = self.generation
+                kek = self._keks[gen]
+                if not self._db.in_transaction:
+                    self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany(
+                    "INSERT INTO subject_keys (id, tbl, category, kek, wrapped, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [(key_id, table, category, gen, aes_key_wrap(kek, dek), at)
+                     for key_id, table, category, dek, at in drawn])
             if self._conn is not None and self._conn.in_transaction:
                 self._conn.execute("COMMIT")
 
@@ -209,6 +223,7 @@ class KeyStore:
     def existing(self, key_ids: list[int]) -> list[int]:
         found: list[int] = []
         with self._lock:
+            self.commit()
             for start in range(0, len(key_ids), 500):
                 chunk = key_ids[start:start + 500]
                 marks = ", ".join("?" * len(chunk))

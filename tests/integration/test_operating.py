@@ -96,7 +96,10 @@ async def test_a_command_on_a_full_disk_is_answered_and_the_bot_recovers(
             again, _ = await lead.command(room, '!task add "after"')
         assert "the bot's storage is full — nothing was recorded; tell the administrator" \
             in refused.body
-        assert "Tasks" in listing.body
+        # a list is a consultation, which must be logged (LED art. 25): refused with the
+        # reason while nothing can be written, never shown unlogged
+        assert "cannot log this consultation, and shows no records until it can" \
+            in listing.body
         assert "T-1 created" in again.body
         await lead.close()
     finally:

@@ -219,6 +219,7 @@ def read_only_sync(path: Path) -> Iterator[sqlite3.Connection]:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
                            factory=KeyedConnection)
     keys = conn.keys = keystore.for_database(path, read_only=True)
+    keys.refresh()
     conn.row_factory = lambda cur, row: opened_row(keys, {
         d[0]: v for d, v in zip(cur.description, row, strict=True)})
     try:
@@ -238,6 +239,7 @@ async def read_snapshot(path: Path) -> AsyncIterator[Tx]:
     conn = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
     conn.row_factory = aiosqlite.Row
     keys = keystore.for_database(path, read_only=True)
+    keys.refresh()
     try:
         await conn.execute("PRAGMA query_only=ON")
         await conn.execute("BEGIN")

@@ -154,3 +154,19 @@ async def test_a_key_store_copied_before_a_rotation_opens_nothing_with_the_new_k
         old.aead(key_id)
     old.close()
     assert h.db.keys.aead(key_id) is None
+
+
+async def test_an_export_worker_forgets_a_key_the_bot_destroyed(h: Harness) -> None:
+    """The export worker is another process with its own key cache: after an erasure in
+    the bot, its next export must not open the erased values from memory."""
+    await h.ok("!arrest add FR-2026-0001 country=FR agency=FR-OFAC", sender=OFFICER)
+    [key_id] = await _keys_of(h, "arrests")
+    h.db.keys.commit()
+    keys_path, kek_path = default_paths(h.db.path)
+    worker = KeyStore(keys_path, kek_path, read_only=True)
+    worker.refresh()
+    assert worker.aead(key_id) is not None  # cached now
+    h.db.keys.destroy([key_id])
+    worker.refresh()  # what every export's connection does first
+    assert worker.aead(key_id) is None
+    worker.close()

@@ -137,6 +137,9 @@ class Settings:
     # providers.of(settings)); typed `object` because the framework imports no handler
     # module. None: an empty directory.
     providers: object = None
+    # Review period per data-subject category after an operation's closure ("3y"), from
+    # `[personal_data]`; a category missing here has storage.retention's default.
+    retention_periods: dict[str, str] = field(default_factory=dict)
 
 
 class Clock:

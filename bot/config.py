@@ -17,9 +17,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from storage.keystore import KEK_ENV
-from storage.retention import DEFAULT_PERIODS, PeriodError, parse_period
-
 from commands import (
     BoardSchedule,
     ProviderDirectoryError,
@@ -30,6 +27,8 @@ from commands import (
     timeparse,
     validate,
 )
+from storage.keystore import KEK_ENV
+from storage.retention import DEFAULT_PERIODS, PeriodError, parse_period
 
 
 class ConfigError(ValueError):

@@ -772,6 +772,10 @@ class Bot:
                 "rel_type": "m.annotation", "event_id": event_id, "key": "✅"}},
                 event_type="m.reaction", done=delivered, txn_id=f"opsroom-check-{event_id}"))
 
+    def in_room(self, room_id: str) -> bool:
+        """Whether the bot is (still) joined to the room, as the last sync left it."""
+        return room_id in self.client.rooms
+
     def audience(self, room_id: str) -> tuple[str, Collection[str]]:
         """Who posts and who reads in `room_id`: for the consultation log of what the bot
         posts by itself (bot.scheduler)."""

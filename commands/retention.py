@@ -21,6 +21,7 @@ from commands.core.records import NOUN, PREFIX, ROW_NOUN, dtg, label
 from commands.core.reply import Bold, ReplyBuilder, fill
 from commands.core.spec import Choice, Fn, NoArgs, Role, command, pos
 from commands.core.types import CommandError, Reply
+from commands.reminders import Due, _owed
 from storage import retention
 from storage.codec import to_db_time
 from storage.personal import CATEGORIES
@@ -106,7 +107,7 @@ def hold_scope(hold: Row) -> str:
     if hold["records"]:
         return ", ".join(label(t, seq) for t, seq in retention.hold_numbers(hold))
     if hold["category"]:
-        return hold["category"]
+        return str(hold["category"])
     return tr("whole operation")
 
 
@@ -190,18 +191,30 @@ async def retention_extend(ctx: Context, args: RetentionExtendArgs) -> Reply:
 
 @dataclass(frozen=True)
 class Warning:
+    """A review warning owed now; `post` False: an older one that passed unposted (it is
+    recorded as skipped, never posted late behind a newer one)."""
+
     op: Row
     key: str
-    reply: Reply | None  # None: an older warning passed unposted (recorded, never posted)
+    post: bool
+    category: str
+    period: str
+    due: datetime
+    items: list[retention.Kept]
+
+    def owed(self, now: datetime, *, left: bool = False) -> Due:
+        """As a reminder to record and post, written in the language in force; `left`: for
+        the data-protection contact, because the bot is no longer in the room."""
+        if not self.post or not self.items:
+            return Due(self.key, None)
+        return Due(self.key, _warning(self, now, left))
 
 
 async def warnings_due(tx: Tx, now: datetime, defaults: dict[str, str]) -> list[Warning]:
     """The review warnings owed now for every closed operation: 30 and 7 days before each
     category's due date, each once. The key holds the due date, so an extension that moves
     it makes new warnings for the new date; when both passed unposted only the later one
-    is posted. Nothing is owed for a category with nothing left to erase."""
-    from commands.reminders import _owed  # the reminders' once-only rule, shared
-
+    is posted. Nothing is posted for a category with nothing left to erase."""
     out: list[Warning] = []
     for op in await retention.closed_operations(tx):
         in_force = await retention.periods(tx, op["id"], defaults)
@@ -218,17 +231,15 @@ async def warnings_due(tx: Tx, now: datetime, defaults: dict[str, str]) -> list[
                 continue
             if held_rows is None:
                 held_rows = await retention.held(tx, op["id"])
-            due_items = [k for k in await retention.kept(tx, op["id"], category)
-                         if (k.tbl, k.row_id) not in held_rows]
-            for key, _moment, post in owed:
-                reply = (_warning(op, category, in_force[category], due, now, due_items)
-                         if post and due_items else None)
-                out.append(Warning(op, key, reply))
+            items = [k for k in await retention.kept(tx, op["id"], category)
+                     if (k.tbl, k.row_id) not in held_rows]
+            out += [Warning(op, key, post, category, in_force[category], due, items)
+                    for key, _moment, post in owed]
     return out
 
 
-def _warning(op: Row, category: str, period: str, due: datetime, now: datetime,
-             items: list[retention.Kept]) -> Reply:
+def _warning(w: Warning, now: datetime, left: bool) -> Reply:
+    op, category, due, items = w.op, w.category, w.due, w.items
     kinds: Counter[str] = Counter(k.tbl for k in items)
     handles = [label(k.tbl, k.seq) for k in items if k.seq is not None and k.tbl in PREFIX]
     r = ReplyBuilder().heading(tr("⌛ Retention review · {op} · {category} data due for "
@@ -244,6 +255,9 @@ def _warning(op: Row, category: str, period: str, due: datetime, now: datetime,
         r.line(tr("Records: {handles}").format(handles=", ".join(handles[:_HANDLES_SHOWN])
                                                + (" …" if len(handles) > _HANDLES_SHOWN
                                                   else "")))
+    if left:
+        r.line(tr("The bot is no longer in the operation's room {room}: you are told as its "
+                  "data-protection contact.").format(room=op["room_id"]))
     r.line(*fill(tr("A lead keeps them longer with {command}, or places a hold with {hold}."),
                  command=f'/retention extend {category} +1y "reason"',
                  hold='/hold add "case ref / court" ' + category))

@@ -272,3 +272,26 @@ def shown_counts(kept_out: int) -> list[Any]:
     return [trn("{n} held record not shown (held=yes shows it)",
                 "{n} held records not shown (held=yes shows them)", kept_out).format(
         n=kept_out)]
+
+
+# -- held records left out of what is shown ------------------------------------------------
+
+SHOW_HELD = Choice(("yes", "no"))
+HELD_HELP = N_("yes: show records under a legal hold too (left out by default)")
+
+
+async def unheld(ctx: Context, table: str, rows: list[Row], held: str | None
+                 ) -> tuple[list[Row], int]:
+    """The rows a list shows: those under an active hold are left out unless `held=yes`
+    asked for them; the count left out is for `left_out`."""
+    if held == "yes":
+        return rows, 0
+    op = ctx.require_op()
+    return retention.without_held(rows, table, await retention.held(ctx.tx, op["id"]))
+
+
+def left_out(reply: ReplyBuilder, count: int) -> ReplyBuilder:
+    """Say how many held records a list left out, so a restriction is never silent."""
+    if count:
+        reply.line(*shown_counts(count))
+    return reply

@@ -205,6 +205,7 @@ class ExportSummary:
     audit_withheld: int  # audit entries left out: they hold images above the export's level
     # Records changed behind the audit log and acknowledged by a lead, left out (their names)
     left_out: tuple[str, ...] = ()
+    held_left_out: int = 0  # records under a legal hold left out (with their audit entries)
 
 
 class ExportRefused(Exception):
@@ -222,8 +223,8 @@ class Exporter(Protocol):
     dispatcher, as it does the witness source: the exports package reads the commands
     package's wording and types, so commands must not import it back."""
 
-    async def __call__(self, room_id: str, fmt: str, tlp: str | None, at: datetime
-                       ) -> tuple[Attachment, ExportSummary]: ...
+    async def __call__(self, room_id: str, fmt: str, tlp: str | None, at: datetime, *,
+                       held: bool = False) -> tuple[Attachment, ExportSummary]: ...
 
 
 class FormWriter(Protocol):

@@ -18,7 +18,7 @@ from commands.core import argtypes
 from commands.core.context import Context
 from commands.core.i18n import N_, tr, trn
 from commands.core.records import NOUN, PREFIX, ROW_NOUN, dtg, label
-from commands.core.reply import Bold, ReplyBuilder, fill
+from commands.core.reply import Bold, Code, ReplyBuilder, fill
 from commands.core.spec import Choice, Fn, NoArgs, Role, command, pos
 from commands.core.types import CommandError, Reply
 from commands.reminders import Due, _owed
@@ -259,8 +259,8 @@ def _warning(w: Warning, now: datetime, left: bool) -> Reply:
         r.line(tr("The bot is no longer in the operation's room {room}: you are told as its "
                   "data-protection contact.").format(room=op["room_id"]))
     r.line(*fill(tr("A lead keeps them longer with {command}, or places a hold with {hold}."),
-                 command=f'/retention extend {category} +1y "reason"',
-                 hold='/hold add "case ref / court" ' + category))
+                 command=Code(f'/retention extend {category} +1y "…"'),
+                 hold=Code(f'/hold add "…" {category}')))
     return r.build()
 
 

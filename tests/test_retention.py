@@ -180,7 +180,7 @@ async def test_the_room_is_warned_30_and_7_days_before_a_due_date_once_each(
     assert room == h.room
     assert "suspect data due for erasure 231200ZJAN27" in text
     assert "In 30 days" in text and "2 × arrest" in text and "A-1, A-2" in text
-    assert '/retention extend suspect +1y "reason"' in text
+    assert '/retention extend suspect +1y "…"' in text
     assert "FR-1" not in text  # handles, never values
     assert await warned_at(h, sched, sink, due - timedelta(days=29)) == []
     [(_, text)] = await warned_at(h, sched, sink, due - timedelta(days=7))

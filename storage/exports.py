@@ -125,10 +125,12 @@ def records(conn: sqlite3.Connection, kind: str, op_id: int, levels: tuple[str, 
     select = "*"
     select_args: tuple[str, ...] = ()
     if kind == "takedowns":
+        # A held seized item's value is not shown through the takedown that copies it.
+        seized_held, seized_args = _unheld(conn, "seizures", op_id, hide_held)
         select = (f"*, (seizure_seq IS NULL OR EXISTS (SELECT 1 FROM seizures s "
                   f"WHERE s.op_id=takedowns.op_id AND s.seq=takedowns.seizure_seq AND "
-                  f"s.tlp IN ({marks}))) AS seizure_shown")
-        select_args = levels
+                  f"s.tlp IN ({marks}){seized_held})) AS seizure_shown")
+        select_args = (*levels, *seized_args)
     unheld, unheld_args = _unheld(conn, kind, op_id, hide_held)
     sql = f"SELECT {select} FROM {_kind(kind)} WHERE op_id=? AND tlp IN ({marks}){unheld}"
     args: tuple[Any, ...] = (*select_args, op_id, *levels, *unheld_args)

@@ -349,3 +349,27 @@ async def test_a_hold_is_refused_for_records_that_do_not_exist_or_hold_no_person
     officer = await h.fails('!hold add "123 Js 45/25"', sender=OFFICER)
     assert "lead" in officer.text
     assert await h.rows("SELECT * FROM holds") == []
+
+
+async def test_asset_and_form_lists_leave_held_records_out_but_totals_count_them(
+        h: Harness) -> None:
+    await h.ok('!asset seized 2.5 BTC "wallet of FR-2"', sender=OFFICER)
+    await h.ok('!asset seized 1 BTC "cold wallet"', sender=OFFICER)
+    await h.ok('!hold add "123 Js 45/25" M-1')
+    listing = await h.ok("!asset list", sender=OFFICER)
+    assert "wallet of FR-2" not in listing.text and "cold wallet" in listing.text
+    assert "3.5" in listing.text and "1 held record not shown" in listing.text
+    assert "wallet of FR-2" in (await h.ok("!asset list held=yes", sender=OFFICER)).text
+
+
+async def test_a_held_seized_item_is_not_named_through_its_takedown_in_an_export(
+        h: Harness) -> None:
+    await h.ok("!seize domain evil[.]example subject=victim", sender=OFFICER)
+    await h.ok("!hhour 2026-11-25T04:00Z")
+    await h.ok("!takedown add S-1 agency=FR-OFAC")
+    await h.ok('!hold add "123 Js 45/25" S-1')
+    attachment, _ = await build_export(h.db, h.room, "json", None, START)
+    text = attachment.path.read_text()
+    assert "evil.example" not in text and "S-1 (withheld)" in text
+    attachment, _ = await build_export(h.db, h.room, "json", None, START, held=True)
+    assert "evil.example" in attachment.path.read_text()

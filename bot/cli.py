@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import Config, ConfigError, load
+from bot.config import Config, ConfigError, load, use_kek_file
 from commands import EXPORT_FORMATS, FORM_FORMATS
 from storage.migrations import DatabaseTooNew
 
@@ -34,10 +34,12 @@ EXIT_NOT_WITNESSED = 3  # audit verify: the chain is intact but the room could n
 
 def _config(args: argparse.Namespace) -> Config:
     try:
-        return load(args.config)
+        config = load(args.config)
     except ConfigError as exc:
         print(f"opsroom: config error: {exc}", file=sys.stderr)
         raise SystemExit(EXIT_BAD_INPUT) from None
+    use_kek_file(config)  # every Database.open below (and its workers) finds the KEK there
+    return config
 
 
 async def run_bot(config: Config) -> None:

@@ -8,6 +8,8 @@ go; a traceback would send them to the source. Unknown keys are errors too, so a
 from __future__ import annotations
 
 import ipaddress
+import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -25,6 +27,8 @@ from commands import (
     timeparse,
     validate,
 )
+from storage.keystore import KEK_ENV
+from storage.retention import DEFAULT_PERIODS, PeriodError, parse_period
 
 
 class ConfigError(ValueError):
@@ -57,6 +61,10 @@ class Config:
     # The consultation log's rows are deleted at the end of this many years after the
     # year they were made (BDSG §76(4): 1, the end of the following year).
     consultation_log_years: int = 1
+    # Who is told of a retention review when the bot has left the operation's room: the
+    # data-protection contact's room. None: a warning in the bot's log instead.
+    data_protection_room: str | None = None
+    kek_file: Path | None = None  # the key wrapping the subjects' keys; None: beside the DB
     metrics_listen: tuple[str, int] | None = None  # host, port; None: no metrics server
     metrics_token: str | None = None  # bearer token /metrics asks for (needed off loopback)
     max_sync_age: float = 90.0  # /healthz is 503 when the last good sync is older
@@ -77,9 +85,11 @@ KNOWN = {
     "board": {"before_h", "with_sitreps"},
     "deconfliction": {"enabled", "grace_minutes"},
     "forms": {"providers"},
-    "personal_data": {"consultation_log_years"},
+    "personal_data": {"consultation_log_years", "suspect", "victim", "witness", "other",
+                      "contact", "kek_file"},
 }
 MAX_LOG_YEARS = 30
+_ROOM_ID_RE = re.compile(r"^![^:\s]+:[A-Za-z0-9.\-\[\]:]+$")
 
 
 def _get(data: dict[str, Any], section: str, key: str, kind: type, default: Any = ...) -> Any:
@@ -171,6 +181,21 @@ def parse(data: dict[str, Any], base: Path | None = None) -> Config:
         raise ConfigError(f"personal_data.consultation_log_years: expected whole years from 0 "
                           f"to {MAX_LOG_YEARS} (the log is deleted at the end of that many "
                           "years after the year it was made; 1 by default)")
+    periods = _retention_periods(data)
+    contact = _get(data, "personal_data", "contact", str, None)
+    if contact is not None:
+        if not _ROOM_ID_RE.match(contact):
+            raise ConfigError("personal_data.contact: expected the data-protection contact's "
+                              f"room ID, e.g. !dpo:police.example (got {contact!r})")
+    kek_file = _get(data, "personal_data", "kek_file", str, None)
+    kek_path = None
+    if kek_file is not None:
+        if not kek_file.strip():
+            raise ConfigError("personal_data.kek_file: expected a file path (absent: beside "
+                              "the database)")
+        kek_path = Path(kek_file)
+        if base is not None and not kek_path.is_absolute():
+            kek_path = base / kek_path
     per_minute = _get(data, "limits", "commands_per_minute", int, DEFAULT_LIMIT.per_minute)
     if per_minute < 0:
         raise ConfigError("limits.commands_per_minute: expected a number >= 0 (0: no limit)")
@@ -221,17 +246,34 @@ def parse(data: dict[str, Any], base: Path | None = None) -> Config:
                           require_cross_signed=require_cross_signed,
                           deconfliction=deconfliction,
                           deconfliction_grace=timedelta(minutes=grace),
-                          language=language, providers=providers),
+                          language=language, providers=providers,
+                          retention_periods=periods),
         undecryptable_timeout=timeout,
         slow_workers=slow_workers,
         limits=RateLimit(per_minute=per_minute, burst=burst),
         processed_retention_days=retention,
         consultation_log_years=log_years,
+        data_protection_room=contact,
+        kek_file=kek_path,
         metrics_listen=metrics_listen,
         metrics_token=metrics_token,
         max_sync_age=max_sync_age,
         boards=BoardSchedule(before_h=board_before_h, with_sitreps=with_sitreps),
     )
+
+
+def _retention_periods(data: dict[str, Any]) -> dict[str, str]:
+    """Review period per data-subject category, each written like "3y", "18m" or "30d"."""
+    out = dict(DEFAULT_PERIODS)
+    for category in out:
+        raw = _get(data, "personal_data", category, str, out[category])
+        try:
+            out[category] = parse_period(raw)
+        except PeriodError:
+            raise ConfigError(f'personal_data.{category}: expected a review period after the '
+                              f'operation\'s closure such as "3y", "18m" or "30d" (got {raw!r})'
+                              ) from None
+    return out
 
 
 def _loopback(host: str) -> bool:
@@ -263,6 +305,14 @@ def load(path: Path | str) -> Config:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     config = parse(data, base=path.parent.resolve())
     return Config(**{**config.__dict__, "path": path})
+
+
+def use_kek_file(config: Config) -> Path | None:
+    """Where the KEK is, also put in the environment: export workers are processes of their
+    own that open the database (and its key store) without this config."""
+    if config.kek_file is not None:
+        os.environ[KEK_ENV] = str(config.kek_file)
+    return config.kek_file
 
 
 def exposed(path: Path) -> bool:

@@ -57,7 +57,7 @@ from nio.responses import Timeline
 
 from bot.backfill import Cursor, GapFetcher
 from bot.client import GuardedClient
-from bot.config import Config, exposed
+from bot.config import Config, exposed, use_kek_file
 from bot.crypto.cross_signing import ensure_cross_signed
 from bot.crypto.device_trust import MALFORMED, PLAINTEXT, DeviceTrust, Refusal, plaintext_text
 from bot.crypto.key_exchange import exchange_keys
@@ -224,7 +224,8 @@ class Bot:
         os.umask(0o077)
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(self.data_dir, 0o700)
-        self.db = await Database.open(self.data_dir / "opsroom.db")
+        self.db = await Database.open(self.data_dir / "opsroom.db",
+                                      kek_path=use_kek_file(self.config))
         self.db.on_commit = self.metrics.commit
         discard_leftovers(self.db.path)
         pool.configure(self.config.slow_workers)
@@ -770,6 +771,10 @@ class Bot:
             self.sender.put_when_quiet(Outgoing(room_id, {"m.relates_to": {
                 "rel_type": "m.annotation", "event_id": event_id, "key": "✅"}},
                 event_type="m.reaction", done=delivered, txn_id=f"opsroom-check-{event_id}"))
+
+    def in_room(self, room_id: str) -> bool:
+        """Whether the bot is (still) joined to the room, as the last sync left it."""
+        return room_id in self.client.rooms
 
     def audience(self, room_id: str) -> tuple[str, Collection[str]]:
         """Who posts and who reads in `room_id`: for the consultation log of what the bot

@@ -51,6 +51,7 @@ from commands import (
     produce_sitrep,
     record_handles,
     record_reminder,
+    retention_warnings,
     speaking,
     trigger_for,
 )
@@ -71,8 +72,13 @@ ON_TIME = timedelta(seconds=30)  # jobs post within a second or two; later than 
 class SitrepScheduler:
     def __init__(self, reconcile_seconds: float = 1.0,
                  boards: BoardSchedule | None = None, deconfliction: bool = True,
-                 language: str | None = None) -> None:
+                 language: str | None = None, retention_periods: dict[str, str] | None = None,
+                 contact: str | None = None) -> None:
         self.reconcile_seconds = reconcile_seconds
+        # Review periods by category (config [personal_data]; the bot's at start when not
+        # given) and the data-protection contact's room, told when the bot left a room.
+        self.retention_periods = retention_periods
+        self.contact = contact
         # The bot's default language, for rooms that chose none (from the bot's settings
         # at start when not given).
         self.language = language
@@ -87,12 +93,20 @@ class SitrepScheduler:
         # bot makes by itself: the bot's user and the room's members (set at start).
         self.audience: Callable[[str], tuple[str, Collection[str]]] = lambda room: (
             "@opsroom", ())
+        # Whether the bot is still in a room (set at start): a review warning for a room it
+        # left goes to the data-protection contact instead.
+        self.in_room: Callable[[str], bool] = lambda room: True
 
     async def start(self, bot: Bot) -> None:
         self.bot = bot
         self.audience = bot.audience
+        self.in_room = bot.in_room
         if self.language is None:
             self.language = bot.config.settings.language
+        if self.retention_periods is None:
+            self.retention_periods = bot.config.settings.retention_periods
+        if self.contact is None:
+            self.contact = bot.config.data_protection_room
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.scheduler.start()
         await self.reconcile()
@@ -154,6 +168,7 @@ class SitrepScheduler:
                 self._jobs[op_id] = signature
             await self.post_due_sitrep(op_id)
         await self.post_reminders()
+        await self.post_retention_warnings()
         await self.post_boards()
         await self.post_deconfliction()
 
@@ -221,6 +236,36 @@ class SitrepScheduler:
             await self.bot.post(room_id, reply.text, reply.html, lang=reply.lang)
         for post in partner_posts:
             self.bot.send_post(post)
+
+    async def post_retention_warnings(self) -> None:
+        """Tell each closed operation's room, 30 and 7 days ahead, what its review date will
+        erase (commands.retention.warnings_due), each warning once. A room the bot has left
+        cannot be told: the data-protection contact is, in the bot's default language; with
+        no contact configured the warning goes to the log, so it is never lost silently."""
+        now = self.now()
+        defaults = self.retention_periods or {}
+
+        async def decide(tx: Tx) -> list[tuple[str, Reply]]:
+            posts: list[tuple[str, Reply]] = []
+            for warning in await retention_warnings(tx, now, defaults):
+                room = warning.op["room_id"]
+                away = not self.in_room(room)
+                with self.speaking_to(None if away else warning.op):
+                    item = warning.owed(now, left=away)
+                if not await record_reminder(tx, warning.op["id"], item, now) or not item.reply:
+                    continue
+                if not away:
+                    posts.append((room, item.reply))
+                elif self.contact:
+                    posts.append((self.contact, item.reply))
+                else:
+                    log.warning("retention review of %s not told: the bot left its room %s "
+                                "and [personal_data] contact is not set: %s",
+                                warning.op["code"], room, item.reply.text)
+            return posts
+
+        for room_id, reply in await self.bot.db.write(decide):
+            await self.bot.post(room_id, reply.text, reply.html, lang=reply.lang)
 
     async def post_boards(self) -> None:
         """Draw and post the boards owed now (commands.board_schedule)."""

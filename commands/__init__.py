@@ -64,6 +64,7 @@ from commands.partner_feed import room_lost as partner_room_lost
 from commands.partner_feed import sitreps as partner_sitreps
 from commands.reminders import due as due_reminders
 from commands.reminders import record as record_reminder
+from commands.retention import warnings_due as retention_warnings
 from commands.schedule import latest_due_slot, trigger_for
 from commands.sitrep import produce as produce_sitrep
 from commands.witness import CONSULT_WITNESS_KEY, WITNESS_KEY, parse_head
@@ -137,6 +138,7 @@ __all__ = [
     "queued",
     "record_handles",
     "record_reminder",
+    "retention_warnings",
     "speaking",
     "timeparse",
     "tr",

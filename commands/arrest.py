@@ -18,6 +18,7 @@ from commands.core.reply import Bold, ReplyBuilder, fill, ok
 from commands.core.spec import Fn, command, key, pos
 from commands.core.timeparse import ParsedTime
 from commands.core.types import Reply
+from commands.retention import HELD_HELP, SHOW_HELD, left_out, unheld
 from storage import arrests
 from storage.codec import to_db_time
 from storage.consultations import CONSULT
@@ -86,20 +87,22 @@ class ArrestListArgs:
     country: str | None
     agency: str | None
     page: int | None
+    held: str | None
 
 
 @command(
     "arrest", "list",
     shows=CONSULT, params=[key("country", argtypes.COUNTRY), key("agency", argtypes.AGENCY),
-            key("page", argtypes.PAGE)],
+            key("page", argtypes.PAGE), key("held", SHOW_HELD, help=HELD_HELP)],
     summary=N_("list arrests"),
 )
 async def arrest_list(ctx: Context, args: ArrestListArgs) -> Reply:
     op = ctx.require_op()
-    rows = await arrests.listing(ctx.tx, op["id"], country=args.country, agency=args.agency)
+    rows, held = await unheld(ctx, "arrests", await arrests.listing(
+        ctx.tx, op["id"], country=args.country, agency=args.agency), args.held)
     reply = ReplyBuilder().heading(tr("Arrests: {n}").format(n=len(rows)))
     reply.bullets([[Bold(label("arrests", arrest["seq"])),
                     f" {arrest['ref']} · {arrest['country']} · {arrest['agency']}"
                     f" · {dtg(arrest['at'])}", f" · {arrest['charge']}" if arrest["charge"] else ""]
                    for arrest in rows], page=args.page or 1, more_hint="/arrest list")
-    return reply.build()
+    return left_out(reply, held).build()

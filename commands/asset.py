@@ -14,8 +14,9 @@ from commands.core.context import Context
 from commands.core.i18n import N_, money, tr
 from commands.core.records import label
 from commands.core.reply import Bold, ReplyBuilder, fill, ok
-from commands.core.spec import Choice, Fn, NoArgs, PageArgs, command, key, pos
+from commands.core.spec import Choice, Fn, NoArgs, command, key, pos
 from commands.core.types import CommandError, Reply
+from commands.retention import HELD_HELP, SHOW_HELD, left_out, unheld
 from storage import assets, tallies
 from storage.consultations import CONSULT
 
@@ -64,9 +65,16 @@ async def asset(ctx: Context, args: AssetArgs) -> Reply:
                     action=row["action"], total=money(total, row["currency"])))
 
 
-@command("asset", "list", shows=CONSULT, params=[key("page", argtypes.PAGE)],
+@dataclass(frozen=True)
+class AssetListArgs:
+    page: int | None
+    held: str | None
+
+
+@command("asset", "list", shows=CONSULT,
+         params=[key("page", argtypes.PAGE), key("held", SHOW_HELD, help=HELD_HELP)],
          summary=N_("list frozen and seized assets"))
-async def asset_list(ctx: Context, args: PageArgs) -> Reply:
+async def asset_list(ctx: Context, args: AssetListArgs) -> Reply:
     op = ctx.require_op()
     rows = await assets.listing(ctx.tx, op["id"])
     totals: dict[tuple[str, str], Decimal] = {}
@@ -76,6 +84,7 @@ async def asset_list(ctx: Context, args: PageArgs) -> Reply:
     summed = ", ".join(f"{money(amount, currency)} {action}"
                        for (action, currency), amount in sorted(totals.items()))
     reply = ReplyBuilder().heading(tr("Assets: {totals}").format(totals=summed or tr("none")))
+    rows, held = await unheld(ctx, "assets", rows, args.held)  # the totals count them all
     reply.bullets([[Bold(label("assets", item["seq"])),
                     f" {item['action']} "
                     f"{money(Decimal(item['amount']), item['currency'])}",
@@ -83,7 +92,7 @@ async def asset_list(ctx: Context, args: PageArgs) -> Reply:
                     f" · {item['agency']}" if item["agency"] else "",
                     f" · {item['note']}" if item["note"] else ""] for item in rows],
                   page=args.page or 1, more_hint="/asset list")
-    return reply.build()
+    return left_out(reply, held).build()
 
 
 def _delta(raw: str) -> int:

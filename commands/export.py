@@ -22,6 +22,7 @@ from commands.core.redo import Services, SlowPart, remakes
 from commands.core.reply import Bold, Code, ReplyBuilder, fill
 from commands.core.spec import Choice, Where, command, key, pos
 from commands.core.types import CommandError, Exporter, ExportRefused, Reply
+from commands.retention import HELD_HELP, SHOW_HELD, shown_counts
 from storage.consultations import DISCLOSE
 
 FORMATS = ("md", "json", "csv", "stix", "misp", "pdf")
@@ -48,12 +49,14 @@ def partner_level_refusal(level: str, most: str) -> str:
 class ExportArgs:
     format: str | None
     tlp: str | None
+    held: str | None
 
 
 @command(
     "export",
     shows=DISCLOSE, params=[pos("format", Choice(FORMATS), required=False),
-            key("tlp", argtypes.TLP, help=N_("export only records at or below this level"))],
+            key("tlp", argtypes.TLP, help=N_("export only records at or below this level")),
+            key("held", SHOW_HELD, help=HELD_HELP)],
     summary=N_("export the operation as an encrypted file in the room"),
     examples=["!export pdf tlp=GREEN", "!export stix", "!export misp tlp=AMBER"],
     where=Where.BOTH,
@@ -74,20 +77,23 @@ async def export(ctx: Context, args: ExportArgs) -> Reply:
                            show_usage=False)
     placeholder = ReplyBuilder().line(*fill(tr("Export {format} at TLP:{level} requested"),
                                             format=Code(fmt), level=level)).build()
-    placeholder.redo = {"export": fmt, "tlp": level}
+    held = args.held == "yes" and ctx.partner is None  # a partner is never shown held data
+    placeholder.redo = {"export": fmt, "tlp": level, **({"held": "yes"} if held else {})}
     placeholder.after_commit = builder(ctx.exporter, ctx.msg.room_id, fmt, level,
-                                       lambda: ctx.now)
+                                       lambda: ctx.now, held=held)
     return placeholder
 
 
 def builder(exporter: Exporter, room_id: str, fmt: str, level: str,
-            now: Callable[[], datetime]) -> Callable[[], Awaitable[Reply]]:
+            now: Callable[[], datetime], *, held: bool = False
+            ) -> Callable[[], Awaitable[Reply]]:
     """The slow part of /export, run after the command committed — or again, from the
     stored `redo`, when the bot restarted before the file was sent."""
 
     async def build() -> Reply:
         try:
-            attachment, summary = await exporter(room_id, fmt, level, now())
+            attachment, summary = await (exporter(room_id, fmt, level, now(), held=True)
+                                         if held else exporter(room_id, fmt, level, now()))
         except ExportRefused as refused:  # records changed behind the audit log
             return ReplyBuilder().line("❌ ", refused.message).build(ok=False)
         report = ReplyBuilder().line(*fill(
@@ -102,6 +108,8 @@ def builder(exporter: Exporter, room_id: str, fmt: str, level: str,
                             "{n} audit entries are left out: they hold records above TLP:{tlp}.",
                             summary.audit_withheld).format(n=summary.audit_withheld,
                                                            tlp=summary.tlp))
+        if summary.held_left_out:
+            report.line(*shown_counts(summary.held_left_out))
         made = report.build(attachment=attachment)
         made.shown = summary.total
         return made
@@ -114,4 +122,4 @@ def _export_again(services: Services, stored: dict[str, str]) -> SlowPart | None
     if services.exporter is None:
         return None
     return builder(services.exporter, services.room_id, stored["export"], stored["tlp"],
-                   services.now)
+                   services.now, held=stored.get("held") == "yes")

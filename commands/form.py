@@ -26,13 +26,14 @@ from commands.core.i18n import N_, tr, trn
 from commands.core.records import dtg, label
 from commands.core.redo import Services, SlowPart, remakes
 from commands.core.reply import Bold, Code, ReplyBuilder, fill, ok
-from commands.core.spec import ArgType, Choice, Fn, PageArgs, ParseEnv, Role, command, key, pos
+from commands.core.spec import ArgType, Choice, Fn, ParseEnv, Role, command, key, pos
 from commands.core.timeparse import ParsedTime
 from commands.core.types import CommandError, FormWriter, Reply, Settings
 from commands.forms import deadlines as form_deadlines
 from commands.forms import document, providers, rules
 from commands.forms.draft import RED, assemble
 from commands.forms.fields import CATEGORIES, FIELDS, FORM_NAMES, FORMS
+from commands.retention import HELD_HELP, SHOW_HELD, left_out, unheld
 from storage import forms, operations, preservations, request_deadlines
 from storage.codec import from_db_time, to_db_time
 from storage.consultations import CONSULT, DISCLOSE
@@ -455,11 +456,18 @@ def _export_again(services: Services, stored: dict[str, str]) -> SlowPart | None
     return writer(services.form_writer, json.loads(stored["draft"]), stored["form_export"])
 
 
-@command("form", "list", shows=CONSULT, params=[key("page", argtypes.PAGE)],
+@dataclass(frozen=True)
+class FormListArgs:
+    page: int | None
+    held: str | None
+
+
+@command("form", "list", shows=CONSULT,
+         params=[key("page", argtypes.PAGE), key("held", SHOW_HELD, help=HELD_HELP)],
          summary=N_("list the request form drafts"))
-async def form_list(ctx: Context, args: PageArgs) -> Reply:
+async def form_list(ctx: Context, args: FormListArgs) -> Reply:
     op = ctx.require_op()
-    rows = await forms.listing(ctx.tx, op["id"])
+    rows, held = await unheld(ctx, "forms", await forms.listing(ctx.tx, op["id"]), args.held)
     reply = ReplyBuilder().heading(tr("Request form drafts: {n}").format(n=len(rows)))
     reply.bullets([fill(tr("{form} {kind} · {request} {provider} ({country}) · language "
                            "{lang} · TLP:{tlp}"),
@@ -468,5 +476,5 @@ async def form_list(ctx: Context, args: PageArgs) -> Reply:
                         provider=r["provider"], country=r["country"], lang=r["lang"],
                         tlp=r["tlp"]) for r in rows],
                   page=args.page or 1, more_hint="/form list")
-    return reply.build()
+    return left_out(reply, held).build()
 

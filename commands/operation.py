@@ -9,15 +9,16 @@ from commands.core import argtypes, i18n, validate
 from commands.core.context import Context
 from commands.core.i18n import N_, tr, trn
 from commands.core.records import dtg
-from commands.core.reply import Bold, Code, ReplyBuilder, appended, fill, ok
+from commands.core.reply import Bold, Code, Part, ReplyBuilder, appended, fill, ok
 from commands.core.spec import Choice, Fn, NoArgs, Role, command, key, pos
 from commands.core.types import CommandError, Reply
 from commands.language import now_reading
 from commands.sitrep import produce
 from commands.takedown import wall_clock
-from storage import operations
-from storage.codec import from_db_time
+from storage import operations, retention
+from storage.codec import from_db_time, to_db_time
 from storage.consultations import CONSULT
+from storage.tx import Row
 
 PHASES = ("planning", "action", "follow-up", "closed")
 
@@ -137,11 +138,24 @@ async def op_phase(ctx: Context, args: OpPhaseArgs) -> Reply:
         return reply.build()
     reply.line(*fill(tr("The operation is closed: {export} to hand over its summary."),
                      export=Code("/export")))
+    reply.line(*await first_review(ctx, after))
     reply.line("")  # a blank line before the final report
     final = await produce(ctx.tx, after, ctx.now, final=True)
     assert final is not None
     return dataclasses.replace(appended(reply.build(), final),
                                extra_content=final.extra_content)
+
+
+async def first_review(ctx: Context, op: Row) -> tuple[Part, ...]:
+    """The retention clocks start at closure: say when the first review falls, and which
+    categories it concerns, so nobody learns of it only from the warning."""
+    in_force = await retention.periods(ctx.tx, op["id"], ctx.settings.retention_periods)
+    dues = {c: retention.due_date(op, p) for c, p in in_force.items()}
+    first = min(d for d in dues.values() if d is not None)
+    return fill(tr("First retention review {when} ({categories}); {command} shows them all."),
+                when=dtg(to_db_time(first)),
+                categories=", ".join(c for c, d in dues.items() if d == first),
+                command=Code("/retention"))
 
 
 @dataclass(frozen=True)

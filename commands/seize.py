@@ -19,6 +19,7 @@ from commands.core.records import label
 from commands.core.reply import Bold, ReplyBuilder, ok
 from commands.core.spec import Choice, Fn, command, key, pos
 from commands.core.types import CommandError, Reply
+from commands.retention import HELD_HELP, SHOW_HELD, left_out, unheld
 from storage import seizures
 from storage.consultations import CONSULT
 from storage.tx import Row
@@ -88,20 +89,22 @@ class SeizeListArgs:
     type: str | None
     status: str | None
     page: int | None
+    held: str | None
 
 
 @command(
     "seize", "list",
     shows=CONSULT, params=[pos("type", TYPE, required=False), key("status", Choice(STATUSES)),
-            key("page", argtypes.PAGE)],
+            key("page", argtypes.PAGE), key("held", SHOW_HELD, help=HELD_HELP)],
     summary=N_("list seized or targeted infrastructure"),
 )
 async def seize_list(ctx: Context, args: SeizeListArgs) -> Reply:
     op = ctx.require_op()
-    rows = await seizures.listing(ctx.tx, op["id"], kind=args.type, status=args.status)
+    rows, held = await unheld(ctx, "seizures", await seizures.listing(
+        ctx.tx, op["id"], kind=args.type, status=args.status), args.held)
     reply = ReplyBuilder().heading(tr("Seized infrastructure: {n}").format(n=len(rows)))
     reply.bullets([_line(item) for item in rows], page=args.page or 1, more_hint="/seize list")
-    return reply.build()
+    return left_out(reply, held).build()
 
 
 @dataclass(frozen=True)

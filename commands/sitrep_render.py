@@ -111,6 +111,10 @@ def render(data: dict[str, Any], number: int, *, late_slot: str | None = None,
             report.line(*fill(tr("{label} NO CHANGE"), label=since))
     if data["note"]:
         report.line(*_field(tr("Assessment / next steps:"), data["note"]))
+    if data.get("held_left_out"):
+        report.line(trn("{n} record under a legal hold is counted but not named here",
+                        "{n} records under a legal hold are counted but not named here",
+                        data["held_left_out"]).format(n=data["held_left_out"]))
 
     tasks = data["tasks_by_agency"]
     if tasks:

@@ -32,6 +32,7 @@ from commands.core.reply import Bold, ReplyBuilder, fill, ok
 from commands.core.spec import Choice, Fn, Role, command, key, pos, rest
 from commands.core.timeparse import ParsedTime
 from commands.core.types import CommandError, Reply
+from commands.retention import HELD_HELP, SHOW_HELD, left_out, unheld
 from storage import agencies, takedowns
 from storage.codec import from_db_time, to_db_time
 from storage.consultations import CONSULT
@@ -225,12 +226,13 @@ async def takedown_add(ctx: Context, args: TakedownAddArgs) -> Reply:
 class TakedownListArgs:
     which: str | None
     page: int | None
+    held: str | None
 
 
 @command(
     "takedown", "list",
     params=[pos("which", Choice(("planned", "executed", "failed", "all")), required=False),
-            key("page", argtypes.PAGE)],
+            key("page", argtypes.PAGE), key("held", SHOW_HELD, help=HELD_HELP)],
     shows=CONSULT,
     summary=N_("list takedowns"),
 )
@@ -239,13 +241,14 @@ async def takedown_list(ctx: Context, args: TakedownListArgs) -> Reply:
     which = args.which or "all"
     statuses = {"planned": ("planned", "go"), "executed": ("done",),
                 "failed": ("failed", "aborted")}.get(which)
-    rows = await takedowns.listing(ctx.tx, op["id"], statuses=statuses)
+    rows, held = await unheld(ctx, "takedowns", await takedowns.listing(
+        ctx.tx, op["id"], statuses=statuses), args.held)
     reply = ReplyBuilder().heading(tr("Takedowns ({which}): {n}").format(which=which,
                                                                         n=len(rows)))
     zones = await _zones(ctx)
     reply.bullets([_line(takedown, zones) for takedown in rows], page=args.page or 1,
                   more_hint=f"/takedown list {which}")
-    return reply.build()
+    return left_out(reply, held).build()
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from commands.core.reply import Bold, Part, Ping, ReplyBuilder, fill, ok
 from commands.core.spec import Choice, command, key, mention, pos
 from commands.core.timeparse import ParsedTime
 from commands.core.types import CommandError, Reply
+from commands.retention import HELD_HELP, SHOW_HELD, left_out, unheld
 from storage import agencies, tasks
 from storage.codec import to_db_time
 from storage.consultations import CONSULT
@@ -94,6 +95,7 @@ class TaskListArgs:
     filter: str | None
     agency: str | None
     page: int | None
+    held: str | None
 
 
 @command(
@@ -102,6 +104,7 @@ class TaskListArgs:
         pos("filter", Choice(("open", "mine", "overdue", "all")), required=False),
         key("agency", argtypes.AGENCY),
         key("page", argtypes.PAGE),
+        key("held", SHOW_HELD, help=HELD_HELP),
     ],
     summary=N_("list tasks"),
 )
@@ -115,11 +118,12 @@ async def task_list(ctx: Context, args: TaskListArgs) -> Reply:
                                assignee=ctx.sender if which == "mine" else None,
                                due_before=now_iso if which == "overdue" else None,
                                agency=args.agency)
+    rows, held = await unheld(ctx, "tasks", rows, args.held)
     shown = f"{which}, {args.agency}" if args.agency else which
     r = ReplyBuilder().heading(tr("Tasks ({which}): {n}").format(which=shown, n=len(rows)))
     r.bullets([_task_line(t, now_iso) for t in rows], page=args.page or 1,
               more_hint=f"/task list {which}")
-    return r.build()
+    return left_out(r, held).build()
 
 
 async def _owned_task(ctx: Context, seq: int) -> Row:

@@ -74,20 +74,22 @@ def filename(code: str, now: datetime, tlp: str, ext: str) -> str:
 
 
 def _make(path: Path, room_id: str, fmt: str, tlp: str | None, generated_at: str,
-          out_path: Path, lang: str = i18n.SOURCE) -> ExportSummary:
+          out_path: Path, lang: str = i18n.SOURCE, held: bool = False) -> ExportSummary:
     """In the worker process: the file of one export, written in `lang`. A partner room's
     export is guarded by its operation's audit log too, but names none of the records
     held back: they need not be the partner's."""
     with speaking(lang), read_only_sync(path) as conn:
         op_room = operation_room(conn, room_id, fmt)
         left_out = _witnessed(conn, op_room, partner=op_room != room_id)
-        snap = load(conn, room_id, tlp, generated_at, with_audit=fmt == "json")
+        snap = load(conn, room_id, tlp, generated_at, with_audit=fmt == "json",
+                    show_held=held)
         snap.workdir = out_path.parent
         fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
             builder(fmt)(snap, out)
         return ExportSummary(snap.stem, snap.tlp, snap.total, snap.counts["seizures"],
-                       snap.audit_included, snap.audit_withheld, left_out)
+                       snap.audit_included, snap.audit_withheld, left_out,
+                       snap.held_left_out)
 
 
 def _witnessed(conn: sqlite3.Connection, room_id: str, *, partner: bool = False
@@ -108,7 +110,7 @@ def _witnessed(conn: sqlite3.Connection, room_id: str, *, partner: bool = False
 
 
 async def build_export(db: Database, room_id: str, fmt: str, tlp: str | None,
-                       now: datetime, *, lang: str | None = None
+                       now: datetime, *, lang: str | None = None, held: bool = False
                        ) -> tuple[Attachment, ExportSummary]:
     """`lang`: the file's language; by default the one in force."""
     _, ext, mimetype = FORMATS[fmt]
@@ -119,7 +121,7 @@ async def build_export(db: Database, room_id: str, fmt: str, tlp: str | None,
     try:
         summary = await loop.run_in_executor(
             pool.executor(), _make, db.path, room_id, fmt, tlp, to_db_time(now), out_path,
-            lang or i18n.current())
+            lang or i18n.current(), held)
     except BaseException:
         out_path.unlink(missing_ok=True)
         raise
@@ -130,8 +132,8 @@ async def build_export(db: Database, room_id: str, fmt: str, tlp: str | None,
 def exporter(db: Database) -> Exporter:
     """The /export builder the runtime gives the dispatcher."""
 
-    async def export(room_id: str, fmt: str, tlp: str | None, at: datetime
-                     ) -> tuple[Attachment, ExportSummary]:
-        return await build_export(db, room_id, fmt, tlp, at)
+    async def export(room_id: str, fmt: str, tlp: str | None, at: datetime, *,
+                     held: bool = False) -> tuple[Attachment, ExportSummary]:
+        return await build_export(db, room_id, fmt, tlp, at, held=held)
 
     return export

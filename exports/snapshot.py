@@ -86,6 +86,10 @@ class Snapshot:
     workdir: Path | None = None  # for a format's scratch files: next to the output
     partner: Row | None = None  # the link, in a partner room's export
     ident: str = ""  # what ids are made from: the operation's code, or the partner link
+    # Records under a legal hold (storage.retention) travel only when asked for (`held=yes`);
+    # else they, and their audit entries, are left out and counted here.
+    show_held: bool = False
+    held_left_out: int = 0
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -121,7 +125,7 @@ class Snapshot:
             yield from self._partner_rows(kind, seq=seq, limit=limit)
             return
         for row in store.records(self.conn, kind, self.op["id"], self.levels, seq=seq,
-                                 order=order, limit=limit):
+                                 order=order, limit=limit, hide_held=not self.show_held):
             yield _target_withheld(kind, row)
 
     def _partner_rows(self, kind: str, *, seq: int | None, limit: int | None
@@ -146,21 +150,24 @@ class Snapshot:
     def count(self, kind: str, *, status: str | None = None) -> int:
         if self.partner is not None:  # a partner's few records: counted as they are read
             return sum(1 for row in self.rows(kind) if status in (None, row["status"]))
-        return store.count(self.conn, kind, self.op["id"], self.levels, status=status)
+        return store.count(self.conn, kind, self.op["id"], self.levels, status=status,
+                           hide_held=not self.show_held)
 
     def counts_by(self, kind: str, *columns: str) -> dict[tuple[Any, ...], int]:
         """Records at or below the level counted per value of `columns` (the pdf's charts),
         aggregated in SQL so 100,000 records cost no Python loop."""
         assert columns and all(c in self.columns[kind] for c in columns)
         assert self.partner is None, "no partner format draws charts"
-        return store.counts_by(self.conn, kind, self.op["id"], self.levels, columns)
+        return store.counts_by(self.conn, kind, self.op["id"], self.levels, columns,
+                               hide_held=not self.show_held)
 
     def levels_used(self, *kinds: str) -> set[str]:
         used: set[str] = set()
         if self.partner is not None:
             return {row["tlp"] for kind in kinds for row in self.rows(kind)}
         for kind in kinds:
-            used |= store.levels_used(self.conn, kind, self.op["id"], self.levels)
+            used |= store.levels_used(self.conn, kind, self.op["id"], self.levels,
+                                      hide_held=not self.show_held)
         return used
 
     def audit(self) -> Iterator[Row]:
@@ -168,11 +175,15 @@ class Snapshot:
         docstring), oldest first; counts those left out in `audit_withheld`."""
         if not self.audit_included:
             return
+        held = {} if self.show_held else {
+            kind: store.held_ids(self.conn, kind, self.op["id"]) for kind in RECORD_KINDS}
         for entry in store.audit_entries(self.conn, self.op["room_id"], self.levels,
                                          unlabelled=self.op["tlp"]):
             if not entry.pop("shown"):
                 self.audit_withheld += 1
                 continue
+            if entry["row_id"] in held.get(entry["tbl"], ()):
+                continue  # its record is left out and counted in held_left_out
             keys = getattr(self.conn, "keys", None)
             entry["command"] = open_text(keys, entry["command"])
             if not entry.pop("whole_command"):
@@ -231,9 +242,9 @@ def operation_room(conn: sqlite3.Connection, room_id: str, fmt: str) -> str:
 
 
 def load(conn: sqlite3.Connection, room_id: str, tlp: str | None, generated_at: str, *,
-         with_audit: bool = False) -> Snapshot:
+         with_audit: bool = False, show_held: bool = False) -> Snapshot:
     link = partners.latest_for_room_sync(conn, room_id)
-    if link is not None and link["active"]:
+    if link is not None and link["active"]:  # a partner is never shown held records
         return _partner_snapshot(conn, link, tlp, generated_at)
     op = store.operation(conn, room_id)
     if op is None:
@@ -251,8 +262,12 @@ def load(conn: sqlite3.Connection, room_id: str, tlp: str | None, generated_at: 
         counts={},
         columns={kind: [name for name in store.columns(conn, kind)
                         if name not in ("id", "op_id")] for kind in RECORD_KINDS},
+        show_held=show_held,
     )
     snap.counts = {kind: snap.count(kind) for kind in RECORD_KINDS}
+    if not show_held:
+        snap.held_left_out = sum(store.held_count(conn, kind, op["id"], snap.levels)
+                                 for kind in RECORD_KINDS)
     snap.audit_included = with_audit
     snap.ident = str(op["code"])
     return snap

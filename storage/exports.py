@@ -10,11 +10,12 @@ filter; the queries here only apply the levels they are handed.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from storage.personal import BLIND_INDEXES
+from storage.personal import BLIND_INDEXES, PERSONAL, default_category
 from storage.statements import placeholders
 from storage.tx import Row
 
@@ -63,9 +64,60 @@ def columns(conn: sqlite3.Connection, kind: str) -> list[str]:
             if column["name"] not in BLIND_INDEXES and column["name"] != "subject_key"]
 
 
+def held_clause(conn: sqlite3.Connection, kind: str, op_id: int) -> tuple[str, tuple[Any, ...]]:
+    """The SQL condition (and its arguments) a record of `kind` meets while under an active
+    legal hold (storage.retention), or ("", ()) when none of them can be: a condition rather
+    than a list of ids, so a hold on a whole operation of 100,000 records costs nothing."""
+    if kind not in PERSONAL:
+        return "", ()
+    parts: list[str] = []
+    args: list[Any] = []
+    for hold in conn.execute("SELECT category, records FROM holds WHERE op_id=? AND "
+                             "released_at IS NULL", (op_id,)):
+        if hold["records"]:
+            ids = [int(i) for t, i, _seq in json.loads(hold["records"]) if t == kind]
+            if ids:
+                parts.append(f"id IN ({placeholders(ids)})")
+                args += ids
+        elif hold["category"]:
+            parts.append("COALESCE(subject_category, ?) = ?")
+            args += [default_category(kind), hold["category"]]
+        else:
+            return "1", ()
+    return (f"({' OR '.join(parts)})", tuple(args)) if parts else ("", ())
+
+
+def held_count(conn: sqlite3.Connection, kind: str, op_id: int, levels: tuple[str, ...]
+               ) -> int:
+    """Records of `kind` at `levels` under an active hold: what an export leaves out."""
+    clause, args = held_clause(conn, kind, op_id)
+    if not clause:
+        return 0
+    return int(conn.execute(
+        f"SELECT COUNT(*) AS n FROM {_kind(kind)} WHERE op_id=? AND tlp IN "
+        f"({placeholders(levels)}) AND {clause}", (op_id, *levels, *args)).fetchone()["n"])
+
+
+def held_ids(conn: sqlite3.Connection, kind: str, op_id: int) -> set[int]:
+    """Row ids of `kind` under an active hold (for the audit images an export leaves out)."""
+    clause, args = held_clause(conn, kind, op_id)
+    if not clause:
+        return set()
+    return {int(r["id"]) for r in conn.execute(
+        f"SELECT id FROM {_kind(kind)} WHERE op_id=? AND {clause}", (op_id, *args))}
+
+
+def _unheld(conn: sqlite3.Connection, kind: str, op_id: int, hide: bool
+            ) -> tuple[str, tuple[Any, ...]]:
+    if not hide:
+        return "", ()
+    clause, args = held_clause(conn, kind, op_id)
+    return (f" AND NOT {clause}", args) if clause else ("", ())
+
+
 def records(conn: sqlite3.Connection, kind: str, op_id: int, levels: tuple[str, ...], *,
-            seq: int | None = None, order: Order = "number", limit: int | None = None
-            ) -> Iterator[Row]:
+            seq: int | None = None, order: Order = "number", limit: int | None = None,
+            hide_held: bool = False) -> Iterator[Row]:
     """The operation's records of `kind` at `levels`, by number (or takedowns in execution
     order). A takedown also carries `seizure_shown`: 1 when it names no seized item or its
     item is at `levels` too, worked out here so 100,000 takedowns cost no query each."""
@@ -73,12 +125,15 @@ def records(conn: sqlite3.Connection, kind: str, op_id: int, levels: tuple[str, 
     select = "*"
     select_args: tuple[str, ...] = ()
     if kind == "takedowns":
+        # A held seized item's value is not shown through the takedown that copies it.
+        seized_held, seized_args = _unheld(conn, "seizures", op_id, hide_held)
         select = (f"*, (seizure_seq IS NULL OR EXISTS (SELECT 1 FROM seizures s "
                   f"WHERE s.op_id=takedowns.op_id AND s.seq=takedowns.seizure_seq AND "
-                  f"s.tlp IN ({marks}))) AS seizure_shown")
-        select_args = levels
-    sql = f"SELECT {select} FROM {_kind(kind)} WHERE op_id=? AND tlp IN ({marks})"
-    args: tuple[Any, ...] = (*select_args, op_id, *levels)
+                  f"s.tlp IN ({marks}){seized_held})) AS seizure_shown")
+        select_args = (*levels, *seized_args)
+    unheld, unheld_args = _unheld(conn, kind, op_id, hide_held)
+    sql = f"SELECT {select} FROM {_kind(kind)} WHERE op_id=? AND tlp IN ({marks}){unheld}"
+    args: tuple[Any, ...] = (*select_args, op_id, *levels, *unheld_args)
     if seq is not None:
         sql += " AND seq=?"
         args += (seq,)
@@ -91,10 +146,11 @@ def records(conn: sqlite3.Connection, kind: str, op_id: int, levels: tuple[str, 
 
 
 def count(conn: sqlite3.Connection, kind: str, op_id: int, levels: tuple[str, ...], *,
-          status: str | None = None) -> int:
+          status: str | None = None, hide_held: bool = False) -> int:
+    unheld, unheld_args = _unheld(conn, kind, op_id, hide_held)
     sql = (f"SELECT COUNT(*) AS n FROM {_kind(kind)} WHERE op_id=? "
-           f"AND tlp IN ({placeholders(levels)})")
-    args: tuple[Any, ...] = (op_id, *levels)
+           f"AND tlp IN ({placeholders(levels)}){unheld}")
+    args: tuple[Any, ...] = (op_id, *levels, *unheld_args)
     if status is not None:
         sql += " AND status=?"
         args += (status,)
@@ -102,20 +158,25 @@ def count(conn: sqlite3.Connection, kind: str, op_id: int, levels: tuple[str, ..
 
 
 def counts_by(conn: sqlite3.Connection, kind: str, op_id: int, levels: tuple[str, ...],
-              columns: tuple[str, ...]) -> dict[tuple[Any, ...], int]:
+              columns: tuple[str, ...], *, hide_held: bool = False
+              ) -> dict[tuple[Any, ...], int]:
     """Records at `levels` counted per value of `columns` (the pdf's charts), aggregated in
     SQL so 100,000 records cost no Python loop. `columns` must be the table's own."""
     names = ", ".join(columns)
+    unheld, unheld_args = _unheld(conn, kind, op_id, hide_held)
     rows = conn.execute(f"SELECT {names}, COUNT(*) AS n FROM {_kind(kind)} WHERE op_id=? "
-                        f"AND tlp IN ({placeholders(levels)}) GROUP BY {names}", (op_id, *levels))
+                        f"AND tlp IN ({placeholders(levels)}){unheld} GROUP BY {names}",
+                        (op_id, *levels, *unheld_args))
     return {tuple(row[c] for c in columns): int(row["n"]) for row in rows}
 
 
-def levels_used(conn: sqlite3.Connection, kind: str, op_id: int, levels: tuple[str, ...]
-                ) -> set[str]:
+def levels_used(conn: sqlite3.Connection, kind: str, op_id: int, levels: tuple[str, ...],
+                *, hide_held: bool = False) -> set[str]:
     """Which of `levels` the records of `kind` carry."""
+    unheld, unheld_args = _unheld(conn, kind, op_id, hide_held)
     rows = conn.execute(f"SELECT DISTINCT tlp FROM {_kind(kind)} WHERE op_id=? "
-                        f"AND tlp IN ({placeholders(levels)})", (op_id, *levels))
+                        f"AND tlp IN ({placeholders(levels)}){unheld}",
+                        (op_id, *levels, *unheld_args))
     return {row["tlp"] for row in rows}
 
 

@@ -694,6 +694,37 @@ MIGRATIONS: tuple[Migration, ...] = (
         PRIMARY KEY (room_id, handle, event_id)
     ) WITHOUT ROWID;
     """),
+    # Retention (Directive 2016/680 arts. 5, 16(3)): each operation's review period per
+    # data-subject category, one row per change so its history (who lengthened it, why)
+    # stays readable; legal holds, which restrict instead of erasing until released.
+    Migration(19, "retention periods per operation and category; legal holds", """
+    CREATE TABLE retention_policies (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        category TEXT NOT NULL,
+        period TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        reason TEXT,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX retention_policies_by_op ON retention_policies (op_id, category, id);
+    CREATE TABLE holds (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        seq INTEGER NOT NULL,
+        ref TEXT NOT NULL,
+        category TEXT,
+        records TEXT,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        released_by TEXT,
+        released_at TEXT,
+        release_reason TEXT,
+        UNIQUE (op_id, seq)
+    );
+    CREATE INDEX holds_active ON holds (op_id) WHERE released_at IS NULL;
+    """),
 )
 
 LATEST = MIGRATIONS[-1].version

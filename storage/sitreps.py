@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from storage import audit, consultations, preservations, rollcalls
+from storage import audit, consultations, preservations, retention, rollcalls
 from storage.codec import from_db_time, to_db_time
 from storage.statements import placeholders
 from storage.tx import Row, Tx
@@ -89,9 +89,13 @@ async def gather(tx: Tx, op: Row, now: datetime) -> dict[str, Any]:
         r["status"]: r["n"] for r in await tx.all(
             "SELECT status, COUNT(*) AS n FROM takedowns WHERE op_id=? GROUP BY status",
             (op_id,))}
-    executed = await tx.all(
-        "SELECT seq, target, agency, planned_at, executed_at FROM takedowns "
-        "WHERE op_id=? AND status='done' ORDER BY executed_at, seq", (op_id,))
+    # Counts include records under a legal hold (numbers name nobody); what a sitrep names
+    # (executed takedowns, the assessment note) leaves it while held, and is counted.
+    held_rows = await retention.held(tx, op_id)
+    executed, held_out = retention.without_held(await tx.all(
+        "SELECT id, seq, target, agency, planned_at, executed_at FROM takedowns "
+        "WHERE op_id=? AND status='done' ORDER BY executed_at, seq", (op_id,)), "takedowns",
+        held_rows)
     data["executed"] = [
         {**r, "offset_s": _offset(r["planned_at"], r["executed_at"])} for r in executed]
     data["spread"] = ((executed[0]["executed_at"], executed[-1]["executed_at"])
@@ -119,7 +123,10 @@ async def gather(tx: Tx, op: Row, now: datetime) -> dict[str, Any]:
         (op_id, *preservations.RUNNING_OUT, to_db_time(now + timedelta(days=7))))
     data["rollcall"] = await rollcalls.rollcall_state(tx, op_id)
     assessment = await note(tx, op_id)
+    if assessment is not None and ("sitrep_notes", assessment["id"]) in held_rows:
+        held_out, assessment = held_out + 1, None
     data["note"] = assessment["note"] if assessment else None
+    data["held_left_out"] = held_out
     data["counters"] = counters(data)
     # "Since last" from the previous sitrep's counters, not timestamps: exact even when a
     # record and a sitrep share a second.

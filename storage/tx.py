@@ -47,6 +47,8 @@ RECORD_TABLES = frozenset(
         "identities",
         "deconfliction_sides",
         "audit_acks",
+        "retention_policies",
+        "holds",
     }
 )
 

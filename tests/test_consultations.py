@@ -56,6 +56,7 @@ SHOWING = {
     ("form", "check"): "!form check F-1",
     ("form", "export"): "!form export F-1 json",
     ("form", "list"): "!form list",
+    ("hold", "list"): "!hold list",
     ("log", "consults"): "!log consults",
     ("op",): "!op",
     ("partner", "list"): "!partner list",

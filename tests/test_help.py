@@ -78,6 +78,12 @@ async def test_a_group_without_a_subcommand_lists_all_of_them(h: Harness) -> Non
 # One malformed call per declared command: the usage in the error reply is exactly the
 # declaration's usage, so no hand-written copy can drift.
 BAD_CALL = {
+    ("retention",): "!retention now",
+    ("retention", "set"): "!retention set suspects 1y",
+    ("retention", "extend"): "!retention extend suspect +1y",
+    ("hold", "add"): '!hold add "123 Js 45/25" P-1',
+    ("hold", "list"): "!hold list now",
+    ("hold", "release"): "!hold release X-1",
     ("agency", "add"): "!agency add NL-POL country=NL tz=Mars/Base",
     ("agency", "list"): "!agency list page=x",
     ("lang",): "!lang klingon",

@@ -388,8 +388,10 @@ class Dispatcher:
 
 # Commands that still record in a closed operation: acknowledging records changed behind
 # the audit log changes none of the operation's record, and without it a tampered closed
-# operation could never be exported again (storage.witness).
-AFTER_CLOSING = {("audit", "accept")}
+# operation could never be exported again (storage.witness). Retention periods and legal
+# holds are about the data of a closed operation: they change how long it is kept, not it.
+AFTER_CLOSING = {("audit", "accept"), ("retention", "set"), ("retention", "extend"),
+                 ("hold", "add"), ("hold", "release")}
 
 APART = timedelta(minutes=1)  # beyond this, the event's own time is kept and shown
 

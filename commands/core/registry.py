@@ -30,6 +30,8 @@ MODULES = (
     "deconflict",
     "help",
     "why",
+    "retention",
+    "hold",
     "log",
 )
 

@@ -137,6 +137,9 @@ class Settings:
     # providers.of(settings)); typed `object` because the framework imports no handler
     # module. None: an empty directory.
     providers: object = None
+    # Review period per data-subject category after an operation's closure ("3y"), from
+    # `[personal_data]`; a category missing here has storage.retention's default.
+    retention_periods: dict[str, str] = field(default_factory=dict)
 
 
 class Clock:
@@ -202,6 +205,7 @@ class ExportSummary:
     audit_withheld: int  # audit entries left out: they hold images above the export's level
     # Records changed behind the audit log and acknowledged by a lead, left out (their names)
     left_out: tuple[str, ...] = ()
+    held_left_out: int = 0  # records under a legal hold left out (with their audit entries)
 
 
 class ExportRefused(Exception):
@@ -219,8 +223,8 @@ class Exporter(Protocol):
     dispatcher, as it does the witness source: the exports package reads the commands
     package's wording and types, so commands must not import it back."""
 
-    async def __call__(self, room_id: str, fmt: str, tlp: str | None, at: datetime
-                       ) -> tuple[Attachment, ExportSummary]: ...
+    async def __call__(self, room_id: str, fmt: str, tlp: str | None, at: datetime, *,
+                       held: bool = False) -> tuple[Attachment, ExportSummary]: ...
 
 
 class FormWriter(Protocol):

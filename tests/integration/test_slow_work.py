@@ -36,8 +36,8 @@ class Gate:
         self.waiting = 0
         real = export.builder
 
-        def gated(*args: Any) -> Callable[[], Awaitable[Reply]]:
-            build = real(*args)
+        def gated(*args: Any, **kwargs: Any) -> Callable[[], Awaitable[Reply]]:
+            build = real(*args, **kwargs)
 
             async def held() -> Reply:
                 self.waiting += 1

@@ -51,8 +51,8 @@ class Due:
     late: bool = False
 
 
-async def _owed(tx: Tx, op_id: int, keys: dict[str, tuple[str, datetime]], now: datetime
-                ) -> list[tuple[str, datetime, bool]]:
+async def owed_moments(tx: Tx, op_id: int, keys: dict[str, tuple[str, datetime]],
+                       now: datetime) -> list[tuple[str, datetime, bool]]:
     """Of reminders `keys` (key: (name, moment)), those not yet claimed whose moment has
     passed, oldest first, as (key, moment, post?): only the most recent is posted, the
     older ones are skipped (claimed without a post)."""
@@ -77,14 +77,14 @@ async def due(tx: Tx, op: Row, now: datetime) -> list[Due]:
         assert expires is not None
         keys = {f"preserve:{req['id']}:{label}:{req['expires_at']}": (label, expires - before)
                 for label, before in PRESERVE_BEFORE}
-        for key, _moment, post in await _owed(tx, op["id"], keys, now):
+        for key, _moment, post in await owed_moments(tx, op["id"], keys, now):
             out.append(Due(key, _expiring(op, req, expires - now) if post else None))
     until = to_db_time(now + DAY)  # the longest a deadline reminds ahead
     for deadline in await request_deadlines.open_due(tx, op["id"], until):
         keys = {f"form-deadline:{deadline['form_id']}:{deadline['kind']}:{moment}:"
                 f"{deadline['due_at']}": (moment, at)
                 for moment, at in _deadline_moments(deadline).items()}
-        for key, at, post in await _owed(tx, op["id"], keys, now):
+        for key, at, post in await owed_moments(tx, op["id"], keys, now):
             late = now - at > GRACE
             reply = _deadline(op, deadline, keys[key][0], now, late) if post else None
             out.append(Due(key, reply, late and post))
@@ -104,7 +104,7 @@ async def t_minus(tx: Tx, op: Row, now: datetime,
     out: list[Due] = []
     keys = {f"{prefix}hhour:{label}:{op['hhour']}": (label, hhour - offset)
             for label, offset in T_MINUS}
-    for key, moment, post in await _owed(tx, op["id"], keys, now):
+    for key, moment, post in await owed_moments(tx, op["id"], keys, now):
         label = keys[key][0]
         late = now - moment > GRACE
         if post and (not late or hhour > now) and (since is None or moment > since):

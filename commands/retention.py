@@ -21,7 +21,7 @@ from commands.core.records import NOUN, PREFIX, ROW_NOUN, dtg, label
 from commands.core.reply import Bold, Code, ReplyBuilder, fill
 from commands.core.spec import Choice, Fn, NoArgs, Role, command, pos
 from commands.core.types import CommandError, Reply
-from commands.reminders import Due, _owed
+from commands.reminders import Due, owed_moments
 from storage import retention
 from storage.codec import to_db_time
 from storage.personal import CATEGORIES
@@ -226,7 +226,7 @@ async def warnings_due(tx: Tx, now: datetime, defaults: dict[str, str]) -> list[
             stamp = to_db_time(due)
             keys = {f"retention:{category}:{name}:{stamp}": (name, due - before)
                     for name, before in WARN_BEFORE}
-            owed = await _owed(tx, op["id"], keys, now)
+            owed = await owed_moments(tx, op["id"], keys, now)
             if not owed:
                 continue
             if held_rows is None:

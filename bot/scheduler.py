@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Collection, Iterator
+from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -54,6 +54,8 @@ from commands import (
     speaking,
     trigger_for,
 )
+from bot.erasure import erase_due, finish_all
+from bot.redaction import redact_own
 from exports.board import make_board
 from storage import languages, operations, sitreps
 from storage.codec import from_db_time
@@ -156,6 +158,20 @@ class SitrepScheduler:
         await self.post_reminders()
         await self.post_boards()
         await self.post_deconfliction()
+        await self.run_erasures()
+
+    async def run_erasures(self) -> None:
+        """Erase what the retention policy says is due, with nobody acting, and finish any
+        erasure cut short (bot.erasure): each tick, so the due minute is kept."""
+        now = self.now()
+        await erase_due(self.bot.db, now)
+        await finish_all(self.bot.db, now, self._post_erasure, self._redact)
+
+    async def _post_erasure(self, room_id: str, reply: Reply) -> None:
+        await self.bot.post(room_id, reply.text, reply.html, lang=reply.lang)
+
+    async def _redact(self, room_id: str, event_ids: Sequence[str]) -> int:
+        return await redact_own(self.bot.client, room_id, event_ids)
 
     async def post_due_sitrep(self, op_id: int) -> None:
         now = self.now()

@@ -47,6 +47,7 @@ RECORD_TABLES = frozenset(
         "identities",
         "deconfliction_sides",
         "audit_acks",
+        "erasures",
     }
 )
 
@@ -108,7 +109,9 @@ class Tx(Statements):
         return after
 
     async def update(self, table: str, row_id: int, changes: Mapping[str, Any], *,
-                     undoes: str | None = None) -> tuple[Row, Row]:
+                     undoes: str | None = None, sealed: bool = True) -> tuple[Row, Row]:
+        """`sealed=False`: personal values written as given, in clear; only an erasure does
+        that, to leave ERASED where its purge removed the ciphertext."""
         _check_table(table)
         actor = self._need_actor()
         before = await self.get(table, row_id)
@@ -117,7 +120,7 @@ class Tx(Statements):
         real = {k: v for k, v in changes.items() if before.get(k) != v}
         if not real:
             return before, before
-        if set(real) & set(personal_fields(table)):
+        if sealed and set(real) & set(personal_fields(table)):
             real = self._sealed_changes(table, before, real, actor)
         sets = ", ".join(f"{c}=?" for c in real)
         after = await self.one(f"UPDATE {table} SET {sets} WHERE id=? RETURNING *",
@@ -170,7 +173,7 @@ class Tx(Statements):
         key_id = before.get("subject_key")
         aead = store.aead(int(key_id)) if key_id is not None else None
         if key_id is not None and aead is None:
-            raise ErasedRecord(table, int(before["id"]))
+            raise ErasedRecord(table, int(before["id"]), before.get("seq"))
         for f in personal_fields(table):
             value = out.get(f)
             if value is None or f not in out:
@@ -190,9 +193,9 @@ class Tx(Statements):
 class ErasedRecord(LookupError):
     """A record whose subject was erased: its personal fields can no longer change."""
 
-    def __init__(self, table: str, row_id: int) -> None:
+    def __init__(self, table: str, row_id: int, seq: int | None = None) -> None:
         super().__init__(f"{table} row {row_id} was erased")
-        self.table, self.row_id = table, row_id
+        self.table, self.row_id, self.seq = table, row_id, seq
 
 
 def _check_table(table: str) -> None:

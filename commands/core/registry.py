@@ -31,6 +31,7 @@ MODULES = (
     "help",
     "why",
     "log",
+    "erase",
 )
 
 

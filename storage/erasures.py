@@ -1,0 +1,185 @@
+"""Erasures (E-n): destroying the personal data of records by destroying their keys.
+
+One run is three durable steps, so that a crash between them is finished at the next start
+(bot.erasure): `begin` marks the records and drops every other copy the database keeps in
+one transaction (state `started`); the keys are destroyed in the key store, which is another
+file, so not in that transaction (`keys_destroyed`); then both files are vacuumed and the
+KEK rotated (`done`). Every step is idempotent.
+
+The E-n record holds the scope, reason, approver and counts, never a value; with `purge`
+it also lists the audit entries whose ciphertext it replaced by digests, which is the only
+place storage.audit accepts a digest.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from storage import deconfliction
+from storage.consultations import DISCLOSE
+from storage.personal import PERSONAL, personal_fields
+from storage.sealing import ERASED, digested, digested_value, from_token, is_token, key_of
+from storage.statements import Row, Statements, placeholders
+from storage.tx import Tx
+
+KIND = "E"  # the counter of E-n (storage counters)
+STARTED, KEYS_DESTROYED, DONE = "started", "keys_destroyed", "done"
+# Tables whose records carry a number members know them by (T-3, A-1 …).
+_NUMBERED = frozenset({"tasks", "arrests", "seizures", "takedowns", "assets", "forms",
+                       "tallies"})
+
+
+@dataclass(frozen=True)
+class Target:
+    """A record in an erasure's scope and the key its personal fields are sealed with."""
+
+    tbl: str
+    row_id: int
+    subject_key: int | None
+
+
+async def of_category(tx: Statements, op_id: int, category: str) -> list[Target]:
+    """The operation's records of one data-subject category not erased yet."""
+    found: list[Target] = []
+    for tbl in PERSONAL:
+        rows = await tx.all(f"SELECT id, subject_key FROM {tbl} WHERE op_id=? "
+                            "AND subject_category=? AND erased_by IS NULL ORDER BY id",
+                            (op_id, category))
+        found += [Target(tbl, r["id"], r["subject_key"]) for r in rows]
+    return found
+
+
+async def by_number(tx: Statements, op_id: int, tbl: str, seq: int) -> Row | None:
+    """A numbered record with its erasure state, whatever its table."""
+    if tbl not in PERSONAL or tbl not in _NUMBERED:
+        return None
+    return await tx.one(f"SELECT id, seq, subject_key, subject_category, erased_by FROM {tbl} "
+                        "WHERE op_id=? AND seq=?", (op_id, seq))
+
+
+async def begin(tx: Tx, op_id: int, *, scope: str, reason: str, approver: str,
+                targets: Sequence[Target], purge: bool, at: str) -> Row:
+    """Step one, in the caller's transaction: the E-n record, every record in scope marked
+    erased by it, and the copies the database keeps beside the sealed values dropped (blind
+    indexes, deconfliction keys, stored replies; with `purge` the ciphertext in the log)."""
+    assert tx.actor is not None
+    room_id = tx.actor.room_id
+    seq = await tx.next_seq(op_id, KIND)
+    live = [t for t in targets if await _alive(tx, t)]
+    counts: dict[str, int] = {}
+    for t in live:
+        counts[t.tbl] = counts.get(t.tbl, 0) + 1
+    handles = []
+    for t in live:
+        if t.tbl in _NUMBERED:
+            number = await tx.scalar(f"SELECT seq FROM {t.tbl} WHERE id=?", (t.row_id,))
+            handles.append([t.tbl, int(number)])
+    erasure = await tx.insert("erasures", {
+        "op_id": op_id, "seq": seq, "scope": scope, "reason": reason, "approver": approver,
+        "counts": json.dumps(counts, sort_keys=True), "handles": json.dumps(handles),
+        "purge": int(purge), "state": STARTED, "started_at": at,
+        "created_by": tx.actor.sender, "created_at": at})
+    keys: set[int] = set()
+    for t in live:
+        row = await tx.get(t.tbl, t.row_id)
+        assert row is not None
+        changes: dict[str, object] = {"erased_by": erasure["id"]}
+        if purge:
+            changes.update({f: ERASED for f in personal_fields(t.tbl) if row.get(f) is not None})
+        await tx.update(t.tbl, t.row_id, changes, sealed=False)
+        if t.subject_key is not None:
+            keys.add(int(t.subject_key))
+        if t.tbl == "seizures":
+            await tx.execute("UPDATE seizures SET value_key=NULL WHERE id=?", (t.row_id,))
+        await deconfliction.unindex(tx, t.tbl, t.row_id)
+    purged: list[int] = []
+    by_table: dict[str, list[int]] = {}
+    for t in live:
+        by_table.setdefault(t.tbl, []).append(t.row_id)
+    for tbl, ids in by_table.items():
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            for entry in await tx.all(
+                    "SELECT id, n, event_id, command, before, after FROM audit_log "
+                    f"WHERE room_id=? AND tbl=? AND row_id IN ({placeholders(chunk)})",
+                    (room_id, tbl, *chunk)):
+                own = entry["event_id"] == tx.actor.event_id
+                command = entry["command"]
+                if not own and is_token(command):
+                    keys.add(key_of(from_token(command)))
+                if purge:
+                    await tx.execute(
+                        "UPDATE audit_log SET before=?, after=?, command=? WHERE id=?",
+                        (_digested(entry["before"]), _digested(entry["after"]),
+                         command if own else digested_value(command), entry["id"]))
+                    purged.append(int(entry["n"]))
+    # Replies already delivered may quote the values; the rows stay (their event ids keep a
+    # command from being applied twice).
+    await tx.execute("UPDATE processed_events SET reply=? WHERE room_id=? AND delivered=1",
+                     (json.dumps({"ok": True, "text": "", "html": ""}), room_id))
+    for key_id in sorted(keys):
+        await tx.execute("INSERT OR IGNORE INTO erasure_keys (erasure_id, key_id) VALUES (?, ?)",
+                         (erasure["id"], key_id))
+    if purge:
+        _, erasure = await tx.update("erasures", erasure["id"],
+                                     {"purged": json.dumps(ranges(purged))})
+    return erasure
+
+
+async def _alive(tx: Statements, t: Target) -> bool:
+    row = await tx.one(f"SELECT erased_by FROM {t.tbl} WHERE id=?", (t.row_id,))
+    return row is not None and row["erased_by"] is None
+
+
+def _digested(image: str | None) -> str | None:
+    return None if image is None else digested(image)
+
+
+def ranges(numbers: Iterable[int]) -> list[list[int]]:
+    """Entry numbers as [first, last] runs: a purge of a long operation stays short."""
+    out: list[list[int]] = []
+    for n in sorted(set(numbers)):
+        if out and out[-1][1] == n - 1:
+            out[-1][1] = n
+        else:
+            out.append([n, n])
+    return out
+
+
+async def key_ids(tx: Statements, erasure_id: int) -> list[int]:
+    rows = await tx.all("SELECT key_id FROM erasure_keys WHERE erasure_id=? ORDER BY key_id",
+                        (erasure_id,))
+    return [int(r["key_id"]) for r in rows]
+
+
+async def get(tx: Statements, erasure_id: int) -> Row | None:
+    return await tx.one("SELECT e.*, o.room_id FROM erasures e JOIN operations o "
+                        "ON o.id = e.op_id WHERE e.id=?", (erasure_id,))
+
+
+async def unfinished(tx: Statements) -> list[Row]:
+    """Erasures a crash or a restart cut short, and those done but not told yet."""
+    return await tx.all("SELECT e.*, o.room_id FROM erasures e JOIN operations o "
+                        "ON o.id = e.op_id WHERE e.state<>? OR e.announced_at IS NULL "
+                        "ORDER BY e.id", (DONE,))
+
+
+async def advance(tx: Tx, erasure_id: int, state: str, at: str) -> None:
+    changes = {"state": state}
+    if state == DONE:
+        changes["finished_at"] = at
+    await tx.update("erasures", erasure_id, changes)
+
+
+async def announced(tx: Tx, erasure_id: int, at: str) -> None:
+    await tx.update("erasures", erasure_id, {"announced_at": at})
+
+
+async def past_recipients(tx: Statements, room_id: str) -> list[str]:
+    """Where the room's records were disclosed to (other rooms, partners), from the
+    consultation log: who to tell of the erasure (Directive 2016/680 art. 16(6))."""
+    rows = await tx.all("SELECT DISTINCT recipients FROM consult_log WHERE room_id=? AND verb=? "
+                        "AND recipients<>? ORDER BY recipients", (room_id, DISCLOSE, room_id))
+    return [str(r["recipients"]) for r in rows]

@@ -31,6 +31,10 @@ _NUMBERED = frozenset({"tasks", "arrests", "seizures", "takedowns", "assets", "f
                        "tallies"})
 
 
+# How a personal table's rows belong to an operation, where not by their own op_id.
+_OF_OP = {"rollcall_answers": "rollcall_id IN (SELECT id FROM rollcalls WHERE op_id=?)"}
+
+
 @dataclass(frozen=True)
 class Target:
     """A record in an erasure's scope and the key its personal fields are sealed with."""
@@ -44,7 +48,7 @@ async def of_category(tx: Statements, op_id: int, category: str) -> list[Target]
     """The operation's records of one data-subject category not erased yet."""
     found: list[Target] = []
     for tbl in PERSONAL:
-        rows = await tx.all(f"SELECT id, subject_key FROM {tbl} WHERE op_id=? "
+        rows = await tx.all(f"SELECT id, subject_key FROM {tbl} WHERE {_OF_OP.get(tbl, 'op_id=?')} "
                             "AND subject_category=? AND erased_by IS NULL ORDER BY id",
                             (op_id, category))
         found += [Target(tbl, r["id"], r["subject_key"]) for r in rows]

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from storage.codec import from_db_time
-from storage.personal import CATEGORIES, OTHER, PERSONAL, SUSPECT, VICTIM, WITNESS
+from storage.erasures import of_category
+from storage.personal import CATEGORIES, OTHER, SUSPECT, VICTIM, WITNESS
 from storage.statements import Statements
 
 DEFAULTS: Mapping[str, timedelta] = {
@@ -39,12 +40,8 @@ async def due_for_erasure(tx: Statements, now: datetime,
         for category in CATEGORIES:
             if closed + defaults[category] > now:
                 continue
-            records: list[tuple[str, int, int | None]] = []
-            for tbl in PERSONAL:
-                rows = await tx.all(
-                    f"SELECT id, subject_key FROM {tbl} WHERE op_id=? AND subject_category=? "
-                    "AND erased_by IS NULL ORDER BY id", (op["id"], category))
-                records += [(tbl, r["id"], r["subject_key"]) for r in rows]
+            records = [(t.tbl, t.row_id, t.subject_key)
+                       for t in await of_category(tx, op["id"], category)]
             if records:
                 due.append(DueScope(op["id"], op["room_id"], category, records))
     return due

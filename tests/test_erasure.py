@@ -5,6 +5,9 @@ chain as they were, and survives a crash half way."""
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,6 +17,7 @@ from bot import erasure as run
 from commands import Reply
 from storage import audit, sealing
 from storage.database import Database
+from storage.keystore import KeyStore, KeyStoreError, default_paths
 from storage.retention import DEFAULTS
 from tests.harness import OFFICER, Harness
 
@@ -84,3 +88,166 @@ async def test_an_erasure_is_finished_and_told_once(h: Harness) -> None:
     assert len(room.posts) == 1
     [row] = await h.rows("SELECT state FROM erasures")
     assert row["state"] == "done"
+
+
+async def test_changing_an_erased_record_is_refused_with_the_reason(h: Harness) -> None:
+    await h.ok('!task add "Interview CANARY-Jane Doe"')
+    await h.ok('!erase T-1 "the witness withdrew"')
+    await _finish(h)
+    refused = await h.fails('!task edit T-1 text="Interview someone else"')
+    assert "T-1 was erased: its personal data is gone" in refused.text, refused.text
+    assert "internal error" not in refused.text
+
+
+async def test_undoing_a_change_to_an_erased_record_or_an_erasure_is_refused(h: Harness) -> None:
+    await h.ok('!task add "Interview Jane Doe"', sender=OFFICER)
+    await h.ok('!erase T-1 "the witness withdrew"')
+    await _finish(h)
+    refused = await h.fails("!undo", sender=OFFICER)
+    assert "T-1 was erased since your last change" in refused.text
+    refused = await h.fails("!undo")
+    assert "an erasure cannot be undone" in refused.text
+    assert len(await h.rows("SELECT id FROM tasks")) == 1
+
+
+@pytest.mark.parametrize("purge", [False, True])
+async def test_counts_stay_and_the_audit_chain_verifies_after_an_erasure(
+        h: Harness, purge: bool) -> None:
+    await _two_suspects(h)
+    await h.ok("!arrest add NL-SUSPECT-0003 country=FR agency=FR-OFAC", sender=OFFICER)
+    await h.ok('!tally searches +12 "at the house of NL-SUSPECT-0001" country=FR')
+    await h.ok("!seize account suspect@mail.example subject=suspect")
+    before_sitrep = (await h.ok("!sitrep")).text
+    before_tallies = (await h.ok("!tally list")).text
+    await h.ok('!erase suspect "review period lapsed"' + (" purge" if purge else ""))
+    await _finish(h)
+    assert (await h.ok("!tally list")).text == before_tallies
+    after_sitrep = (await h.ok("!sitrep")).text
+    assert _counts(after_sitrep) == _counts(before_sitrep)
+    assert "Arrests: 3 · FR 2, DE 1" in _counts(after_sitrep)
+    assert "NL-SUSPECT" not in after_sitrep
+    result = await _verify(h)
+    assert result.ok, result.problems
+    assert result.sealed_unreadable > 0
+    [erasure] = await h.rows("SELECT * FROM erasures")
+    assert json.loads(erasure["counts"]) == {"arrests": 3, "seizures": 1}
+    assert bool(erasure["purged"]) is purge
+    assert "suspect@mail.example" not in json.dumps(erasure)
+
+
+def _counts(sitrep: str) -> list[str]:
+    """The sitrep's lines of numbers (arrests by country, seized items …)."""
+    lines = [re.sub(r" \([+-]?\d+ since last\)", "", line) for line in sitrep.splitlines()]
+    return [line for line in lines if line.startswith(("Arrests:", "Seized", "Tallies"))]
+
+
+async def _reopen(h: Harness) -> None:
+    """The bot killed and started again: the database and key store opened anew."""
+    path = h.db.path
+    await h.db.close()
+    h.db = await Database.open(path)
+    h.dispatcher.db = h.db
+
+
+async def test_an_erasure_cut_short_after_its_first_step_is_finished_at_the_next_start(
+        h: Harness) -> None:
+    await _two_suspects(h)
+    [key_id, _] = [r["subject_key"] for r in await h.rows("SELECT subject_key FROM arrests "
+                                                         "ORDER BY seq")]
+    await h.ok('!erase A-1 "acquitted"')
+    await _reopen(h)  # killed before the keys were destroyed
+    assert h.db.keys.aead(key_id) is not None
+    room = Room()
+    await _finish(h, room)
+    assert h.db.keys.aead(key_id) is None
+    assert "NL-SUSPECT-0001" not in (await h.ok("!arrest list")).text
+    assert len(room.posts) == 1
+    await _assert_applied_once(h)
+
+
+async def test_an_erasure_cut_short_after_destroying_the_keys_is_finished_and_not_repeated(
+        h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    await _two_suspects(h)
+    await h.ok('!erase A-1 "acquitted"')
+
+    async def killed(self: Database) -> None:
+        raise RuntimeError("killed during VACUUM")
+
+    monkeypatch.setattr(Database, "compact", killed)
+    with pytest.raises(RuntimeError, match="killed"):
+        await _finish(h)
+    [row] = await h.rows("SELECT state FROM erasures")
+    assert row["state"] == "keys_destroyed"
+    monkeypatch.undo()
+    await _reopen(h)
+    room = Room()
+    await _finish(h, room)
+    await _finish(h, room)
+    [row] = await h.rows("SELECT state, finished_at FROM erasures")
+    assert row["state"] == "done" and row["finished_at"]
+    assert len(room.posts) == 1
+    await _assert_applied_once(h)
+
+
+async def _assert_applied_once(h: Harness) -> None:
+    marks = await h.rows("SELECT row_id FROM audit_log WHERE tbl='arrests' AND action='update'")
+    assert [m["row_id"] for m in marks] == [1]
+    states = await h.rows("SELECT after FROM audit_log WHERE tbl='erasures' ORDER BY n")
+    assert [json.loads(s["after"])["state"] for s in states] == [
+        "started", "keys_destroyed", "done", "done"]  # the last: told the room
+    assert (await _verify(h)).ok
+
+
+async def test_the_scheduler_erases_at_the_due_date_and_not_a_minute_before(h: Harness) -> None:
+    await _two_suspects(h)
+    await h.ok('!seize account victim@mail.example subject=victim')
+    await h.ok("!op phase closed")
+    h.clock.advance(days=365, minutes=-1)  # a minute before the victims' period ends
+    assert await run.erase_due(h.db, h.clock.now()) == 0
+    assert await h.rows("SELECT id FROM erasures") == []
+    h.clock.advance(minutes=1)
+    assert await run.erase_due(h.db, h.clock.now()) == 1
+    room = Room()
+    await _finish(h, room)
+    [erasure] = await h.rows("SELECT * FROM erasures")
+    assert (erasure["scope"], erasure["approver"], erasure["reason"]) == (
+        "victim", "retention policy", "review period lapsed")
+    assert "victim@mail.example" not in (await h.ok("!seize list")).text
+    assert "NL-SUSPECT-0001" in (await h.ok("!arrest list")).text  # suspects: 3 years
+    [(_, told)] = room.posts
+    assert told.text.startswith("E-1: erased 1 record of the category victim (S-1) — review "
+                                "period lapsed — retention policy;")
+    assert await run.erase_due(h.db, h.clock.now()) == 0  # never twice
+    assert DEFAULTS["suspect"] > timedelta(days=365)
+
+
+async def test_a_backup_taken_before_the_erasure_does_not_open_the_erased_subject(
+        h: Harness, tmp_path: Path) -> None:
+    await _two_suspects(h)
+    erased, kept = [r["subject_key"] for r in await h.rows("SELECT subject_key FROM arrests "
+                                                           "ORDER BY seq")]
+    keys_path, kek_path = default_paths(h.db.path)
+    h.db.keys.commit()
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    for source in (h.db.path, keys_path, kek_path):
+        for suffix in ("", "-wal", "-shm"):
+            if Path(f"{source}{suffix}").exists():
+                shutil.copy(f"{source}{suffix}", backup / f"{source.name}{suffix}")
+    old_kek = (backup / kek_path.name).read_text().split(":")[1].strip()
+    await h.ok('!erase A-1 "acquitted"')
+    await _finish(h)
+    # the old key store, with the erased key still in it, and the KEK in force now
+    old_store = KeyStore(backup / keys_path.name, kek_path, read_only=True)
+    try:
+        with pytest.raises(KeyStoreError, match="do not belong together"):
+            old_store.aead(erased)
+    finally:
+        old_store.close()
+    with sqlite3.connect(backup / h.db.path.name) as old_db:
+        [(blob,)] = old_db.execute("SELECT ref FROM arrests WHERE seq=1").fetchall()
+    assert sealing.is_sealed(blob)  # the old copy holds only ciphertext
+    assert h.db.keys.aead(kept) is not None
+    assert "NL-SUSPECT-0002" in (await h.ok("!arrest list")).text
+    assert old_kek not in kek_path.read_text()  # the old KEK is gone
+    assert not list(kek_path.parent.glob(f"{kek_path.name}*.new"))

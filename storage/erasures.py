@@ -71,7 +71,8 @@ async def begin(tx: Tx, op_id: int, *, scope: str, reason: str, approver: str,
     assert tx.actor is not None
     room_id = tx.actor.room_id
     seq = await tx.next_seq(op_id, KIND)
-    live = [t for t in targets if await _alive(tx, t)]
+    targets = [*targets, *await _copies(tx, op_id, targets)]
+    live = list({(t.tbl, t.row_id): t for t in targets if await _alive(tx, t)}.values())
     counts: dict[str, int] = {}
     for t in live:
         counts[t.tbl] = counts.get(t.tbl, 0) + 1
@@ -105,15 +106,17 @@ async def begin(tx: Tx, op_id: int, *, scope: str, reason: str, approver: str,
     for tbl, ids in by_table.items():
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
+            # A partner's report is logged in the partner room's chain: its command's key
+            # goes too, but only the operation room's chain is purged (an erasure names
+            # the entries of its own chain).
             for entry in await tx.all(
-                    "SELECT id, n, event_id, command, before, after FROM audit_log "
-                    f"WHERE room_id=? AND tbl=? AND row_id IN ({placeholders(chunk)})",
-                    (room_id, tbl, *chunk)):
+                    "SELECT id, room_id, n, event_id, command, before, after FROM audit_log "
+                    f"WHERE tbl=? AND row_id IN ({placeholders(chunk)})", (tbl, *chunk)):
                 own = entry["event_id"] == tx.actor.event_id
                 command = entry["command"]
                 if not own and is_token(command):
                     keys.add(key_of(from_token(command)))
-                if purge:
+                if purge and entry["room_id"] == room_id:
                     await tx.execute(
                         "UPDATE audit_log SET before=?, after=?, command=? WHERE id=?",
                         (_digested(entry["before"]), _digested(entry["after"]),
@@ -121,8 +124,11 @@ async def begin(tx: Tx, op_id: int, *, scope: str, reason: str, approver: str,
                     purged.append(int(entry["n"]))
     # Replies already delivered may quote the values; the rows stay (their event ids keep a
     # command from being applied twice).
-    await tx.execute("UPDATE processed_events SET reply=? WHERE room_id=? AND delivered=1",
-                     (json.dumps({"ok": True, "text": "", "html": ""}), room_id))
+    rooms = [room_id] + [r["room_id"] for r in await tx.all(
+        "SELECT DISTINCT room_id FROM partner_links WHERE op_id=?", (op_id,))]
+    await tx.execute("UPDATE processed_events SET reply=? WHERE delivered=1 "
+                     f"AND room_id IN ({placeholders(rooms)})",
+                     (json.dumps({"ok": True, "text": "", "html": ""}), *rooms))
     for key_id in sorted(keys):
         await tx.execute("INSERT OR IGNORE INTO erasure_keys (erasure_id, key_id) VALUES (?, ?)",
                          (erasure["id"], key_id))
@@ -130,6 +136,19 @@ async def begin(tx: Tx, op_id: int, *, scope: str, reason: str, approver: str,
         _, erasure = await tx.update("erasures", erasure["id"],
                                      {"purged": json.dumps(ranges(purged))})
     return erasure
+
+
+async def _copies(tx: Statements, op_id: int, targets: Sequence[Target]) -> list[Target]:
+    """Records holding a copy of an erased record's value: a takedown names its seized
+    item's value as its target, so it goes with it."""
+    seized = [t.row_id for t in targets if t.tbl == "seizures"]
+    if not seized:
+        return []
+    rows = await tx.all(
+        "SELECT k.id, k.subject_key FROM takedowns k JOIN seizures s ON s.op_id = k.op_id "
+        f"AND s.seq = k.seizure_seq WHERE k.op_id=? AND s.id IN ({placeholders(seized)}) "
+        "AND k.erased_by IS NULL", (op_id, *seized))
+    return [Target("takedowns", r["id"], r["subject_key"]) for r in rows]
 
 
 async def _alive(tx: Statements, t: Target) -> bool:

@@ -60,6 +60,11 @@ class Tx(Statements):
         self.key_store = keys
         self._command: str | None = None
 
+    def logged_command(self, actor: Actor) -> str:
+        """For an entry written with storage.audit.append directly (one change logged in two
+        rooms' chains): the command line sealed as this transaction's entries have it."""
+        return self._logged_command(actor)
+
     def _logged_command(self, actor: Actor) -> str:
         """The command line as the audit log keeps it: sealed under a key of its own, once
         per command, since it may quote any personal value the command recorded. Erasing a

@@ -55,9 +55,10 @@ async def erase_due(db: Database, now: datetime,
 
         async def begin(tx: Tx, targets: list[Target] = targets, category: str = scope.category,
                         op_id: int = scope.op_id) -> Row:
-            return await erasures.begin(tx, op_id, scope=category, reason=ERASURE_REASON_POLICY,
-                                        approver=ERASURE_APPROVER_POLICY, targets=targets, purge=False,
-                                        at=to_db_time(now))
+            return await erasures.begin(
+                tx, op_id, scope=category, reason=ERASURE_REASON_POLICY,
+                approver=ERASURE_APPROVER_POLICY, targets=targets, purge=False,
+                at=to_db_time(now))
 
         await db.write(begin, _actor(scope.room_id, what, now))
     return len(scopes)

@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.erasure import erase_due, finish_all
+from bot.redaction import redact_own
 from commands import (
     SCHEDULED_BOARD,
     SCHEDULED_SITREP,
@@ -54,8 +56,6 @@ from commands import (
     speaking,
     trigger_for,
 )
-from bot.erasure import erase_due, finish_all
-from bot.redaction import redact_own
 from exports.board import make_board
 from storage import languages, operations, sitreps
 from storage.codec import from_db_time

@@ -76,15 +76,13 @@ from commands.witness import describe as witness_describe
 from commands.witness import summary as witness_summary
 
 __all__ = [
-    "ERASURE_APPROVER_POLICY",
-    "ERASURE_REASON_POLICY",
     "CONSULT_WITNESS_KEY",
     "DECLARED_COMMANDS",
+    "ERASURE_APPROVER_POLICY",
+    "ERASURE_REASON_POLICY",
     "EXPORT_FORMATS",
     "FORM_FORMATS",
     "N_",
-    "erased_labels",
-    "erasure_announcement",
     "PARTNER_EXPORT_FORMATS",
     "PREFIX",
     "SCHEDULED_BOARD",
@@ -122,6 +120,8 @@ __all__ = [
     "describe_mismatch",
     "dtg",
     "due_reminders",
+    "erased_labels",
+    "erasure_announcement",
     "export_refusal",
     "form_canonical",
     "form_draft",

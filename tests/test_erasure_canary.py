@@ -152,7 +152,7 @@ async def _run(tmp_path: Path, caplog: pytest.LogCaptureFixture, *, sealed: bool
 @pytest.mark.parametrize("purge", [False, True])
 async def test_no_trace_of_an_erased_subject_is_left_in_any_file_nor_in_the_log(
         tmp_path: Path, caplog: pytest.LogCaptureFixture, purge: bool) -> None:
-    names, hits, after = await _run(tmp_path, caplog, sealed=True, purge=purge)
+    _, hits, after = await _run(tmp_path, caplog, sealed=True, purge=purge)
     assert hits == [], "\n".join(sorted({f"{m} {w}" for m, w in hits}))
     assert {"data/opsroom.db", "data/opsroom.keys", "data/opsroom.kek"} <= {
         f"data/{p.name}" for p in (tmp_path / "data").iterdir()}

@@ -12,13 +12,18 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import stix2
 
 from bot import erasure as run
 from commands import Reply
+from exports.build import build_export
+from exports.pdf_charts import chart_data
+from exports.snapshot import load
 from storage import audit, sealing
-from storage.database import Database
+from storage.database import Database, read_only_sync
 from storage.keystore import KeyStore, KeyStoreError, default_paths
 from storage.retention import DEFAULTS
+from tests.export_text import export_text
 from tests.harness import OFFICER, Harness
 
 pytestmark = pytest.mark.asyncio
@@ -251,3 +256,46 @@ async def test_a_backup_taken_before_the_erasure_does_not_open_the_erased_subjec
     assert "NL-SUSPECT-0002" in (await h.ok("!arrest list")).text
     assert old_kek not in kek_path.read_text()  # the old KEK is gone
     assert not list(kek_path.parent.glob(f"{kek_path.name}*.new"))
+
+
+async def _exported(h: Harness, fmt: str) -> str:
+    attachment, _ = await build_export(h.db, h.room, fmt, "AMBER", h.clock.now())
+    try:
+        return export_text(fmt, attachment.read())
+    finally:
+        attachment.discard()
+
+
+async def test_exports_show_an_erased_record_by_its_number_and_leave_erased_indicators_out(
+        h: Harness) -> None:
+    await h.ok("!seize ip 203.0.113.9 subject=suspect")
+    await h.ok("!seize domain evil.example")
+    await h.ok("!takedown add S-1 agency=FR-OFAC at=2026-11-25T04:00Z")
+    await h.ok('!erase S-1 "acquitted"')
+    await _finish(h)
+    for fmt in ("md", "json", "csv", "pdf"):
+        text = await _exported(h, fmt)
+        assert "203.0.113.9" not in text, fmt
+        assert "evil.example" in text or "evil[.]example" in text, (fmt, text)
+        assert sealing.ERASED in text, fmt
+    bundle = json.loads(await _exported(h, "stix"))
+    stix2.parse(bundle, allow_custom=True)
+    observed = [o.get("value") for o in bundle["objects"]
+                if o["type"] in ("ipv4-addr", "domain-name", "url", "infrastructure")]
+    assert observed == ["evil.example"]  # the erased address is not an indicator any more
+    misp = json.loads(await _exported(h, "misp"))
+    assert [a["value"] for a in misp["Event"]["Attribute"]] == ["evil.example"]
+
+
+async def test_a_country_with_fewer_than_3_arrests_one_erased_is_not_named_in_the_chart(
+        h: Harness) -> None:
+    await h.ok("!arrest add FR-1 country=FR agency=FR-OFAC")
+    for n in range(3):
+        await h.ok(f"!arrest add DE-{n} country=DE agency=DE-BKA")
+    await h.ok("!arrest add NL-1 country=NL agency=FR-OFAC")  # few, none erased: shown
+    await h.ok("!arrest add DE-9 country=DE agency=DE-BKA")
+    await h.ok('!erase A-1,A-6 "acquitted"')
+    await _finish(h)
+    with read_only_sync(h.db.path) as conn:
+        data = chart_data(load(conn, h.room, "AMBER", "2026-11-25T06:00:00Z"), limit=500)
+    assert data.arrests_by_country == {"DE": 4, "NL": 1, "fewer than 3 each": 1}

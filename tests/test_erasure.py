@@ -299,3 +299,17 @@ async def test_a_country_with_fewer_than_3_arrests_one_erased_is_not_named_in_th
     with read_only_sync(h.db.path) as conn:
         data = chart_data(load(conn, h.room, "AMBER", "2026-11-25T06:00:00Z"), limit=500)
     assert data.arrests_by_country == {"DE": 4, "NL": 1, "fewer than 3 each": 1}
+
+
+async def test_a_lead_erases_in_a_closed_operation_and_nobody_else_erases(h: Harness) -> None:
+    await _two_suspects(h)
+    await h.ok("!op phase closed")
+    refused = await h.fails('!erase A-1 "acquitted"', sender=OFFICER)
+    assert "only a lead" in refused.text
+    assert "A-9 does not exist" in (await h.fails('!erase A-9 "acquitted"')).text
+    assert "neither a category" in (await h.fails('!erase Q-1 "acquitted"')).text
+    assert await h.rows("SELECT id FROM erasures") == []
+    await h.ok('!erase A-1 "acquitted"')
+    await _finish(h)
+    assert "A-1 is erased already" in (await h.fails('!erase A-1 "again"')).text
+    assert "nothing to erase" in (await h.fails('!erase witness "none"')).text

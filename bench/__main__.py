@@ -14,7 +14,7 @@ from pathlib import Path
 
 MODULES = ("dispatch", "roundtrip", "sitrep", "export", "trust", "witness", "scale",
            "intake", "hostile", "board", "deconfliction", "languages", "forms",
-           "consultations")
+           "consultations", "erasure")
 
 
 def main() -> int:

@@ -1,10 +1,12 @@
 """Finishing erasures: keys destroyed, files scrubbed, the KEK rotated, the room told.
 
 An erasure's first step commits with the command or the scheduler's decision
-(storage.erasures.begin); the rest cannot share that transaction: the key store is another
-file, and VACUUM runs outside any transaction. So each step is idempotent and recorded as
-the erasure's state, and `finish_all` runs at start-up and on every scheduler tick: an
-erasure a crash cut short is finished, one that is done is never applied again.
+(storage.erasures.begin); its records are then marked a batch per transaction, so other
+rooms' commands are not held up behind 100,000 records; the rest cannot share a transaction:
+the key store is another file, and VACUUM runs outside any transaction. So each step is
+idempotent and recorded as the erasure's state, and `finish_all` runs at start-up and on
+every scheduler tick: an erasure a crash cut short is finished, one that is done is never
+applied again.
 """
 
 from __future__ import annotations
@@ -81,6 +83,12 @@ async def finish(db: Database, erasure_id: int, now: datetime) -> Row:
     row = await _get(db, erasure_id)
     room_id = row["room_id"]
     if row["state"] == STARTED:
+        # one actor for every batch: its own entries are told apart from the records' ones
+        marking = Actor(room_id=room_id, sender=BOT, event_id=f"opsroom:erasure:{erasure_id}",
+                        command=f"erasure E-{row['seq']}: marking", at=to_db_time(now))
+        while await db.write(lambda tx: erasures.mark_batch(tx, erasure_id), marking):
+            pass  # a batch per transaction: commands of every room go in between
+        await db.write(lambda tx: erasures.close_marking(tx, erasure_id), marking)
         key_ids = await db.read(lambda tx: erasures.key_ids(tx, erasure_id))
         async with db.exclusive():
             await asyncio.to_thread(db.keys.destroy, key_ids)

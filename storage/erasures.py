@@ -1,10 +1,11 @@
 """Erasures (E-n): destroying the personal data of records by destroying their keys.
 
-One run is three durable steps, so that a crash between them is finished at the next start
-(bot.erasure): `begin` marks the records and drops every other copy the database keeps in
-one transaction (state `started`); the keys are destroyed in the key store, which is another
-file, so not in that transaction (`keys_destroyed`); then both files are vacuumed and the
-KEK rotated (`done`). Every step is idempotent.
+One run is durable steps, so that a crash between them is finished at the next start
+(bot.erasure): `begin` records E-n and its records; `mark_batch` marks them and drops every
+other copy the database keeps, a batch per transaction, then `close_marking` (state still
+`started`); the keys are destroyed in the key store, which is another file, so not in those
+transactions (`keys_destroyed`); then both files are vacuumed and the KEK rotated (`done`).
+Every step is idempotent.
 
 The E-n record holds the scope, reason, approver and counts, never a value; with `purge`
 it also lists the audit entries whose ciphertext it replaced by digests, which is the only
@@ -25,6 +26,7 @@ from storage.statements import Row, Statements, placeholders
 from storage.tx import Tx
 
 KIND = "E"  # the counter of E-n (storage counters)
+BATCH = 2000  # records marked per transaction: the writer is held a second or so at most
 STARTED, KEYS_DESTROYED, DONE = "started", "keys_destroyed", "done"
 # Tables whose records carry a number members know them by (T-3, A-1 …).
 _NUMBERED = frozenset({"tasks", "arrests", "seizures", "takedowns", "assets", "forms",
@@ -65,45 +67,69 @@ async def by_number(tx: Statements, op_id: int, tbl: str, seq: int) -> Row | Non
 
 async def begin(tx: Tx, op_id: int, *, scope: str, reason: str, approver: str,
                 targets: Sequence[Target], purge: bool, at: str) -> Row:
-    """Step one, in the caller's transaction: the E-n record, every record in scope marked
-    erased by it, and the copies the database keeps beside the sealed values dropped (blind
-    indexes, deconfliction keys, stored replies; with `purge` the ciphertext in the log)."""
+    """Step one, in the caller's transaction: the E-n record and the records it erases
+    (with those holding a copy of their values), nothing changed yet. The marking follows
+    in batches (`mark_batch`), so an erasure of 100,000 records never holds the writer for
+    long; the keys are destroyed only once every record is marked."""
     assert tx.actor is not None
-    room_id = tx.actor.room_id
     seq = await tx.next_seq(op_id, KIND)
     targets = [*targets, *await _copies(tx, op_id, targets)]
-    live = list({(t.tbl, t.row_id): t for t in targets if await _alive(tx, t)}.values())
+    live = list({(t.tbl, t.row_id): t for t in targets}.values())
     counts: dict[str, int] = {}
     for t in live:
         counts[t.tbl] = counts.get(t.tbl, 0) + 1
-    handles = []
-    for t in live:
-        if t.tbl in _NUMBERED:
-            number = await tx.scalar(f"SELECT seq FROM {t.tbl} WHERE id=?", (t.row_id,))
-            handles.append([t.tbl, int(number)])
+    handles: list[list[object]] = []
+    for tbl in sorted({t.tbl for t in live} & _NUMBERED):
+        ids = [t.row_id for t in live if t.tbl == tbl]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            handles += [[tbl, r["seq"]] for r in await tx.all(
+                f"SELECT seq FROM {tbl} WHERE id IN ({placeholders(chunk)}) ORDER BY seq",
+                chunk)]
     erasure = await tx.insert("erasures", {
         "op_id": op_id, "seq": seq, "scope": scope, "reason": reason, "approver": approver,
         "counts": json.dumps(counts, sort_keys=True), "handles": json.dumps(handles),
         "purge": int(purge), "state": STARTED, "started_at": at,
         "created_by": tx.actor.sender, "created_at": at})
+    for t in live:
+        await tx.execute("INSERT INTO erasure_targets (erasure_id, tbl, row_id, subject_key) "
+                         "VALUES (?, ?, ?, ?)", (erasure["id"], t.tbl, t.row_id, t.subject_key))
+    return erasure
+
+
+async def mark_batch(tx: Tx, erasure_id: int, limit: int = BATCH) -> int:
+    """Up to `limit` of the erasure's records marked erased by it (its own transaction):
+    `erased_by` set, the seizures' blind index and the deconfliction keys dropped, the keys
+    of their audit entries' command lines noted for destruction, and with `purge` the
+    entries' ciphertext replaced by digests (hashes unchanged) and the live fields set to
+    ERASED in clear. How many it took; 0 once all are marked."""
+    assert tx.actor is not None
+    erasure = await get(tx, erasure_id)
+    assert erasure is not None
+    room_id, purge = erasure["room_id"], bool(erasure["purge"])
+    todo = await tx.all("SELECT tbl, row_id, subject_key FROM erasure_targets "
+                        "WHERE erasure_id=? AND done=0 ORDER BY tbl, row_id LIMIT ?",
+                        (erasure_id, limit))
     keys: set[int] = set()
-    for t in live:
-        row = await tx.get(t.tbl, t.row_id)
-        assert row is not None
-        changes: dict[str, object] = {"erased_by": erasure["id"]}
-        if purge:
-            changes.update({f: ERASED for f in personal_fields(t.tbl) if row.get(f) is not None})
-        await tx.update(t.tbl, t.row_id, changes, sealed=False)
-        if t.subject_key is not None:
-            keys.add(int(t.subject_key))
-        if t.tbl == "seizures":
-            await tx.execute("UPDATE seizures SET value_key=NULL WHERE id=?", (t.row_id,))
-        await deconfliction.unindex(tx, t.tbl, t.row_id)
-    purged: list[int] = []
-    by_table: dict[str, list[int]] = {}
-    for t in live:
-        by_table.setdefault(t.tbl, []).append(t.row_id)
-    for tbl, ids in by_table.items():
+    marked: dict[str, list[int]] = {}
+    for t in todo:
+        tbl, row_id = t["tbl"], t["row_id"]
+        row = await tx.get(tbl, row_id)
+        if row is not None and row["erased_by"] is None:
+            changes: dict[str, object] = {"erased_by": erasure_id}
+            if purge:
+                changes.update({f: ERASED for f in personal_fields(tbl)
+                                if row.get(f) is not None})
+            await tx.update(tbl, row_id, changes, sealed=False)
+            if tbl == "seizures":
+                await tx.execute("UPDATE seizures SET value_key=NULL WHERE id=?", (row_id,))
+            await deconfliction.unindex(tx, tbl, row_id)
+            marked.setdefault(tbl, []).append(row_id)
+        if t["subject_key"] is not None:
+            keys.add(int(t["subject_key"]))
+        await tx.execute("UPDATE erasure_targets SET done=1 WHERE erasure_id=? AND tbl=? "
+                         "AND row_id=?", (erasure_id, tbl, row_id))
+    for tbl, ids in marked.items():
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             # A partner's report is logged in the partner room's chain: its command's key
@@ -121,21 +147,30 @@ async def begin(tx: Tx, op_id: int, *, scope: str, reason: str, approver: str,
                         "UPDATE audit_log SET before=?, after=?, command=? WHERE id=?",
                         (_digested(entry["before"]), _digested(entry["after"]),
                          command if own else digested_value(command), entry["id"]))
-                    purged.append(int(entry["n"]))
-    # Replies already delivered may quote the values; the rows stay (their event ids keep a
-    # command from being applied twice).
-    rooms = [room_id] + [r["room_id"] for r in await tx.all(
-        "SELECT DISTINCT room_id FROM partner_links WHERE op_id=?", (op_id,))]
+                    await tx.execute("INSERT OR IGNORE INTO erasure_purged (erasure_id, n) "
+                                     "VALUES (?, ?)", (erasure_id, entry["n"]))
+    for key_id in sorted(keys):
+        await tx.execute("INSERT OR IGNORE INTO erasure_keys (erasure_id, key_id) VALUES (?, ?)",
+                         (erasure_id, key_id))
+    return len(todo)
+
+
+async def close_marking(tx: Tx, erasure_id: int) -> None:
+    """Once every record is marked: the stored replies of the rooms' delivered commands
+    blanked (they may quote the values; the rows stay, their event ids keep a command from
+    being applied twice), and with `purge` the entries it purged listed on E-n, where
+    storage.audit looks for them. Idempotent."""
+    erasure = await get(tx, erasure_id)
+    assert erasure is not None
+    rooms = [erasure["room_id"]] + [r["room_id"] for r in await tx.all(
+        "SELECT DISTINCT room_id FROM partner_links WHERE op_id=?", (erasure["op_id"],))]
     await tx.execute("UPDATE processed_events SET reply=? WHERE delivered=1 "
                      f"AND room_id IN ({placeholders(rooms)})",
                      (json.dumps({"ok": True, "text": "", "html": ""}), *rooms))
-    for key_id in sorted(keys):
-        await tx.execute("INSERT OR IGNORE INTO erasure_keys (erasure_id, key_id) VALUES (?, ?)",
-                         (erasure["id"], key_id))
-    if purge:
-        _, erasure = await tx.update("erasures", erasure["id"],
-                                     {"purged": json.dumps(ranges(purged))})
-    return erasure
+    if erasure["purge"]:
+        purged = [int(r["n"]) for r in await tx.all(
+            "SELECT n FROM erasure_purged WHERE erasure_id=? ORDER BY n", (erasure_id,))]
+        await tx.update("erasures", erasure_id, {"purged": json.dumps(ranges(purged))})
 
 
 async def _copies(tx: Statements, op_id: int, targets: Sequence[Target]) -> list[Target]:
@@ -149,11 +184,6 @@ async def _copies(tx: Statements, op_id: int, targets: Sequence[Target]) -> list
         f"AND s.seq = k.seizure_seq WHERE k.op_id=? AND s.id IN ({placeholders(seized)}) "
         "AND k.erased_by IS NULL", (op_id, *seized))
     return [Target("takedowns", r["id"], r["subject_key"]) for r in rows]
-
-
-async def _alive(tx: Statements, t: Target) -> bool:
-    row = await tx.one(f"SELECT erased_by FROM {t.tbl} WHERE id=?", (t.row_id,))
-    return row is not None and row["erased_by"] is None
 
 
 def _digested(image: str | None) -> str | None:

@@ -699,7 +699,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     # dropped the ciphertext of (`purged`, [first, last] ranges read by storage.audit), and
     # how far it got, so a run cut short is finished at the next start. `erasure_keys` are
     # the keys it destroys (the records' and their commands'), kept apart because a purge
-    # removes the only other trace of the commands' keys.
+    # removes the only other trace of the commands' keys. An erasure finds every entry of
+    # its records, in any room's chain, by the record (`audit_by_record`). Its records are
+    # listed at once (`erasure_targets`) and marked in batches; `erasure_purged` gathers the
+    # entry numbers a purge replaced, listed on E-n once all are marked.
     Migration(19, "erasures of personal data (E-n) and the keys each destroys", """
     CREATE TABLE erasures (
         id INTEGER PRIMARY KEY,
@@ -721,6 +724,21 @@ MIGRATIONS: tuple[Migration, ...] = (
         created_at TEXT NOT NULL,
         UNIQUE (op_id, seq)
     );
+    CREATE TABLE erasure_targets (
+        erasure_id INTEGER NOT NULL REFERENCES erasures(id),
+        tbl TEXT NOT NULL,
+        row_id INTEGER NOT NULL,
+        subject_key INTEGER,
+        done INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (erasure_id, tbl, row_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX erasure_targets_todo ON erasure_targets (erasure_id, done);
+    CREATE TABLE erasure_purged (
+        erasure_id INTEGER NOT NULL REFERENCES erasures(id),
+        n INTEGER NOT NULL,
+        PRIMARY KEY (erasure_id, n)
+    ) WITHOUT ROWID;
+    CREATE INDEX audit_by_record ON audit_log (tbl, row_id);
     CREATE TABLE erasure_keys (
         erasure_id INTEGER NOT NULL REFERENCES erasures(id),
         key_id INTEGER NOT NULL,

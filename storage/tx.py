@@ -177,7 +177,9 @@ class Tx(Statements):
             return out
         key_id = before.get("subject_key")
         aead = store.aead(int(key_id)) if key_id is not None else None
-        if key_id is not None and aead is None:
+        # marked by an erasure whose keys are not destroyed yet: a value sealed now would
+        # outlive it under a command key the erasure never saw
+        if (key_id is not None and aead is None) or before.get("erased_by") is not None:
             raise ErasedRecord(table, int(before["id"]), before.get("seq"))
         for f in personal_fields(table):
             value = out.get(f)

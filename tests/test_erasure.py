@@ -19,7 +19,8 @@ from commands import Reply
 from exports.build import build_export
 from exports.pdf_charts import chart_data
 from exports.snapshot import load
-from storage import audit, sealing
+from storage import audit, erasures, sealing
+from storage.audit import Actor
 from storage.database import Database, read_only_sync
 from storage.keystore import KeyStore, KeyStoreError, default_paths
 from storage.retention import DEFAULTS
@@ -313,3 +314,21 @@ async def test_a_lead_erases_in_a_closed_operation_and_nobody_else_erases(h: Har
     await _finish(h)
     assert "A-1 is erased already" in (await h.fails('!erase A-1 "again"')).text
     assert "nothing to erase" in (await h.fails('!erase witness "none"')).text
+
+
+async def test_records_are_marked_in_batches_and_one_marked_cannot_change_before_its_key_goes(
+        h: Harness) -> None:
+    await h.ok('!task add "Interview witness one" subject=witness')
+    await h.ok('!task add "Interview witness two" subject=witness')
+    await h.ok('!erase witness "the case was dropped"')
+    actor = Actor(room_id=h.room, sender="@opsroom", event_id="opsroom:erasure:1",
+                  command="erasure E-1: marking", at="2026-11-24T12:00:00Z")
+    assert await h.db.write(lambda tx: erasures.mark_batch(tx, 1, limit=1), actor) == 1
+    refused = await h.fails('!task edit T-1 text="Interview someone"')
+    assert "T-1 was erased" in refused.text
+    assert "Interview witness two" in (await h.ok("!task list")).text  # not marked yet
+    await _reopen(h)  # killed between two batches
+    await _finish(h)
+    listing = (await h.ok("!task list")).text
+    assert "witness one" not in listing and "witness two" not in listing
+    assert [r["erased_by"] for r in await h.rows("SELECT erased_by FROM tasks")] == [1, 1]

@@ -20,7 +20,8 @@ from bench.bigop import ROOM, T, build
 from bot import erasure as run
 from commands import Dispatcher, Incoming, Settings
 from exports.build import build_export
-from storage.audit import GENESIS, canonical, entry_hash, image
+from storage import erasures
+from storage.audit import GENESIS, Actor, canonical, entry_hash, image
 from storage.database import Database
 from storage.keystore import for_database, release
 from storage.sealing import seal
@@ -94,14 +95,27 @@ async def main() -> dict:
             reply = await dispatcher.handle(Incoming(ROOM, "@lead:x", "$erase",
                                                      '!erase victim "bench"', now, 100))
             assert reply.ok, reply.text
-            results["erase_transaction_s"] = round(time.perf_counter() - start, 2)
+            results["erase_command_s"] = round(time.perf_counter() - start, 2)
             row = await db.read(lambda tx: tx.one("SELECT id FROM erasures"))
             assert row is not None
+            erasure_id = row["id"]
+            actor = Actor(ROOM, "@opsroom", f"opsroom:erasure:{erasure_id}", "bench", T)
+            batches: list[float] = []
+            while True:  # what finish does first, timed per batch (the writer's longest hold)
+                start = time.perf_counter()
+                if not await db.write(lambda tx: erasures.mark_batch(tx, erasure_id), actor):
+                    break
+                batches.append(time.perf_counter() - start)
+            results["marking_s"] = round(sum(batches), 2)
+            results["marking_batches"] = len(batches)
+            results["marking_longest_batch_s"] = round(max(batches), 2)
             start = time.perf_counter()
-            await run.finish(db, row["id"], now)
+            await run.finish(db, erasure_id, now)
             results["keys_hygiene_rotation_s"] = round(time.perf_counter() - start, 2)
-            results["total_s"] = round(results["erase_transaction_s"]
+            results["total_s"] = round(results["erase_command_s"] + results["marking_s"]
                                        + results["keys_hygiene_rotation_s"], 2)
+            [state] = await db.read(lambda tx: tx.all("SELECT state FROM erasures"))
+            assert state["state"] == "done"
             results["db_mb_after"] = round(path.stat().st_size / 2**20, 1)
             async with db.exclusive():  # the VACUUM's share of it, once more
                 start = time.perf_counter()

@@ -176,14 +176,15 @@ async def close_marking(tx: Tx, erasure_id: int) -> None:
 async def _copies(tx: Statements, op_id: int, targets: Sequence[Target]) -> list[Target]:
     """Records holding a copy of an erased record's value: a takedown names its seized
     item's value as its target, so it goes with it."""
-    seized = [t.row_id for t in targets if t.tbl == "seizures"]
+    seized = {t.row_id for t in targets if t.tbl == "seizures"}
     if not seized:
         return []
     rows = await tx.all(
-        "SELECT k.id, k.subject_key FROM takedowns k JOIN seizures s ON s.op_id = k.op_id "
-        f"AND s.seq = k.seizure_seq WHERE k.op_id=? AND s.id IN ({placeholders(seized)}) "
-        "AND k.erased_by IS NULL", (op_id, *seized))
-    return [Target("takedowns", r["id"], r["subject_key"]) for r in rows]
+        "SELECT k.id, k.subject_key, s.id AS seizure_id FROM takedowns k JOIN seizures s "
+        "ON s.op_id = k.op_id AND s.seq = k.seizure_seq WHERE k.op_id=? "
+        "AND k.erased_by IS NULL", (op_id,))
+    return [Target("takedowns", r["id"], r["subject_key"]) for r in rows
+            if r["seizure_id"] in seized]
 
 
 def _digested(image: str | None) -> str | None:

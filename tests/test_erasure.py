@@ -332,3 +332,23 @@ async def test_records_are_marked_in_batches_and_one_marked_cannot_change_before
     listing = (await h.ok("!task list")).text
     assert "witness one" not in listing and "witness two" not in listing
     assert [r["erased_by"] for r in await h.rows("SELECT erased_by FROM tasks")] == [1, 1]
+
+
+async def test_after_a_purge_neither_the_ciphertext_nor_the_wrapped_key_is_in_any_file(
+        h: Harness) -> None:
+    await _two_suspects(h)
+    [row] = await h.db.read(lambda tx: tx.runner.fetchall(
+        "SELECT ref, subject_key FROM arrests WHERE seq=1", ()))
+    blob, key_id = bytes(row[0]), int(row[1])
+    [(wrapped,)] = h.db.keys._conn.execute("SELECT wrapped FROM subject_keys WHERE id=?",
+                                           (key_id,)).fetchall()
+    await h.ok('!erase A-1 "acquitted" purge')
+    await _finish(h)
+    traces = {"ciphertext": blob[-24:], "token": blob[-24:].hex().upper().encode(),
+              "wrapped key": bytes(wrapped)}
+    data_dir = h.db.path.parent
+    for path in sorted(data_dir.iterdir()):
+        if path.is_file():
+            content = path.read_bytes()
+            assert [what for what, trace in traces.items() if trace in content] == [], path.name
+    assert (await _verify(h)).ok

@@ -232,8 +232,14 @@ async def announced(tx: Tx, erasure_id: int, at: str) -> None:
 
 
 async def past_recipients(tx: Statements, room_id: str) -> list[str]:
-    """Where the room's records were disclosed to (other rooms, partners), from the
-    consultation log: who to tell of the erasure (Directive 2016/680 art. 16(6))."""
-    rows = await tx.all("SELECT DISTINCT recipients FROM consult_log WHERE room_id=? AND verb=? "
-                        "AND recipients<>? ORDER BY recipients", (room_id, DISCLOSE, room_id))
+    """Where the room's records were disclosed to, from the consultation log: who to tell
+    of the erasure (Directive 2016/680 art. 16(6)). Another room named as recipient in the
+    room's own chain (`/deconflict share`), and the operation's partner rooms, whose
+    updates are logged in their own chains; a file exported into the room itself went to
+    its members, who read the erasure there."""
+    rows = await tx.all(
+        "SELECT DISTINCT recipients FROM consult_log WHERE verb=? AND recipients<>? "
+        "AND (room_id=? OR room_id IN (SELECT l.room_id FROM partner_links l "
+        "JOIN operations o ON o.id = l.op_id WHERE o.room_id=?)) ORDER BY recipients",
+        (DISCLOSE, room_id, room_id, room_id))
     return [str(r["recipients"]) for r in rows]

@@ -19,7 +19,7 @@ from commands import Reply
 from exports.build import build_export
 from exports.pdf_charts import chart_data
 from exports.snapshot import load
-from storage import audit, erasures, sealing
+from storage import audit, consultations, erasures, sealing
 from storage.audit import Actor
 from storage.database import Database, read_only_sync
 from storage.keystore import KeyStore, KeyStoreError, default_paths
@@ -352,3 +352,25 @@ async def test_after_a_purge_neither_the_ciphertext_nor_the_wrapped_key_is_in_an
             content = path.read_bytes()
             assert [what for what, trace in traces.items() if trace in content] == [], path.name
     assert (await _verify(h)).ok
+
+
+async def test_the_rooms_the_records_were_disclosed_to_are_named_for_notification(
+        h: Harness) -> None:
+    await _two_suspects(h)
+
+    async def disclosed(tx):  # type: ignore[no-untyped-def]
+        for room in ("!other-op:localhost", h.room):  # shared with another operation; a file
+            await consultations.append(tx, consultations.Consultation(
+                room_id=h.room, at="2026-11-24T12:00:00Z", sender="@lead:localhost",
+                device=None, event_id=None, verb=consultations.DISCLOSE, scope="/export",
+                records=2, members_hash="0" * 64, purpose="JIT", shown=b"A-1 A-2",
+                recipients=room))
+
+    await h.db.write(disclosed)
+    await h.ok('!erase A-1 "acquitted"')
+    room = Room()
+    await _finish(h, room)
+    [(_, told)] = room.posts
+    assert ("Records of this operation were disclosed to !other-op:localhost: tell them of "
+            "the erasure") in told.text
+    assert told.text.count(h.room) == 0

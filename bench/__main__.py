@@ -14,7 +14,7 @@ from pathlib import Path
 
 MODULES = ("dispatch", "roundtrip", "sitrep", "export", "trust", "witness", "scale",
            "intake", "hostile", "board", "deconfliction", "languages", "forms",
-           "consultations", "sealing")
+           "consultations", "sealing", "erasure")
 
 
 def main() -> int:

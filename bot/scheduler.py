@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Collection, Iterator
+from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.erasure import erase_due, finish_all
+from bot.redaction import redact_own
 from commands import (
     SCHEDULED_BOARD,
     SCHEDULED_SITREP,
@@ -171,6 +173,20 @@ class SitrepScheduler:
         await self.post_retention_warnings()
         await self.post_boards()
         await self.post_deconfliction()
+        await self.run_erasures()
+
+    async def run_erasures(self) -> None:
+        """Erase what the retention policy says is due, with nobody acting, and finish any
+        erasure cut short (bot.erasure): each tick, so the due minute is kept."""
+        now = self.now()
+        await erase_due(self.bot.db, now, self.retention_periods or {})
+        await finish_all(self.bot.db, now, self._post_erasure, self._redact)
+
+    async def _post_erasure(self, room_id: str, reply: Reply) -> None:
+        await self.bot.post(room_id, reply.text, reply.html, lang=reply.lang)
+
+    async def _redact(self, room_id: str, event_ids: Sequence[str]) -> int:
+        return await redact_own(self.bot.client, room_id, event_ids)
 
     async def post_due_sitrep(self, op_id: int) -> None:
         now = self.now()

@@ -47,6 +47,10 @@ from commands.core.visible import visible, visible_html
 from commands.deconflict import anything_due as deconfliction_anything_due
 from commands.deconflict import index_existing as index_for_deconfliction
 from commands.deconflict import release_due as deconfliction_due
+from commands.erase import APPROVER_POLICY as ERASURE_APPROVER_POLICY
+from commands.erase import REASON_POLICY as ERASURE_REASON_POLICY
+from commands.erase import announcement as erasure_announcement
+from commands.erase import labels as erased_labels
 from commands.export import FORMATS as EXPORT_FORMATS
 from commands.export import PARTNER_FORMATS as PARTNER_EXPORT_FORMATS
 from commands.export import partner_format_refusal, partner_level_refusal
@@ -75,6 +79,8 @@ from commands.witness import summary as witness_summary
 __all__ = [
     "CONSULT_WITNESS_KEY",
     "DECLARED_COMMANDS",
+    "ERASURE_APPROVER_POLICY",
+    "ERASURE_REASON_POLICY",
     "EXPORT_FORMATS",
     "FORM_FORMATS",
     "N_",
@@ -115,6 +121,8 @@ __all__ = [
     "describe_mismatch",
     "dtg",
     "due_reminders",
+    "erased_labels",
+    "erasure_announcement",
     "export_refusal",
     "form_canonical",
     "form_draft",

@@ -343,7 +343,8 @@ async def _report(ctx: Context, kind: str, note: str | None,
     actor = ctx.tx.actor
     assert actor is not None
     await audit.append(ctx.tx, replace(actor, room_id=op["room_id"]), "insert",
-                       "partner_reports", row["id"], None, row)
+                       "partner_reports", row["id"], None, row,
+                       command=ctx.tx.logged_command(actor))
     return link, op, row
 
 

@@ -70,6 +70,21 @@ async def _why_lead_needed(ctx: Context, event_id: str, entries: list[dict[str, 
     return None
 
 
+async def _refuse_if_erased(ctx: Context, entries: list[dict[str, Any]]) -> None:
+    """An erasure destroyed keys, which nothing brings back; and a change to an erased
+    record would put back values, or a record, that were erased."""
+    if any(e["tbl"] == "erasures" for e in entries):
+        raise CommandError(tr("an erasure cannot be undone: the keys of the data it erased "
+                              "are destroyed; nothing was changed"), show_usage=False)
+    for entry in entries:
+        current = await ctx.tx.get(entry["tbl"], entry["row_id"])
+        if current is not None and current.get("erased_by") is not None:
+            raise CommandError(tr("{record} was erased since your last change ({command}); "
+                                  "undo refused so no erased data comes back").format(
+                record=_name(entry["tbl"], current), command=entry["command"][:60]),
+                show_usage=False)
+
+
 async def _refuse_if_used(ctx: Context, table: str, row: dict[str, Any], command: str
                           ) -> None:
     """A record someone has since built on (a seized item named on a request, a request a
@@ -133,6 +148,7 @@ async def undo(ctx: Context, args: NoArgs) -> Reply:
                               "with /op phase closed"), show_usage=False)
     if any(e["tbl"] == "deconfliction_sides" for e in entries):
         raise CommandError(tr(deconflict.NO_UNDO), show_usage=False)
+    await _refuse_if_erased(ctx, entries)
     reason = await _why_lead_needed(ctx, event_id, entries)
     if reason:
         ctx.require_lead(tr("undo your last change ({command})").format(

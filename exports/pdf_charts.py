@@ -22,6 +22,7 @@ from exports.board import takedown
 from exports.snapshot import Snapshot
 from storage.codec import from_db_time
 
+SMALL_COUNT = 3  # a country's count below this, with an erased arrest in it, is not shown
 MAX_BARS = 25  # countries; the rest are one bar, so the chart fits a page
 WIDTH = 170 * mm
 MAX_HEIGHT = 230 * mm
@@ -38,13 +39,15 @@ class ChartData:
 def chart_data(snap: Snapshot, limit: int) -> ChartData:
     """The charts' input, from the TLP-filtered snapshot; the timeline draws the first
     `limit` takedowns by planned time (the pdf lists no more either)."""
-    by_country = {c: n for (c,), n in snap.counts_by("arrests", "country").items()}
+    by_country, small = _arrests_by_country(snap)
     ranked = sorted(by_country.items(), key=lambda kv: (-kv[1], kv[0]))
     arrests = dict(ranked[:MAX_BARS])
     if len(ranked) > MAX_BARS:
         others = len(ranked) - MAX_BARS
         arrests[trn("{n} other", "{n} others", others).format(n=i18n.number(others))] = sum(
             n for _, n in ranked[MAX_BARS:])
+    if small:
+        arrests[tr("fewer than {n} each").format(n=SMALL_COUNT)] = small
     seizures = {(kind, status): n
                 for (kind, status), n in snap.counts_by("seizures", "type", "status").items()}
     takedowns = [takedown(r) for r in snap.rows("takedowns", order="plan", limit=limit)]
@@ -57,6 +60,21 @@ def chart_data(snap: Snapshot, limit: int) -> ChartData:
                          takedowns=takedowns)
     return ChartData(arrests, seizures, board,
                      max(0, snap.counts["takedowns"] - len(takedowns)))
+
+
+def _arrests_by_country(snap: Snapshot) -> tuple[dict[str, int], int]:
+    """Arrests per country, and the arrests of the countries left out: those with fewer
+    than SMALL_COUNT of which one was erased are summed in one bar that names none of them,
+    so a chart cannot point at the few people an erasure was for (the totals still add up)."""
+    counts: dict[str, int] = {}
+    erased: set[str] = set()
+    for (country, erased_by), n in snap.counts_by("arrests", "country", "erased_by").items():
+        counts[country] = counts.get(country, 0) + n
+        if erased_by is not None:
+            erased.add(country)
+    hidden = {c for c in erased if counts[c] < SMALL_COUNT}
+    return ({c: n for c, n in counts.items() if c not in hidden},
+            sum(counts[c] for c in hidden))
 
 
 def _embedded(picture: chart_input.Png) -> Flowable:

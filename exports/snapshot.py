@@ -144,8 +144,10 @@ class Snapshot:
     def indicators(self) -> Iterator[Row]:
         """The indicators the operation holds, one selection for every format that carries
         indicators (STIX, MISP): each seized or targeted item, whatever its type (domain,
-        IP, URL, server, wallet, account, device, other). Assets are amounts, not indicators."""
-        return self.rows("seizures")
+        IP, URL, server, wallet, account, device, other). Assets are amounts, not indicators.
+        An erased one is left out: an indicator whose value is gone tells a partner's
+        platform nothing it could match, and "[erased]" is not a domain or an address."""
+        return (row for row in self.rows("seizures") if row.get("erased_by") is None)
 
     def count(self, kind: str, *, status: str | None = None) -> int:
         if self.partner is not None:  # a partner's few records: counted as they are read

@@ -112,7 +112,7 @@ def _record_objects(snap: Snapshot, creator: str) -> Iterator[dict[str, Any]]:
         # Linked only when the seized item is in this export (at or below its level).
         seized = (next(snap.rows("seizures", seq=k["seizure_seq"]), None)
                   if k["seizure_seq"] else None)
-        if seized:
+        if seized and seized.get("erased_by") is None:  # erased: not in the bundle
             yield _sdo(
                 "relationship", _id("relationship", code, "K", k["seq"], "mitigates"), *ts,
                 creator, refs, relationship_type="mitigates", source_ref=action["id"],

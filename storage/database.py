@@ -69,6 +69,8 @@ class Database:
         self._queue: list[Job] = []
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
+        # Held by each batch; `exclusive` takes it so nothing writes between two batches.
+        self._batch_lock = asyncio.Lock()
         # Told each COMMIT's duration (s) and how many writes it made durable (metrics).
         self.on_commit: Callable[[float, int], None] | None = None
 
@@ -135,6 +137,10 @@ class Database:
             await self._run_batch(batch)
 
     async def _run_batch(self, batch: list[Job]) -> None:
+        async with self._batch_lock:
+            await self._run_batch_locked(batch)
+
+    async def _run_batch_locked(self, batch: list[Job]) -> None:
         raw = self._raw
         outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         try:
@@ -184,6 +190,26 @@ class Database:
         await self._conn.execute("COMMIT")
         if self.on_commit is not None:
             self.on_commit(time.perf_counter() - started, writes)
+
+    @asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[None]:
+        """Between two write batches, none running: for what cannot share the writer (VACUUM,
+        or the key store's destroy and rotation, which must not race a batch's new keys)."""
+        async with self._batch_lock:
+            yield
+
+    async def compact(self) -> None:
+        """Nothing left of erased bytes in the WAL or free pages: checkpoint, VACUUM,
+        checkpoint again. Run between write batches (VACUUM cannot run inside one); the
+        caller holds `exclusive`."""
+        assert self._batch_lock.locked(), "compact() runs inside exclusive()"
+        raw = self._raw
+        if raw.in_transaction:
+            raw.execute("ROLLBACK")
+        for sql in ("PRAGMA wal_checkpoint(TRUNCATE)", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"):
+            async with self._conn.execute(sql):
+                pass
+        _secure_side_files(self.path)
 
     async def read(self, fn: Callable[[Tx], Awaitable[T]]) -> T:
         """A consistent read on the writer connection, ordered after queued writes."""

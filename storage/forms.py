@@ -9,12 +9,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from storage.sealing import ERASED, UNREADABLE
 from storage.tx import Row, Tx
 
 
 def values(row: Row, column: str) -> Any:
-    """A JSON column of a form row (`fields`, `items`, `red_override`) as Python data."""
-    return json.loads(row[column])
+    """A JSON column of a form row (`fields`, `items`, `red_override`) as Python data; an
+    erased one (storage.sealing) as empty: the officer's values are gone, the draft stays."""
+    text = row[column]
+    if text in (ERASED, UNREADABLE):
+        return {}
+    return json.loads(text)
 
 
 def as_json(data: Any) -> str:

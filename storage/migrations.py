@@ -725,6 +725,57 @@ MIGRATIONS: tuple[Migration, ...] = (
     );
     CREATE INDEX holds_active ON holds (op_id) WHERE released_at IS NULL;
     """),
+    # Erasures (issue 18): one record per run of crypto-shredding, E-n per operation, with
+    # its scope, reason, approver and counts (never values), the audit entries a purge
+    # dropped the ciphertext of (`purged`, [first, last] ranges read by storage.audit), and
+    # how far it got, so a run cut short is finished at the next start. `erasure_keys` are
+    # the keys it destroys (the records' and their commands'), kept apart because a purge
+    # removes the only other trace of the commands' keys. An erasure finds every entry of
+    # its records, in any room's chain, by the record (`audit_by_record`). Its records are
+    # listed at once (`erasure_targets`) and marked in batches; `erasure_purged` gathers the
+    # entry numbers a purge replaced, listed on E-n once all are marked.
+    Migration(20, "erasures of personal data (E-n) and the keys each destroys", """
+    CREATE TABLE erasures (
+        id INTEGER PRIMARY KEY,
+        op_id INTEGER NOT NULL REFERENCES operations(id),
+        seq INTEGER NOT NULL,
+        tlp TEXT,
+        scope TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        approver TEXT NOT NULL,
+        counts TEXT NOT NULL,
+        handles TEXT NOT NULL,
+        purge INTEGER NOT NULL DEFAULT 0,
+        purged TEXT,
+        state TEXT NOT NULL DEFAULT 'started',
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        announced_at TEXT,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (op_id, seq)
+    );
+    CREATE TABLE erasure_targets (
+        erasure_id INTEGER NOT NULL REFERENCES erasures(id),
+        tbl TEXT NOT NULL,
+        row_id INTEGER NOT NULL,
+        subject_key INTEGER,
+        done INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (erasure_id, tbl, row_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX erasure_targets_todo ON erasure_targets (erasure_id, done);
+    CREATE TABLE erasure_purged (
+        erasure_id INTEGER NOT NULL REFERENCES erasures(id),
+        n INTEGER NOT NULL,
+        PRIMARY KEY (erasure_id, n)
+    ) WITHOUT ROWID;
+    CREATE INDEX audit_by_record ON audit_log (tbl, row_id);
+    CREATE TABLE erasure_keys (
+        erasure_id INTEGER NOT NULL REFERENCES erasures(id),
+        key_id INTEGER NOT NULL,
+        PRIMARY KEY (erasure_id, key_id)
+    ) WITHOUT ROWID;
+    """),
 )
 
 LATEST = MIGRATIONS[-1].version

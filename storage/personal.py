@@ -22,7 +22,8 @@ PERSONAL: Final[dict[str, tuple[str, ...]]] = {
     "arrests": ("ref", "charge", "role", "assessment"),
     "seizures": ("value",),
     "tasks": ("text", "reason"),
-    "takedowns": ("note",),
+    # a takedown's target is a seized indicator's value (S-4 evil[.]example), copied
+    "takedowns": ("target", "note"),
     "assets": ("note",),
     "tallies": ("note",),
     "sitrep_notes": ("note",),

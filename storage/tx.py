@@ -49,6 +49,7 @@ RECORD_TABLES = frozenset(
         "audit_acks",
         "retention_policies",
         "holds",
+        "erasures",
     }
 )
 
@@ -60,6 +61,11 @@ class Tx(Statements):
         self.actor = actor
         self.key_store = keys
         self._command: str | None = None
+
+    def logged_command(self, actor: Actor) -> str:
+        """For an entry written with storage.audit.append directly (one change logged in two
+        rooms' chains): the command line sealed as this transaction's entries have it."""
+        return self._logged_command(actor)
 
     def _logged_command(self, actor: Actor) -> str:
         """The command line as the audit log keeps it: sealed under a key of its own, once
@@ -110,7 +116,9 @@ class Tx(Statements):
         return after
 
     async def update(self, table: str, row_id: int, changes: Mapping[str, Any], *,
-                     undoes: str | None = None) -> tuple[Row, Row]:
+                     undoes: str | None = None, sealed: bool = True) -> tuple[Row, Row]:
+        """`sealed=False`: personal values written as given, in clear; only an erasure does
+        that, to leave ERASED where its purge removed the ciphertext."""
         _check_table(table)
         actor = self._need_actor()
         before = await self.get(table, row_id)
@@ -119,7 +127,7 @@ class Tx(Statements):
         real = {k: v for k, v in changes.items() if before.get(k) != v}
         if not real:
             return before, before
-        if set(real) & set(personal_fields(table)):
+        if sealed and set(real) & set(personal_fields(table)):
             real = self._sealed_changes(table, before, real, actor)
         sets = ", ".join(f"{c}=?" for c in real)
         after = await self.one(f"UPDATE {table} SET {sets} WHERE id=? RETURNING *",
@@ -171,8 +179,10 @@ class Tx(Statements):
             return out
         key_id = before.get("subject_key")
         aead = store.aead(int(key_id)) if key_id is not None else None
-        if key_id is not None and aead is None:
-            raise ErasedRecord(table, int(before["id"]))
+        # marked by an erasure whose keys are not destroyed yet: a value sealed now would
+        # outlive it under a command key the erasure never saw
+        if (key_id is not None and aead is None) or before.get("erased_by") is not None:
+            raise ErasedRecord(table, int(before["id"]), before.get("seq"))
         for f in personal_fields(table):
             value = out.get(f)
             if value is None or f not in out:
@@ -192,9 +202,9 @@ class Tx(Statements):
 class ErasedRecord(LookupError):
     """A record whose subject was erased: its personal fields can no longer change."""
 
-    def __init__(self, table: str, row_id: int) -> None:
+    def __init__(self, table: str, row_id: int, seq: int | None = None) -> None:
         super().__init__(f"{table} row {row_id} was erased")
-        self.table, self.row_id = table, row_id
+        self.table, self.row_id, self.seq = table, row_id, seq
 
 
 def _check_table(table: str) -> None:

@@ -156,6 +156,7 @@ BAD_CALL = {
     ("undo",): "!undo everything",
     ("why",): '!why "' + "x" * 201 + '"',
     ("log", "consults"): "!log consults since=never",
+    ("erase",): '!erase Q-3 "wrong record"',
 }
 
 

@@ -25,6 +25,7 @@ from commands.core import consulted, i18n, redo, registry, reply, spec, timepars
 from commands.core.context import Context
 from commands.core.i18n import N_, tr
 from commands.core.ratelimit import RateLimit, RateLimiter
+from commands.core.records import PREFIX
 from commands.core.reply import ReplyBuilder
 from commands.core.tokenizer import Token, is_command, tokenize
 from commands.core.types import (
@@ -44,7 +45,7 @@ from storage.codec import from_db_time, to_db_time
 from storage.consultations import LOG_REVIEW
 from storage.database import Database
 from storage.errors import StorageFailure, storage_failure
-from storage.tx import Actor, Row, Tx
+from storage.tx import Actor, ErasedRecord, Row, Tx
 
 log = logging.getLogger(__name__)
 
@@ -384,14 +385,17 @@ class Dispatcher:
             return result
         except CommandError as exc:
             raise _with_usage(exc, cmd) from None
+        except ErasedRecord as exc:
+            raise CommandError(_erased_refusal(exc), show_usage=False) from None
 
 
 # Commands that still record in a closed operation: acknowledging records changed behind
 # the audit log changes none of the operation's record, and without it a tampered closed
-# operation could never be exported again (storage.witness). Retention periods and legal
-# holds are about the data of a closed operation: they change how long it is kept, not it.
+# operation could never be exported again (storage.witness). Retention periods, legal
+# holds and erasures are about the data of a closed operation: they change how long it is
+# kept, not what it recorded.
 AFTER_CLOSING = {("audit", "accept"), ("retention", "set"), ("retention", "extend"),
-                 ("hold", "add"), ("hold", "release")}
+                 ("hold", "add"), ("hold", "release"), ("erase",)}
 
 APART = timedelta(minutes=1)  # beyond this, the event's own time is kept and shown
 
@@ -429,6 +433,15 @@ def _dated(result: Reply, msg: Incoming, now: datetime) -> Reply:
                   "bot's time was used)")
     line = line.format(sent=sent, handled=handled)
     return reply.appended(result, ReplyBuilder().line(line).build())
+
+
+def _erased_refusal(exc: ErasedRecord) -> str:
+    """Any change to a personal field of an erased record, whichever command tried it."""
+    name = PREFIX.get(exc.table)
+    record = f"{name}-{exc.seq}" if name is not None and exc.seq is not None else tr(
+        "this record")
+    return tr("{record} was erased: its personal data is gone and cannot be changed or "
+              "restored; nothing was recorded").format(record=record)
 
 
 def _partner_room_refusal() -> str:

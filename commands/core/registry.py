@@ -33,6 +33,7 @@ MODULES = (
     "retention",
     "hold",
     "log",
+    "erase",
 )
 
 

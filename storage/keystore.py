@@ -111,6 +111,7 @@ class KeyStore:
         # Keys drawn since the last commit: (id, table, category, key, created_at).
         self._pending: list[tuple[int, str, str, bytes, str]] = []
         self._next_id: int | None = None
+        self._random = b""
         self._version: int | None = None  # the key store's data_version last seen (refresh)
         self._conn: sqlite3.Connection | None
         if read_only and not path.exists():
@@ -153,8 +154,10 @@ class KeyStore:
         """A fresh key for one subject. It is written (wrapped) by `commit`, which the
         database runs on its commit thread before its own COMMIT: the event loop only draws
         the key and numbers it (ids are never reused, as AUTOINCREMENT would have it)."""
-        dek = AESGCM.generate_key(bit_length=256)
         with self._lock:
+            if len(self._random) < 32:  # one read of the OS's CSPRNG for 64 keys
+                self._random = os.urandom(32 * 64)
+            dek, self._random = self._random[:32], self._random[32:]
             if self._next_id is None:
                 row = self._db.execute(
                     "SELECT seq FROM sqlite_sequence WHERE name='subject_keys'").fetchone()

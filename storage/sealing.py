@@ -16,6 +16,7 @@ which hashes the same (storage.audit.entry_hash), so the chain still verifies.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -60,8 +61,13 @@ def _opened(text: str, blob: bytes, erased: bool) -> Opened:
 
 
 def header(key_id: int, table: str, column: str) -> bytes:
+    return MAGIC + key_id.to_bytes(8, "big") + _place(table, column)
+
+
+@functools.lru_cache(maxsize=256)
+def _place(table: str, column: str) -> bytes:
     t, c = table.encode(), column.encode()
-    return MAGIC + key_id.to_bytes(8, "big") + bytes([len(t)]) + t + bytes([len(c)]) + c
+    return bytes([len(t)]) + t + bytes([len(c)]) + c
 
 
 def _parse(blob: bytes) -> tuple[int, str, str, int]:
@@ -104,15 +110,21 @@ def open_value(keys: Keys, blob: bytes) -> Opened:
     return _opened(text, blob, False)
 
 
-def opened_row(keys: Keys | None, row: Mapping[str, Any]) -> dict[str, Any]:
-    """A row with its sealed fields opened (left as they are without keys)."""
+def opened_row(keys: Keys | None, row: Mapping[str, Any],
+               known: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A row with its sealed fields opened (left as they are without keys); `known`: the
+    text of fields just sealed, which need no decrypting (a row an insert returns)."""
     out = {}
     for name, value in row.items():
         if type(value) is bytes:
             if name in BLIND_INDEXES:
                 continue
-            if keys is not None and value[:4] == MAGIC:
-                value = open_value(keys, value)
+            if value[:4] == MAGIC:
+                text = known.get(name) if known else None
+                if isinstance(text, str) and not is_token(text):
+                    value = _opened(text, value, False)
+                elif keys is not None:
+                    value = open_value(keys, value)
         out[name] = value
     return out
 

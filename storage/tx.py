@@ -13,7 +13,7 @@ from storage import audit
 from storage.audit import Actor
 from storage.keystore import KeyStore
 from storage.personal import OTHER, default_category, personal_fields
-from storage.sealing import from_token, is_token, seal, token
+from storage.sealing import from_token, is_token, opened_row, seal, token
 from storage.statements import Row, Runner, Statements, placeholders
 
 # Actor and Row are imported from here by the rest of the project; they live in
@@ -103,13 +103,14 @@ class Tx(Statements):
                      ) -> Row:
         _check_table(table)
         actor = self._need_actor()
+        plain = values
         if personal_fields(table):
             values = self._sealed_record(table, values, actor)
         cols = list(values)
         sql = (f"INSERT INTO {table} ({', '.join(cols)}) "
                f"VALUES ({placeholders(cols)}) RETURNING *")
-        after = await self.one(sql, [values[c] for c in cols])
-        assert after is not None
+        [raw] = await self.runner.fetchall(sql, tuple(values[c] for c in cols))
+        after = opened_row(self.keys, dict(raw), plain)
         row_id = after["id"]
         await audit.append(self, actor, "insert", table, row_id, None, after, undoes=undoes,
                            command=self._logged_command(actor))

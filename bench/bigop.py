@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from storage.audit import GENESIS, canonical, entry_hash
+from storage.audit import GENESIS, canonical, entry_hash, image
 from storage.database import Database
 
 ROOM = "!big:localhost"
@@ -78,7 +78,7 @@ def _audit_every_row(raw: sqlite3.Connection) -> None:
             n += 1
             entry = {"room_id": ROOM, "n": n, "at": T, "sender": "@o:x", "event_id": f"$e{n}",
                      "command": "(bench)", "action": "insert", "tbl": table,
-                     "row_id": row["id"], "before": None, "after": canonical(dict(row)),
+                     "row_id": row["id"], "before": None, "after": canonical(image(dict(row))),
                      "undoes": None, "prev_hash": prev, "sent_at": None}
             entry["hash"] = prev = entry_hash(entry)
             entries.append(entry)

@@ -33,7 +33,7 @@ from commands.core.spec import Choice, Fn, Role, command, key, pos, rest
 from commands.core.timeparse import ParsedTime
 from commands.core.types import CommandError, Reply
 from commands.retention import HELD_HELP, SHOW_HELD, left_out, unheld
-from storage import agencies, takedowns
+from storage import agencies, retention, seizures, takedowns
 from storage.codec import from_db_time, to_db_time
 from storage.consultations import CONSULT
 from storage.tx import Row
@@ -243,6 +243,12 @@ async def takedown_list(ctx: Context, args: TakedownListArgs) -> Reply:
                 "failed": ("failed", "aborted")}.get(which)
     rows, held = await unheld(ctx, "takedowns", await takedowns.listing(
         ctx.tx, op["id"], statuses=statuses), args.held)
+    if args.held != "yes":
+        # A takedown's target copies its seized item's value: a held item is named by
+        # its number only, as exports do (exports/snapshot.py).
+        kept = await seizures.held_seqs(ctx.tx, op["id"], await retention.held(ctx.tx, op["id"]))
+        rows = [{**row, "target": label("seizures", row["seizure_seq"]) + " " + tr("(held)")}
+                if row["seizure_seq"] in kept else row for row in rows]
     reply = ReplyBuilder().heading(tr("Takedowns ({which}): {n}").format(which=which,
                                                                         n=len(rows)))
     zones = await _zones(ctx)

@@ -31,6 +31,18 @@ async def seq_recorded(tx: Tx, op_id: int, kind: str, spellings: Sequence[str]) 
     return int(seq) if seq is not None else None
 
 
+async def held_seqs(tx: Tx, op_id: int, held: set[tuple[str, int]]) -> set[int]:
+    """The numbers of the operation's seized items among `held` (storage.retention.held)."""
+    ids = [row_id for tbl, row_id in held if tbl == "seizures"]
+    found: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        found |= {int(r["seq"]) for r in await tx.all(
+            f"SELECT seq FROM seizures WHERE op_id=? AND id IN ({placeholders(chunk)})",
+            (op_id, *chunk))}
+    return found
+
+
 async def listing(tx: Tx, op_id: int, *, kind: str | None = None, status: str | None = None
                   ) -> list[Row]:
     """Items in number order; each given filter narrows the list."""

@@ -373,3 +373,14 @@ async def test_a_held_seized_item_is_not_named_through_its_takedown_in_an_export
     assert "evil.example" not in text and "S-1 (withheld)" in text
     attachment, _ = await build_export(h.db, h.room, "json", None, START, held=True)
     assert "evil.example" in attachment.path.read_text()
+
+
+async def test_a_held_seized_item_is_not_named_through_its_takedown_in_the_list(
+        h: Harness) -> None:
+    await h.ok("!seize domain evil[.]example subject=victim", sender=OFFICER)
+    await h.ok("!hhour 2026-11-25T04:00Z")
+    await h.ok("!takedown add S-1 agency=FR-OFAC")
+    await h.ok('!hold add "123 Js 45/25" S-1')
+    listing = (await h.ok("!takedown list")).text
+    assert "evil" not in listing and "K-1 S-1 (held)" in listing
+    assert "evil[.]example" in (await h.ok("!takedown list held=yes")).text

@@ -65,12 +65,12 @@ async def build(path: Path, seizures: int = 100_000, tasks: int = 10_000, arrest
             ((i, f"S-{i}", i, "done" if i % 2 else "planned",
               f"2026-11-25T04:{i % 60:02d}:00Z" if i % 2 else None, T, T)
              for i in range(1, takedowns + 1)))
-        _audit_every_row(raw)
+        audit_every_row(raw)
     raw.close()
     return path
 
 
-def _audit_every_row(raw: sqlite3.Connection) -> None:
+def audit_every_row(raw: sqlite3.Connection) -> None:
     raw.row_factory = sqlite3.Row
     prev, n, entries = GENESIS, 0, []
     for table in ("operations", "agencies", "seizures", "tasks", "arrests", "takedowns"):

@@ -16,12 +16,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.bigop import ROOM, T, build
+from bench.bigop import ROOM, T, audit_every_row, build
 from bot import erasure as run
 from commands import Dispatcher, Incoming, Settings
 from exports.build import build_export
 from storage import erasures
-from storage.audit import GENESIS, Actor, canonical, entry_hash, image
+from storage.audit import Actor
 from storage.database import Database
 from storage.keystore import for_database, release
 from storage.sealing import seal
@@ -50,26 +50,11 @@ def _seal_all(path: Path) -> None:
 
 
 def _audit_again(raw: sqlite3.Connection) -> None:
-    """The chain bench.bigop writes, with the sealed values as the log keeps them (tokens),
-    so the records witness every export runs first finds the operation intact."""
+    """The chain bench.bigop writes, again now that the values are sealed (the log keeps
+    them as tokens), so the records witness every export runs first finds it intact."""
     raw.execute("DELETE FROM audit_log")
     raw.execute("DELETE FROM audit_heads")
-    raw.row_factory = sqlite3.Row
-    prev, n, entries = GENESIS, 0, []
-    for table in ("operations", "agencies", "seizures", "tasks", "arrests", "takedowns"):
-        for row in raw.execute(f"SELECT * FROM {table} ORDER BY id"):
-            n += 1
-            entry = {"room_id": ROOM, "n": n, "at": T, "sender": "@o:x", "event_id": f"$e{n}",
-                     "command": "(bench)", "action": "insert", "tbl": table,
-                     "row_id": row["id"], "before": None, "after": canonical(image(dict(row))),
-                     "undoes": None, "prev_hash": prev, "sent_at": None}
-            entry["hash"] = prev = entry_hash(entry)
-            entries.append(entry)
-    raw.row_factory = None
-    cols = list(entries[0])
-    raw.executemany(f"INSERT INTO audit_log ({', '.join(cols)}) VALUES "
-                    f"({', '.join('?' * len(cols))})", ([e[c] for c in cols] for e in entries))
-    raw.execute("INSERT INTO audit_heads (room_id, n, hash) VALUES (?, ?, ?)", (ROOM, n, prev))
+    audit_every_row(raw)
 
 
 async def main() -> dict:

@@ -241,17 +241,6 @@ class KeyStore:
                             f"{self.kek_path}: the two files do not belong together")
 
     # -- erasing -----------------------------------------------------------------------------
-    def existing(self, key_ids: list[int]) -> list[int]:
-        found: list[int] = []
-        with self._lock:
-            self.commit()
-            for start in range(0, len(key_ids), 500):
-                chunk = key_ids[start:start + 500]
-                marks = ", ".join("?" * len(chunk))
-                found += [int(r[0]) for r in self._db.execute(
-                    f"SELECT id FROM subject_keys WHERE id IN ({marks})", chunk)]
-        return found
-
     def destroy(self, key_ids: list[int]) -> int:
         """Delete the keys (idempotent: an erasure resumed after a crash calls it again)."""
         destroyed = 0

@@ -12,7 +12,8 @@ from typing import Any, Protocol
 
 import aiosqlite
 
-from storage.sealing import Keys, is_sealed, open_value, opened_row
+from storage.keystore import KeyStore
+from storage.sealing import is_sealed, open_value, opened_row
 
 Row = dict[str, Any]
 
@@ -64,7 +65,7 @@ class Statements:
     """Reads and unaudited writes in one transaction; `storage.tx.Tx` adds audited
     record changes."""
 
-    def __init__(self, runner: Runner, keys: Keys | None = None) -> None:
+    def __init__(self, runner: Runner, keys: KeyStore | None = None) -> None:
         self.runner = runner
         self.keys = keys
 

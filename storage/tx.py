@@ -59,20 +59,16 @@ class Tx(Statements):
                  keys: KeyStore | None = None) -> None:
         super().__init__(runner, keys)
         self.actor = actor
-        self.key_store = keys
         self._command: str | None = None
 
     def logged_command(self, actor: Actor) -> str:
-        """For an entry written with storage.audit.append directly (one change logged in two
-        rooms' chains): the command line sealed as this transaction's entries have it."""
-        return self._logged_command(actor)
-
-    def _logged_command(self, actor: Actor) -> str:
         """The command line as the audit log keeps it: sealed under a key of its own, once
         per command, since it may quote any personal value the command recorded. Erasing a
-        record destroys the keys of the commands that touched it (storage.sealing)."""
+        record destroys the keys of the commands that touched it (storage.sealing). Public
+        for an entry written with storage.audit.append directly (one change logged in two
+        rooms' chains)."""
         if self._command is None:
-            store = self.key_store
+            store = self.keys
             if store is None or not store.seal_new:
                 self._command = actor.command
             else:
@@ -113,7 +109,7 @@ class Tx(Statements):
         after = opened_row(self.keys, dict(raw), plain)
         row_id = after["id"]
         await audit.append(self, actor, "insert", table, row_id, None, after, undoes=undoes,
-                           command=self._logged_command(actor))
+                           command=self.logged_command(actor))
         return after
 
     async def update(self, table: str, row_id: int, changes: Mapping[str, Any], *,
@@ -135,7 +131,7 @@ class Tx(Statements):
                                (*real.values(), row_id))
         assert after is not None
         await audit.append(self, actor, "update", table, row_id, before, after, undoes=undoes,
-                           command=self._logged_command(actor))
+                           command=self.logged_command(actor))
         return before, after
 
     async def delete(self, table: str, row_id: int, *, undoes: str | None = None) -> Row:
@@ -146,7 +142,7 @@ class Tx(Statements):
             raise LookupError(f"{table} row {row_id} does not exist")
         await self.execute(f"DELETE FROM {table} WHERE id=?", (row_id,))
         await audit.append(self, actor, "delete", table, row_id, before, None, undoes=undoes,
-                           command=self._logged_command(actor))
+                           command=self.logged_command(actor))
         return before
 
 
@@ -163,7 +159,7 @@ class Tx(Statements):
             for f in fields:
                 out[f] = from_token(out[f]) if is_token(out[f]) else out[f]
             return out
-        store = self.key_store
+        store = self.keys
         if not fields or store is None or not store.seal_new:
             return out
         key_id, aead = store.new_key(table, out["subject_category"], actor.at)
@@ -175,7 +171,7 @@ class Tx(Statements):
     def _sealed_changes(self, table: str, before: Row, changes: Mapping[str, Any],
                         actor: Actor) -> dict[str, Any]:
         out = dict(changes)
-        store = self.key_store
+        store = self.keys
         if store is None or not store.seal_new:
             return out
         key_id = before.get("subject_key")
